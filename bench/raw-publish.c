@@ -1,0 +1,425 @@
+/* raw-publish.c -- publish with rabbitmq-c alone: the yardstick for warrend. */
+
+#include <err.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+#include "bench.h"
+
+#define RAW_CHANNEL	1
+#define RAW_HEARTBEAT	30
+#define RAW_FRAME_MAX	131072
+#define RAW_TIMEOUT	30	/* seconds without a confirm before giving up */
+#define RAW_SERVICE	"bench"
+
+struct raw {
+	const char		*url;
+	const char		*exchange;
+	const char		*key;
+	const char		*queue;
+	const char		*binding;
+	const char		*event;
+	unsigned long		 total;
+	unsigned long		 window;
+	unsigned long		 maxlen;
+
+	amqp_connection_state_t	 conn;
+	uint64_t		 rng;
+	unsigned long		 sent;		/* also the last delivery tag */
+	unsigned long		 confirmed;	/* acked or nacked */
+	unsigned long		 low;		/* lowest tag maybe unconfirmed */
+	unsigned char		*pending;	/* by tag: 1 while unconfirmed */
+	unsigned long		 nacks;
+	unsigned long		 returns;
+};
+
+static void __attribute__((noreturn))	usage(void);
+
+/* Print how to run raw-publish and exit. */
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: raw-publish [-DS] [-b binding] [-e event] "
+	    "[-k routing-key] [-n total]\n"
+	    "                   [-q queue] [-u url] [-w window] [-x exchange]\n");
+	exit(2);
+}
+
+/* Exit with what the broker said when it closed the channel or connection. */
+static void
+raw_server_error(const amqp_method_t *m, const char *what)
+{
+	const amqp_connection_close_t	*cc;
+	const amqp_channel_close_t	*ch;
+
+	if (m->id == AMQP_CONNECTION_CLOSE_METHOD) {
+		cc = m->decoded;
+		errx(1, "%s: broker closed the connection: %u %.*s", what,
+		    cc->reply_code, (int)cc->reply_text.len,
+		    (const char *)cc->reply_text.bytes);
+	}
+	if (m->id == AMQP_CHANNEL_CLOSE_METHOD) {
+		ch = m->decoded;
+		errx(1, "%s: broker closed the channel: %u %.*s", what,
+		    ch->reply_code, (int)ch->reply_text.len,
+		    (const char *)ch->reply_text.bytes);
+	}
+	errx(1, "%s: unexpected method 0x%08x", what, m->id);
+}
+
+/* Exit unless an RPC reply is normal. */
+static void
+raw_check(amqp_rpc_reply_t rep, const char *what)
+{
+	switch (rep.reply_type) {
+	case AMQP_RESPONSE_NORMAL:
+		return;
+	case AMQP_RESPONSE_NONE:
+		errx(1, "%s: no reply", what);
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		errx(1, "%s: %s", what, amqp_error_string2(rep.library_error));
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		raw_server_error(&rep.reply, what);
+	}
+	errx(1, "%s: bad reply type %d", what, rep.reply_type);
+}
+
+/* Connect, log in and open the channel, or exit saying why not. */
+static void
+raw_connect(struct raw *r)
+{
+	struct amqp_connection_info	 ci;
+	amqp_socket_t			*sock;
+	char				*url;
+	int				 rc;
+
+	if ((url = strdup(r->url)) == NULL)
+		err(1, "strdup");
+	amqp_default_connection_info(&ci);
+	if (amqp_parse_url(url, &ci) != AMQP_STATUS_OK)
+		errx(1, "%s: bad AMQP URL", r->url);
+	if ((r->conn = amqp_new_connection()) == NULL)
+		errx(1, "amqp_new_connection failed");
+	if ((sock = amqp_tcp_socket_new(r->conn)) == NULL)
+		errx(1, "amqp_tcp_socket_new failed");
+	if ((rc = amqp_socket_open(sock, ci.host, ci.port)) != AMQP_STATUS_OK)
+		errx(1, "%s:%d: %s", ci.host, ci.port, amqp_error_string2(rc));
+	raw_check(amqp_login(r->conn, ci.vhost, 0, RAW_FRAME_MAX,
+	    RAW_HEARTBEAT, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password),
+	    "login");
+	amqp_channel_open(r->conn, RAW_CHANNEL);
+	raw_check(amqp_get_rpc_reply(r->conn), "channel.open");
+	free(url);
+}
+
+/* Declare the durable topic exchange and, with -q, a queue bound to it. */
+static void
+raw_declare(struct raw *r)
+{
+	amqp_bytes_t	ex = amqp_cstring_bytes(r->exchange);
+	amqp_bytes_t	q;
+	amqp_table_t	args;
+	amqp_table_entry_t a[1];
+
+	amqp_exchange_declare(r->conn, RAW_CHANNEL, ex,
+	    amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+	raw_check(amqp_get_rpc_reply(r->conn), "exchange.declare");
+	if (r->queue == NULL)
+		return;
+	q = amqp_cstring_bytes(r->queue);
+	args = amqp_empty_table;
+	if (r->maxlen != 0) {
+		a[0].key = amqp_cstring_bytes("x-max-length");
+		a[0].value.kind = AMQP_FIELD_KIND_I64;
+		a[0].value.value.i64 = r->maxlen;
+		args.num_entries = 1;
+		args.entries = a;
+	}
+	amqp_queue_declare(r->conn, RAW_CHANNEL, q, 0, 1, 0, 0, args);
+	raw_check(amqp_get_rpc_reply(r->conn), "queue.declare");
+	amqp_queue_bind(r->conn, RAW_CHANNEL, q, ex,
+	    amqp_cstring_bytes(r->binding), amqp_empty_table);
+	raw_check(amqp_get_rpc_reply(r->conn), "queue.bind");
+}
+
+/* Delete the -q queue and the exchange; deleting what is gone is fine. */
+static void
+raw_delete(struct raw *r)
+{
+	if (r->queue != NULL) {
+		amqp_queue_delete(r->conn, RAW_CHANNEL,
+		    amqp_cstring_bytes(r->queue), 0, 0);
+		raw_check(amqp_get_rpc_reply(r->conn), "queue.delete");
+	}
+	amqp_exchange_delete(r->conn, RAW_CHANNEL,
+	    amqp_cstring_bytes(r->exchange), 0);
+	raw_check(amqp_get_rpc_reply(r->conn), "exchange.delete");
+}
+
+/* Close the channel and the connection politely. */
+static void
+raw_close(struct raw *r)
+{
+	amqp_channel_close(r->conn, RAW_CHANNEL, AMQP_REPLY_SUCCESS);
+	amqp_connection_close(r->conn, AMQP_REPLY_SUCCESS);
+	amqp_destroy_connection(r->conn);
+}
+
+/* Write a random (version 4) UUID to out, from a cheap generator. */
+static void
+raw_uuid(struct raw *r, char out[37])
+{
+	uint64_t	a, b;
+
+	r->rng ^= r->rng << 13;
+	r->rng ^= r->rng >> 7;
+	r->rng ^= r->rng << 17;
+	a = r->rng;
+	b = r->rng * 0x9e3779b97f4a7c15ULL;
+	a = (a & ~0xf000ULL) | 0x4000ULL;
+	b = (b & ~(0xcULL << 60)) | (0x8ULL << 60);
+	snprintf(out, 37, "%08" PRIx32 "-%04" PRIx32 "-%04" PRIx32 "-%04"
+	    PRIx32 "-%012" PRIx64, (uint32_t)(a >> 32),
+	    (uint32_t)(a >> 16) & 0xffff, (uint32_t)a & 0xffff,
+	    (uint32_t)(b >> 48), (uint64_t)(b & 0xffffffffffffULL));
+}
+
+/* Write the time now as RFC 3339 UTC with milliseconds; return seconds. */
+static time_t
+raw_time(char out[32])
+{
+	struct timespec	ts;
+	struct tm	tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + 19, 32 - 19, ".%03uZ",
+	    (unsigned)(ts.tv_nsec / 1000000) % 1000);
+	return (ts.tv_sec);
+}
+
+/* Fill one header table entry with a string value. */
+static void
+raw_header(amqp_table_entry_t *e, const char *key, const char *value)
+{
+	e->key = amqp_cstring_bytes(key);
+	e->value.kind = AMQP_FIELD_KIND_UTF8;
+	e->value.value.bytes = amqp_cstring_bytes(value);
+}
+
+/* Publish the next event, persistent and mandatory, as warrend would. */
+static void
+raw_publish(struct raw *r)
+{
+	amqp_basic_properties_t	 p;
+	amqp_table_entry_t	 h[5];
+	char			 body[BENCH_BODY_MAX], id[37], now[32];
+	size_t			 len;
+	int			 rc;
+
+	len = bench_body(body, sizeof body, r->sent);
+	raw_uuid(r, id);
+	memset(&p, 0, sizeof p);
+	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+	    AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_APP_ID_FLAG |
+	    AMQP_BASIC_HEADERS_FLAG;
+	p.content_type = amqp_cstring_bytes("application/json");
+	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	p.message_id = amqp_cstring_bytes(id);
+	p.timestamp = raw_time(now);
+	p.type = amqp_cstring_bytes(r->event);
+	p.app_id = amqp_cstring_bytes(RAW_SERVICE);
+	raw_header(&h[0], "cloudEvents:specversion", "1.0");
+	raw_header(&h[1], "cloudEvents:id", id);
+	raw_header(&h[2], "cloudEvents:source", RAW_SERVICE);
+	raw_header(&h[3], "cloudEvents:type", r->event);
+	raw_header(&h[4], "cloudEvents:time", now);
+	p.headers.num_entries = 5;
+	p.headers.entries = h;
+	rc = amqp_basic_publish(r->conn, RAW_CHANNEL,
+	    amqp_cstring_bytes(r->exchange), amqp_cstring_bytes(r->key), 1, 0,
+	    &p, (amqp_bytes_t){ .len = len, .bytes = body });
+	if (rc != AMQP_STATUS_OK)
+		errx(1, "basic.publish: %s", amqp_error_string2(rc));
+	r->pending[++r->sent] = 1;
+}
+
+/* Count an ack or nack for tag, or for every tag up to it with multiple. */
+static void
+raw_confirm(struct raw *r, uint64_t tag, int multiple, int nack)
+{
+	uint64_t	t;
+
+	if (multiple && tag == 0)
+		tag = r->sent;
+	if (tag == 0 || tag > r->sent)
+		errx(1, "confirm for tag %" PRIu64 " never published", tag);
+	for (t = multiple ? r->low : tag; t <= tag; t++) {
+		if (!r->pending[t])
+			continue;
+		r->pending[t] = 0;
+		r->confirmed++;
+		if (nack)
+			r->nacks++;
+	}
+	while (r->low <= r->sent && !r->pending[r->low])
+		r->low++;
+}
+
+/* Consume the header and body that follow a basic.return. */
+static void
+raw_return(struct raw *r, amqp_channel_t channel)
+{
+	amqp_message_t	msg;
+
+	r->returns++;
+	raw_check(amqp_read_message(r->conn, channel, &msg, 0),
+	    "basic.return content");
+	amqp_destroy_message(&msg);
+}
+
+/* Act on one frame from the broker. */
+static void
+raw_frame(struct raw *r, const amqp_frame_t *f)
+{
+	const amqp_basic_ack_t	*ack;
+	const amqp_basic_nack_t	*nack;
+
+	if (f->frame_type != AMQP_FRAME_METHOD)
+		return;
+	switch (f->payload.method.id) {
+	case AMQP_BASIC_ACK_METHOD:
+		ack = f->payload.method.decoded;
+		raw_confirm(r, ack->delivery_tag, ack->multiple, 0);
+		break;
+	case AMQP_BASIC_NACK_METHOD:
+		nack = f->payload.method.decoded;
+		raw_confirm(r, nack->delivery_tag, nack->multiple, 1);
+		break;
+	case AMQP_BASIC_RETURN_METHOD:
+		raw_return(r, f->channel);
+		break;
+	case AMQP_CHANNEL_CLOSE_METHOD:
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		raw_server_error(&f->payload.method, "publishing");
+	}
+}
+
+/* Handle one frame, waiting up to RAW_TIMEOUT if block; 0 if none came. */
+static int
+raw_wait(struct raw *r, int block)
+{
+	struct timeval	tv = { block ? RAW_TIMEOUT : 0, 0 };
+	amqp_frame_t	f;
+	int		rc;
+
+	rc = amqp_simple_wait_frame_noblock(r->conn, &f, &tv);
+	if (rc == AMQP_STATUS_TIMEOUT) {
+		if (block)
+			errx(1, "no confirm in %d seconds", RAW_TIMEOUT);
+		return (0);
+	}
+	if (rc != AMQP_STATUS_OK)
+		errx(1, "reading confirms: %s", amqp_error_string2(rc));
+	raw_frame(r, &f);
+	amqp_maybe_release_buffers(r->conn);
+	return (1);
+}
+
+/* Publish every event, keeping the window full, until all are confirmed. */
+static void
+raw_run(struct raw *r)
+{
+	amqp_confirm_select(r->conn, RAW_CHANNEL);
+	raw_check(amqp_get_rpc_reply(r->conn), "confirm.select");
+	if ((r->pending = calloc(r->total + 2, 1)) == NULL)
+		err(1, "calloc");
+	r->low = 1;
+	while (r->confirmed < r->total) {
+		while (r->sent < r->total &&
+		    r->sent - r->confirmed < r->window)
+			raw_publish(r);
+		raw_wait(r, 1);
+		while (raw_wait(r, 0))
+			;
+	}
+	free(r->pending);
+}
+
+/* Read a positive number for option c, or exit. */
+static unsigned long
+raw_number(int c, const char *s)
+{
+	char		*end;
+	unsigned long	 v;
+
+	v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v == 0 || v > 100000000)
+		errx(2, "-%c: bad number: %s", c, s);
+	return (v);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct raw	 r = {
+		.url = "amqp://guest:guest@127.0.0.1:5672/%2f",
+		.exchange = "bench.raw", .key = "bench.event",
+		.binding = "#", .event = "BenchEvent",
+		.total = 200000, .window = 1024,
+	};
+	double		 start, secs;
+	int		 c, setup = 0, delete = 0;
+
+	while ((c = getopt(argc, argv, "b:De:k:l:n:q:Su:w:x:")) != -1) {
+		switch (c) {
+		case 'b': r.binding = optarg; break;
+		case 'D': delete = 1; break;
+		case 'e': r.event = optarg; break;
+		case 'k': r.key = optarg; break;
+		case 'l': r.maxlen = raw_number(c, optarg); break;
+		case 'n': r.total = raw_number(c, optarg); break;
+		case 'q': r.queue = optarg; break;
+		case 'S': setup = 1; break;
+		case 'u': r.url = optarg; break;
+		case 'w': r.window = raw_number(c, optarg); break;
+		case 'x': r.exchange = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || (setup && delete))
+		usage();
+	r.rng = (uint64_t)time(NULL) * 2654435761U ^ (uint64_t)getpid() << 32;
+	r.rng |= 1;
+
+	raw_connect(&r);
+	if (delete) {
+		raw_delete(&r);
+		raw_close(&r);
+		return (0);
+	}
+	raw_declare(&r);
+	if (setup) {
+		raw_close(&r);
+		return (0);
+	}
+	start = bench_now();
+	raw_run(&r);
+	secs = bench_now() - start;
+	raw_close(&r);
+	printf("events=%lu seconds=%.3f events_per_s=%.0f nacks=%lu "
+	    "returns=%lu\n", r.total, secs, r.total / secs, r.nacks,
+	    r.returns);
+	return (r.nacks != 0);
+}

@@ -1,0 +1,866 @@
+/* client.c -- local connections: line framing, replies in request order,
+ * backpressure. Runs on the loop thread only. */
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "conf.h"
+#include "contract.h"
+#include "log.h"
+#include "proto.h"
+#include "publisher.h"
+#include "util.h"
+#include "warrend.h"
+
+#define CLIENT_MAX_QUEUED	1024		/* unanswered requests */
+#define CLIENT_OUT_HIGH		(256 * 1024)	/* stop reading above */
+#define CLIENT_OUT_LOW		(64 * 1024)	/* resume below */
+#define CLIENT_MIN_JOBS		4096		/* loop-wide, at least */
+
+#define PAUSE_QUEUED	0x1	/* too many unanswered requests */
+#define PAUSE_OUTPUT	0x2	/* replies not being read */
+#define PAUSE_JOBS	0x4	/* the publisher has enough to do */
+
+struct client;
+
+/* A request whose reply is not written yet. */
+struct preq {
+	TAILQ_ENTRY(preq)	 centry;	/* in c->queue while c != NULL */
+	TAILQ_ENTRY(preq)	 wentry;	/* in client_waiting */
+	struct client		*c;
+	struct pub_job		*job;		/* while the publisher has it */
+	int			 waiting;
+	uint64_t		 deadline;
+	char			*reply;		/* NULL until answered */
+	size_t			 replylen;
+	size_t			 idlen;
+	char			 id[];		/* the raw "id" */
+};
+TAILQ_HEAD(preqq, preq);
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	TAILQ_ENTRY(client)	 jentry;	/* in client_jobwait */
+	struct bufferevent	*bev;
+	uint64_t		 serial;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	struct preqq		 queue;
+	int			 nqueued;
+	int			 paused;
+	int			 discard;	/* dropping a too-long line */
+	int			 eof;		/* peer stopped writing */
+	int			 closing;	/* close once replies are out */
+	size_t			 scanned;	/* bytes known to hold no \n */
+};
+TAILQ_HEAD(clientq, client);
+
+static struct clientq	 client_list = TAILQ_HEAD_INITIALIZER(client_list);
+static struct clientq	 client_jobwait = TAILQ_HEAD_INITIALIZER(client_jobwait);
+static struct preqq	 client_waiting = TAILQ_HEAD_INITIALIZER(client_waiting);
+static int		 client_n;
+static uint64_t		 client_serial;
+static int		 client_jobs;		/* with the publisher */
+static int		 client_done_efd = -1;
+static struct event	*client_done_ev;
+static struct event	*client_timer;
+static int		 client_publisher_gone;
+
+static void	client_process(struct client *);
+static void	client_free(struct client *);
+
+/* The most publishes the loop hands the publisher at once. */
+static int
+client_max_jobs(void)
+{
+	int	 n = warrend_conf->confirm_window * 4;
+
+	return (n < CLIENT_MIN_JOBS ? CLIENT_MIN_JOBS : n);
+}
+
+/* The number of connected clients. */
+int
+client_count(void)
+{
+	return (client_n);
+}
+
+/* The eventfd the publisher thread signals. */
+int
+client_done_fd(void)
+{
+	return (client_done_efd);
+}
+
+/* Has everything been answered and written? Then a closing client goes. */
+static int
+client_maybe_close(struct client *c)
+{
+	if (!c->eof && !c->closing)
+		return (0);
+	if (!TAILQ_EMPTY(&c->queue) ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+		return (0);
+	if (!c->closing &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
+		return (0);
+	client_free(c);
+	return (1);
+}
+
+/* Recompute why we are not reading from c, and tell libevent. */
+static void
+client_update_pause(struct client *c)
+{
+	int	 was = c->paused;
+
+	c->paused &= PAUSE_JOBS;
+	if (c->nqueued >= CLIENT_MAX_QUEUED)
+		c->paused |= PAUSE_QUEUED;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    CLIENT_OUT_HIGH)
+		c->paused |= PAUSE_OUTPUT;
+	if (c->eof)
+		return;
+	if (c->paused && !was)
+		bufferevent_disable(c->bev, EV_READ);
+	else if (!c->paused && was)
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Free a request unless the publisher still holds its job. */
+static void
+client_preq_release(struct preq *p)
+{
+	p->c = NULL;
+	if (p->job == NULL) {
+		free(p->reply);
+		free(p);
+	}
+}
+
+/* Write every answered reply at the head of the queue, in order. */
+static void
+client_flush(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct preq	*p;
+
+	while ((p = TAILQ_FIRST(&c->queue)) != NULL && p->reply != NULL) {
+		evbuffer_add(out, p->reply, p->replylen);
+		TAILQ_REMOVE(&c->queue, p, centry);
+		c->nqueued--;
+		client_preq_release(p);
+	}
+}
+
+/* A reply for the current request: written now if nothing is ahead. */
+static void
+client_reply(struct client *c, struct pbuf *b)
+{
+	struct preq	*p;
+
+	if (TAILQ_EMPTY(&c->queue)) {
+		bufferevent_write(c->bev, b->p, b->len);
+		pbuf_free(b);
+		return;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->c = c;
+	p->reply = b->p;
+	p->replylen = b->len;
+	memset(b, 0, sizeof *b);
+	TAILQ_INSERT_TAIL(&c->queue, p, centry);
+	c->nqueued++;
+}
+
+/* Reply with an error. */
+static void
+client_error(struct client *c, enum proto_op op, const struct json_span *id,
+    const char *code, const char *message, const char *field)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+
+	warrend_stats.errors++;
+	proto_reply_error(&b, op, id != NULL ? id->ptr : NULL,
+	    id != NULL ? id->len : 0, code, message, field);
+	client_reply(c, &b);
+}
+
+/* Reply ok with nothing more. */
+static void
+client_ok(struct client *c, const struct request *req)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+
+	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
+	proto_reply_end(&b);
+	client_reply(c, &b);
+}
+
+/* May this peer publish events of contract ct? */
+static int
+client_allowed(const struct client *c, const struct contract *ct)
+{
+	size_t	 i;
+
+	if (ct->nallow_users == 0 && ct->nallow_groups == 0)
+		return (1);
+	for (i = 0; i < ct->nuids; i++) {
+		if (ct->uids[i] == c->uid)
+			return (1);
+	}
+	for (i = 0; i < ct->ngids; i++) {
+		if (ct->gids[i] == c->gid)
+			return (1);
+	}
+	return (0);
+}
+
+/* Arm the timeout timer for the oldest waiting publish. */
+static void
+client_arm_timer(void)
+{
+	struct preq	*p = TAILQ_FIRST(&client_waiting);
+	struct timeval	 tv;
+	uint64_t	 now = util_now_ms(), ms;
+
+	if (p == NULL || evtimer_pending(client_timer, NULL))
+		return;
+	ms = p->deadline > now ? p->deadline - now : 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(client_timer, &tv);
+}
+
+/* A new request slot for a reply that comes later. */
+static struct preq *
+client_preq_new(struct client *c, const struct json_span *id)
+{
+	struct preq	*p;
+
+	p = xcalloc(1, sizeof *p + id->len);
+	p->c = c;
+	if (id->ptr != NULL) {
+		memcpy(p->id, id->ptr, id->len);
+		p->idlen = id->len;
+	}
+	TAILQ_INSERT_TAIL(&c->queue, p, centry);
+	c->nqueued++;
+	return (p);
+}
+
+/* The wall clock in milliseconds, for the message timestamp. */
+static int64_t
+client_wallclock_ms(void)
+{
+	struct timeval	 tv;
+
+	gettimeofday(&tv, NULL);
+	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/* Check a publish and hand it to the publisher thread. */
+static void
+client_publish(struct client *c, const struct request *req)
+{
+	const struct contract	*ct;
+	struct pub_job		*job;
+	struct preq		*p;
+	char			*msg, *path, uuid[37];
+
+	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
+	    NULL) {
+		xasprintf(&msg, "no contract for event \"%s\"", req->event);
+		client_error(c, req->op, &req->id, "unknown_event", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (!client_allowed(c, ct)) {
+		xasprintf(&msg, "uid %lu gid %lu may not publish %s",
+		    (unsigned long)c->uid, (unsigned long)c->gid, ct->name);
+		client_error(c, req->op, &req->id, "forbidden", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (contract_validate(ct, req->data_json, &msg, &path) != 0) {
+		client_error(c, req->op, &req->id, "validation", msg, path);
+		free(msg);
+		free(path);
+		return;
+	}
+	if (req->message_id == NULL)
+		util_uuid(uuid);
+	job = publisher_job_new(ct->routing_key, ct->name, req->message_id ?
+	    req->message_id : uuid, req->data.ptr, req->data.len);
+	job->timestamp_ms = client_wallclock_ms();
+	p = client_preq_new(c, &req->id);
+	p->job = job;
+	job->cookie = p;
+	p->deadline = util_now_ms() + (uint64_t)warrend_conf->publish_timeout_ms;
+	p->waiting = 1;
+	TAILQ_INSERT_TAIL(&client_waiting, p, wentry);
+	client_arm_timer();
+	client_jobs++;
+	warrend_stats.accepted++;
+	publisher_submit(job);
+}
+
+/* The "contracts" op. */
+static void
+client_contracts(struct client *c, const struct request *req)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+	cJSON		*a = cJSON_CreateArray();
+	char		*s;
+	size_t		 i;
+
+	for (i = 0; i < warrend_conf->contracts.n; i++)
+		cJSON_AddItemToArray(a,
+		    contract_to_json(warrend_conf->contracts.v[i]));
+	if ((s = cJSON_PrintUnformatted(a)) == NULL)
+		fatalx("cJSON_PrintUnformatted failed");
+	cJSON_Delete(a);
+	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
+	proto_member_raw(&b, "contracts", s, strlen(s));
+	proto_reply_end(&b);
+	free(s);
+	client_reply(c, &b);
+}
+
+/* The "stats" op. */
+static void
+client_stats(struct client *c, const struct request *req)
+{
+	struct publisher_stats	 ps;
+	struct warrend_stats	*w = &warrend_stats;
+	struct pbuf		 b = { NULL, 0, 0 };
+	char			*s;
+	int			 n;
+
+	publisher_get_stats(&ps);
+	n = xasprintf(&s, "{\"clients\":%d,\"accepted\":%llu,"
+	    "\"confirmed\":%llu,\"unroutable\":%llu,\"nacked\":%llu,"
+	    "\"timed_out\":%llu,\"errors\":%llu,\"in_flight\":%d,"
+	    "\"connections\":%llu,\"refused\":%llu,\"broker\":{"
+	    "\"connected\":%s,\"blocked\":%s,\"reconnects\":%llu,"
+	    "\"published\":%llu,\"republished\":%llu,\"address\":",
+	    client_n, (unsigned long long)w->accepted,
+	    (unsigned long long)w->confirmed, (unsigned long long)w->unroutable,
+	    (unsigned long long)w->nacked, (unsigned long long)w->timed_out,
+	    (unsigned long long)w->errors, client_jobs,
+	    (unsigned long long)w->connections,
+	    (unsigned long long)w->refused, ps.connected ? "true" : "false",
+	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
+	    (unsigned long long)ps.published,
+	    (unsigned long long)ps.republished);
+	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
+	proto_member_raw(&b, "stats", s, (size_t)n);
+	pbuf_add_quoted(&b, ps.broker);
+	pbuf_adds(&b, "}}");
+	proto_reply_end(&b);
+	free(s);
+	client_reply(c, &b);
+}
+
+/* Handle one request line. */
+static void
+client_request(struct client *c, const char *line, size_t len)
+{
+	struct request	 req;
+	const char	*code;
+	char		*msg = NULL;
+
+	if (proto_parse(line, len, &req, &code, &msg) != 0) {
+		client_error(c, req.op, &req.id, code, msg, NULL);
+		goto out;
+	}
+	if (warrend_stopping) {
+		client_error(c, req.op, &req.id, "shutting_down",
+		    "warrend is stopping", NULL);
+		goto out;
+	}
+	switch (req.op) {
+	case OP_PUBLISH:
+		client_publish(c, &req);
+		break;
+	case OP_PING:
+		client_ok(c, &req);
+		break;
+	case OP_CONTRACTS:
+		client_contracts(c, &req);
+		break;
+	case OP_STATS:
+		client_stats(c, &req);
+		break;
+	case OP_ACK:
+	case OP_NACK:
+		xasprintf(&msg, "tag %lld was not delivered on this "
+		    "connection", req.tag);
+		client_error(c, req.op, &req.id, "unknown_tag", msg, NULL);
+		break;
+	case OP_SUBSCRIBE:
+	case OP_UNSUBSCRIBE:
+		if (contract_find(&warrend_conf->contracts, req.event) ==
+		    NULL) {
+			xasprintf(&msg, "no contract for event \"%s\"",
+			    req.event);
+			client_error(c, req.op, &req.id, "unknown_event", msg,
+			    NULL);
+		} else
+			client_error(c, req.op, &req.id, "unavailable",
+			    "this warrend does not consume yet", NULL);
+		break;
+	case OP_NONE:
+		fatalx("%s: request without op", __func__);
+	}
+out:
+	free(msg);
+	proto_request_clear(&req);
+}
+
+/* Answer a line longer than max_line. */
+static void
+client_too_large(struct client *c)
+{
+	char	*msg;
+
+	xasprintf(&msg, "request line longer than max_line (%zu bytes)",
+	    warrend_conf->max_line);
+	client_error(c, OP_NONE, NULL, "too_large", msg, NULL);
+	free(msg);
+}
+
+/* Is the line only whitespace? Blank lines are skipped, not errors. */
+static int
+client_blank(const char *line, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return (0);
+	}
+	return (1);
+}
+
+/* Find the next newline at or after c->scanned; -1 if none. */
+static ssize_t
+client_find_eol(struct client *c, struct evbuffer *in)
+{
+	struct evbuffer_ptr	 start, pos;
+
+	if (evbuffer_ptr_set(in, &start, c->scanned, EVBUFFER_PTR_SET) != 0)
+		return (-1);
+	pos = evbuffer_search(in, "\n", 1, &start);
+	if (pos.pos == -1)
+		c->scanned = evbuffer_get_length(in);
+	return (pos.pos);
+}
+
+/* Drop input up to and including the next newline (after a too-long line). */
+static int
+client_discard(struct client *c, struct evbuffer *in)
+{
+	ssize_t	 eol;
+
+	c->scanned = 0;
+	if ((eol = client_find_eol(c, in)) == -1) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		c->scanned = 0;
+		return (-1);
+	}
+	evbuffer_drain(in, (size_t)eol + 1);
+	c->scanned = 0;
+	c->discard = 0;
+	return (0);
+}
+
+/* Handle every complete line in the input, unless paused. */
+static void
+client_process(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	size_t		 max = warrend_conf->max_line;
+	ssize_t		 eol;
+	char		*line;
+
+	while (!c->paused && evbuffer_get_length(in) > 0) {
+		if (c->discard && client_discard(c, in) != 0)
+			break;
+		if ((eol = client_find_eol(c, in)) == -1) {
+			if (evbuffer_get_length(in) <= max)
+				break;
+			client_too_large(c);
+			c->discard = 1;
+			continue;
+		}
+		if ((size_t)eol > max) {
+			client_too_large(c);
+			evbuffer_drain(in, (size_t)eol + 1);
+			c->scanned = 0;
+			continue;
+		}
+		if (client_jobs >= client_max_jobs()) {
+			c->paused |= PAUSE_JOBS;
+			TAILQ_INSERT_TAIL(&client_jobwait, c, jentry);
+			break;
+		}
+		line = (char *)evbuffer_pullup(in, eol + 1);
+		if (!client_blank(line, (size_t)eol))
+			client_request(c, line, (size_t)eol);
+		evbuffer_drain(in, (size_t)eol + 1);
+		c->scanned = 0;
+		client_update_pause(c);
+	}
+	client_update_pause(c);
+	if (c->eof && !c->paused && evbuffer_get_length(in) > 0 &&
+	    client_find_eol(c, in) == -1) {
+		log_debug("client %llu: closed mid-line, %zu bytes dropped",
+		    (unsigned long long)c->serial, evbuffer_get_length(in));
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+}
+
+/* Input arrived. */
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)bev;
+	client_process(c);
+	client_maybe_close(c);
+}
+
+/* Output fell below the low mark: read again if that was the holdup. */
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)bev;
+	if (client_maybe_close(c))
+		return;
+	if (c->paused & PAUSE_OUTPUT) {
+		client_update_pause(c);
+		client_process(c);
+		client_maybe_close(c);
+	}
+}
+
+/* End of file or an error on the connection. */
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_ERROR) {
+		log_debug("client %llu: %s", (unsigned long long)c->serial,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+		client_free(c);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		/* A half-close still gets the replies to what it sent. */
+		c->eof = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		client_process(c);
+		client_maybe_close(c);
+	}
+}
+
+/* Refuse a connection beyond max_clients with one line, then close. */
+static void
+client_refuse(int fd)
+{
+	char	 line[160];
+	int	 n;
+
+	n = snprintf(line, sizeof line, "{\"ok\":false,\"error\":"
+	    "\"too_many_clients\",\"message\":\"too many clients "
+	    "(max_clients %d)\"}\n", warrend_conf->max_clients);
+	/* A new socket's buffer is empty: this cannot block or be short. */
+	if (write(fd, line, (size_t)n) == -1)
+		log_debug("refusing client: %s", strerror(errno));
+	close(fd);
+	warrend_stats.refused++;
+}
+
+/* Take over a freshly accepted connection. */
+void
+client_accept(int fd)
+{
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof cred;
+
+	if (warrend_stopping) {
+		close(fd);
+		return;
+	}
+	if (client_n >= warrend_conf->max_clients) {
+		client_refuse(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+		c->pid = cred.pid;
+	} else {
+		c->uid = (uid_t)-1;
+		c->gid = (gid_t)-1;
+	}
+	evutil_make_socket_nonblocking(fd);
+	c->bev = bufferevent_socket_new(warrend_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	TAILQ_INIT(&c->queue);
+	c->serial = ++client_serial;
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUT_LOW, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&client_list, c, entry);
+	client_n++;
+	warrend_stats.connections++;
+	log_debug("client %llu: connected, pid %ld uid %lu",
+	    (unsigned long long)c->serial, (long)c->pid,
+	    (unsigned long)c->uid);
+}
+
+/* Forget a client; requests the publisher still holds are orphaned and
+ * freed when their outcome arrives (the events are still published). */
+static void
+client_free(struct client *c)
+{
+	struct preq	*p;
+
+	while ((p = TAILQ_FIRST(&c->queue)) != NULL) {
+		TAILQ_REMOVE(&c->queue, p, centry);
+		client_preq_release(p);
+	}
+	if (c->paused & PAUSE_JOBS)
+		TAILQ_REMOVE(&client_jobwait, c, jentry);
+	TAILQ_REMOVE(&client_list, c, entry);
+	client_n--;
+	bufferevent_free(c->bev);
+	log_debug("client %llu: closed", (unsigned long long)c->serial);
+	free(c);
+}
+
+/* Build the reply for a publish the publisher has finished with. */
+static void
+client_outcome(struct preq *p, const struct pub_job *j)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+	const char	*id = p->idlen > 0 ? p->id : NULL;
+	char		*msg = NULL;
+
+	if (j->outcome == PUB_CONFIRMED && (!j->returned ||
+	    !warrend_conf->unroutable_error)) {
+		warrend_stats.confirmed++;
+		proto_reply_begin(&b, OP_PUBLISH, id, p->idlen, 1);
+		proto_member_str(&b, "message_id", j->message_id);
+		proto_member_str(&b, "routing_key", j->routing_key);
+		if (j->returned) {
+			warrend_stats.unroutable++;
+			proto_member_raw(&b, "routed", "false", 5);
+			log_warnx("%s %s: unroutable, no queue is bound to %s",
+			    j->type, j->message_id, j->routing_key);
+		}
+		proto_reply_end(&b);
+	} else if (j->outcome == PUB_CONFIRMED) {
+		warrend_stats.unroutable++;
+		warrend_stats.errors++;
+		xasprintf(&msg, "no queue is bound to routing key %s",
+		    j->routing_key);
+		proto_reply_error(&b, OP_PUBLISH, id, p->idlen, "unroutable",
+		    msg, NULL);
+	} else if (j->outcome == PUB_NACKED) {
+		warrend_stats.nacked++;
+		warrend_stats.errors++;
+		proto_reply_error(&b, OP_PUBLISH, id, p->idlen, "rejected",
+		    "the broker refused the event (basic.nack)", NULL);
+	} else {
+		warrend_stats.errors++;
+		proto_reply_error(&b, OP_PUBLISH, id, p->idlen,
+		    "shutting_down", "warrend stopped before the broker "
+		    "confirmed the event", NULL);
+	}
+	free(msg);
+	p->reply = b.p;
+	p->replylen = b.len;
+}
+
+/* Let clients paused for the publisher read again. */
+static void
+client_resume_jobwait(void)
+{
+	struct client	*c;
+
+	while (client_jobs < client_max_jobs() / 2 &&
+	    (c = TAILQ_FIRST(&client_jobwait)) != NULL) {
+		TAILQ_REMOVE(&client_jobwait, c, jentry);
+		c->paused &= ~PAUSE_JOBS;
+		client_update_pause(c);
+		client_process(c);
+		client_maybe_close(c);
+	}
+}
+
+/* Close clients with nothing left to send during shutdown. */
+static void
+client_close_idle(void)
+{
+	struct client	*c, *next;
+
+	for (c = TAILQ_FIRST(&client_list); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		c->closing = 1;
+		client_maybe_close(c);
+	}
+	if (client_n == 0)
+		event_base_loopexit(warrend_base, NULL);
+}
+
+/* The publisher finished some jobs: answer them. */
+static void
+client_done_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_job	*j;
+	struct preq	*p;
+	struct client	*c;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	client_publisher_gone = publisher_collect(&q);
+	while ((j = TAILQ_FIRST(&q)) != NULL) {
+		TAILQ_REMOVE(&q, j, entry);
+		p = j->cookie;
+		client_jobs--;
+		p->job = NULL;
+		if (p->waiting) {
+			TAILQ_REMOVE(&client_waiting, p, wentry);
+			p->waiting = 0;
+		}
+		if ((c = p->c) == NULL)
+			client_preq_release(p);
+		else if (p->reply == NULL) {
+			client_outcome(p, j);
+			if (p == TAILQ_FIRST(&c->queue)) {
+				client_flush(c);
+				client_update_pause(c);
+			}
+		}
+		publisher_job_free(j);
+	}
+	client_resume_jobwait();
+	if (warrend_stopping && client_publisher_gone)
+		client_close_idle();
+}
+
+/* Publishes older than publish_timeout_ms are answered "unavailable". */
+static void
+client_timer_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+	struct preq	*p;
+	struct client	*c;
+	uint64_t	 now = util_now_ms();
+	char		*msg;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	while ((p = TAILQ_FIRST(&client_waiting)) != NULL &&
+	    p->deadline <= now) {
+		TAILQ_REMOVE(&client_waiting, p, wentry);
+		p->waiting = 0;
+		publisher_cancel(p->job);
+		warrend_stats.timed_out++;
+		if ((c = p->c) == NULL)
+			continue;
+		warrend_stats.errors++;
+		xasprintf(&msg, "the broker did not confirm the event within "
+		    "%d ms (it is unreachable or blocked)",
+		    warrend_conf->publish_timeout_ms);
+		proto_reply_error(&b, OP_PUBLISH, p->idlen > 0 ? p->id : NULL,
+		    p->idlen, "unavailable", msg, NULL);
+		free(msg);
+		p->reply = b.p;
+		p->replylen = b.len;
+		memset(&b, 0, sizeof b);
+		if (p == TAILQ_FIRST(&c->queue)) {
+			client_flush(c);
+			client_update_pause(c);
+		}
+	}
+	client_arm_timer();
+}
+
+/* Set up the completion eventfd and the timeout timer. */
+int
+client_init(char **cause)
+{
+	client_done_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (client_done_efd == -1) {
+		xasprintf(cause, "eventfd: %s", strerror(errno));
+		return (-1);
+	}
+	client_done_ev = event_new(warrend_base, client_done_efd,
+	    EV_READ | EV_PERSIST, client_done_cb, NULL);
+	client_timer = evtimer_new(warrend_base, client_timer_cb, NULL);
+	if (client_done_ev == NULL || client_timer == NULL ||
+	    event_add(client_done_ev, NULL) != 0) {
+		xasprintf(cause, "cannot set up the completion event");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Shutting down: new requests are refused; once the publisher has given
+ * everything back, clients are closed as soon as their replies are out. */
+void
+client_shutdown(void)
+{
+	struct client	*c;
+
+	TAILQ_FOREACH(c, &client_list, entry)
+		client_process(c);
+	if (client_publisher_gone)
+		client_close_idle();
+}
+
+/* Free every client and the loop-side state. */
+void
+client_free_all(void)
+{
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&client_list)) != NULL)
+		client_free(c);
+	if (client_done_ev != NULL)
+		event_free(client_done_ev);
+	if (client_timer != NULL)
+		event_free(client_timer);
+	if (client_done_efd != -1)
+		close(client_done_efd);
+}

@@ -1,0 +1,56 @@
+/* conf.h -- the configuration, parsed once into a validated structure. */
+#ifndef WARREN_CONF_H
+#define WARREN_CONF_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include "contract.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_FILE	SYSCONFDIR "/warren/warrend.conf"
+
+struct conf {
+	char		 *file;
+	char		 *service;
+
+	char		 *socket_path;
+	mode_t		  socket_mode;
+	char		 *socket_group;		/* NULL: leave as is */
+	gid_t		  socket_gid;
+	int		  max_clients;
+	size_t		  max_line;
+
+	char		**urls;
+	size_t		  nurls;
+	char		 *exchange;
+	int		  heartbeat;		/* seconds, 0 = off */
+	int		  confirm_window;
+	int		  prefetch;
+	char		 *queue_type;
+	int		  dead_letter;
+	int		  unroutable_error;	/* unroutable = "error" */
+	int		  reconnect_min_ms;
+	int		  reconnect_max_ms;
+	int		  publish_timeout_ms;
+
+	char		 *spool_dir;
+	long long	  spool_max_bytes;
+	int		  spool_fsync;		/* fsync = "always" */
+
+	int		  shutdown_timeout_ms;
+	char		 *contracts_dir;
+	struct contract_set contracts;
+	int		  has_password;		/* some URL carries one */
+};
+
+/* Read and check file; on failure return NULL and set *cause. */
+struct conf	*conf_load(const char *file, char **cause);
+void		 conf_free(struct conf *);
+
+/* Does any key or value in a and b that the publisher uses differ? */
+int		 conf_broker_changed(const struct conf *a, const struct conf *b);
+
+#endif

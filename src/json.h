@@ -1,0 +1,36 @@
+/* json.h -- what cJSON does not check: strict grammar, UTF-8, duplicate keys,
+ * bounded depth, and the raw bytes of members we forward untouched. */
+#ifndef WARREN_JSON_H
+#define WARREN_JSON_H
+
+#include <stddef.h>
+
+/* Deepest nesting json_check accepts (cJSON's own limit is 1000). */
+#define JSON_MAX_DEPTH 64
+
+/* A span of the checked input; ptr is NULL when the member was absent. */
+struct json_span {
+	const char	*ptr;
+	size_t		 len;
+};
+
+/*
+ * Check that buf[0, len) is exactly one JSON object (RFC 8259, optional
+ * surrounding whitespace): strict grammar, valid UTF-8 everywhere (no
+ * overlong forms, no UTF-8-encoded surrogates, no truncated sequences), no
+ * NUL byte raw or as \u0000, no lone surrogate escape, no duplicate key in
+ * any object (keys compared after unescaping), nesting at most
+ * JSON_MAX_DEPTH. On success fill *id and *data (either may be NULL) with
+ * the raw bytes of the top-level members "id" and "data" and return 0.
+ * On failure return -1 and set *cause to a message the caller frees.
+ */
+int	json_check(const char *buf, size_t len, struct json_span *id,
+	    struct json_span *data, char **cause);
+
+/* Is s[0, len) valid UTF-8 with no NUL byte? */
+int	json_utf8_valid(const char *s, size_t len);
+
+/* The number of code points in the valid UTF-8 string s. */
+size_t	json_utf8_length(const char *s);
+
+#endif

@@ -1,0 +1,172 @@
+/* listener.c -- the Unix socket: create, bind, permissions, accept. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "conf.h"
+#include "listener.h"
+#include "log.h"
+#include "util.h"
+#include "warrend.h"
+
+static struct evconnlistener	*listener;
+static struct event		*listener_retry;
+static int			 listener_fd = -1;
+static char			*listener_path;
+static ino_t			 listener_ino;
+
+/* Is someone answering on path? A refused connect means a stale file. */
+static int
+listener_in_use(const struct sockaddr_un *sun)
+{
+	int	 fd, rv;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (0);
+	rv = connect(fd, (const struct sockaddr *)sun, sizeof *sun);
+	close(fd);
+	return (rv == 0);
+}
+
+/* Bind the socket of cf. */
+int
+listener_open(const struct conf *cf, char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	strncpy(sun.sun_path, cf->socket_path, sizeof sun.sun_path - 1);
+	if (lstat(cf->socket_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			xasprintf(cause, "%s exists and is not a socket",
+			    cf->socket_path);
+			return (-1);
+		}
+		if (listener_in_use(&sun)) {
+			xasprintf(cause, "%s: another warrend is listening "
+			    "there", cf->socket_path);
+			return (-1);
+		}
+		if (unlink(cf->socket_path) == -1) {
+			xasprintf(cause, "%s: cannot remove stale socket: %s",
+			    cf->socket_path, strerror(errno));
+			return (-1);
+		}
+		log_info("removed stale socket %s", cf->socket_path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		xasprintf(cause, "bind %s: %s", cf->socket_path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	umask(old);
+	if (chmod(cf->socket_path, cf->socket_mode) == -1 ||
+	    (cf->socket_group != NULL &&
+	    chown(cf->socket_path, (uid_t)-1, cf->socket_gid) == -1) ||
+	    listen(fd, 128) == -1 || stat(cf->socket_path, &st) == -1) {
+		xasprintf(cause, "%s: %s", cf->socket_path, strerror(errno));
+		unlink(cf->socket_path);
+		close(fd);
+		return (-1);
+	}
+	listener_fd = fd;
+	listener_path = xstrdup(cf->socket_path);
+	listener_ino = st.st_ino;
+	return (0);
+}
+
+/* A new connection. */
+static void
+listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	(void)l;
+	(void)sa;
+	(void)salen;
+	(void)arg;
+	client_accept(fd);
+}
+
+/* Resume accepting after running out of descriptors. */
+static void
+listener_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	if (listener != NULL && !warrend_stopping)
+		evconnlistener_enable(listener);
+}
+
+/* accept() failed: near the fd limit, pause a second instead of spinning. */
+static void
+listener_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct timeval	 tv = { 1, 0 };
+	int		 error = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
+	    error == ENOMEM) {
+		log_warnx("accept: %s; pausing for a second",
+		    strerror(error));
+		evconnlistener_disable(l);
+		evtimer_add(listener_retry, &tv);
+		return;
+	}
+	log_warnx("accept: %s", strerror(error));
+}
+
+/* Start accepting. */
+void
+listener_start(void)
+{
+	listener = evconnlistener_new(warrend_base, listener_accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE, -1, listener_fd);
+	if (listener == NULL)
+		fatalx("evconnlistener_new failed");
+	evconnlistener_set_error_cb(listener, listener_error_cb);
+	listener_retry = evtimer_new(warrend_base, listener_retry_cb, NULL);
+}
+
+/* Stop accepting and remove the socket file if it is still ours. */
+void
+listener_close(void)
+{
+	struct stat	 st;
+
+	if (listener != NULL)
+		evconnlistener_free(listener);
+	else if (listener_fd != -1)
+		close(listener_fd);
+	listener = NULL;
+	listener_fd = -1;
+	if (listener_retry != NULL)
+		event_free(listener_retry);
+	listener_retry = NULL;
+	if (listener_path != NULL && stat(listener_path, &st) == 0 &&
+	    st.st_ino == listener_ino)
+		unlink(listener_path);
+	free(listener_path);
+	listener_path = NULL;
+}

@@ -1,0 +1,339 @@
+/* proto.c -- the local protocol: request line -> request, reply -> line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "util.h"
+
+static const struct {
+	const char	*name;
+	enum proto_op	 op;
+	const char	*members;	/* allowed besides op and id */
+} proto_ops[] = {
+	{ "publish", OP_PUBLISH, " event data message_id " },
+	{ "subscribe", OP_SUBSCRIBE, " event " },
+	{ "unsubscribe", OP_UNSUBSCRIBE, " event " },
+	{ "ack", OP_ACK, " tag " },
+	{ "nack", OP_NACK, " tag requeue " },
+	{ "ping", OP_PING, " " },
+	{ "contracts", OP_CONTRACTS, " " },
+	{ "stats", OP_STATS, " " },
+};
+#define NOPS (sizeof proto_ops / sizeof proto_ops[0])
+
+/* The wire name of an op. */
+const char *
+proto_op_name(enum proto_op op)
+{
+	size_t	 i;
+
+	for (i = 0; i < NOPS; i++) {
+		if (proto_ops[i].op == op)
+			return (proto_ops[i].name);
+	}
+	return (NULL);
+}
+
+/* Refuse members the op does not know, so a misspelt one is not ignored. */
+static int
+proto_check_members(const cJSON *tree, size_t opi, char **message)
+{
+	const cJSON	*m;
+	char		 word[64];
+
+	cJSON_ArrayForEach(m, tree) {
+		if (strcmp(m->string, "op") == 0 || strcmp(m->string, "id") == 0)
+			continue;
+		if (strlen(m->string) < sizeof word - 2) {
+			snprintf(word, sizeof word, " %s ", m->string);
+			if (strstr(proto_ops[opi].members, word) != NULL)
+				continue;
+		}
+		xasprintf(message, "unknown member \"%.64s\" for op %s",
+		    m->string, proto_ops[opi].name);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Read "event": a non-empty string. */
+static int
+proto_event(struct request *req, char **message)
+{
+	const cJSON	*e = cJSON_GetObjectItemCaseSensitive(req->tree,
+			    "event");
+
+	if (!cJSON_IsString(e) || *e->valuestring == '\0') {
+		xasprintf(message, "%s needs \"event\", a non-empty string",
+		    proto_op_name(req->op));
+		return (-1);
+	}
+	req->event = e->valuestring;
+	return (0);
+}
+
+/* Read the members of a publish. */
+static int
+proto_publish(struct request *req, char **message)
+{
+	const cJSON	*d, *m;
+	const char	*s;
+
+	if (proto_event(req, message) != 0)
+		return (-1);
+	d = cJSON_GetObjectItemCaseSensitive(req->tree, "data");
+	if (!cJSON_IsObject(d) || req->data.ptr == NULL) {
+		xasprintf(message, "publish needs \"data\", an object");
+		return (-1);
+	}
+	req->data_json = d;
+	m = cJSON_GetObjectItemCaseSensitive(req->tree, "message_id");
+	if (m == NULL)
+		return (0);
+	if (!cJSON_IsString(m) || *m->valuestring == '\0' ||
+	    strlen(m->valuestring) > 255) {
+		xasprintf(message, "message_id must be a string of 1 to 255 "
+		    "bytes");
+		return (-1);
+	}
+	for (s = m->valuestring; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			xasprintf(message, "message_id must not hold control "
+			    "characters");
+			return (-1);
+		}
+	}
+	req->message_id = m->valuestring;
+	return (0);
+}
+
+/* Read the members of an ack or nack. */
+static int
+proto_settle(struct request *req, char **message)
+{
+	const cJSON	*t, *r;
+
+	t = cJSON_GetObjectItemCaseSensitive(req->tree, "tag");
+	if (!cJSON_IsNumber(t) || t->valuedouble < 1 ||
+	    t->valuedouble > 9007199254740991.0 ||
+	    floor(t->valuedouble) != t->valuedouble) {
+		xasprintf(message, "%s needs \"tag\", a positive integer",
+		    proto_op_name(req->op));
+		return (-1);
+	}
+	req->tag = (long long)t->valuedouble;
+	req->requeue = 1;
+	r = cJSON_GetObjectItemCaseSensitive(req->tree, "requeue");
+	if (r == NULL)
+		return (0);
+	if (!cJSON_IsBool(r)) {
+		xasprintf(message, "requeue must be true or false");
+		return (-1);
+	}
+	req->requeue = cJSON_IsTrue(r);
+	return (0);
+}
+
+/* Find the op: named by "op", or a publish when only "event" is given. */
+static int
+proto_find_op(struct request *req, size_t *opi, const char **code,
+    char **message)
+{
+	const cJSON	*o = cJSON_GetObjectItemCaseSensitive(req->tree, "op");
+	size_t		 i;
+
+	if (o == NULL) {
+		if (cJSON_GetObjectItemCaseSensitive(req->tree, "event") ==
+		    NULL) {
+			*code = "bad_request";
+			xasprintf(message, "request has no \"op\"");
+			return (-1);
+		}
+		*opi = 0;
+		return (0);
+	}
+	if (!cJSON_IsString(o)) {
+		*code = "bad_request";
+		xasprintf(message, "\"op\" must be a string");
+		return (-1);
+	}
+	for (i = 0; i < NOPS; i++) {
+		if (strcmp(o->valuestring, proto_ops[i].name) == 0) {
+			*opi = i;
+			return (0);
+		}
+	}
+	*code = "unknown_op";
+	xasprintf(message, "unknown op \"%.64s\"", o->valuestring);
+	return (-1);
+}
+
+/* Parse one request line. */
+int
+proto_parse(const char *line, size_t len, struct request *req,
+    const char **code, char **message)
+{
+	size_t	 opi;
+	int	 rv = 0;
+
+	memset(req, 0, sizeof *req);
+	if (json_check(line, len, &req->id, &req->data, message) != 0) {
+		*code = "bad_json";
+		return (-1);
+	}
+	if ((req->tree = cJSON_ParseWithLength(line, len)) == NULL) {
+		*code = "bad_json";
+		xasprintf(message, "not a JSON object");
+		return (-1);
+	}
+	if (proto_find_op(req, &opi, code, message) != 0)
+		return (-1);
+	req->op = proto_ops[opi].op;
+	*code = "bad_request";
+	if (proto_check_members(req->tree, opi, message) != 0)
+		return (-1);
+	switch (req->op) {
+	case OP_PUBLISH:
+		rv = proto_publish(req, message);
+		break;
+	case OP_SUBSCRIBE:
+	case OP_UNSUBSCRIBE:
+		rv = proto_event(req, message);
+		break;
+	case OP_ACK:
+	case OP_NACK:
+		rv = proto_settle(req, message);
+		break;
+	default:
+		break;
+	}
+	return (rv);
+}
+
+/* Free what proto_parse allocated. */
+void
+proto_request_clear(struct request *req)
+{
+	cJSON_Delete(req->tree);
+	req->tree = NULL;
+}
+
+/* Append bytes, growing the buffer. */
+void
+pbuf_add(struct pbuf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->size) {
+		b->size = b->size == 0 ? 256 : b->size;
+		while (b->len + n + 1 > b->size)
+			b->size *= 2;
+		b->p = xreallocarray(b->p, 1, b->size);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+/* Append a C string. */
+void
+pbuf_adds(struct pbuf *b, const char *s)
+{
+	pbuf_add(b, s, strlen(s));
+}
+
+/* Append s as a JSON string; s is valid UTF-8, so only escapes are needed. */
+void
+pbuf_add_quoted(struct pbuf *b, const char *s)
+{
+	const char	*run = s;
+	char		 esc[8];
+
+	pbuf_add(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		if (*s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+			continue;
+		pbuf_add(b, run, (size_t)(s - run));
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = *s;
+			pbuf_add(b, esc, 2);
+		} else {
+			snprintf(esc, sizeof esc, "\\u%04x", (unsigned char)*s);
+			pbuf_add(b, esc, 6);
+		}
+		run = s + 1;
+	}
+	pbuf_add(b, run, (size_t)(s - run));
+	pbuf_add(b, "\"", 1);
+}
+
+/* Release a buffer. */
+void
+pbuf_free(struct pbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+/* Start a reply object with op, id and ok. */
+void
+proto_reply_begin(struct pbuf *b, enum proto_op op, const char *id,
+    size_t idlen, int ok)
+{
+	const char	*name = proto_op_name(op);
+
+	pbuf_add(b, "{", 1);
+	if (name != NULL) {
+		pbuf_adds(b, "\"op\":\"");
+		pbuf_adds(b, name);
+		pbuf_adds(b, "\",");
+	}
+	if (id != NULL) {
+		pbuf_adds(b, "\"id\":");
+		pbuf_add(b, id, idlen);
+		pbuf_add(b, ",", 1);
+	}
+	pbuf_adds(b, ok ? "\"ok\":true" : "\"ok\":false");
+}
+
+/* Add "key":"value". */
+void
+proto_member_str(struct pbuf *b, const char *key, const char *value)
+{
+	pbuf_add(b, ",", 1);
+	pbuf_add_quoted(b, key);
+	pbuf_add(b, ":", 1);
+	pbuf_add_quoted(b, value);
+}
+
+/* Add "key":<json>. */
+void
+proto_member_raw(struct pbuf *b, const char *key, const char *json,
+    size_t len)
+{
+	pbuf_add(b, ",", 1);
+	pbuf_add_quoted(b, key);
+	pbuf_add(b, ":", 1);
+	pbuf_add(b, json, len);
+}
+
+/* Close the reply object and end the line. */
+void
+proto_reply_end(struct pbuf *b)
+{
+	pbuf_add(b, "}\n", 2);
+}
+
+/* A whole error reply. */
+void
+proto_reply_error(struct pbuf *b, enum proto_op op, const char *id,
+    size_t idlen, const char *code, const char *message, const char *field)
+{
+	proto_reply_begin(b, op, id, idlen, 0);
+	proto_member_str(b, "error", code);
+	proto_member_str(b, "message", message);
+	if (field != NULL)
+		proto_member_str(b, "field", field);
+	proto_reply_end(b);
+}

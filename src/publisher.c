@@ -1,0 +1,836 @@
+/* publisher.c -- the publisher thread: the only owner of the publishing
+ * AMQP connection. rabbitmq-c blocks, so nothing here runs on the loop. */
+#include <sys/eventfd.h>
+#include <sys/random.h>
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "publisher.h"
+#include "util.h"
+
+#define PUB_CONNECT_TIMEOUT_MS	5000
+#define PUB_STABLE_MS		30000
+
+static struct publisher {
+	pthread_t		 thread;
+	int			 running;
+	pthread_mutex_t		 lock;		/* guards in, done, stop, stats */
+	struct pub_jobq		 in;
+	struct pub_jobq		 done;
+	int			 stopping;
+	uint64_t		 stop_deadline;
+	int			 exited;
+	struct publisher_stats	 stats;
+	int			 wake_fd;	/* loop -> thread */
+	int			 done_fd;	/* thread -> loop */
+
+	/* Thread only from here on. */
+	char			**urls;
+	size_t			  nurls;
+	size_t			  url;
+	char			 *exchange;
+	char			 *service;
+	int			  heartbeat;
+	int			  window;
+	int			  reconnect_min_ms;
+	int			  reconnect_max_ms;
+
+	amqp_connection_state_t	  conn;
+	int			  fd;
+	int			  connected;
+	int			  blocked;
+	uint64_t		  connected_at;
+	uint64_t		  next_attempt;
+	int			  attempts;
+	struct pub_jobq		  pending;	/* to publish, in order */
+	struct pub_job		**ring;		/* in flight, by tag % window */
+	uint64_t		  low_tag;	/* lowest unconfirmed tag */
+	uint64_t		  next_tag;
+	int			  inflight;
+	uint64_t		  ret_left;	/* body bytes of a basic.return */
+	int			  in_return;
+} pub = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+
+/* Nudge an eventfd. */
+static void
+publisher_kick(int fd)
+{
+	uint64_t	 one = 1;
+
+	while (write(fd, &one, sizeof one) == -1 && errno == EINTR)
+		;
+}
+
+/* A new job, one allocation holding everything. */
+struct pub_job *
+publisher_job_new(const char *routing_key, const char *type,
+    const char *message_id, const char *body, size_t bodylen)
+{
+	struct pub_job	*j;
+	size_t		 rl = strlen(routing_key) + 1, tl = strlen(type) + 1;
+	char		*p;
+
+	j = xmalloc(sizeof *j + rl + tl + bodylen);
+	memset(j, 0, sizeof *j);
+	p = (char *)(j + 1);
+	memcpy(p, routing_key, rl);
+	j->routing_key = p;
+	memcpy(p + rl, type, tl);
+	j->type = p + rl;
+	memcpy(p + rl + tl, body, bodylen);
+	j->body = p + rl + tl;
+	j->bodylen = bodylen;
+	snprintf(j->message_id, sizeof j->message_id, "%s", message_id);
+	return (j);
+}
+
+/* Free a job. */
+void
+publisher_job_free(struct pub_job *j)
+{
+	free(j);
+}
+
+/* Hand a job to the thread; wake it only if it may be asleep. */
+void
+publisher_submit(struct pub_job *j)
+{
+	int	 was_empty;
+
+	pthread_mutex_lock(&pub.lock);
+	was_empty = TAILQ_EMPTY(&pub.in);
+	TAILQ_INSERT_TAIL(&pub.in, j, entry);
+	pthread_mutex_unlock(&pub.lock);
+	if (was_empty)
+		publisher_kick(pub.wake_fd);
+}
+
+/* Mark a job as given up on. */
+void
+publisher_cancel(struct pub_job *j)
+{
+	__atomic_store_n(&j->cancelled, 1, __ATOMIC_RELEASE);
+}
+
+/* Move finished jobs onto q; return 1 once the thread has exited. */
+int
+publisher_collect(struct pub_jobq *q)
+{
+	uint64_t	 n;
+	int		 exited;
+
+	while (read(pub.done_fd, &n, sizeof n) == -1 && errno == EINTR)
+		;
+	pthread_mutex_lock(&pub.lock);
+	TAILQ_CONCAT(q, &pub.done, entry);
+	exited = pub.exited;
+	pthread_mutex_unlock(&pub.lock);
+	return (exited);
+}
+
+/* Give a finished job back to the loop (thread side). */
+static void
+publisher_finish(struct pub_job *j, enum pub_outcome outcome)
+{
+	int	 was_empty;
+
+	j->outcome = outcome;
+	pthread_mutex_lock(&pub.lock);
+	was_empty = TAILQ_EMPTY(&pub.done);
+	TAILQ_INSERT_TAIL(&pub.done, j, entry);
+	pthread_mutex_unlock(&pub.lock);
+	if (was_empty)
+		publisher_kick(pub.done_fd);
+}
+
+/* Copy the stats under the lock. */
+void
+publisher_get_stats(struct publisher_stats *st)
+{
+	pthread_mutex_lock(&pub.lock);
+	*st = pub.stats;
+	pthread_mutex_unlock(&pub.lock);
+}
+
+/* Publish state changes into the stats the loop reads. */
+static void
+publisher_set_state(void)
+{
+	pthread_mutex_lock(&pub.lock);
+	pub.stats.connected = pub.connected;
+	pub.stats.blocked = pub.blocked;
+	pthread_mutex_unlock(&pub.lock);
+}
+
+/* Describe a failed RPC reply. */
+static void
+publisher_rpc_error(amqp_rpc_reply_t r, char *buf, size_t len)
+{
+	const amqp_connection_close_t	*cc;
+	const amqp_channel_close_t	*ch;
+
+	switch (r.reply_type) {
+	case AMQP_RESPONSE_NORMAL:
+		snprintf(buf, len, "ok");
+		break;
+	case AMQP_RESPONSE_NONE:
+		snprintf(buf, len, "missing RPC reply");
+		break;
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		snprintf(buf, len, "%s", amqp_error_string2(r.library_error));
+		break;
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+			cc = r.reply.decoded;
+			snprintf(buf, len, "connection closed by broker: %u %.*s",
+			    cc->reply_code, (int)cc->reply_text.len,
+			    (const char *)cc->reply_text.bytes);
+		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			ch = r.reply.decoded;
+			snprintf(buf, len, "channel closed by broker: %u %.*s",
+			    ch->reply_code, (int)ch->reply_text.len,
+			    (const char *)ch->reply_text.bytes);
+		} else
+			snprintf(buf, len, "broker error, method 0x%08x",
+			    r.reply.id);
+		break;
+	}
+}
+
+/* Check an RPC's reply; log and return -1 if it failed. */
+static int
+publisher_rpc_ok(const char *what)
+{
+	amqp_rpc_reply_t	 r = amqp_get_rpc_reply(pub.conn);
+	char			 msg[512];
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return (0);
+	publisher_rpc_error(r, msg, sizeof msg);
+	log_warnx("broker %s: %s: %s", pub.stats.broker, what, msg);
+	return (-1);
+}
+
+/* Drop the connection; everything in flight goes back to the front of the
+ * pending queue, in tag order, to be republished with its message_id. */
+static void
+publisher_drop(int graceful)
+{
+	struct pub_jobq	 back = TAILQ_HEAD_INITIALIZER(back);
+	struct pub_job	*j;
+	uint64_t	 t;
+	int		 n = 0;
+
+	if (pub.conn == NULL)
+		return;
+	for (t = pub.low_tag; t < pub.next_tag; t++) {
+		if ((j = pub.ring[t % (uint64_t)pub.window]) == NULL)
+			continue;
+		pub.ring[t % (uint64_t)pub.window] = NULL;
+		j->returned = 0;
+		TAILQ_INSERT_TAIL(&back, j, entry);
+		n++;
+	}
+	TAILQ_CONCAT(&back, &pub.pending, entry);
+	TAILQ_CONCAT(&pub.pending, &back, entry);
+	if (graceful && pub.connected)
+		amqp_connection_close(pub.conn, AMQP_REPLY_SUCCESS);
+	amqp_destroy_connection(pub.conn);
+	pub.conn = NULL;
+	pub.fd = -1;
+	if (pub.connected && util_now_ms() - pub.connected_at >= PUB_STABLE_MS)
+		pub.attempts = 0;
+	pub.connected = pub.blocked = 0;
+	pub.inflight = 0;
+	pub.in_return = 0;
+	pthread_mutex_lock(&pub.lock);
+	pub.stats.republished += (uint64_t)n;
+	pthread_mutex_unlock(&pub.lock);
+	publisher_set_state();
+	if (n > 0)
+		log_info("broker %s: %d unconfirmed events will be republished",
+		    pub.stats.broker, n);
+}
+
+/* Schedule the next connection attempt: exponential backoff, jitter. */
+static void
+publisher_backoff(void)
+{
+	uint64_t	 delay = (uint64_t)pub.reconnect_min_ms;
+	unsigned char	 r[2];
+	int		 i;
+
+	for (i = 0; i < pub.attempts && delay < (uint64_t)pub.reconnect_max_ms;
+	    i++)
+		delay *= 2;
+	if (delay > (uint64_t)pub.reconnect_max_ms)
+		delay = (uint64_t)pub.reconnect_max_ms;
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r[0] = r[1] = 0x80;
+	/* Half fixed, half random, so restarted hosts do not stampede. */
+	delay = delay / 2 + (delay / 2) * (uint64_t)(r[0] << 8 | r[1]) / 65535;
+	pub.attempts++;
+	pub.next_attempt = util_now_ms() + delay;
+}
+
+/* The client properties that advertise what we understand. */
+static amqp_table_t
+publisher_client_properties(amqp_table_entry_t caps[4],
+    amqp_table_entry_t props[3])
+{
+	amqp_table_t	 t;
+	static const char *names[] = { "connection.blocked",
+	    "publisher_confirms", "consumer_cancel_notify", "basic.nack" };
+	int		 i;
+
+	for (i = 0; i < 4; i++) {
+		caps[i].key = amqp_cstring_bytes(names[i]);
+		caps[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+		caps[i].value.value.boolean = 1;
+	}
+	props[0].key = amqp_cstring_bytes("product");
+	props[0].value.kind = AMQP_FIELD_KIND_UTF8;
+	props[0].value.value.bytes = amqp_cstring_bytes("warren");
+	props[1].key = amqp_cstring_bytes("version");
+	props[1].value.kind = AMQP_FIELD_KIND_UTF8;
+	props[1].value.value.bytes = amqp_cstring_bytes(PACKAGE_VERSION);
+	props[2].key = amqp_cstring_bytes("capabilities");
+	props[2].value.kind = AMQP_FIELD_KIND_TABLE;
+	props[2].value.value.table.num_entries = 4;
+	props[2].value.value.table.entries = caps;
+	t.num_entries = 3;
+	t.entries = props;
+	return (t);
+}
+
+/* Log in, open channel 1, declare the exchange, enable confirms. */
+static int
+publisher_handshake(const struct amqp_connection_info *ci)
+{
+	amqp_table_entry_t	 caps[4], props[3];
+	amqp_table_t		 cp = publisher_client_properties(caps, props);
+	amqp_rpc_reply_t	 r;
+	char			 msg[512];
+
+	r = amqp_login_with_properties(pub.conn, ci->vhost, 0, 131072,
+	    pub.heartbeat, &cp, AMQP_SASL_METHOD_PLAIN, ci->user, ci->password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		publisher_rpc_error(r, msg, sizeof msg);
+		log_warnx("broker %s: login as %s: %s", pub.stats.broker,
+		    ci->user, msg);
+		return (-1);
+	}
+	amqp_channel_open(pub.conn, 1);
+	if (publisher_rpc_ok("channel.open") != 0)
+		return (-1);
+	amqp_exchange_declare(pub.conn, 1, amqp_cstring_bytes(pub.exchange),
+	    amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
+	if (publisher_rpc_ok("exchange.declare") != 0)
+		return (-1);
+	amqp_confirm_select(pub.conn, 1);
+	if (publisher_rpc_ok("confirm.select") != 0)
+		return (-1);
+	return (0);
+}
+
+/* Try the current URL once; on failure move to the next one. */
+static void
+publisher_connect(void)
+{
+	struct amqp_connection_info	 ci;
+	struct timeval			 tv = { PUB_CONNECT_TIMEOUT_MS / 1000,
+					    0 };
+	amqp_socket_t			*sock;
+	char				*url;
+	int				 rv;
+
+	url = xstrdup(pub.urls[pub.url]);
+	amqp_default_connection_info(&ci);
+	amqp_parse_url(url, &ci);	/* checked when the config loaded */
+	pthread_mutex_lock(&pub.lock);
+	snprintf(pub.stats.broker, sizeof pub.stats.broker, "%s:%d", ci.host,
+	    ci.port);
+	pthread_mutex_unlock(&pub.lock);
+	pub.conn = amqp_new_connection();
+	sock = amqp_tcp_socket_new(pub.conn);
+	amqp_set_handshake_timeout(pub.conn, &tv);
+	amqp_set_rpc_timeout(pub.conn, &tv);
+	if (sock == NULL)
+		rv = AMQP_STATUS_NO_MEMORY;
+	else
+		rv = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
+	if (rv != AMQP_STATUS_OK)
+		log_warnx("broker %s: connect: %s", pub.stats.broker,
+		    amqp_error_string2(rv));
+	else if (publisher_handshake(&ci) == 0) {
+		free(url);
+		pub.fd = amqp_get_sockfd(pub.conn);
+		pub.connected = 1;
+		pub.connected_at = util_now_ms();
+		pub.low_tag = pub.next_tag = 1;
+		publisher_set_state();
+		log_info("connected to broker %s, exchange %s",
+		    pub.stats.broker, pub.exchange);
+		return;
+	}
+	free(url);
+	amqp_destroy_connection(pub.conn);
+	pub.conn = NULL;
+	pub.url = (pub.url + 1) % pub.nurls;
+	publisher_backoff();
+}
+
+/* Settle the job with this tag, if it is still in flight. */
+static void
+publisher_settle(uint64_t tag, enum pub_outcome outcome)
+{
+	struct pub_job	*j;
+	size_t		 slot;
+
+	if (tag < pub.low_tag || tag >= pub.next_tag)
+		return;
+	slot = tag % (uint64_t)pub.window;
+	if ((j = pub.ring[slot]) == NULL)
+		return;
+	pub.ring[slot] = NULL;
+	pub.inflight--;
+	publisher_finish(j, outcome);
+}
+
+/* An ack or nack: "multiple" settles every tag up to this one. */
+static void
+publisher_confirm(uint64_t tag, int multiple, enum pub_outcome outcome)
+{
+	uint64_t	 t;
+
+	if (tag == 0 && multiple)
+		tag = pub.next_tag - 1;
+	if (multiple) {
+		for (t = pub.low_tag; t <= tag && t < pub.next_tag; t++)
+			publisher_settle(t, outcome);
+	} else
+		publisher_settle(tag, outcome);
+	while (pub.low_tag < pub.next_tag &&
+	    pub.ring[pub.low_tag % (uint64_t)pub.window] == NULL)
+		pub.low_tag++;
+}
+
+/* A returned message's header names its message_id: mark that job. */
+static void
+publisher_returned(const amqp_basic_properties_t *p)
+{
+	struct pub_job	*j;
+	uint64_t	 t;
+
+	if (!(p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
+		return;
+	for (t = pub.low_tag; t < pub.next_tag; t++) {
+		j = pub.ring[t % (uint64_t)pub.window];
+		if (j == NULL || j->returned ||
+		    strlen(j->message_id) != p->message_id.len ||
+		    memcmp(j->message_id, p->message_id.bytes,
+		    p->message_id.len) != 0)
+			continue;
+		j->returned = 1;
+		return;
+	}
+}
+
+/* Handle a method frame; return -1 when the connection must go. */
+static int
+publisher_method(const amqp_method_t *m)
+{
+	const amqp_basic_ack_t			*ack;
+	const amqp_basic_nack_t			*nack;
+	const amqp_connection_close_t		*cc;
+	const amqp_channel_close_t		*ch;
+	const amqp_connection_blocked_t		*bl;
+	amqp_connection_close_ok_t		 ok;
+
+	switch (m->id) {
+	case AMQP_BASIC_ACK_METHOD:
+		ack = m->decoded;
+		publisher_confirm(ack->delivery_tag, ack->multiple,
+		    PUB_CONFIRMED);
+		return (0);
+	case AMQP_BASIC_NACK_METHOD:
+		nack = m->decoded;
+		publisher_confirm(nack->delivery_tag, nack->multiple,
+		    PUB_NACKED);
+		return (0);
+	case AMQP_BASIC_RETURN_METHOD:
+		pub.in_return = 1;
+		return (0);
+	case AMQP_CONNECTION_BLOCKED_METHOD:
+		bl = m->decoded;
+		pub.blocked = 1;
+		publisher_set_state();
+		log_warnx("broker %s blocked publishing: %.*s",
+		    pub.stats.broker, (int)bl->reason.len,
+		    (const char *)bl->reason.bytes);
+		return (0);
+	case AMQP_CONNECTION_UNBLOCKED_METHOD:
+		pub.blocked = 0;
+		publisher_set_state();
+		log_info("broker %s unblocked publishing", pub.stats.broker);
+		return (0);
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		cc = m->decoded;
+		log_warnx("broker %s closed the connection: %u %.*s",
+		    pub.stats.broker, cc->reply_code, (int)cc->reply_text.len,
+		    (const char *)cc->reply_text.bytes);
+		amqp_send_method(pub.conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
+		    &ok);
+		return (-1);
+	case AMQP_CHANNEL_CLOSE_METHOD:
+		ch = m->decoded;
+		log_warnx("broker %s closed the channel: %u %.*s",
+		    pub.stats.broker, ch->reply_code, (int)ch->reply_text.len,
+		    (const char *)ch->reply_text.bytes);
+		return (-1);
+	default:
+		log_debug("broker %s: ignoring method 0x%08x",
+		    pub.stats.broker, m->id);
+		return (0);
+	}
+}
+
+/* Handle one frame; the content of a basic.return is read and dropped. */
+static int
+publisher_frame(const amqp_frame_t *f)
+{
+	switch (f->frame_type) {
+	case AMQP_FRAME_METHOD:
+		return (publisher_method(&f->payload.method));
+	case AMQP_FRAME_HEADER:
+		if (!pub.in_return)
+			return (0);
+		publisher_returned(f->payload.properties.decoded);
+		pub.ret_left = f->payload.properties.body_size;
+		if (pub.ret_left == 0)
+			pub.in_return = 0;
+		return (0);
+	case AMQP_FRAME_BODY:
+		if (!pub.in_return)
+			return (0);
+		if (f->payload.body_fragment.len >= pub.ret_left)
+			pub.in_return = 0;
+		else
+			pub.ret_left -= f->payload.body_fragment.len;
+		return (0);
+	default:
+		return (0);
+	}
+}
+
+/*
+ * Read every frame that is ready, without waiting. This also sends a due
+ * heartbeat and notices a silent peer (AMQP_STATUS_HEARTBEAT_TIMEOUT), which
+ * is the workaround for 0.11's publish hanging on a dead connection.
+ */
+static int
+publisher_drain(void)
+{
+	struct timeval	 zero = { 0, 0 };
+	amqp_frame_t	 f;
+	int		 rv;
+
+	for (;;) {
+		rv = amqp_simple_wait_frame_noblock(pub.conn, &f, &zero);
+		if (rv == AMQP_STATUS_TIMEOUT)
+			break;
+		if (rv != AMQP_STATUS_OK) {
+			log_warnx("broker %s: connection lost: %s",
+			    pub.stats.broker, amqp_error_string2(rv));
+			return (-1);
+		}
+		if (publisher_frame(&f) != 0)
+			return (-1);
+		amqp_maybe_release_buffers(pub.conn);
+	}
+	return (0);
+}
+
+/* Is the socket ready to take a frame without blocking? */
+static int
+publisher_writable(void)
+{
+	struct pollfd	 pfd = { .fd = pub.fd, .events = POLLOUT };
+
+	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT));
+}
+
+/* Send one job: persistent, mandatory, with the CloudEvents headers. */
+static int
+publisher_send(struct pub_job *j)
+{
+	amqp_basic_properties_t	 p;
+	amqp_table_entry_t	 h[5];
+	char			 when[64];
+	amqp_bytes_t		 body;
+	int			 rv;
+
+	util_rfc3339(when, j->timestamp_ms / 1000, (int)(j->timestamp_ms % 1000));
+	h[0].key = amqp_cstring_bytes("cloudEvents:specversion");
+	h[0].value.value.bytes = amqp_cstring_bytes("1.0");
+	h[1].key = amqp_cstring_bytes("cloudEvents:id");
+	h[1].value.value.bytes = amqp_cstring_bytes(j->message_id);
+	h[2].key = amqp_cstring_bytes("cloudEvents:source");
+	h[2].value.value.bytes = amqp_cstring_bytes(pub.service);
+	h[3].key = amqp_cstring_bytes("cloudEvents:type");
+	h[3].value.value.bytes = amqp_cstring_bytes(j->type);
+	h[4].key = amqp_cstring_bytes("cloudEvents:time");
+	h[4].value.value.bytes = amqp_cstring_bytes(when);
+	for (rv = 0; rv < 5; rv++)
+		h[rv].value.kind = AMQP_FIELD_KIND_UTF8;
+	memset(&p, 0, sizeof p);
+	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
+	    AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_APP_ID_FLAG |
+	    AMQP_BASIC_HEADERS_FLAG;
+	p.content_type = amqp_cstring_bytes("application/json");
+	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	p.message_id = amqp_cstring_bytes(j->message_id);
+	p.timestamp = (uint64_t)(j->timestamp_ms / 1000);
+	p.type = amqp_cstring_bytes(j->type);
+	p.app_id = amqp_cstring_bytes(pub.service);
+	p.headers.num_entries = 5;
+	p.headers.entries = h;
+	body.bytes = (void *)j->body;
+	body.len = j->bodylen;
+	rv = amqp_basic_publish(pub.conn, 1, amqp_cstring_bytes(pub.exchange),
+	    amqp_cstring_bytes(j->routing_key), 1, 0, &p, body);
+	if (rv != AMQP_STATUS_OK) {
+		log_warnx("broker %s: publish: %s", pub.stats.broker,
+		    amqp_error_string2(rv));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Publish while connected, not blocked, under the confirm window and the
+ * socket takes more. Return -1 if the connection failed, 1 if the socket
+ * was full (wait for POLLOUT), 0 otherwise.
+ */
+static int
+publisher_flush(void)
+{
+	struct pub_job	*j;
+	int		 sent = 0;
+
+	while (!pub.blocked && pub.inflight < pub.window &&
+	    (j = TAILQ_FIRST(&pub.pending)) != NULL) {
+		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
+			TAILQ_REMOVE(&pub.pending, j, entry);
+			publisher_finish(j, PUB_CANCELLED);
+			continue;
+		}
+		if ((sent++ & 63) == 0) {
+			if (publisher_drain() != 0)
+				return (-1);
+			if (pub.blocked)
+				break;
+			if (!publisher_writable())
+				return (1);
+		}
+		TAILQ_REMOVE(&pub.pending, j, entry);
+		j->tag = pub.next_tag++;
+		j->returned = 0;
+		pub.ring[j->tag % (uint64_t)pub.window] = j;
+		pub.inflight++;
+		if (publisher_send(j) != 0)
+			return (-1);
+	}
+	if (sent > 0) {
+		pthread_mutex_lock(&pub.lock);
+		pub.stats.published += (uint64_t)sent;
+		pthread_mutex_unlock(&pub.lock);
+	}
+	return (0);
+}
+
+/* Fail every job left when the thread exits. */
+static void
+publisher_fail_all(void)
+{
+	struct pub_job	*j;
+
+	pthread_mutex_lock(&pub.lock);
+	TAILQ_CONCAT(&pub.pending, &pub.in, entry);
+	pthread_mutex_unlock(&pub.lock);
+	while ((j = TAILQ_FIRST(&pub.pending)) != NULL) {
+		TAILQ_REMOVE(&pub.pending, j, entry);
+		publisher_finish(j, __atomic_load_n(&j->cancelled,
+		    __ATOMIC_ACQUIRE) ? PUB_CANCELLED : PUB_FAILED);
+	}
+}
+
+/* Wait for the wakeup fd, the socket, or the next deadline. */
+static void
+publisher_wait(int want_write)
+{
+	struct pollfd	 pfd[2];
+	uint64_t	 now = util_now_ms(), n;
+	int		 timeout, nfd = 1;
+
+	timeout = pub.heartbeat > 0 ? pub.heartbeat * 500 : 1000;
+	if (!pub.connected && pub.next_attempt > now &&
+	    pub.next_attempt - now < (uint64_t)timeout)
+		timeout = (int)(pub.next_attempt - now);
+	if (!pub.connected && pub.next_attempt <= now)
+		timeout = 0;
+	if (pub.stopping && timeout > 100)
+		timeout = 100;
+	pfd[0].fd = pub.wake_fd;
+	pfd[0].events = POLLIN;
+	if (pub.connected) {
+		pfd[1].fd = pub.fd;
+		pfd[1].events = POLLIN | (want_write ? POLLOUT : 0);
+		nfd = 2;
+	}
+	if (poll(pfd, (nfds_t)nfd, timeout) > 0 && (pfd[0].revents & POLLIN))
+		while (read(pub.wake_fd, &n, sizeof n) == -1 && errno == EINTR)
+			;
+}
+
+/* Take what the loop submitted; note a stop request. */
+static int
+publisher_intake(void)
+{
+	int	 stop;
+
+	pthread_mutex_lock(&pub.lock);
+	TAILQ_CONCAT(&pub.pending, &pub.in, entry);
+	stop = pub.stopping &&
+	    (util_now_ms() >= pub.stop_deadline ||
+	    (TAILQ_EMPTY(&pub.pending) && pub.inflight == 0));
+	pthread_mutex_unlock(&pub.lock);
+	return (stop);
+}
+
+/* The thread: connect, publish, confirm, reconnect, until told to stop. */
+static void *
+publisher_main(void *arg)
+{
+	int	 full = 0, first = 1;
+
+	(void)arg;
+	while (!publisher_intake()) {
+		if (!pub.connected && util_now_ms() >= pub.next_attempt) {
+			publisher_connect();
+			if (pub.connected && !first) {
+				pthread_mutex_lock(&pub.lock);
+				pub.stats.reconnects++;
+				pthread_mutex_unlock(&pub.lock);
+			}
+			if (pub.connected)
+				first = 0;
+		}
+		if (pub.connected) {
+			if (publisher_drain() != 0 ||
+			    (full = publisher_flush()) == -1) {
+				publisher_drop(0);
+				publisher_backoff();
+				continue;
+			}
+		}
+		publisher_wait(full == 1);
+	}
+	publisher_drop(1);
+	publisher_fail_all();
+	pthread_mutex_lock(&pub.lock);
+	pub.exited = 1;
+	pthread_mutex_unlock(&pub.lock);
+	publisher_kick(pub.done_fd);
+	return (NULL);
+}
+
+/* Start the thread with the broker settings of cf. */
+int
+publisher_start(const struct conf *cf, int done_fd, char **cause)
+{
+	size_t	 i;
+	int	 error;
+
+	TAILQ_INIT(&pub.in);
+	TAILQ_INIT(&pub.done);
+	TAILQ_INIT(&pub.pending);
+	pub.done_fd = done_fd;
+	if ((pub.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		xasprintf(cause, "eventfd: %s", strerror(errno));
+		return (-1);
+	}
+	pub.urls = xcalloc(cf->nurls, sizeof *pub.urls);
+	for (i = 0; i < cf->nurls; i++)
+		pub.urls[i] = xstrdup(cf->urls[i]);
+	pub.nurls = cf->nurls;
+	pub.exchange = xstrdup(cf->exchange);
+	pub.service = xstrdup(cf->service);
+	pub.heartbeat = cf->heartbeat;
+	pub.window = cf->confirm_window;
+	pub.reconnect_min_ms = cf->reconnect_min_ms;
+	pub.reconnect_max_ms = cf->reconnect_max_ms;
+	pub.ring = xcalloc((size_t)pub.window, sizeof *pub.ring);
+	if ((error = pthread_create(&pub.thread, NULL, publisher_main,
+	    NULL)) != 0) {
+		xasprintf(cause, "pthread_create: %s", strerror(error));
+		return (-1);
+	}
+	pub.running = 1;
+	return (0);
+}
+
+/* Ask the thread to finish within timeout_ms. */
+void
+publisher_stop(int timeout_ms)
+{
+	pthread_mutex_lock(&pub.lock);
+	pub.stopping = 1;
+	pub.stop_deadline = util_now_ms() + (uint64_t)timeout_ms;
+	pthread_mutex_unlock(&pub.lock);
+	publisher_kick(pub.wake_fd);
+}
+
+/* Wait a bounded time for the thread; a thread stuck in the library is
+ * left behind (the process is exiting) rather than waited for forever. */
+void
+publisher_join(int timeout_ms)
+{
+	struct timespec	 ts;
+	size_t		 i;
+
+	if (!pub.running)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	if (pthread_timedjoin_np(pub.thread, NULL, &ts) != 0) {
+		log_warnx("publisher thread did not stop in time");
+		return;
+	}
+	pub.running = 0;
+	for (i = 0; i < pub.nurls; i++)
+		free(pub.urls[i]);
+	free(pub.urls);
+	free(pub.exchange);
+	free(pub.service);
+	free(pub.ring);
+	close(pub.wake_fd);
+}

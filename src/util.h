@@ -1,0 +1,28 @@
+/* util.h -- allocation that cannot fail quietly, small string helpers. */
+#ifndef WARREN_UTIL_H
+#define WARREN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 xvasprintf(char **, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+
+/* Milliseconds on the monotonic clock. */
+uint64_t util_now_ms(void);
+
+/* Write a new random (version 4) UUID, 36 characters and a NUL, to out. */
+void	 util_uuid(char out[37]);
+
+/* Format t (seconds) and ms as RFC 3339 UTC, "2026-11-27T05:18:40.123Z". */
+void	 util_rfc3339(char out[64], int64_t t, int ms);
+
+#endif

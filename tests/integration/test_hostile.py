@@ -1,0 +1,329 @@
+#!/usr/bin/python3
+"""Hostile clients: each gets the SPEC's error, and warrend goes on serving
+everyone else (a second client's ping is answered after each)."""
+
+import json
+import os
+import socket
+import threading
+import time
+
+from warrentest import (Broker, Client, Daemon, Failure, expect, expect_error,
+                        expect_ok, fail, publish_req, resource_data, run, short,
+                        unique, vmrss_kib, wait_for)
+
+RSS_LIMIT_KIB = 64 * 1024
+
+
+def answered_bad(d, bystander, lines, code="bad_json", op=None, id=None):
+    """Each line on a fresh connection is answered code (no op/id for a line
+    that is not JSON); the bystander's ping is answered after each."""
+    for line in lines:
+        with d.client() as c:
+            try:
+                c.send(line)
+            except OSError as e:
+                fail("sending %s failed: %r" % (short(line), e))
+            r = c.read()
+            expect_error(r, code, op=op, id=id, req=line)
+        if not d.alive():
+            fail("warrend died after %s" % short(line))
+        try:
+            bystander.ping()
+        except Failure as e:
+            fail("after %s the other client's ping failed: %s" % (short(line), e))
+    d.assert_serving()
+
+
+def hostile_not_json_answered_bad_json():
+    with Daemon("h_not_json", wait_connected=False) as d, d.client() as other:
+        answered_bad(d, other, [
+            b"hello\n",
+            b"{\n",
+            b"}\n",
+            b'{"op":"ping","id":1\n',
+            b'{"op":"ping","id":1,}\n',
+            b"{'op':'ping','id':1}\n",
+            b'{"op":ping,"id":1}\n',
+            b'{"op":"ping","id":01}\n',
+            b'{"op":"ping","id":1} {"op":"ping"}\n',
+            b'{"op":"ping","id":1}x\n',
+            b'{"op":"ping","id":NaN}\n',
+            b'{"op":"ping","id":"\\x41"}\n',
+            b'{"op":"ping","id":"tab\there"}\n',
+        ])
+
+
+def hostile_non_object_json_answered_bad_json():
+    with Daemon("h_non_object", wait_connected=False) as d, d.client() as other:
+        answered_bad(d, other, [b"[1,2]\n", b'"x"\n', b"3\n", b"null\n", b"true\n",
+                                b"[]\n", b'[{"op":"ping"}]\n'])
+
+
+def hostile_duplicate_keys_answered_bad_json():
+    with Daemon("h_dup_keys", wait_connected=False) as d, d.client() as other:
+        answered_bad(d, other, [
+            b'{"op":"ping","op":"ping","id":1}\n',
+            b'{"op":"ping","id":1,"id":2}\n',
+            b'{"op":"ping","id":1,"a":1,"\\u0061":2}\n',
+            b'{"op":"publish","id":1,"event":"ResourceAccessedEvent","data":'
+            b'{"resource_id":"a","resource_id":"b","resource_name":"n",'
+            b'"accessed_at":"2024-05-01T12:00:00Z"}}\n',
+            b'{"op":"ping","id":{"k":{"x":1,"y":2,"\\u0078":3}}}\n',
+            b'{"op":"ping","id":[{"a":1},{"b":1,"b":1}]}\n',
+        ])
+
+
+def hostile_invalid_utf8_answered_bad_json():
+    bads = [b"\xc0\xaf", b"\xed\xa0\x80", b"\xe2\x82", b"\xff", b"\xf8\x88\x80\x80\x80",
+            b"\xf4\x90\x80\x80", b"\x80"]
+    lines = []
+    for bad in bads:
+        lines.append(b'{"op":"ping","id":1,"x":"a' + bad + b'b"}\n')
+        lines.append(b'{"op":"ping","id":1,"k' + bad + b'":1}\n')
+        lines.append(b'{"op":"publish","id":1,"event":"ResourceAccessedEvent","data":'
+                     b'{"resource_id":"a' + bad + b'","resource_name":"n",'
+                     b'"accessed_at":"2024-05-01T12:00:00Z"}}\n')
+    with Daemon("h_utf8", wait_connected=False) as d, d.client() as other:
+        answered_bad(d, other, lines)
+
+
+def hostile_lone_surrogate_escape_answered_bad_json():
+    with Daemon("h_surrogate", wait_connected=False) as d, d.client() as other:
+        answered_bad(d, other, [b'{"op":"ping","id":1,"x":"\\ud800"}\n',
+                                b'{"op":"ping","id":1,"x":"\\udc00\\ud800"}\n'])
+
+
+def hostile_nul_bytes_answered_bad_json():
+    with Daemon("h_nul", wait_connected=False) as d, d.client() as other:
+        answered_bad(d, other, [
+            b'{"op":"ping","id":1,"x":"a\x00b"}\n',
+            b'{"op":"ping",\x00"id":1}\n',
+            b'{"op":"ping","id":1}\x00\n',
+            b'\x00{"op":"ping","id":1}\n',
+            b'{"op":"ping","id":1,"x":"a\\u0000b"}\n',
+            b'{"op":"ping","id":1,"a\\u0000":1}\n',
+        ])
+
+
+def hostile_line_over_max_line_answered_too_large_same_connection_pings():
+    with Daemon("h_max_line", wait_connected=False, socket_opts={"max_line": 4096}) as d, \
+            d.client() as other:
+        with d.client() as c:
+            for size in (4097 + 100, 10000, 1024 * 1024):
+                line = b'{"op":"ping","id":1,"pad":"' + b"z" * size + b'"}\n'
+                c.send(line)
+                expect_error(c.read(), "too_large", req=line[:80] + b"...")
+                expect_ok(c.request({"op": "ping", "id": size}), "ping", id=size)
+                other.ping()
+            # A line with no newline at all, growing past max_line in small
+            # writes, then finished.
+            for _ in range(16):
+                c.send(b"w" * 1024)
+            c.send(b"\n")
+            expect_error(c.read(), "too_large", req=b"16 KiB of w, then a newline")
+            expect_ok(c.request({"op": "ping", "id": "after"}), "ping", id="after")
+        d.assert_serving()
+
+
+def hostile_deep_nesting_answered_bad_json():
+    depth = 100000
+    arrays = b'{"op":"ping","id":1,"x":' + b"[" * depth + b"]" * depth + b"}\n"
+    objects = b'{"op":"ping","id":1,"x":' + b'{"a":' * depth + b"1" + b"}" * depth + b"}\n"
+    unclosed = b'{"op":"ping","id":1,"x":' + b"[" * depth + b"\n"
+    with Daemon("h_deep", wait_connected=False) as d, d.client() as other:
+        answered_bad(d, other, [arrays, objects, unclosed])
+
+
+def hostile_client_closing_mid_line_harmless():
+    with Daemon("h_mid_line", wait_connected=False) as d, d.client() as other:
+        for part in (b'{"op":"publish","event":"Reso', b'{"op":"ping","id":"\xe2\x82',
+                     b"x" * 100000, b'{"op":"ping"}'):
+            c = d.client()
+            c.send(part)
+            c.close()
+            other.ping()
+        # And one that closes before reading replies it is owed.
+        c = d.client()
+        c.send(b'{"op":"ping","id":1}\n' * 2000 + b'{"op":"contracts"}\n' * 200)
+        c.close()
+        other.ping()
+        d.assert_serving()
+
+
+def hostile_client_closing_with_publishes_in_flight_harmless():
+    with Broker() as b, Daemon("h_close_inflight") as d, d.client() as other:
+        q = unique("h_close_inflight")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        for _ in range(5):
+            c = d.client()
+            c.send(b"".join(json.dumps(publish_req(data=resource_data(i), id=i)).encode()
+                            + b"\n" for i in range(200)))
+            c.close()
+        other.ping()
+        req = publish_req(id="after")
+        expect_ok(other.request(req), "publish", req=req)
+        d.assert_serving()
+
+
+def hostile_request_split_across_writes_answered_once():
+    with Broker() as b, Daemon("h_split") as d:
+        q = unique("h_split")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        data = dict(resource_data(), resource_name="caf\u00e9 \u2603 \U0001F600")
+        line = json.dumps(publish_req(data=data, id=1), ensure_ascii=False).encode() + b"\n"
+        with d.client() as c:
+            for i in range(len(line)):       # one byte per write
+                c.sock.sendall(line[i:i + 1])
+                if i % 16 == 0:
+                    time.sleep(0.002)
+            expect_ok(c.read(), "publish", req=line, id=1)
+            expect_ok(c.request({"op": "ping", "id": 2}), "ping", id=2)
+            # Several requests in one write, each answered once, in order.
+            c.send(b'{"op":"ping","id":3}\n{"op":"ping","id":4}\n{"op":"ping","id":5}\n')
+            for i in (3, 4, 5):
+                expect_ok(c.read(), "ping", id=i)
+        m = b.get_one(q)
+        expect(json.loads(m.body) == data, "the body as sent", m.body)
+
+
+def hostile_client_never_reading_does_not_grow_memory():
+    with Broker() as b, Daemon("h_no_read") as d, d.client() as other:
+        q = unique("h_no_read")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        pid = d.proc.pid
+        base = vmrss_kib(pid)
+        lines = [json.dumps(publish_req(data=dict(resource_data(i), resource_name="n" * 100),
+                                        id=i)).encode() + b"\n" for i in range(10000)]
+        hog = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        hog.connect(d.sock_path)
+        state = {"sent": 0, "done": False, "error": None}
+
+        def writer():
+            try:
+                for i in range(0, len(lines), 100):
+                    hog.sendall(b"".join(lines[i:i + 100]))
+                    state["sent"] = i + 100
+            except OSError as e:
+                state["error"] = e
+            state["done"] = True
+
+        t = threading.Thread(target=writer, daemon=True)
+        t.start()
+        peak = base
+        last_sent, last_change = -1, time.monotonic()
+        end = time.monotonic() + 60
+        try:
+            while True:
+                # Everyone else is still served while the hog is connected.
+                try:
+                    other.ping()
+                except Failure as e:
+                    fail("with a client writing %d requests and never reading, another "
+                         "client's ping failed: %s" % (state["sent"], e))
+                peak = max(peak, vmrss_kib(pid))
+                if state["sent"] != last_sent:
+                    last_sent, last_change = state["sent"], time.monotonic()
+                if state["done"] or time.monotonic() - last_change > 3:
+                    break   # all written, or warrend stopped reading (backpressure)
+                if time.monotonic() > end:
+                    break
+                time.sleep(0.1)
+            for _ in range(10):  # and a little longer, while it works through them
+                other.ping()
+                peak = max(peak, vmrss_kib(pid))
+                time.sleep(0.1)
+        finally:
+            try:
+                hog.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            hog.close()
+            t.join(10)
+        expect(peak < RSS_LIMIT_KIB,
+               "warrend's VmRSS to stay under %d KiB (it was %d KiB at the start)"
+               % (RSS_LIMIT_KIB, base),
+               "a peak of %d KiB with %d requests written" % (peak, state["sent"]))
+        other.ping()
+        d.assert_serving("after the hog left")
+
+
+def hostile_connections_beyond_max_clients_refused_with_one_line():
+    n = 4
+    with Daemon("h_max_clients", wait_connected=False, socket_opts={"max_clients": n}) as d:
+        clients = []
+        try:
+            # Fill every slot (the start-up probe's slot may take a moment to free).
+            while len(clients) < n:
+                def one():
+                    c = d.client()
+                    c.send({"op": "ping"})
+                    r = c.read()
+                    if r.get("ok") is True:
+                        return c
+                    c.close()
+                    if r.get("error") != "too_many_clients":
+                        fail("expected a ping reply or too_many_clients, got %s" % json.dumps(r))
+                    return None
+                clients.append(wait_for(one, "client %d of %d to be accepted"
+                                        % (len(clients) + 1, n)))
+            for extra in range(3):
+                c = d.client()
+                try:
+                    c.send({"op": "ping", "id": "extra"})
+                except OSError:
+                    pass
+                lines = []
+                while True:
+                    line = c.readline()
+                    if line is None:
+                        break
+                    lines.append(line)
+                    if len(lines) > 5:
+                        break
+                c.close()
+                expect(len(lines) == 1, "exactly one line then EOF for connection %d" % (n + 1),
+                       lines)
+                r = json.loads(lines[0])
+                expect_error(r, "too_many_clients", req=b"(connect)")
+                expect(r.get("ok") is False and "id" not in r,
+                       "{\"ok\":false,\"error\":\"too_many_clients\",...} without an id",
+                       json.dumps(r))
+            for i, c in enumerate(clients):
+                expect_ok(c.request({"op": "ping", "id": i}), "ping", id=i)
+            clients.pop(0).close()
+
+            def newcomer():
+                c = d.client()
+                c.send({"op": "ping", "id": "new"})
+                r = c.read()
+                if r.get("ok") is True:
+                    clients.append(c)
+                    return True
+                c.close()
+                return False
+            wait_for(newcomer, "a new connection to be served once a client left")
+            for i, c in enumerate(clients):
+                expect_ok(c.request({"op": "ping", "id": i}), "ping", id=i)
+        finally:
+            for c in clients:
+                c.close()
+        d.assert_serving()
+
+
+if __name__ == "__main__":
+    run([
+        hostile_not_json_answered_bad_json,
+        hostile_non_object_json_answered_bad_json,
+        hostile_duplicate_keys_answered_bad_json,
+        hostile_invalid_utf8_answered_bad_json,
+        hostile_lone_surrogate_escape_answered_bad_json,
+        hostile_nul_bytes_answered_bad_json,
+        hostile_line_over_max_line_answered_too_large_same_connection_pings,
+        hostile_deep_nesting_answered_bad_json,
+        hostile_client_closing_mid_line_harmless,
+        hostile_client_closing_with_publishes_in_flight_harmless,
+        hostile_request_split_across_writes_answered_once,
+        hostile_client_never_reading_does_not_grow_memory,
+        hostile_connections_beyond_max_clients_refused_with_one_line,
+    ])
