@@ -246,7 +246,8 @@ pbuf_adds(struct pbuf *b, const char *s)
 void
 pbuf_add_quoted(struct pbuf *b, const char *s)
 {
-	const char	*run = s;
+	static const char shorts[] = "\"\\\n\r\t\b\f";
+	const char	*run = s, *q;
 	char		 esc[8];
 
 	pbuf_add(b, "\"", 1);
@@ -254,9 +255,9 @@ pbuf_add_quoted(struct pbuf *b, const char *s)
 		if (*s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
 			continue;
 		pbuf_add(b, run, (size_t)(s - run));
-		if (*s == '"' || *s == '\\') {
-			esc[0] = '\\';
-			esc[1] = *s;
+		esc[0] = '\\';
+		if ((q = strchr(shorts, *s)) != NULL) {
+			esc[1] = "\"\\nrtbf"[q - shorts];
 			pbuf_add(b, esc, 2);
 		} else {
 			snprintf(esc, sizeof esc, "\\u%04x", (unsigned char)*s);

@@ -1,0 +1,331 @@
+/* check_conf.c -- the configuration: defaults, every key checked, errors
+ * that name file and line. */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static char	 tmpdir[] = "/tmp/check_conf.XXXXXX";
+
+/* Write text to dir/name and return the path (static buffer). */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char	 path[512];
+	FILE		*f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	return (path);
+}
+
+/* Load text as warrend.conf; expect success. */
+static struct conf *
+load_ok(const char *text)
+{
+	struct conf	*cf;
+	char		*cause = NULL;
+
+	cf = conf_load(write_file("warrend.conf", text), &cause);
+	ck_assert_msg(cf != NULL, "expected the config to load, got: %s",
+	    cause);
+	return (cf);
+}
+
+/* Load text; expect an error that contains every one of the needles. */
+static void
+load_fails(const char *text, const char *n1, const char *n2)
+{
+	struct conf	*cf;
+	char		*cause = NULL;
+
+	cf = conf_load(write_file("warrend.conf", text), &cause);
+	ck_assert_msg(cf == NULL, "expected an error with \"%s\", got success",
+	    n1);
+	ck_assert_msg(strstr(cause, n1) != NULL && (n2 == NULL ||
+	    strstr(cause, n2) != NULL), "expected an error with \"%s\" and "
+	    "\"%s\", got: %s", n1, n2 ? n2 : "", cause);
+	free(cause);
+}
+
+#define CONTRACT "contracts = ( { name = \"ResourceAccessedEvent\"; " \
+	"routing_key = \"resource.accessed\"; fields = ( { name = \"id\"; " \
+	"type = \"string\"; } ); } );\n"
+
+START_TEST(defaults_match_the_spec)
+{
+	struct conf	*cf = load_ok("service = \"s\";\n");
+
+	ck_assert_str_eq(cf->socket_path, "/run/warren/warren.sock");
+	ck_assert_int_eq(cf->socket_mode, 0660);
+	ck_assert_int_eq(cf->max_clients, 1024);
+	ck_assert_int_eq((int)cf->max_line, 1048576);
+	ck_assert_int_eq((int)cf->nurls, 1);
+	ck_assert_str_eq(cf->urls[0], "amqp://guest:guest@127.0.0.1:5672/%2f");
+	ck_assert_str_eq(cf->exchange, "events");
+	ck_assert_int_eq(cf->heartbeat, 30);
+	ck_assert_int_eq(cf->confirm_window, 1024);
+	ck_assert_int_eq(cf->prefetch, 64);
+	ck_assert_str_eq(cf->queue_type, "classic");
+	ck_assert_int_eq(cf->dead_letter, 1);
+	ck_assert_int_eq(cf->unroutable_error, 0);
+	ck_assert_int_eq(cf->reconnect_min_ms, 100);
+	ck_assert_int_eq(cf->reconnect_max_ms, 30000);
+	ck_assert_int_eq(cf->publish_timeout_ms, 5000);
+	ck_assert_str_eq(cf->spool_dir, "/var/lib/warren/spool");
+	ck_assert_int_eq(cf->spool_max_bytes, 1073741824LL);
+	ck_assert_int_eq(cf->spool_fsync, 1);
+	ck_assert_int_eq(cf->shutdown_timeout_ms, 5000);
+	ck_assert_int_eq((int)cf->contracts.n, 0);
+	conf_free(cf);
+}
+END_TEST
+
+START_TEST(every_key_read)
+{
+	struct conf	*cf = load_ok("service = \"svc\";\n"
+	    "socket: { path = \"/tmp/x.sock\"; mode = \"0600\"; group = \"0\";"
+	    " max_clients = 10; max_line = 4096; };\n"
+	    "broker: { urls = [ \"amqp://a:b@h1:5673/v\", \"amqp://h2\" ];"
+	    " exchange = \"ex\"; heartbeat = 0; confirm_window = 7;"
+	    " prefetch = 3; queue_type = \"quorum\"; dead_letter = false;"
+	    " unroutable = \"error\"; reconnect_min_ms = 5;"
+	    " reconnect_max_ms = 50; publish_timeout_ms = 100; };\n"
+	    "spool: { dir = \"/tmp/sp\"; max_bytes = 4294967296L;"
+	    " fsync = \"never\"; };\n"
+	    "shutdown_timeout_ms = 0;\n" CONTRACT);
+
+	ck_assert_str_eq(cf->service, "svc");
+	ck_assert_int_eq(cf->socket_mode, 0600);
+	ck_assert_int_eq(cf->socket_gid, 0);
+	ck_assert_int_eq(cf->max_clients, 10);
+	ck_assert_int_eq((int)cf->nurls, 2);
+	ck_assert_int_eq(cf->has_password, 1);
+	ck_assert_int_eq(cf->heartbeat, 0);
+	ck_assert_int_eq(cf->confirm_window, 7);
+	ck_assert_str_eq(cf->queue_type, "quorum");
+	ck_assert_int_eq(cf->dead_letter, 0);
+	ck_assert_int_eq(cf->unroutable_error, 1);
+	ck_assert_int_eq(cf->spool_max_bytes, 4294967296LL);
+	ck_assert_int_eq(cf->spool_fsync, 0);
+	ck_assert_int_eq((int)cf->contracts.n, 1);
+	conf_free(cf);
+}
+END_TEST
+
+START_TEST(misspelt_key_names_file_and_line)
+{
+	load_fails("service = \"s\";\nbroker: {\n  hartbeat = 30;\n};\n",
+	    "warrend.conf:3:", "unknown key \"hartbeat\" in broker");
+	load_fails("service = \"s\";\nservise = \"t\";\n", "warrend.conf:2:",
+	    "unknown key \"servise\"");
+}
+END_TEST
+
+START_TEST(wrong_type_rejected)
+{
+	load_fails("service = \"s\";\nbroker: { heartbeat = \"30\"; };\n",
+	    "warrend.conf:2:", "broker.heartbeat must be an integer");
+	load_fails("service = 5;\n", "warrend.conf:1:", "must be a string");
+	load_fails("service = \"s\";\nbroker: { dead_letter = 1; };\n",
+	    ":2:", "must be a boolean");
+	load_fails("service = \"s\";\nsocket = 1;\n", ":2:", "group");
+}
+END_TEST
+
+START_TEST(out_of_range_rejected)
+{
+	load_fails("service = \"s\";\nbroker: { confirm_window = 0; };\n",
+	    ":2:", "out of range");
+	load_fails("service = \"s\";\nbroker: { heartbeat = -1; };\n",
+	    ":2:", "out of range");
+	load_fails("service = \"s\";\nbroker: { publish_timeout_ms = 99; };\n",
+	    ":2:", "out of range");
+	load_fails("service = \"s\";\nsocket: { max_line = 255; };\n",
+	    ":2:", "out of range");
+	load_fails("service = \"s\";\nbroker: { reconnect_min_ms = 10;\n"
+	    "reconnect_max_ms = 5; };\n", "reconnect_min_ms", "above");
+}
+END_TEST
+
+START_TEST(bounds_accepted_at_the_edge)
+{
+	struct conf	*cf = load_ok("service = \"s\";\nbroker: { "
+	    "confirm_window = 65535; heartbeat = 3600; "
+	    "publish_timeout_ms = 100; };\nsocket: { max_line = 256; };\n");
+
+	ck_assert_int_eq(cf->confirm_window, 65535);
+	conf_free(cf);
+}
+END_TEST
+
+START_TEST(bad_choices_rejected)
+{
+	load_fails("service = \"s\";\nbroker: { unroutable = \"drop\"; };\n",
+	    ":2:", "\"warn\" or \"error\"");
+	load_fails("service = \"s\";\nbroker: { queue_type = \"stream\"; };\n",
+	    ":2:", "\"classic\" or \"quorum\"");
+	load_fails("service = \"s\";\nspool: { fsync = \"sometimes\"; };\n",
+	    ":2:", "fsync");
+}
+END_TEST
+
+START_TEST(socket_mode_must_be_octal_string)
+{
+	load_fails("service = \"s\";\nsocket: { mode = \"0999\"; };\n", ":2:",
+	    "octal");
+	load_fails("service = \"s\";\nsocket: { mode = \"01777\"; };\n", ":2:",
+	    "octal");
+	load_fails("service = \"s\";\nsocket: { mode = 660; };\n", ":2:",
+	    "string");
+}
+END_TEST
+
+START_TEST(service_required)
+{
+	load_fails("socket: { max_clients = 3; };\n", "warrend.conf",
+	    "service is required");
+}
+END_TEST
+
+START_TEST(bad_urls_rejected)
+{
+	load_fails("service = \"s\";\nbroker: { urls = [ ]; };\n", ":2:",
+	    "empty");
+	load_fails("service = \"s\";\nbroker: { urls = [ \"http://x\" ]; };\n",
+	    ":2:", "amqp://");
+	load_fails("service = \"s\";\nbroker: { urls = [ \"amqps://h\" ]; };\n",
+	    ":2:", "amqp://");
+}
+END_TEST
+
+START_TEST(syntax_error_names_line)
+{
+	load_fails("service = \"s\";\nbroker: { heartbeat = ; };\n",
+	    "warrend.conf:2:", NULL);
+}
+END_TEST
+
+START_TEST(missing_file_named)
+{
+	char	*cause = NULL;
+
+	ck_assert_ptr_null(conf_load("/nonexistent/warrend.conf", &cause));
+	ck_assert_msg(strstr(cause, "/nonexistent/warrend.conf") != NULL,
+	    "got: %s", cause);
+	free(cause);
+}
+END_TEST
+
+START_TEST(contract_errors_name_their_line)
+{
+	load_fails("service = \"s\";\ncontracts = (\n { name = \"E\";\n"
+	    "   routing_key = \"a.b\";\n   fields = ( { name = \"x\"; "
+	    "type = \"strng\"; } ); }\n);\n", "warrend.conf:", "strng");
+	load_fails("service = \"s\";\n" CONTRACT
+	    "contracts_dir = \"/nonexistent\";\n", "/nonexistent", NULL);
+}
+END_TEST
+
+START_TEST(contracts_dir_loaded_in_order)
+{
+	struct conf	*cf;
+	char		 text[1024];
+
+	mkdir(strcat(strcpy(text, tmpdir), "/c.d"), 0700);
+	write_file("c.d/b.conf", "contracts = ( { name = \"BEvent\"; "
+	    "routing_key = \"b.x\"; fields = (); } );\n");
+	write_file("c.d/a.conf", "contracts = ( { name = \"AEvent\"; "
+	    "routing_key = \"a.x\"; fields = (); } );\n");
+	write_file("c.d/ignored.txt", "not a config");
+	snprintf(text, sizeof text, "service = \"s\";\ncontracts_dir = "
+	    "\"%s/c.d\";\n", tmpdir);
+	cf = load_ok(text);
+	ck_assert_int_eq((int)cf->contracts.n, 2);
+	ck_assert_str_eq(cf->contracts.v[0]->name, "AEvent");
+	ck_assert_str_eq(cf->contracts.v[1]->name, "BEvent");
+	conf_free(cf);
+	write_file("c.d/c.conf", "contracts = ( { name = \"CEvent\";\n"
+	    "routing_key = \"c\"; fields = (); } );\n");
+	load_fails(text, "c.conf:", "c");
+	write_file("c.d/c.conf", "contracts = ();\nservice = \"x\";\n");
+	load_fails(text, "c.conf:2:", "unknown key \"service\"");
+	unlink(write_file("c.d/c.conf", ""));
+	write_file("c.d/d.conf", "contracts = ( { name = \"AEvent\"; "
+	    "routing_key = \"d.x\"; fields = (); } );\n");
+	load_fails(text, "d.conf:", "AEvent");
+}
+END_TEST
+
+START_TEST(allow_users_resolved)
+{
+	struct conf	*cf = load_ok("service = \"s\";\ncontracts = ( { "
+	    "name = \"E\"; routing_key = \"a.b\"; fields = (); "
+	    "allow_users = [ \"root\", \"1234\" ]; allow_groups = [ \"0\" ]; "
+	    "} );\n");
+
+	ck_assert_int_eq((int)cf->contracts.v[0]->nuids, 2);
+	ck_assert_int_eq(cf->contracts.v[0]->uids[0], 0);
+	ck_assert_int_eq(cf->contracts.v[0]->uids[1], 1234);
+	ck_assert_int_eq((int)cf->contracts.v[0]->ngids, 1);
+	conf_free(cf);
+	load_fails("service = \"s\";\ncontracts = ( { name = \"E\"; "
+	    "routing_key = \"a.b\"; fields = (); allow_users = "
+	    "[ \"no-such-user-here\" ]; } );\n", "no such user", NULL);
+}
+END_TEST
+
+/* Remove the scratch directory. */
+static void
+cleanup(void)
+{
+	char	 cmd[600];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+int
+main(void)
+{
+	Suite	*s = suite_create("conf");
+	TCase	*tc = tcase_create("conf");
+	SRunner	*sr;
+	int	 failed;
+
+	setlocale(LC_CTYPE, "C.UTF-8");
+	if (mkdtemp(tmpdir) == NULL)
+		return (2);
+	tcase_add_test(tc, defaults_match_the_spec);
+	tcase_add_test(tc, every_key_read);
+	tcase_add_test(tc, misspelt_key_names_file_and_line);
+	tcase_add_test(tc, wrong_type_rejected);
+	tcase_add_test(tc, out_of_range_rejected);
+	tcase_add_test(tc, bounds_accepted_at_the_edge);
+	tcase_add_test(tc, bad_choices_rejected);
+	tcase_add_test(tc, socket_mode_must_be_octal_string);
+	tcase_add_test(tc, service_required);
+	tcase_add_test(tc, bad_urls_rejected);
+	tcase_add_test(tc, syntax_error_names_line);
+	tcase_add_test(tc, missing_file_named);
+	tcase_add_test(tc, contract_errors_name_their_line);
+	tcase_add_test(tc, contracts_dir_loaded_in_order);
+	tcase_add_test(tc, allow_users_resolved);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	cleanup();
+	return (failed == 0 ? 0 : 1);
+}
