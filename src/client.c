@@ -140,6 +140,17 @@ client_update_pause(struct client *c)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
+/* Something changed for c: read on if nothing holds it back, and close it
+ * if it is done. Return 1 if c was freed. */
+static int
+client_kick(struct client *c)
+{
+	client_update_pause(c);
+	if (!c->paused)
+		client_process(c);
+	return (client_maybe_close(c));
+}
+
 /* Free a request unless the publisher still holds its job. */
 static void
 client_preq_release(struct preq *p)
@@ -554,11 +565,8 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (client_maybe_close(c))
 		return;
-	if (c->paused & PAUSE_OUTPUT) {
-		client_update_pause(c);
-		client_process(c);
-		client_maybe_close(c);
-	}
+	if (c->paused & PAUSE_OUTPUT)
+		client_kick(c);
 }
 
 /* End of file or an error on the connection. */
@@ -664,6 +672,25 @@ client_free(struct client *c)
 	free(c);
 }
 
+/* Warn about unroutable events, at most once per 10 s: one misbound
+ * routing key must not flood the journal. */
+static void
+client_warn_unroutable(const struct pub_job *j)
+{
+	static uint64_t	 last, suppressed;
+	uint64_t	 now = util_now_ms();
+
+	if (last != 0 && now - last < 10000) {
+		suppressed++;
+		return;
+	}
+	log_warnx("%s %s: unroutable, no queue is bound to %s (%llu more "
+	    "unroutable events in the last interval)", j->type, j->message_id,
+	    j->routing_key, (unsigned long long)suppressed);
+	last = now;
+	suppressed = 0;
+}
+
 /* Build the reply for a publish the publisher has finished with. */
 static void
 client_outcome(struct preq *p, const struct pub_job *j)
@@ -681,8 +708,7 @@ client_outcome(struct preq *p, const struct pub_job *j)
 		if (j->returned) {
 			warrend_stats.unroutable++;
 			proto_member_raw(&b, "routed", "false", 5);
-			log_warnx("%s %s: unroutable, no queue is bound to %s",
-			    j->type, j->message_id, j->routing_key);
+			client_warn_unroutable(j);
 		}
 		proto_reply_end(&b);
 	} else if (j->outcome == PUB_CONFIRMED) {
@@ -718,9 +744,7 @@ client_resume_jobwait(void)
 	    (c = TAILQ_FIRST(&client_jobwait)) != NULL) {
 		TAILQ_REMOVE(&client_jobwait, c, jentry);
 		c->paused &= ~PAUSE_JOBS;
-		client_update_pause(c);
-		client_process(c);
-		client_maybe_close(c);
+		client_kick(c);
 	}
 }
 
@@ -767,7 +791,7 @@ client_done_cb(evutil_socket_t fd, short events, void *arg)
 			client_outcome(p, j);
 			if (p == TAILQ_FIRST(&c->queue)) {
 				client_flush(c);
-				client_update_pause(c);
+				client_kick(c);
 			}
 		}
 		publisher_job_free(j);
@@ -810,7 +834,7 @@ client_timer_cb(evutil_socket_t fd, short events, void *arg)
 		memset(&b, 0, sizeof b);
 		if (p == TAILQ_FIRST(&c->queue)) {
 			client_flush(c);
-			client_update_pause(c);
+			client_kick(c);
 		}
 	}
 	client_arm_timer();
