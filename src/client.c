@@ -227,7 +227,7 @@ client_allowed(const struct client *c, const struct contract *ct)
 {
 	size_t	 i;
 
-	if (ct->nallow_users == 0 && ct->nallow_groups == 0)
+	if (ct->allow_users == NULL && ct->allow_groups == NULL)
 		return (1);
 	for (i = 0; i < ct->nuids; i++) {
 		if (ct->uids[i] == c->uid)

@@ -138,6 +138,10 @@ contract_fmt_num(char *buf, size_t len, double v)
 {
 	int	 prec;
 
+	if (floor(v) == v && fabs(v) < 1e17) {
+		snprintf(buf, len, "%.0f", v);
+		return;
+	}
 	for (prec = 1; prec < 17; prec++) {
 		snprintf(buf, len, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
@@ -178,10 +182,24 @@ static int
 contract_get_string(const struct contract_ctx *cx, const config_setting_t *s,
     const char **v)
 {
+	*v = NULL;
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
 		return (contract_fail(cx, s, "%s must be a string",
 		    config_setting_name(s)));
 	*v = config_setting_get_string(s);
+	return (0);
+}
+
+/* Read a string setting into a copy. */
+static int
+contract_dup_string(const struct contract_ctx *cx, const config_setting_t *s,
+    char **v)
+{
+	const char	*p;
+
+	if (contract_get_string(cx, s, &p) != 0)
+		return (-1);
+	*v = xstrdup(p);
 	return (0);
 }
 
@@ -202,6 +220,7 @@ static int
 contract_get_count(const struct contract_ctx *cx, const config_setting_t *s,
     long long *v)
 {
+	*v = 0;
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
 		return (contract_fail(cx, s, "%s must be an integer",
@@ -405,6 +424,7 @@ field_name(const struct contract_ctx *cx, const config_setting_t *e, int i,
 	const config_setting_t	*s;
 	int			 j;
 
+	*name = NULL;
 	if (!config_setting_is_group(e))
 		return (contract_fail(cx, e, "field #%d is not a group", i + 1));
 	if ((s = config_setting_get_member(e, "name")) == NULL)
@@ -492,25 +512,13 @@ static int
 field_key_other(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	const char	*name = config_setting_name(s), *v;
+	const char	*name = config_setting_name(s);
 
 	if (strcmp(name, "optional") == 0)
 		return (contract_get_bool(cx, s, &f->optional));
 	if (strcmp(name, "additional_fields") == 0)
 		return (contract_get_bool(cx, s, &f->additional_fields));
-	if (contract_get_string(cx, s, &v) != 0)
-		return (-1);
-	f->description = xstrdup(v);
-	return (0);
-}
-
-/* Handle a key already read: name and type. */
-static int
-field_key_done(__attribute__((unused)) const struct contract_ctx *cx,
-    __attribute__((unused)) struct field *f,
-    __attribute__((unused)) const config_setting_t *s)
-{
-	return (0);
+	return (contract_dup_string(cx, s, &f->description));
 }
 
 /* The keys a field may have, the types they apply to, who reads them. */
@@ -521,8 +529,8 @@ static const struct field_key {
 	int		(*fn)(const struct contract_ctx *, struct field *,
 			    const config_setting_t *);
 } field_keys[] = {
-	{ "name", T_ANY, 0, field_key_done },
-	{ "type", T_ANY, 1, field_key_done },
+	{ "name", T_ANY, 0, NULL },	/* read before the others */
+	{ "type", T_ANY, 1, NULL },
 	{ "optional", T_ANY, 0, field_key_other },
 	{ "description", T_ANY, 1, field_key_other },
 	{ "min_length", T(FIELD_STRING), 1, field_key_count },
@@ -616,41 +624,34 @@ field_compile(const struct contract_ctx *cx, struct field *f,
 		if (!(k->types & T(f->type)))
 			return (contract_fail(cx, e, "%s does not apply to type "
 			    "%s", name, field_type_names[f->type]));
-		if (k->fn(cx, f, e) != 0)
+		if (k->fn != NULL && k->fn(cx, f, e) != 0)
 			return (-1);
 	}
 	return (field_check(cx, f, s));
 }
 
-/* Handle a contract's string keys. */
+/* Read one key of a contract group. */
 static int
-contract_key_string(const struct contract_ctx *cx, struct contract *c,
-    const config_setting_t *s)
-{
-	const char	*name = config_setting_name(s), *v;
-
-	if (contract_get_string(cx, s, &v) != 0)
-		return (-1);
-	if (strcmp(name, "routing_key") == 0) {
-		if (!contract_routing_key_valid(v))
-			return (contract_fail(cx, s, "invalid routing_key "
-			    "\"%s\" (expected <domain>.<action> or "
-			    "<domain>.<action>.v<N>)", v));
-		c->routing_key = xstrdup(v);
-	} else if (strcmp(name, "description") == 0)
-		c->description = xstrdup(v);
-	else if (strcmp(name, "publisher") == 0)
-		c->publisher = xstrdup(v);
-	return (0);
-}
-
-/* Handle a contract's list keys and its flag. */
-static int
-contract_key_other(const struct contract_ctx *cx, struct contract *c,
+contract_key(const struct contract_ctx *cx, struct contract *c,
     const config_setting_t *s)
 {
 	const char	*name = config_setting_name(s);
 
+	if (strcmp(name, "name") == 0)
+		return (0);	/* read first, for the messages */
+	if (strcmp(name, "routing_key") == 0) {
+		if (contract_dup_string(cx, s, &c->routing_key) != 0)
+			return (-1);
+		if (!contract_routing_key_valid(c->routing_key))
+			return (contract_fail(cx, s, "invalid routing_key "
+			    "\"%s\" (expected <domain>.<action> or "
+			    "<domain>.<action>.v<N>)", c->routing_key));
+		return (0);
+	}
+	if (strcmp(name, "description") == 0)
+		return (contract_dup_string(cx, s, &c->description));
+	if (strcmp(name, "publisher") == 0)
+		return (contract_dup_string(cx, s, &c->publisher));
 	if (strcmp(name, "consumers") == 0)
 		return (contract_get_strings(cx, s, 0, &c->consumers,
 		    &c->nconsumers));
@@ -662,7 +663,9 @@ contract_key_other(const struct contract_ctx *cx, struct contract *c,
 		    &c->nallow_groups));
 	if (strcmp(name, "fields") == 0)
 		return (field_compile_list(cx, s, &c->fields, &c->nfields));
-	return (contract_get_bool(cx, s, &c->additional_fields));
+	if (strcmp(name, "additional_fields") == 0)
+		return (contract_get_bool(cx, s, &c->additional_fields));
+	return (contract_fail(cx, s, "unknown key \"%s\"", name));
 }
 
 /* Read a contract's name before anything else, for the messages. */
@@ -692,16 +695,10 @@ int
 contract_compile(const config_setting_t *s, struct contract **cp,
     char **cause)
 {
-	static const char	*strings[] = { "name", "routing_key",
-				    "description", "publisher", NULL };
-	static const char	*others[] = { "consumers", "allow_users",
-				    "allow_groups", "fields",
-				    "additional_fields", NULL };
 	struct contract_ctx	 cx = { NULL, NULL, cause };
 	struct contract		*c;
-	const config_setting_t	*e;
-	const char		*file, *name;
-	int			 i, j, len, rv = 0;
+	const char		*file;
+	int			 i, len;
 
 	c = xcalloc(1, sizeof *c);
 	contract_where(s, &file, &c->line);
@@ -710,26 +707,11 @@ contract_compile(const config_setting_t *s, struct contract **cp,
 		goto fail;
 	cx.contract = c->name;
 	len = config_setting_length(s);
-	for (i = 0; i < len && rv == 0; i++) {
-		e = config_setting_get_elem(s, (unsigned int)i);
-		name = config_setting_name(e);
-		for (j = 0; strings[j] != NULL; j++)
-			if (strcmp(name, strings[j]) == 0)
-				break;
-		if (strings[j] != NULL) {
-			rv = contract_key_string(&cx, c, e);
-			continue;
-		}
-		for (j = 0; others[j] != NULL; j++)
-			if (strcmp(name, others[j]) == 0)
-				break;
-		if (others[j] != NULL)
-			rv = contract_key_other(&cx, c, e);
-		else
-			rv = contract_fail(&cx, e, "unknown key \"%s\"", name);
+	for (i = 0; i < len; i++) {
+		if (contract_key(&cx, c, config_setting_get_elem(s,
+		    (unsigned int)i)) != 0)
+			goto fail;
 	}
-	if (rv != 0)
-		goto fail;
 	if (c->routing_key == NULL) {
 		contract_fail(&cx, s, "missing routing_key");
 		goto fail;
@@ -901,144 +883,110 @@ contract_json_type(const cJSON *v)
 	return ("invalid value");
 }
 
-/* Read exactly n ASCII digits at s. */
+/* Does s begin with the shape t, where 'd' stands for any digit and 'x'
+ * for any hex digit? */
 static int
-contract_digits(const char *s, int n, int *v)
+contract_shape(const char *s, const char *t)
 {
-	int	 i;
+	int	 ok;
 
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return (-1);
-		*v = *v * 10 + (s[i] - '0');
+	for (; *t != '\0'; s++, t++) {
+		if (*t == 'd')
+			ok = *s >= '0' && *s <= '9';
+		else if (*t == 'x')
+			ok = (*s >= '0' && *s <= '9') ||
+			    (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F');
+		else
+			ok = *s == *t;
+		if (!ok)
+			return (0);
 	}
-	return (0);
+	return (1);
 }
 
-/* The number of days in month m of year y (proleptic Gregorian). */
+/* The value of the n digits at s. */
 static int
-contract_mdays(int y, int m)
+contract_num(const char *s, int n)
+{
+	int	 v = 0;
+
+	while (n-- > 0)
+		v = v * 10 + (*s++ - '0');
+	return (v);
+}
+
+/* Is the date at s (already of shape YYYY-MM-DD) a day of the proleptic
+ * Gregorian calendar in years 1-9999? If not, say why. */
+static int
+contract_calendar(const char *s, char *why, size_t len)
 {
 	static const int	 days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
 				    31, 30, 31 };
+	int			 y, m, d, leap;
 
-	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return (29);
-	return (days[m - 1]);
-}
-
-/* Check YYYY-MM-DD at s: -1 if the shape is wrong, -2 (and why) if it is
- * not a day of the calendar. */
-static int
-contract_date_part(const char *s, char *why, size_t len)
-{
-	int	 y, m, d;
-
-	if (contract_digits(s, 4, &y) != 0 || s[4] != '-' ||
-	    contract_digits(s + 5, 2, &m) != 0 || s[7] != '-' ||
-	    contract_digits(s + 8, 2, &d) != 0)
-		return (-1);
+	y = contract_num(s, 4);
+	m = contract_num(s + 5, 2);
+	d = contract_num(s + 8, 2);
+	leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
 	if (y < 1)
 		snprintf(why, len, "year 0000 is out of range (0001-9999)");
 	else if (m < 1 || m > 12)
 		snprintf(why, len, "month %02d is out of range (01-12)", m);
-	else if (d < 1 || d > contract_mdays(y, m))
+	else if (d < 1 || d > days[m - 1] + (m == 2 && leap))
 		snprintf(why, len, "day %02d is out of range for %04d-%02d", d,
 		    y, m);
 	else
 		return (0);
-	return (-2);
+	return (-1);
 }
 
-/* Check two digits at s against max; name them in why if out of range. */
+/* Is the two-digit number at s at most max? If not, say why. */
 static int
 contract_clock(const char *s, int max, const char *what, char *why,
     size_t len)
 {
-	int	 v;
+	int	 v = contract_num(s, 2);
 
-	contract_digits(s, 2, &v);
 	if (v <= max)
 		return (0);
 	snprintf(why, len, "%s %02d is out of range (00-%02d)", what, v, max);
-	return (-2);
+	return (-1);
 }
 
-/* Check the shape of HH:MM:SS[.frac](Z|+HH:MM|-HH:MM) at s; -3 if the
- * offset is missing. */
-static int
-contract_time_shape(const char *s)
-{
-	int	 v;
-
-	if (contract_digits(s, 2, &v) != 0 || s[2] != ':' ||
-	    contract_digits(s + 3, 2, &v) != 0 || s[5] != ':' ||
-	    contract_digits(s + 6, 2, &v) != 0)
-		return (-1);
-	s += 8;
-	if (*s == '.') {
-		if (contract_digits(s + 1, 1, &v) != 0)
-			return (-1);
-		for (s++; *s >= '0' && *s <= '9'; s++)
-			;
-	}
-	if (*s == '\0')
-		return (-3);
-	if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
-		return (0);
-	if ((*s != '+' && *s != '-') || contract_digits(s + 1, 2, &v) != 0 ||
-	    s[3] != ':' || contract_digits(s + 4, 2, &v) != 0 || s[6] != '\0')
-		return (-1);
-	return (0);
-}
-
-/* Check an RFC 3339 date-time: -1 bad shape, -2 out of range (why),
- * -3 no offset. */
+/* Check an RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM):
+ * -1 for the wrong shape, -2 (and why) for a time that does not exist, -3
+ * when the offset is missing. */
 static int
 contract_datetime(const char *s, char *why, size_t len)
 {
-	const char	*off;
-	int		 rv;
+	const char	*p = s + 19;
+	int		 zulu, naive;
 
-	if ((rv = contract_date_part(s, why, len)) == -1)
+	if (!contract_shape(s, "dddd-dd-dd") || (s[10] != 'T' &&
+	    s[10] != 't') || !contract_shape(s + 11, "dd:dd:dd"))
 		return (-1);
-	if ((s[10] != 'T' && s[10] != 't') || contract_time_shape(s + 11) == -1)
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return (-1);
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	naive = *p == '\0';
+	zulu = (*p == 'Z' || *p == 'z') && p[1] == '\0';
+	if (!naive && !zulu && !((contract_shape(p, "+dd:dd") ||
+	    contract_shape(p, "-dd:dd")) && p[6] == '\0'))
 		return (-1);
-	if (rv != 0)
-		return (rv);
-	if (contract_time_shape(s + 11) == -3)
+	if (naive)
 		return (-3);
-	if (contract_clock(s + 11, 23, "hour", why, len) != 0 ||
+	if (contract_calendar(s, why, len) != 0 ||
+	    contract_clock(s + 11, 23, "hour", why, len) != 0 ||
 	    contract_clock(s + 14, 59, "minute", why, len) != 0 ||
 	    contract_clock(s + 17, 59, "second", why, len) != 0)
 		return (-2);
-	off = s + strlen(s) - 6;
-	if (*off == '+' || *off == '-') {
-		if (contract_clock(off + 1, 23, "offset hour", why, len) != 0 ||
-		    contract_clock(off + 4, 59, "offset minute", why, len) != 0)
-			return (-2);
-	}
+	if (!zulu && (contract_clock(p + 1, 23, "offset hour", why, len) != 0 ||
+	    contract_clock(p + 4, 59, "offset minute", why, len) != 0))
+		return (-2);
 	return (0);
-}
-
-/* Is s a canonical 8-4-4-4-12 UUID in either case? */
-static int
-contract_uuid(const char *s)
-{
-	int	 i;
-	char	 c;
-
-	for (i = 0; i < 36; i++) {
-		c = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return (0);
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F')))
-			return (0);
-	}
-	return (s[36] == '\0');
 }
 
 /* Validate a string against its lengths (in characters) and pattern. */
@@ -1100,14 +1048,15 @@ field_format(const struct field *f, const char *s,
 	int	 rv;
 
 	if (f->type == FIELD_UUID) {
-		rv = contract_uuid(s) ? 0 : -1;
+		rv = contract_shape(s, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") &&
+		    s[36] == '\0' ? 0 : -1;
 		snprintf(why, sizeof why, "expected 8-4-4-4-12 hex digits");
 	} else if (f->type == FIELD_DATE) {
-		rv = contract_date_part(s, why, sizeof why);
-		if (rv == 0 && s[10] != '\0')
+		if (!contract_shape(s, "dddd-dd-dd") || s[10] != '\0') {
 			rv = -1;
-		if (rv == -1)
 			snprintf(why, sizeof why, "expected YYYY-MM-DD");
+		} else
+			rv = contract_calendar(s, why, sizeof why);
 	} else {
 		rv = contract_datetime(s, why, sizeof why);
 		if (rv == -3)

@@ -1,6 +1,7 @@
 /* json.c -- strict RFC 8259 checking of one request line before cJSON sees
  * it: grammar, UTF-8, duplicate keys, depth, and the raw id/data spans. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct json_state {
 	struct json_key		*keys;
 	size_t			 nkeys;
 	size_t			 keyspace;
+	struct json_key		 keybuf[16];	/* enough for most lines */
 	char			*arena;
 	size_t			 arenalen;
 	size_t			 arenaspace;
@@ -187,26 +189,44 @@ json_escape(struct json_state *st)
 	return (json_fail(st, "invalid escape at byte %zu", st->pos));
 }
 
+/* Is any byte of w below 0x20, at or above 0x80, '"' or a backslash?
+ * (Each test is the usual exact "some byte is zero/less" word trick.) */
+static int
+json_word_special(uint64_t w)
+{
+	const uint64_t	 one = 0x0101010101010101ULL;
+	const uint64_t	 high = 0x8080808080808080ULL;
+	uint64_t	 q = w ^ (one * '"'), b = w ^ (one * '\\');
+
+	return ((((w - one * 0x20) & ~w) | ((q - one) & ~q) |
+	    ((b - one) & ~b) | w) & high) != 0;
+}
+
 /* Scan the string at pos (its opening quote); say whether it had escapes. */
 static int
 json_string(struct json_state *st, int *escaped)
 {
 	const unsigned char	*buf = st->buf;
-	size_t			 n;
+	size_t			 pos = st->pos + 1, len = st->len, n;
+	uint64_t		 w;
 	unsigned char		 c;
 
 	*escaped = 0;
-	st->pos++;
 	for (;;) {
-		while (st->pos < st->len) {
-			c = buf[st->pos];
-			if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+		/* the common case: a run of printable ASCII */
+		while (len - pos >= 8) {
+			memcpy(&w, buf + pos, sizeof w);
+			if (json_word_special(w))
 				break;
-			st->pos++;
+			pos += 8;
 		}
-		if (st->pos >= st->len)
+		while (pos < len && buf[pos] >= 0x20 && buf[pos] < 0x80 &&
+		    buf[pos] != '"' && buf[pos] != '\\')
+			pos++;
+		st->pos = pos;
+		if (pos >= len)
 			return (json_fail(st, "unterminated string"));
-		c = buf[st->pos];
+		c = buf[pos];
 		if (c == '"') {
 			st->pos++;
 			return (0);
@@ -215,16 +235,16 @@ json_string(struct json_state *st, int *escaped)
 			*escaped = 1;
 			if (json_escape(st) != 0)
 				return (-1);
+			pos = st->pos;
 		} else if (c >= 0x80) {
-			n = json_utf8_seq(buf + st->pos, st->len - st->pos);
-			if (n == 0)
+			if ((n = json_utf8_seq(buf + pos, len - pos)) == 0)
 				return (json_unexpected(st, "UTF-8"));
-			st->pos += n;
+			pos += n;
 		} else if (c == '\0')
 			return (json_unexpected(st, "character"));
 		else
 			return (json_fail(st, "unescaped control character "
-			    "0x%02x in string at byte %zu", c, st->pos));
+			    "0x%02x in string at byte %zu", c, pos));
 	}
 }
 
@@ -378,8 +398,14 @@ json_key_push(struct json_state *st, size_t start, size_t end, int escaped)
 	struct json_key	*k;
 
 	if (st->nkeys == st->keyspace) {
-		st->keyspace = st->keyspace == 0 ? 16 : st->keyspace * 2;
-		st->keys = xreallocarray(st->keys, st->keyspace, sizeof *k);
+		if (st->keys == st->keybuf) {
+			st->keys = xreallocarray(NULL, st->keyspace * 2,
+			    sizeof *k);
+			memcpy(st->keys, st->keybuf, sizeof st->keybuf);
+		} else
+			st->keys = xreallocarray(st->keys, st->keyspace * 2,
+			    sizeof *k);
+		st->keyspace *= 2;
 	}
 	k = &st->keys[st->nkeys++];
 	k->escaped = escaped;
@@ -600,6 +626,8 @@ json_check(const char *buf, size_t len, struct json_span *id,
 	memset(&st, 0, sizeof st);
 	st.buf = (const unsigned char *)buf;
 	st.len = len;
+	st.keys = st.keybuf;
+	st.keyspace = sizeof st.keybuf / sizeof st.keybuf[0];
 	json_skip_ws(&st);
 	if (st.pos >= st.len || st.buf[st.pos] != '{') {
 		if (st.pos < st.len && st.buf[st.pos] == '\0')
@@ -616,7 +644,8 @@ json_check(const char *buf, size_t len, struct json_span *id,
 			json_fail(&st, "trailing data after the object at byte "
 			    "%zu", st.pos);
 	}
-	free(st.keys);
+	if (st.keys != st.keybuf)
+		free(st.keys);
 	free(st.arena);
 	if (rv == 0) {
 		if (id != NULL)
