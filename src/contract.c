@@ -1,5 +1,5 @@
-/* contract.c -- event contracts: compiled once from the config, then used
- * to validate the data of every event. Pure: no I/O. */
+/* contract.c -- event contracts: compiled once from the config, then looked
+ * up and listed; validate.c checks events against them. Pure: no I/O. */
 #include <sys/types.h>
 
 #include <math.h>
@@ -10,60 +10,16 @@
 #include <string.h>
 
 #include "contract.h"
-#include "json.h"
+#include "field.h"
 #include "util.h"
 
-enum field_type {
-	FIELD_STRING,
-	FIELD_INTEGER,
-	FIELD_NUMBER,
-	FIELD_BOOLEAN,
-	FIELD_DATETIME,
-	FIELD_DATE,
-	FIELD_UUID,
-	FIELD_ENUM,
-	FIELD_OBJECT,
-	FIELD_ARRAY
-};
-#define FIELD_NTYPES 10
 #define T(type) (1 << (type))
 #define T_ANY ((1 << FIELD_NTYPES) - 1)
 
-static const char *field_type_names[FIELD_NTYPES] = {
+/* The type names, as written in the config, indexed by enum field_type. */
+const char *const field_type_names[FIELD_NTYPES] = {
 	"string", "integer", "number", "boolean", "datetime", "date", "uuid",
 	"enum", "object", "array"
-};
-
-/* Which of a field's optional constraints are set. */
-#define FIELD_MIN_LENGTH 0x01
-#define FIELD_MAX_LENGTH 0x02
-#define FIELD_PATTERN	 0x04
-#define FIELD_MINIMUM	 0x08
-#define FIELD_MAXIMUM	 0x10
-#define FIELD_MIN_ITEMS	 0x20
-#define FIELD_MAX_ITEMS	 0x40
-
-/* One field of an object, or the item type of an array (no name). */
-struct field {
-	char		 *name;
-	enum field_type	  type;
-	int		  optional;
-	char		 *description;
-	int		  set;
-	long long	  min_length;
-	long long	  max_length;
-	char		 *pattern;
-	regex_t		  regex;
-	double		  minimum;
-	double		  maximum;
-	char		**values;
-	size_t		  nvalues;
-	struct field	 *fields;
-	size_t		  nfields;
-	int		  additional_fields;
-	struct field	 *items;
-	long long	  min_items;
-	long long	  max_items;
 };
 
 /* What an error message while compiling needs: whose, where, and where
@@ -74,18 +30,9 @@ struct contract_ctx {
 	char		**cause;
 };
 
-/* One step of the path to a value inside data; name NULL means index. */
-struct contract_path {
-	const struct contract_path	*up;
-	const char			*name;
-	int				 index;
-};
-
 static void	field_free(struct field *);
 static int	field_compile(const struct contract_ctx *, struct field *,
 		    const config_setting_t *, int);
-static int	field_validate(const struct field *, const cJSON *,
-		    const struct contract_path *, char **, char **);
 static cJSON	*field_to_json(const struct field *);
 
 /* The file and line a setting came from, or its nearest parent's. */
@@ -133,7 +80,7 @@ contract_fail(const struct contract_ctx *cx, const config_setting_t *s,
 }
 
 /* A double as the shortest text that reads back as the same value. */
-static void
+void
 contract_fmt_num(char *buf, size_t len, double v)
 {
 	int	 prec;
@@ -148,33 +95,6 @@ contract_fmt_num(char *buf, size_t len, double v)
 			return;
 	}
 	snprintf(buf, len, "%.17g", v);
-}
-
-/* A quoted, escaped copy of s, shortened: data values go into messages. */
-static char *
-contract_quote(const char *s)
-{
-	size_t	 len = strlen(s), n = len > 64 ? 64 : len, i;
-	char	*out, *o;
-
-	while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	o = out = xmalloc(n * 6 + 8);
-	*o++ = '"';
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"' || s[i] == '\\') {
-			*o++ = '\\';
-			*o++ = s[i];
-		} else if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			o += sprintf(o, "\\u%04x", (unsigned char)s[i]);
-		else
-			*o++ = s[i];
-	}
-	*o++ = '"';
-	if (n < len)
-		o += sprintf(o, "...");
-	*o = '\0';
-	return (out);
 }
 
 /* Read a string setting. */
@@ -826,402 +746,6 @@ contract_find(const struct contract_set *set, const char *name)
 			return (set->v[i]);
 	}
 	return (NULL);
-}
-
-/* The path as text: "items[2].sku". */
-static char *
-contract_path_text(const struct contract_path *p)
-{
-	char	*up, *s;
-
-	if (p == NULL)
-		return (xstrdup(""));
-	up = contract_path_text(p->up);
-	if (p->name == NULL)
-		xasprintf(&s, "%s[%d]", up, p->index);
-	else if (*up == '\0')
-		s = xstrdup(p->name);
-	else
-		xasprintf(&s, "%s.%s", up, p->name);
-	free(up);
-	return (s);
-}
-
-/* Reject the value at p: *message is "PATH: problem", *path is PATH. */
-static int __attribute__((format(printf, 4, 5)))
-contract_reject(char **message, char **path, const struct contract_path *p,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
-	*path = contract_path_text(p);
-	xasprintf(message, "%s: %s", *path, msg);
-	free(msg);
-	return (-1);
-}
-
-/* What a JSON value is, for "expected X, got Y". */
-static const char *
-contract_json_type(const cJSON *v)
-{
-	if (cJSON_IsNull(v))
-		return ("null");
-	if (cJSON_IsBool(v))
-		return ("boolean");
-	if (cJSON_IsNumber(v))
-		return ("number");
-	if (cJSON_IsString(v))
-		return ("string");
-	if (cJSON_IsArray(v))
-		return ("array");
-	if (cJSON_IsObject(v))
-		return ("object");
-	return ("invalid value");
-}
-
-/* Does s begin with the shape t, where 'd' stands for any digit and 'x'
- * for any hex digit? */
-static int
-contract_shape(const char *s, const char *t)
-{
-	int	 ok;
-
-	for (; *t != '\0'; s++, t++) {
-		if (*t == 'd')
-			ok = *s >= '0' && *s <= '9';
-		else if (*t == 'x')
-			ok = (*s >= '0' && *s <= '9') ||
-			    (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F');
-		else
-			ok = *s == *t;
-		if (!ok)
-			return (0);
-	}
-	return (1);
-}
-
-/* The value of the n digits at s. */
-static int
-contract_num(const char *s, int n)
-{
-	int	 v = 0;
-
-	while (n-- > 0)
-		v = v * 10 + (*s++ - '0');
-	return (v);
-}
-
-/* Is the date at s (already of shape YYYY-MM-DD) a day of the proleptic
- * Gregorian calendar in years 1-9999? If not, say why. */
-static int
-contract_calendar(const char *s, char *why, size_t len)
-{
-	static const int	 days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-				    31, 30, 31 };
-	int			 y, m, d, leap;
-
-	y = contract_num(s, 4);
-	m = contract_num(s + 5, 2);
-	d = contract_num(s + 8, 2);
-	leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-	if (y < 1)
-		snprintf(why, len, "year 0000 is out of range (0001-9999)");
-	else if (m < 1 || m > 12)
-		snprintf(why, len, "month %02d is out of range (01-12)", m);
-	else if (d < 1 || d > days[m - 1] + (m == 2 && leap))
-		snprintf(why, len, "day %02d is out of range for %04d-%02d", d,
-		    y, m);
-	else
-		return (0);
-	return (-1);
-}
-
-/* Is the two-digit number at s at most max? If not, say why. */
-static int
-contract_clock(const char *s, int max, const char *what, char *why,
-    size_t len)
-{
-	int	 v = contract_num(s, 2);
-
-	if (v <= max)
-		return (0);
-	snprintf(why, len, "%s %02d is out of range (00-%02d)", what, v, max);
-	return (-1);
-}
-
-/* Check an RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM):
- * -1 for the wrong shape, -2 (and why) for a time that does not exist, -3
- * when the offset is missing. */
-static int
-contract_datetime(const char *s, char *why, size_t len)
-{
-	const char	*p = s + 19;
-	int		 zulu, naive;
-
-	if (!contract_shape(s, "dddd-dd-dd") || (s[10] != 'T' &&
-	    s[10] != 't') || !contract_shape(s + 11, "dd:dd:dd"))
-		return (-1);
-	if (*p == '.') {
-		if (p[1] < '0' || p[1] > '9')
-			return (-1);
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	}
-	naive = *p == '\0';
-	zulu = (*p == 'Z' || *p == 'z') && p[1] == '\0';
-	if (!naive && !zulu && !((contract_shape(p, "+dd:dd") ||
-	    contract_shape(p, "-dd:dd")) && p[6] == '\0'))
-		return (-1);
-	if (naive)
-		return (-3);
-	if (contract_calendar(s, why, len) != 0 ||
-	    contract_clock(s + 11, 23, "hour", why, len) != 0 ||
-	    contract_clock(s + 14, 59, "minute", why, len) != 0 ||
-	    contract_clock(s + 17, 59, "second", why, len) != 0)
-		return (-2);
-	if (!zulu && (contract_clock(p + 1, 23, "offset hour", why, len) != 0 ||
-	    contract_clock(p + 4, 59, "offset minute", why, len) != 0))
-		return (-2);
-	return (0);
-}
-
-/* Validate a string against its lengths (in characters) and pattern. */
-static int
-field_string(const struct field *f, const char *s,
-    const struct contract_path *p, char **message, char **path)
-{
-	size_t	 n;
-
-	if (f->set & (FIELD_MIN_LENGTH | FIELD_MAX_LENGTH)) {
-		n = json_utf8_length(s);
-		if ((f->set & FIELD_MIN_LENGTH) && n < (size_t)f->min_length)
-			return (contract_reject(message, path, p, "shorter than "
-			    "min_length %lld (%zu character%s)", f->min_length,
-			    n, n == 1 ? "" : "s"));
-		if ((f->set & FIELD_MAX_LENGTH) && n > (size_t)f->max_length)
-			return (contract_reject(message, path, p, "longer than "
-			    "max_length %lld (%zu character%s)", f->max_length,
-			    n, n == 1 ? "" : "s"));
-	}
-	if ((f->set & FIELD_PATTERN) &&
-	    regexec(&f->regex, s, 0, NULL, 0) != 0)
-		return (contract_reject(message, path, p, "does not match "
-		    "pattern \"%s\"", f->pattern));
-	return (0);
-}
-
-/* Validate a number against integrality (for integer) and bounds. */
-static int
-field_number(const struct field *f, double v, const struct contract_path *p,
-    char **message, char **path)
-{
-	char	 a[32], b[32];
-
-	if (f->type == FIELD_INTEGER && (!isfinite(v) || floor(v) != v))
-		return (contract_reject(message, path, p, "expected integer, "
-		    "got %s", isfinite(v) ? "a fractional number" :
-		    "a number out of range"));
-	contract_fmt_num(b, sizeof b, v);
-	if ((f->set & FIELD_MINIMUM) && v < f->minimum) {
-		contract_fmt_num(a, sizeof a, f->minimum);
-		return (contract_reject(message, path, p, "less than minimum %s "
-		    "(got %s)", a, b));
-	}
-	if ((f->set & FIELD_MAXIMUM) && v > f->maximum) {
-		contract_fmt_num(a, sizeof a, f->maximum);
-		return (contract_reject(message, path, p, "greater than maximum "
-		    "%s (got %s)", a, b));
-	}
-	return (0);
-}
-
-/* Validate a string that must be a datetime, date or uuid. */
-static int
-field_format(const struct field *f, const char *s,
-    const struct contract_path *p, char **message, char **path)
-{
-	char	 why[128], *q;
-	int	 rv;
-
-	if (f->type == FIELD_UUID) {
-		rv = contract_shape(s, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") &&
-		    s[36] == '\0' ? 0 : -1;
-		snprintf(why, sizeof why, "expected 8-4-4-4-12 hex digits");
-	} else if (f->type == FIELD_DATE) {
-		if (!contract_shape(s, "dddd-dd-dd") || s[10] != '\0') {
-			rv = -1;
-			snprintf(why, sizeof why, "expected YYYY-MM-DD");
-		} else
-			rv = contract_calendar(s, why, sizeof why);
-	} else {
-		rv = contract_datetime(s, why, sizeof why);
-		if (rv == -3)
-			return (contract_reject(message, path, p,
-			    "datetime has no timezone offset"));
-		if (rv == -1)
-			snprintf(why, sizeof why, "expected YYYY-MM-DDTHH:MM:SS"
-			    "[.fraction] then Z, +HH:MM or -HH:MM");
-	}
-	if (rv == 0)
-		return (0);
-	q = contract_quote(s);
-	contract_reject(message, path, p, "invalid %s %s: %s",
-	    field_type_names[f->type], q, why);
-	free(q);
-	return (-1);
-}
-
-/* Validate a string that must be one of an enum's values. */
-static int
-field_enum(const struct field *f, const char *s,
-    const struct contract_path *p, char **message, char **path)
-{
-	size_t	 i;
-	char	*q;
-
-	for (i = 0; i < f->nvalues; i++) {
-		if (strcmp(f->values[i], s) == 0)
-			return (0);
-	}
-	q = contract_quote(s);
-	contract_reject(message, path, p, "%s is not one of the enum values",
-	    q);
-	free(q);
-	return (-1);
-}
-
-/* Validate an object against fields: each present unless optional, and
- * no others unless additional. */
-static int
-field_object(const struct field *fields, size_t n, int additional,
-    const cJSON *obj, const struct contract_path *up, char **message,
-    char **path)
-{
-	struct contract_path	 p = { up, NULL, 0 };
-	const cJSON		*v;
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		p.name = fields[i].name;
-		v = cJSON_GetObjectItemCaseSensitive(obj, p.name);
-		if (v == NULL || cJSON_IsNull(v)) {
-			if (fields[i].optional)
-				continue;
-			return (contract_reject(message, path, &p, "required "
-			    "field is %s", v == NULL ? "missing" : "null"));
-		}
-		if (field_validate(&fields[i], v, &p, message, path) != 0)
-			return (-1);
-	}
-	if (additional)
-		return (0);
-	cJSON_ArrayForEach(v, obj) {
-		for (i = 0; i < n; i++) {
-			if (strcmp(fields[i].name, v->string) == 0)
-				break;
-		}
-		if (i == n) {
-			p.name = v->string;
-			return (contract_reject(message, path, &p,
-			    "field is not in the contract"));
-		}
-	}
-	return (0);
-}
-
-/* Validate an array: its length, then every item in turn. */
-static int
-field_array(const struct field *f, const cJSON *a,
-    const struct contract_path *up, char **message, char **path)
-{
-	struct contract_path	 p = { up, NULL, 0 };
-	const cJSON		*v;
-	int			 n = cJSON_GetArraySize(a);
-
-	if ((f->set & FIELD_MIN_ITEMS) && n < f->min_items)
-		return (contract_reject(message, path, up, "fewer than "
-		    "min_items %lld (%d item%s)", f->min_items, n,
-		    n == 1 ? "" : "s"));
-	if ((f->set & FIELD_MAX_ITEMS) && n > f->max_items)
-		return (contract_reject(message, path, up, "more than max_items "
-		    "%lld (%d item%s)", f->max_items, n, n == 1 ? "" : "s"));
-	if (f->items == NULL)
-		return (0);
-	cJSON_ArrayForEach(v, a) {
-		if (field_validate(f->items, v, &p, message, path) != 0)
-			return (-1);
-		p.index++;
-	}
-	return (0);
-}
-
-/* Does v have the JSON type field f needs? */
-static int
-field_type_matches(const struct field *f, const cJSON *v)
-{
-	switch (f->type) {
-	case FIELD_INTEGER:
-	case FIELD_NUMBER:
-		return (cJSON_IsNumber(v));
-	case FIELD_BOOLEAN:
-		return (cJSON_IsBool(v));
-	case FIELD_OBJECT:
-		return (cJSON_IsObject(v));
-	case FIELD_ARRAY:
-		return (cJSON_IsArray(v));
-	default:
-		return (cJSON_IsString(v));
-	}
-}
-
-/* Validate one present, non-null value v at path p against field f. */
-static int
-field_validate(const struct field *f, const cJSON *v,
-    const struct contract_path *p, char **message, char **path)
-{
-	if (!field_type_matches(f, v))
-		return (contract_reject(message, path, p, "expected %s, got %s",
-		    field_type_names[f->type], contract_json_type(v)));
-	switch (f->type) {
-	case FIELD_STRING:
-		return (field_string(f, v->valuestring, p, message, path));
-	case FIELD_INTEGER:
-	case FIELD_NUMBER:
-		return (field_number(f, v->valuedouble, p, message, path));
-	case FIELD_DATETIME:
-	case FIELD_DATE:
-	case FIELD_UUID:
-		return (field_format(f, v->valuestring, p, message, path));
-	case FIELD_ENUM:
-		return (field_enum(f, v->valuestring, p, message, path));
-	case FIELD_OBJECT:
-		return (field_object(f->fields, f->nfields,
-		    f->additional_fields, v, p, message, path));
-	case FIELD_ARRAY:
-		return (field_array(f, v, p, message, path));
-	case FIELD_BOOLEAN:
-		break;
-	}
-	return (0);
-}
-
-/* Validate an event's data against contract c. */
-int
-contract_validate(const struct contract *c, const cJSON *data,
-    char **message, char **path)
-{
-	*message = NULL;
-	*path = NULL;
-	if (!cJSON_IsObject(data)) {
-		*message = xstrdup("data is not a JSON object");
-		return (-1);
-	}
-	return (field_object(c->fields, c->nfields, c->additional_fields, data,
-	    NULL, message, path));
 }
 
 /* Add an array of strings to obj as name. */
