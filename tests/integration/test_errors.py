@@ -144,13 +144,32 @@ def error_validation_names_the_field_at_fault():
         ("unknown member in nested object", dict(good, items=[{"sku": "ABC-1", "qty": 1,
                                                                "x": 1}]), "items[0].x"),
         ("boolean given as number", dict(good, gift=1), "gift"),
+        ("pattern matching only part of the string",
+         dict(good, items=[{"sku": "ABC-12x", "qty": 1}]), "items[0].sku"),
+        ("pattern matching only a suffix", dict(good, items=[{"sku": "xABC-12", "qty": 1}]),
+         "items[0].sku"),
+        ("missing member of an array item", dict(good, items=[{"sku": "ABC-1"}]), "items[0].qty"),
+        ("array item not an object", dict(good, items=["ABC-1"]), "items[0]"),
+        ("not a leap year", dict(good, placed_on="2023-02-29"), "placed_on"),
+        ("date with a time", dict(good, placed_on="2024-05-01T00:00:00Z"), "placed_on"),
+        ("enum value not a string", dict(good, status=1), "status"),
+        ("uuid with braces", dict(good, order_id="{3f2504e0-4f89-41d3-9a0c-0305e82c3301}"),
+         "order_id"),
     ]
     rcases = [
         ("string over max_length (in characters)",
          dict(resource_data(), resource_id="\u00e9" * 65), "resource_id"),
         ("string under min_length", dict(resource_data(), resource_id=""), "resource_id"),
-        ("datetime without seconds' colon", dict(resource_data(), accessed_at="2024-05-01 12:00"),
+        ("datetime without seconds", dict(resource_data(), accessed_at="2024-05-01T12:00Z"),
          "accessed_at"),
+        ("datetime month 13", dict(resource_data(), accessed_at="2024-13-01T12:00:00Z"),
+         "accessed_at"),
+        ("datetime hour 25", dict(resource_data(), accessed_at="2024-05-01T25:00:00Z"),
+         "accessed_at"),
+        ("datetime one-digit offset hour",
+         dict(resource_data(), accessed_at="2024-05-01T12:00:00+2:00"), "accessed_at"),
+        ("datetime as a number", dict(resource_data(), accessed_at=1714564800), "accessed_at"),
+        ("string given as a number", dict(resource_data(), resource_name=5), "resource_name"),
     ]
     with Broker() as b, Daemon("validation") as d:
         q = unique("validation")
@@ -176,6 +195,33 @@ def error_validation_names_the_field_at_fault():
         b.wait_count(q, 1)
         got = [m.props.message_id for m in b.get_all(q)]
         expect_eq("message_ids in the queue (only the valid event)", [r["message_id"]], got)
+        d.assert_serving()
+
+
+def error_message_id_not_a_string_answered_bad_request():
+    with Daemon("message_id_type", wait_connected=False) as d:
+        with d.client() as c:
+            for mid in (5, None, ["a"], {"a": 1}):
+                req = publish_req(id=30, message_id=mid)
+                expect_error(c.request(req), "bad_request", op="publish", id=30, req=req)
+        d.assert_serving()
+
+
+def error_reply_escapes_odd_names():
+    """Names taken from the request are escaped in the reply: it stays one
+    valid JSON line and field is the name as sent."""
+    odd = 'we"ird\\ke\ny\u00e9\u2028\t\u0001'
+    with Daemon("odd_names", wait_connected=False) as d:
+        with d.client() as c:
+            data = dict(resource_data())
+            data[odd] = 1
+            req = publish_req(data=data, id=31)
+            expect_error(c.request(req), "validation", op="publish", id=31, field=odd, req=req)
+            req = publish_req('No"Such\nEvent\u2028', {}, id=32)
+            expect_error(c.request(req), "unknown_event", op="publish", id=32, req=req)
+            req = {"op": 'fr"ob\nnicate', "id": 33}
+            expect_error(c.request(req), "unknown_op", id=33, req=req)
+            c.ping()
         d.assert_serving()
 
 
@@ -269,6 +315,8 @@ if __name__ == "__main__":
         error_validation_naive_datetime_message_and_field,
         error_validation_nested_array_item_field_path,
         error_validation_names_the_field_at_fault,
+        error_message_id_not_a_string_answered_bad_request,
+        error_reply_escapes_odd_names,
         error_forbidden_for_unlisted_user_or_group,
         error_unroutable_when_unroutable_is_error,
         error_rejected_when_broker_nacks,

@@ -311,6 +311,30 @@ def hostile_connections_beyond_max_clients_refused_with_one_line():
         d.assert_serving()
 
 
+def hostile_second_instance_on_same_socket_refused():
+    """A second warrend given the socket of a running one must not take it
+    over: it exits non-zero and the first goes on serving on that path."""
+    with Daemon("h_second", wait_connected=False) as d, d.client() as other:
+        import subprocess
+        second = subprocess.run([d.proc.args[0], "-c", d.conf_path], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        expect(second.returncode != 0, "the second instance to exit non-zero",
+               "exit %d, output %s" % (second.returncode, short(second.stdout)))
+        expect(os.path.exists(d.sock_path), "the socket path still there", "it was removed")
+        other.ping()
+        d.assert_serving("after a second instance tried the same socket")
+
+
+def hostile_stale_socket_file_replaced():
+    """A socket file left by a killed instance does not stop a new one."""
+    d = Daemon("h_stale", wait_connected=False)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(d.sock_path)      # bound, never listening, then closed: stale
+    s.close()
+    with d:
+        d.assert_serving("started over a stale socket file")
+
+
 if __name__ == "__main__":
     run([
         hostile_not_json_answered_bad_json,
@@ -326,4 +350,6 @@ if __name__ == "__main__":
         hostile_request_split_across_writes_answered_once,
         hostile_client_never_reading_does_not_grow_memory,
         hostile_connections_beyond_max_clients_refused_with_one_line,
+        hostile_second_instance_on_same_socket_refused,
+        hostile_stale_socket_file_replaced,
     ])

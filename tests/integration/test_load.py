@@ -4,11 +4,12 @@ every event answered ok is in the queue."""
 
 import collections
 import json
+import os
 import threading
 
 from warrentest import (Broker, Daemon, Failure, Pipeliner, expect, expect_eq,
                         expect_error, fail, publish_req, resource_data, run,
-                        short, unique)
+                        short, unique, wait_for)
 
 
 def drain_ids(b, q, n):
@@ -160,10 +161,37 @@ def load_200_concurrent_clients_all_published():
         d.assert_serving()
 
 
+def load_connection_churn_leaks_no_descriptors():
+    with Daemon("l_churn", wait_connected=False) as d:
+        pid = d.proc.pid
+
+        def nfds():
+            return len(os.listdir("/proc/%d/fd" % pid))
+        base = nfds()
+        for i in range(300):
+            with d.client() as c:
+                c.ping()
+        for i in range(300):
+            d.client().close()
+        for i in range(200):
+            c = d.client()
+            c.send(b'{"op":"ping","id":' + b"1" * (i % 50))
+            c.close()
+        for i in range(100):
+            c = d.client()
+            c.send(b'{"op":"contracts"}\n' * 50)
+            c.close()
+        wait_for(lambda: nfds() <= base + 2,
+                 "warrend's open descriptors to return to %d after 900 short connections "
+                 "(it has %d)" % (base, nfds()))
+        d.assert_serving()
+
+
 if __name__ == "__main__":
     run([
         load_1000_pipelined_requests_answered_in_order,
         load_pipelined_errors_keep_request_order,
         load_pipeline_beyond_confirm_window_all_confirmed,
         load_200_concurrent_clients_all_published,
+        load_connection_churn_leaks_no_descriptors,
     ])

@@ -277,6 +277,56 @@ def publish_unroutable_error_answered_unroutable():
         d.assert_serving()
 
 
+def publish_pipelined_routed_and_unroutable_flagged_each():
+    """With several in flight, each broker return is matched to its own
+    event: only the unroutable ones carry "routed":false."""
+    with Broker() as b, Bound(b, "mixed_routing", broker_opts={"unroutable": "warn"}) as (d, q):
+        reqs = []
+        for i in range(100):
+            if i % 3 == 0:
+                reqs.append(publish_req("OrderPlacedEvent", order_data(), id=i))   # unbound
+            else:
+                reqs.append(publish_req(data=resource_data(i), id=i))
+        with d.client() as c:
+            c.send(b"".join(json.dumps(r).encode() + b"\n" for r in reqs))
+            routed = []
+            for i, req in enumerate(reqs):
+                r = expect_ok(c.read(), "publish", req=req, id=i)
+                if req["event"] == "OrderPlacedEvent":
+                    expect(r.get("routed") is False, "\"routed\":false for unroutable event %d" % i,
+                           json.dumps(r))
+                else:
+                    expect("routed" not in r, "no \"routed\" member for routed event %d" % i,
+                           json.dumps(r))
+                    routed.append(r["message_id"])
+        b.wait_count(q, len(routed))
+        got = sorted(m.props.message_id for m in b.get_all(q))
+        expect_eq("message_ids in the queue", sorted(routed), got)
+
+
+def publish_integral_numbers_accepted_as_integer():
+    with Broker() as b, Bound(b, "integral", "measurement.taken") as (d, q):
+        raws = [b"1.0", b"1e2", b"-0", b"2.50E1", b"-9223372036854775808", b"123456789012345678901234567890"]
+        with d.client() as c:
+            for i, raw in enumerate(raws):
+                data = (b'{"sensor":"s","value":' + raw + b',"ratio":1,"label":"l",'
+                        b'"at":"2024-05-01T12:00:00Z"}')
+                line = b'{"op":"publish","id":%d,"event":"MeasurementTakenEvent","data":%s}\n' % (i, data)
+                c.send(line)
+                expect_ok(c.read(), "publish", req=line, id=i)
+                m = b.get_one(q)
+                expect_eq("body for value %s" % raw.decode(), data, m.body)
+
+
+def publish_string_length_counted_in_characters():
+    with Broker() as b, Bound(b, "char_length") as (d, q):
+        with d.client() as c:
+            for s in ("\u00e9" * 64, "\U0001F600" * 64, "x" * 64, "\u6e29" * 64):
+                req = publish_req(data=dict(resource_data(), resource_id=s), id=len(s.encode()))
+                expect_ok(c.request(req), "publish", req=req)
+        b.wait_count(q, 4)
+
+
 def ping_answered_ok():
     with Daemon("ping", wait_connected=False) as d:
         with d.client() as c:
@@ -363,6 +413,9 @@ if __name__ == "__main__":
         publish_allowed_user_or_group_may_publish,
         publish_unroutable_warn_answered_ok_routed_false,
         publish_unroutable_error_answered_unroutable,
+        publish_pipelined_routed_and_unroutable_flagged_each,
+        publish_integral_numbers_accepted_as_integer,
+        publish_string_length_counted_in_characters,
         ping_answered_ok,
         contracts_lists_every_contract_with_fields,
         stats_reports_clients_accepted_confirmed_and_broker,

@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -325,8 +326,18 @@ class Client:
         self.buf = b""
         self.last_sent = None
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # A blocking connect, as most clients do: it waits for room in the
+        # listen backlog (bounded by SO_SNDTIMEO) instead of failing EAGAIN.
+        tv = struct.pack("ll", int(connect_timeout), int(connect_timeout % 1 * 1e6))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
+        self.sock.settimeout(None)
+        try:
+            self.sock.connect(path)
+        except BaseException:
+            self.sock.close()
+            raise
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 0))
         self.sock.settimeout(connect_timeout)
-        self.sock.connect(path)
 
     def send(self, obj):
         """Send obj as one JSON line, or bytes exactly as given."""
@@ -586,14 +597,16 @@ class Daemon:
         self.proc.send_signal(sig)
 
     def terminate(self, sig=signal.SIGTERM, bound=STOP_BOUND):
-        """Send sig and wait up to bound for the exit; SIGKILL then. Returns
-        the exit status (negative: killed by that signal)."""
+        """Send sig (None: none, a signal was sent already) and wait up to
+        bound for the exit; SIGKILL then. Returns the exit status (negative:
+        killed by that signal), None when it had to be killed."""
         self.stopping = True
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and sig is not None:
             try:
                 self.proc.send_signal(sig)
             except ProcessLookupError:
                 pass
+        if self.proc.poll() is None:
             try:
                 self.proc.wait(bound)
             except subprocess.TimeoutExpired:
@@ -627,9 +640,9 @@ class Daemon:
                 self.logf.close()
             except Exception:
                 pass
-        if failing or problem:
+        if (failing or problem) and self.proc is not None:
             diag("warrend log (%s), last lines:\n%s" % (self.log_path, self.log_tail()))
-        keep = failing or problem or os.environ.get("WARREN_KEEP")
+        keep = (failing or problem or os.environ.get("WARREN_KEEP")) and self.proc is not None
         if not keep:
             shutil.rmtree(self.dir, ignore_errors=True)
         return problem
@@ -823,3 +836,106 @@ class Pipeliner:
             fail("sending the pipelined requests did not finish within %.0f s" % timeout)
         if self.error:
             fail("sending the pipelined requests failed: %r" % (self.error,))
+
+
+class FreezableProxy:
+    """A TCP proxy on 127.0.0.1 to the broker that can go silent: while
+    frozen it keeps every connection open but forwards nothing, like a
+    broker host that vanished without closing anything. thaw() drops the
+    frozen connections and forwards new ones again."""
+
+    def __init__(self, target=(BROKER_HOST, BROKER_PORT)):
+        import select
+        self.select = select
+        self.target = target
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.url = "amqp://guest:guest@127.0.0.1:%d/%%2f" % self.port
+        self.frozen = False
+        self.closing = False
+        self.pairs = []
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        sel = self.select
+        while not self.closing:
+            with self.lock:
+                socks = [self.lsock]
+                if not self.frozen:
+                    for a, b in self.pairs:
+                        socks += [a, b]
+            try:
+                r, _, _ = sel.select(socks, [], [], 0.05)
+            except (OSError, ValueError):
+                continue
+            for s in r:
+                if s is self.lsock:
+                    try:
+                        a, _ = self.lsock.accept()
+                    except OSError:
+                        continue
+                    if self.frozen:     # a silent host does not answer either
+                        with self.lock:
+                            self.pairs.append((a, None))
+                        continue
+                    try:
+                        b = socket.create_connection(self.target, timeout=5)
+                    except OSError:
+                        a.close()
+                        continue
+                    with self.lock:
+                        self.pairs.append((a, b))
+                    continue
+                with self.lock:
+                    pair = next((p for p in self.pairs if s in p), None)
+                if pair is None or self.frozen:
+                    continue
+                other = pair[1] if s is pair[0] else pair[0]
+                try:
+                    data = s.recv(65536)
+                    if data:
+                        other.sendall(data)
+                except OSError:
+                    data = b""
+                if not data:
+                    self._drop(pair)
+
+    def _drop(self, pair):
+        with self.lock:
+            if pair in self.pairs:
+                self.pairs.remove(pair)
+        for s in pair:
+            if s is not None:
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def freeze(self):
+        self.frozen = True
+
+    def thaw(self):
+        with self.lock:
+            old, self.pairs = self.pairs, []
+            self.frozen = False
+        for pair in old:
+            for s in pair:
+                if s is not None:
+                    with contextlib.suppress(OSError):
+                        s.close()
+
+    def close(self):
+        self.closing = True
+        self.thread.join(5)
+        self.thaw()
+        self.lsock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

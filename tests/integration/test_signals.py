@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+"""Signals: SIGTERM and SIGINT shut down gracefully with exit 0; SIGHUP
+reloads the config and contracts without dropping clients, and keeps the
+old ones when the new config is broken."""
+
+import collections
+import json
+import signal
+
+from warrentest import (DEADLINE, Broker, Daemon, Failure, MEASUREMENT_TAKEN,
+                        Pipeliner, RESOURCE_ACCESSED, UNREACHABLE_URL, expect,
+                        expect_error, expect_ok, fail, publish_req, resource_data,
+                        run, short, unique, wait_for)
+
+NEW_THING = {
+    "name": "NewThingHappenedEvent", "routing_key": "thing.happened",
+    "fields": [{"name": "what", "type": "string"}],
+}
+
+
+def graceful(sig, name):
+    with Broker() as b, Daemon(name) as d:
+        q = unique(name)
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        with d.client() as idle, d.client() as c:
+            req = publish_req(id=1)
+            expect_ok(c.request(req), "publish", req=req)
+            idle.ping()
+            rc = d.terminate(sig)
+            expect(rc == 0, "exit status 0 after %s" % sig.name,
+                   "killed after %.0f s" % DEADLINE if rc is None else "status %s" % rc)
+            idle.expect_eof()
+        expect(b.count(q) == 1, "the event answered ok in the queue", b.count(q))
+
+
+def sigterm_graceful_exit_zero():
+    graceful(signal.SIGTERM, "sigterm")
+
+
+def sigint_graceful_exit_zero():
+    graceful(signal.SIGINT, "sigint")
+
+
+def sigterm_finishes_inflight_confirms_and_answers_every_request():
+    n = 300
+    with Broker() as b, Daemon("sigterm_inflight") as d:
+        q = unique("sigterm_inflight")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        with d.client() as c:
+            lines = [json.dumps(publish_req(data=resource_data(i), id=i)).encode() + b"\n"
+                     for i in range(n)]
+            p = Pipeliner(c, lines)
+            first = c.read()      # some are in flight now
+            d.kill(signal.SIGTERM)
+            replies = [first]
+            while True:
+                line = c.readline(timeout=DEADLINE)
+                if line is None:
+                    break
+                replies.append(json.loads(line))
+            try:
+                p.join(5)
+            except Failure:
+                pass   # warrend may close before reading everything we sent
+        rc = d.terminate(None)
+        expect(rc == 0, "exit status 0 after SIGTERM", rc)
+        ok = []
+        for i, r in enumerate(replies):
+            if r.get("id") != i:
+                fail("reply %d: expected id %d (replies in request order), got %s"
+                     % (i, i, short(json.dumps(r))))
+            if r.get("ok") is True:
+                ok.append(r["message_id"])
+            elif r.get("error") != "shutting_down":
+                fail("reply %d: expected ok or shutting_down, got %s" % (i, json.dumps(r)))
+        got = collections.Counter(m.props.message_id for m in b.get_all(q))
+        missing = [m for m in ok if not got[m]]
+        expect(not missing, "every event answered ok before the exit in the queue",
+               "%d of %d missing" % (len(missing), len(ok)))
+
+
+def sigterm_answers_pending_and_later_requests_shutting_down():
+    with Daemon("sigterm_pending", urls=[UNREACHABLE_URL],
+                broker_opts={"publish_timeout_ms": 60000},
+                top={"shutdown_timeout_ms": 3000}) as d:
+        with d.client() as c:
+            req1 = publish_req(id=1)
+            c.send(req1)
+            wait_for(lambda: d.stats()["stats"]["accepted"] >= 1,
+                     "stats.accepted >= 1 after the first publish")
+            d.kill(signal.SIGTERM)
+            req2 = publish_req(id=2)
+            try:
+                c.send(req2)   # read after the signal: answered too
+            except OSError as e:
+                fail("warrend closed the connection right after SIGTERM, before its "
+                     "shutdown_timeout_ms (3000) expired: %r" % (e,))
+            expect_error(c.read(), "shutting_down", op="publish", id=1, req=req1)
+            expect_error(c.read(), "shutting_down", op="publish", id=2, req=req2)
+            c.expect_eof()
+        rc = d.terminate(None)
+        expect(rc == 0, "exit status 0 after SIGTERM", rc)
+
+
+def sighup_reload_adds_contract_on_open_connection():
+    with Broker() as b, Daemon("sighup_add", contracts=[RESOURCE_ACCESSED]) as d:
+        q = unique("sighup_add")
+        b.bind_queue(q, d.exchange, "thing.happened")
+        with d.client() as c, d.client() as idle:
+            idle.ping()
+            req = publish_req("NewThingHappenedEvent", {"what": "x"}, id=0)
+            expect_error(c.request(req), "unknown_event", op="publish", id=0, req=req)
+            d.write_config(d.config_text([RESOURCE_ACCESSED, NEW_THING]))
+            d.kill(signal.SIGHUP)
+            n = [0]
+
+            def accepted():
+                n[0] += 1
+                req = publish_req("NewThingHappenedEvent", {"what": "x"}, id=n[0])
+                r = c.request(req)
+                if r.get("ok") is True:
+                    return True
+                expect_error(r, "unknown_event", id=n[0], req=req)
+                return False
+            wait_for(accepted, "the new contract to be accepted on the same connection "
+                     "after SIGHUP", interval=0.1)
+            r = expect_ok(c.request({"op": "contracts"}), "contracts")
+            names = sorted(ct.get("name") for ct in r.get("contracts", []))
+            expect(names == ["NewThingHappenedEvent", "ResourceAccessedEvent"],
+                   "both contracts listed after the reload", names)
+            req = publish_req(id="old")
+            expect_ok(c.request(req), "publish", req=req)
+            idle.ping()
+        b.wait_count(q, 1)
+        d.assert_serving()
+
+
+def sighup_broken_config_keeps_old_contracts():
+    good = [RESOURCE_ACCESSED, NEW_THING]
+    with Broker() as b, Daemon("sighup_broken", contracts=good) as d:
+        q = unique("sighup_broken")
+        b.bind_queue(q, d.exchange, "#")
+        with d.client() as c:
+            def still_old(tag):
+                for ev, data in (("ResourceAccessedEvent", resource_data()),
+                                 ("NewThingHappenedEvent", {"what": tag})):
+                    req = publish_req(ev, data, id=tag)
+                    expect_ok(c.request(req), "publish", req=req)
+                if not d.alive():
+                    fail("warrend died after %s (status %s)" % (tag, d.proc.poll()))
+
+            still_old("before")
+            # 1: not libconfig at all.
+            text = d.config_text(good)
+            lines = text.split("\n")
+            bad_line = len(lines)      # the appended line
+            loglen = len(d.log())
+            d.write_config(text + "this is ( not libconfig\n")
+            d.kill(signal.SIGHUP)
+            wait_for(lambda: "warrend.conf:%d" % bad_line in d.log()[loglen:],
+                     "the log to name warrend.conf:%d after a SIGHUP with a syntax error"
+                     % bad_line)
+            still_old("after syntax error")
+            # 2: valid libconfig, broken contract (and NewThing gone): the old
+            # contracts, NewThing included, stay in force.
+            broken = dict(MEASUREMENT_TAKEN,
+                          fields=[{"name": "sensor", "type": "blob"}])
+            text = d.config_text([RESOURCE_ACCESSED, broken])
+            bad_line = 1 + next(i for i, ln in enumerate(text.split("\n")) if '"blob"' in ln)
+            loglen = len(d.log())
+            d.write_config(text)
+            d.kill(signal.SIGHUP)
+            wait_for(lambda: "warrend.conf:%d" % bad_line in d.log()[loglen:],
+                     "the log to name warrend.conf:%d after a SIGHUP with an unknown field "
+                     "type" % bad_line)
+            still_old("after bad contract")
+            req = publish_req("MeasurementTakenEvent", {"sensor": "s"}, id="m")
+            expect_error(c.request(req), "unknown_event", id="m", req=req)
+            # 3: a good config again is taken.
+            d.write_config(d.config_text([RESOURCE_ACCESSED, MEASUREMENT_TAKEN]))
+            d.kill(signal.SIGHUP)
+            data = {"sensor": "s", "value": 1, "ratio": 0.5, "label": "l",
+                    "at": "2024-05-01T12:00:00Z"}
+
+            def took():
+                req = publish_req("MeasurementTakenEvent", data, id="m2")
+                r = c.request(req)
+                return r.get("ok") is True
+            wait_for(took, "MeasurementTakenEvent accepted after a good config and SIGHUP",
+                     interval=0.1)
+            c.ping()
+        d.assert_serving()
+
+
+def sighup_reload_applies_broker_settings():
+    with Broker() as b, Daemon("sighup_settings", broker_opts={"unroutable": "warn"}) as d:
+        b.declare_exchange(d.exchange)      # nothing bound: every event is unroutable
+        with d.client() as c:
+            req = publish_req(id=0)
+            expect_ok(c.request(req), "publish", req=req, routed=False)
+            d.broker_opts["unroutable"] = "error"
+            d.write_config()
+            d.kill(signal.SIGHUP)
+            n = [0]
+
+            def applied():
+                n[0] += 1
+                req = publish_req(id=n[0])
+                r = c.request(req)
+                if r.get("ok") is True:
+                    expect(r.get("routed") is False, "routed:false before the reload", r)
+                    return False
+                expect_error(r, "unroutable", id=n[0], req=req)
+                return True
+            wait_for(applied, "unroutable = \"error\" to apply after SIGHUP", interval=0.1)
+            c.ping()
+        d.assert_serving()
+
+
+if __name__ == "__main__":
+    run([
+        sigterm_graceful_exit_zero,
+        sigint_graceful_exit_zero,
+        sigterm_finishes_inflight_confirms_and_answers_every_request,
+        sigterm_answers_pending_and_later_requests_shutting_down,
+        sighup_reload_adds_contract_on_open_connection,
+        sighup_broken_config_keeps_old_contracts,
+        sighup_reload_applies_broker_settings,
+    ])
