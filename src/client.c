@@ -670,6 +670,8 @@ client_free(struct client *c)
 	bufferevent_free(c->bev);
 	log_debug("client %llu: closed", (unsigned long long)c->serial);
 	free(c);
+	if (warrend_stopping && client_publisher_gone && client_n == 0)
+		event_base_loopexit(warrend_base, NULL);
 }
 
 /* Warn about unroutable events, at most once per 10 s: one misbound

@@ -134,7 +134,7 @@ fatal(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_CRIT, strerror(saved), fmt, ap);
+	log_vwrite(LOG_ERR, strerror(saved), fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -146,7 +146,7 @@ fatalx(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_CRIT, NULL, fmt, ap);
+	log_vwrite(LOG_ERR, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

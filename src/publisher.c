@@ -34,6 +34,7 @@ static struct publisher {
 	int			 exited;
 	struct publisher_stats	 stats;
 	int			 wake_fd;	/* loop -> thread */
+	int			 sweep;		/* atomic: jobs were cancelled */
 	int			 done_fd;	/* thread -> loop */
 
 	/* Thread only from here on. */
@@ -117,11 +118,13 @@ publisher_submit(struct pub_job *j)
 		publisher_kick(pub.wake_fd);
 }
 
-/* Mark a job as given up on. */
+/* Mark a job as given up on; the thread drops it if it is not sent yet. */
 void
 publisher_cancel(struct pub_job *j)
 {
 	__atomic_store_n(&j->cancelled, 1, __ATOMIC_RELEASE);
+	if (!__atomic_exchange_n(&pub.sweep, 1, __ATOMIC_ACQ_REL))
+		publisher_kick(pub.wake_fd);
 }
 
 /* Move finished jobs onto q; return 1 once the thread has exited. */
@@ -371,9 +374,16 @@ publisher_connect(void)
 		rv = AMQP_STATUS_NO_MEMORY;
 	else
 		rv = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
-	if (rv != AMQP_STATUS_OK)
-		log_warnx("broker %s: connect: %s", pub.stats.broker,
-		    amqp_error_string2(rv));
+	if (rv != AMQP_STATUS_OK) {
+		/* Say it once per outage; the rest is debug noise. */
+		if (pub.attempts == 0)
+			log_warnx("broker %s: cannot connect: %s; retrying",
+			    pub.stats.broker, amqp_error_string2(rv));
+		else
+			log_debug("broker %s: connect: %s (attempt %d)",
+			    pub.stats.broker, amqp_error_string2(rv),
+			    pub.attempts + 1);
+	}
 	else if (publisher_handshake(&ci) == 0) {
 		free(url);
 		pub.fd = amqp_get_sockfd(pub.conn);
@@ -662,6 +672,24 @@ publisher_flush(void)
 	return (0);
 }
 
+/* Give back jobs the loop has cancelled, so a long outage does not keep
+ * them (and the loop's budget of jobs) here until the broker returns. */
+static void
+publisher_sweep(void)
+{
+	struct pub_job	*j, *next;
+
+	if (!__atomic_exchange_n(&pub.sweep, 0, __ATOMIC_ACQ_REL))
+		return;
+	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (!__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE))
+			continue;
+		TAILQ_REMOVE(&pub.pending, j, entry);
+		publisher_finish(j, PUB_CANCELLED);
+	}
+}
+
 /* Fail every job left when the thread exits. */
 static void
 publisher_fail_all(void)
@@ -714,8 +742,12 @@ publisher_intake(void)
 
 	pthread_mutex_lock(&pub.lock);
 	TAILQ_CONCAT(&pub.pending, &pub.in, entry);
-	stop = pub.stopping &&
-	    (util_now_ms() >= pub.stop_deadline ||
+	pthread_mutex_unlock(&pub.lock);
+	publisher_sweep();
+	/* Stopping: wait for confirms, but not for a broker that is away. */
+	pthread_mutex_lock(&pub.lock);
+	stop = pub.stopping && (!pub.connected ||
+	    util_now_ms() >= pub.stop_deadline ||
 	    (TAILQ_EMPTY(&pub.pending) && pub.inflight == 0));
 	pthread_mutex_unlock(&pub.lock);
 	return (stop);

@@ -58,7 +58,10 @@ warrend_reload(void)
 		log_warnx("reload: broker settings changed; they take effect "
 		    "when warrend restarts");
 	if (strcmp(cf->socket_path, warrend_conf->socket_path) != 0 ||
-	    cf->socket_mode != warrend_conf->socket_mode)
+	    cf->socket_mode != warrend_conf->socket_mode ||
+	    (cf->socket_group == NULL) != (warrend_conf->socket_group == NULL) ||
+	    (cf->socket_group != NULL &&
+	    cf->socket_gid != warrend_conf->socket_gid))
 		log_warnx("reload: socket settings changed; they take effect "
 		    "when warrend restarts");
 	conf_free(warrend_conf);
