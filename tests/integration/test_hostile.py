@@ -12,7 +12,8 @@ from warrentest import (Broker, Client, Daemon, Failure, expect, expect_error,
                         expect_ok, fail, publish_req, resource_data, run, short,
                         unique, vmrss_kib, wait_for)
 
-RSS_LIMIT_KIB = 64 * 1024
+# Growth, not absolute size, so the bound holds under valgrind and ASan too.
+RSS_GROWTH_KIB = 48 * 1024
 
 
 def answered_bad(d, bystander, lines, code="bad_json", op=None, id=None):
@@ -240,9 +241,9 @@ def hostile_client_never_reading_does_not_grow_memory():
                 pass
             hog.close()
             t.join(10)
-        expect(peak < RSS_LIMIT_KIB,
-               "warrend's VmRSS to stay under %d KiB (it was %d KiB at the start)"
-               % (RSS_LIMIT_KIB, base),
+        expect(peak - base < RSS_GROWTH_KIB,
+               "warrend's VmRSS to grow by less than %d KiB (it was %d KiB at the start)"
+               % (RSS_GROWTH_KIB, base),
                "a peak of %d KiB with %d requests written" % (peak, state["sent"]))
         other.ping()
         d.assert_serving("after the hog left")
@@ -335,6 +336,76 @@ def hostile_stale_socket_file_replaced():
         d.assert_serving("started over a stale socket file")
 
 
+def hostile_reply_never_reaches_a_later_client():
+    """A client that leaves with publishes in flight: their replies must not
+    go to the next client that connects (and may get the same descriptor)."""
+    with Broker() as b, Daemon("h_reuse") as d:
+        q = unique("h_reuse")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        for round_ in range(20):
+            a = d.client()
+            a.send(b"".join(json.dumps(publish_req(data=resource_data(i), id="A-%d-%d"
+                                                   % (round_, i))).encode() + b"\n"
+                            for i in range(100)))
+            a.close()
+            with d.client() as c:
+                reqs = [{"op": "ping", "id": "B-%d-%d" % (round_, i)} for i in range(3)]
+                reqs.append(publish_req(id="B-%d-3" % round_))
+                c.send(b"".join(json.dumps(r).encode() + b"\n" for r in reqs))
+                for req in reqs:
+                    r = c.read()
+                    if r.get("id") != req["id"]:
+                        fail("round %d: expected the reply to %s, got %s (a reply meant "
+                             "for an earlier client?)" % (round_, req["id"], json.dumps(r)))
+        d.assert_serving()
+
+
+def hostile_half_closed_client_still_gets_replies():
+    """A client that shuts down its writing side after its requests (as
+    `nc -N` does) still gets every reply, then EOF."""
+    with Broker() as b, Daemon("h_half_close") as d:
+        q = unique("h_half_close")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        with d.client() as c:
+            reqs = [{"op": "ping", "id": 1}, publish_req(id=2), {"op": "ping", "id": 3}]
+            c.send(b"".join(json.dumps(r).encode() + b"\n" for r in reqs))
+            c.sock.shutdown(socket.SHUT_WR)
+            for req in reqs:
+                expect_ok(c.read(), req["op"], req=req, id=req["id"])
+            c.expect_eof()
+        b.wait_count(q, 1)
+        d.assert_serving()
+
+
+def hostile_crlf_and_blank_lines_harmless():
+    """\\r is JSON whitespace: a CRLF line is a valid request."""
+    with Daemon("h_crlf", wait_connected=False) as d, d.client() as c:
+        r = c.request(b'{"op":"ping","id":1}\r\n')
+        expect_ok(r, "ping", id=1)
+        c.send(b'\r\n \t\r\n')   # blank lines: ignored or answered, never fatal
+        r = c.request({"op": "ping", "id": 2})
+        while r.get("id") != 2 and r.get("ok") is False:
+            r = c.read()
+        expect_ok(r, "ping", id=2)
+        d.assert_serving()
+
+
+def hostile_extreme_numbers_answered():
+    with Daemon("h_numbers", broker_opts={"unroutable": "warn"}) as d, d.client() as c:
+        for raw in (b"1e999", b"-1e999", b"1e-999", b"1E400", b"123456789" * 40,
+                    b"0." + b"0" * 5000 + b"1", b"-0"):
+            for field in (b"value", b"ratio"):
+                data = {b"value": b"1", b"ratio": b"1"}
+                data[field] = raw
+                line = (b'{"op":"publish","id":1,"event":"MeasurementTakenEvent","data":'
+                        b'{"sensor":"s","value":' + data[b"value"] + b',"ratio":' + data[b"ratio"] +
+                        b',"label":"l","at":"2024-05-01T12:00:00Z"}}\n')
+                r = c.request(line)
+                if r.get("ok") is not True:
+                    expect_error(r, "validation", op="publish", id=1, req=line[:200])
+        d.assert_serving()
+
+
 if __name__ == "__main__":
     run([
         hostile_not_json_answered_bad_json,
@@ -351,5 +422,9 @@ if __name__ == "__main__":
         hostile_client_never_reading_does_not_grow_memory,
         hostile_connections_beyond_max_clients_refused_with_one_line,
         hostile_second_instance_on_same_socket_refused,
+        hostile_reply_never_reaches_a_later_client,
+        hostile_half_closed_client_still_gets_replies,
+        hostile_crlf_and_blank_lines_harmless,
+        hostile_extreme_numbers_answered,
         hostile_stale_socket_file_replaced,
     ])

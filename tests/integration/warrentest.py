@@ -519,7 +519,10 @@ class Daemon:
         if not os.access(WARREND, os.X_OK):
             fail("warrend not found or not executable at %s" % WARREND)
         self.logf = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([WARREND, "-c", self.conf_path],
+        # WARREND_WRAPPER runs warrend under a checker, e.g.
+        # "valgrind --error-exitcode=99 --leak-check=full".
+        wrapper = os.environ.get("WARREND_WRAPPER", "").split()
+        self.proc = subprocess.Popen(wrapper + [WARREND, "-c", self.conf_path],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf,
                                      cwd=self.dir)
@@ -640,6 +643,13 @@ class Daemon:
                 self.logf.close()
             except Exception:
                 pass
+        if self.proc is not None and problem is None:
+            for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                        "ERROR SUMMARY: [1-9]", "definitely lost: [1-9]"):
+                m = re.search(bad, self.log())
+                if m:
+                    problem = "warrend's log reports %r" % m.group(0)
+                    break
         if (failing or problem) and self.proc is not None:
             diag("warrend log (%s), last lines:\n%s" % (self.log_path, self.log_tail()))
         keep = (failing or problem or os.environ.get("WARREN_KEEP")) and self.proc is not None
