@@ -348,8 +348,14 @@ conf_urls(struct conf *cf, const config_setting_t *root, char **cause)
 
 /* Resolve a contract's allow_users and allow_groups to ids. */
 static int
-conf_contract_acl(struct contract *c, char **cause)
+conf_contract_acl(struct contract *c, const config_setting_t *cs,
+    const char *file, char **cause)
 {
+	const config_setting_t	*us = config_setting_get_member(cs,
+				    "allow_users");
+	const config_setting_t	*gs = config_setting_get_member(cs,
+				    "allow_groups");
+
 	struct passwd	*pw;
 	struct group	*gr;
 	const char	*v;
@@ -364,8 +370,8 @@ conf_contract_acl(struct contract *c, char **cause)
 		    strlen(v) < 10)
 			c->uids[c->nuids++] = (uid_t)strtoul(v, NULL, 10);
 		else {
-			xasprintf(cause, "%s:%d: contract %s: allow_users: no "
-			    "such user \"%s\"", c->file, c->line, c->name, v);
+			*cause = conf_error(us, file, "contract %s: "
+			    "allow_users: no such user \"%s\"", c->name, v);
 			return (-1);
 		}
 	}
@@ -378,8 +384,8 @@ conf_contract_acl(struct contract *c, char **cause)
 		    strlen(v) < 10)
 			c->gids[c->ngids++] = (gid_t)strtoul(v, NULL, 10);
 		else {
-			xasprintf(cause, "%s:%d: contract %s: allow_groups: no "
-			    "such group \"%s\"", c->file, c->line, c->name, v);
+			*cause = conf_error(gs, file, "contract %s: "
+			    "allow_groups: no such group \"%s\"", c->name, v);
 			return (-1);
 		}
 	}
@@ -408,7 +414,7 @@ conf_contract_list(struct conf *cf, const config_setting_t *list,
 		}
 		if (contract_compile(s, &c, cause) != 0)
 			return (-1);
-		if (conf_contract_acl(c, cause) != 0 ||
+		if (conf_contract_acl(c, s, file, cause) != 0 ||
 		    contract_set_add(&cf->contracts, c, cause) != 0) {
 			contract_free(c);
 			return (-1);
@@ -474,7 +480,8 @@ conf_dir_filter(const struct dirent *d)
 
 /* Load every *.conf in contracts_dir, in name order. */
 static int
-conf_contract_dir(struct conf *cf, char **cause)
+conf_contract_dir(struct conf *cf, const config_setting_t *where,
+    char **cause)
 {
 	struct dirent	**list;
 	char		 *path;
@@ -482,7 +489,7 @@ conf_contract_dir(struct conf *cf, char **cause)
 
 	if ((n = scandir(cf->contracts_dir, &list, conf_dir_filter,
 	    alphasort)) == -1) {
-		xasprintf(cause, "%s: contracts_dir %s: %s", cf->file,
+		*cause = conf_error(where, cf->file, "contracts_dir %s: %s",
 		    cf->contracts_dir, strerror(errno));
 		return (-1);
 	}
@@ -608,7 +615,8 @@ conf_load(const char *file, char **cause)
 	if ((s = config_setting_lookup(root, "contracts")) != NULL &&
 	    conf_contract_list(cf, s, file, cause) != 0)
 		goto fail;
-	if (cf->contracts_dir != NULL && conf_contract_dir(cf, cause) != 0)
+	if (cf->contracts_dir != NULL && conf_contract_dir(cf,
+	    config_setting_lookup(root, "contracts_dir"), cause) != 0)
 		goto fail;
 	config_destroy(&cfg);
 	free(dir);

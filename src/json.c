@@ -1,5 +1,6 @@
 /* json.c -- strict RFC 8259 checking of one request line before cJSON sees
  * it: grammar, UTF-8, duplicate keys, depth, and the raw id/data spans. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -691,4 +692,95 @@ json_utf8_length(const char *s)
 			n++;
 	}
 	return (n);
+}
+
+/* Find the next number token outside strings from *pos; NULL if none. */
+static const char *
+json_next_number(const char *buf, size_t len, size_t *pos)
+{
+	size_t	 i = *pos;
+
+	while (i < len) {
+		if (buf[i] == '"') {
+			for (i++; i < len && buf[i] != '"'; i++) {
+				if (buf[i] == '\\')
+					i++;
+			}
+			i++;
+			continue;
+		}
+		if (buf[i] == '-' || (buf[i] >= '0' && buf[i] <= '9')) {
+			*pos = i + strspn(buf + i, "+-.0123456789eE");
+			return (buf + i);
+		}
+		i++;
+	}
+	*pos = len;
+	return (NULL);
+}
+
+/* Annotate the numbers of a list of siblings, depth first, in order. */
+static void
+json_annotate_list(cJSON *item, const char *buf, size_t len, size_t *pos)
+{
+	const char	*lit;
+
+	for (; item != NULL; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			if ((lit = json_next_number(buf, len, pos)) == NULL)
+				return;
+			item->valuestring = (char *)lit;
+			item->type |= cJSON_IsReference;
+		} else if (item->child != NULL)
+			json_annotate_list(item->child, buf, len, pos);
+	}
+}
+
+/* Point every number's valuestring at its literal in buf. */
+void
+json_annotate_numbers(cJSON *tree, const char *buf, size_t len)
+{
+	size_t	 pos = 0;
+
+	if (tree != NULL)
+		json_annotate_list(tree->child, buf, len, &pos);
+}
+
+/* Is the number literal at s exactly an integer? Every digit right of the
+ * decimal point, once the exponent has moved it, must be zero. */
+int
+json_literal_integral(const char *s)
+{
+	const char	*intp, *frac = NULL, *e;
+	size_t		 nint, nfrac = 0, i;
+	long		 exp = 0, point;
+
+	if (*s == '-')
+		s++;
+	intp = s;
+	nint = strspn(s, "0123456789");
+	e = s + nint;
+	if (*e == '.') {
+		frac = e + 1;
+		nfrac = strspn(frac, "0123456789");
+		e = frac + nfrac;
+	}
+	if (*e == 'e' || *e == 'E') {
+		errno = 0;
+		exp = strtol(e + 1, NULL, 10);
+		if (errno == ERANGE || exp > 1000000)
+			exp = 1000000;
+		if (exp < -1000000)
+			exp = -1000000;
+	}
+	/* Digits are intp[0..nint) then frac[0..nfrac); the point sits after
+	 * digit number nint + exp. */
+	point = (long)nint + exp;
+	for (i = 0; i < nint + nfrac; i++) {
+		char	 d = i < nint ? intp[i] : frac[i - nint];
+
+		if ((long)i >= point && d != '0')
+			return (0);
+	}
+	return (1);
 }

@@ -4,6 +4,7 @@
 #define WARREN_JSON_H
 
 #include <stddef.h>
+#include <cjson/cJSON.h>
 
 /* Deepest nesting json_check accepts (cJSON's own limit is 1000). */
 #define JSON_MAX_DEPTH 64
@@ -32,5 +33,17 @@ int	json_utf8_valid(const char *s, size_t len);
 
 /* The number of code points in the valid UTF-8 string s. */
 size_t	json_utf8_length(const char *s);
+
+/*
+ * cJSON keeps numbers only as doubles. Point the valuestring of every
+ * number in tree at its literal in buf (the text tree was parsed from, which
+ * must outlive tree), marked as a reference so cJSON_Delete leaves it, so
+ * checks can see "1e-999" or "1.0000000000000000001" as written.
+ */
+void	json_annotate_numbers(cJSON *tree, const char *buf, size_t len);
+
+/* Is the JSON number literal at s (ending at the first byte that cannot be
+ * part of a number) exactly an integer? */
+int	json_literal_integral(const char *s);
 
 #endif

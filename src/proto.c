@@ -188,6 +188,7 @@ proto_parse(const char *line, size_t len, struct request *req,
 		xasprintf(message, "not a JSON object");
 		return (-1);
 	}
+	json_annotate_numbers(req->tree, line, len);
 	if (proto_find_op(req, &opi, code, message) != 0)
 		return (-1);
 	req->op = proto_ops[opi].op;

@@ -411,6 +411,12 @@ validate_field(const struct field *f, const cJSON *v,
 	case FIELD_STRING:
 		return (validate_string(f, v->valuestring, p, message, path));
 	case FIELD_INTEGER:
+		/* The literal, where known, decides: 1e-999 is not 0. */
+		if (v->valuestring != NULL &&
+		    !json_literal_integral(v->valuestring))
+			return (validate_reject(message, path, p, "expected "
+			    "integer, got a fractional number"));
+		return (validate_number(f, v->valuedouble, p, message, path));
 	case FIELD_NUMBER:
 		return (validate_number(f, v->valuedouble, p, message, path));
 	case FIELD_DATETIME:

@@ -220,18 +220,20 @@ warren_conn_lost(const struct warren_conn *c, size_t unanswered)
 	    "(%zu requests unanswered)", unanswered);
 }
 
-/* Read what warrend sent; exit if it hung up with requests unanswered. */
-static void
-warren_conn_read(struct warren_conn *c, size_t unanswered)
+/* Read what warrend sent: 1 if it hung up (or the read failed), else 0. */
+static int
+warren_conn_read(struct warren_conn *c)
 {
 	ssize_t	 n;
 
 	n = warren_buf_read(&c->in, c->fd);
-	if (n == 0)
-		warren_conn_lost(c, unanswered);
 	if (n == -1 && errno != EINTR && errno != EAGAIN &&
-	    errno != EWOULDBLOCK)
-		err(WARREN_EXIT_TROUBLE, "read from %s", c->path);
+	    errno != EWOULDBLOCK) {
+		if (c->werr == 0)
+			c->werr = errno;
+		return (1);
+	}
+	return (n == 0);
 }
 
 /* Parse one reply line; a line that is not a reply is fatal. */
@@ -262,11 +264,13 @@ warren_conn_reply(struct warren_conn *c, int timeout)
 	struct pollfd	 pfd;
 	char		*line;
 	size_t		 len;
-	int		 n;
+	int		 n, lost = 0;
 
 	for (;;) {
 		if ((line = warren_buf_line(&c->in, &len)) != NULL)
 			return (warren_reply_parse(line, len));
+		if (lost)
+			warren_conn_lost(c, 1);
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
 		if (warren_conn_pending(c) > 0)
@@ -280,7 +284,7 @@ warren_conn_reply(struct warren_conn *c, int timeout)
 		if (n > 0 && (pfd.revents & POLLOUT))
 			warren_conn_flush(c);
 		if (n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
-			warren_conn_read(c, 1);
+			lost = warren_conn_read(c);
 	}
 }
 
@@ -535,16 +539,13 @@ warren_stream_replies(struct warren_stream *s)
 	struct warren_conn	*c = s->conn;
 	char			*line;
 	size_t			 len;
-	ssize_t			 n;
+	int			 lost;
 
-	n = warren_buf_read(&c->in, c->fd);
-	if (n == -1 && errno != EINTR && errno != EAGAIN &&
-	    errno != EWOULDBLOCK)
-		err(WARREN_EXIT_TROUBLE, "read from %s", c->path);
+	lost = warren_conn_read(c);
 	while ((line = warren_buf_line(&c->in, &len)) != NULL)
 		warren_stream_reply(s, line, len);
 	fflush(stdout);
-	if (n == 0)
+	if (lost)
 		warren_conn_lost(c, s->n);
 }
 

@@ -203,8 +203,11 @@ main(int argc, char **argv)
 	    warrend_conf->socket_path, warrend_conf->contracts.n);
 	event_base_dispatch(warrend_base);
 
-	for (i = 0; signos[i] != 0; i++)
+	/* A second signal during teardown must not kill us half-way. */
+	for (i = 0; signos[i] != 0; i++) {
 		event_free(sigs[i]);
+		signal(signos[i], SIG_IGN);
+	}
 	if (warrend_hard_stop != NULL)
 		event_free(warrend_hard_stop);
 	listener_close();

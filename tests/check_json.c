@@ -618,6 +618,47 @@ START_TEST(utf8_length_counts_code_points)
 END_TEST
 
 /* All the JSON checker tests. */
+
+START_TEST(number_literals_annotated_in_document_order)
+{
+	const char	*s = "{\"a\":1e-999,\"s\":\"-5 in a string\","
+			    "\"b\":[2.50,{\"c\":-0}],\"d\":9007199254740993}";
+	cJSON		*t = cJSON_Parse(s), *b;
+
+	ck_assert_ptr_nonnull(t);
+	json_annotate_numbers(t, s, strlen(s));
+	ck_assert_msg(strncmp(cJSON_GetObjectItem(t, "a")->valuestring,
+	    "1e-999", 6) == 0, "a annotated as %.8s",
+	    cJSON_GetObjectItem(t, "a")->valuestring);
+	b = cJSON_GetObjectItem(t, "b");
+	ck_assert(strncmp(cJSON_GetArrayItem(b, 0)->valuestring, "2.50", 4) == 0);
+	ck_assert(strncmp(cJSON_GetObjectItem(cJSON_GetArrayItem(b, 1),
+	    "c")->valuestring, "-0", 2) == 0);
+	ck_assert(strncmp(cJSON_GetObjectItem(t, "d")->valuestring,
+	    "9007199254740993", 16) == 0);
+	cJSON_Delete(t);	/* must not free the literals: ASan checks */
+}
+END_TEST
+
+START_TEST(integral_literals_decided_exactly)
+{
+	static const char *yes[] = { "0", "-0", "7", "1.0", "1.000", "1e3",
+	    "1E+3", "12.5e1", "1.25e2", "0.0", "0e-5", "9007199254740993",
+	    "100e-2" };
+	static const char *no[] = { "1e-999", "1.0000000000000000001",
+	    "4.99999999999999999999", "2.5", "12.5e0", "1e-1",
+	    "9007199254740993.5", "101e-2" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		ck_assert_msg(json_literal_integral(yes[i]),
+		    "%s: expected integral, got not", yes[i]);
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		ck_assert_msg(!json_literal_integral(no[i]),
+		    "%s: expected not integral, got integral", no[i]);
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -643,6 +684,8 @@ json_suite(void)
 	tcase_add_test(tc, absent_and_nested_members_give_no_span);
 	tcase_add_test(tc, escaped_member_names_found);
 	tcase_add_test(tc, spans_may_be_ignored);
+	tcase_add_test(tc, number_literals_annotated_in_document_order);
+	tcase_add_test(tc, integral_literals_decided_exactly);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unicode");

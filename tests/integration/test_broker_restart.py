@@ -11,7 +11,7 @@ import time
 
 from warrentest import (Broker, Daemon, Failure, FreezableProxy, expect,
                         expect_error, expect_ok, fail,
-                        publish_req, rabbitmqctl, resource_data, run, short,
+                        publish_req, rabbitmqctl, resource_data, short,
                         unique, wait_for)
 
 NAME = "broker_restart"

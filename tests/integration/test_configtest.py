@@ -423,6 +423,21 @@ def socket_created_with_configured_mode():
                    "mode %04o" % got)
 
 
+def log_priority_prefix_when_stderr_is_the_journal():
+    import re
+    with Daemon("journal", wait_connected=False, journal=True) as d:
+        d.assert_serving()
+        lines = [ln for ln in d.log().split("\n") if ln]
+    expect(lines and all(re.match(r"<[0-7]>", ln) for ln in lines),
+           "every log line with a <N> syslog priority prefix when $JOURNAL_STREAM names stderr",
+           lines[:5])
+    with Daemon("no_journal", wait_connected=False) as d:
+        d.assert_serving()
+        lines = [ln for ln in d.log().split("\n") if ln]
+    expect(lines and not any(re.match(r"<[0-7]>", ln) for ln in lines),
+           "no <N> prefix when stderr is not the journal", lines[:5])
+
+
 def options_version_printed():
     if not os.access(WARREND, os.X_OK):
         fail("warrend not found or not executable at %s" % WARREND)
@@ -479,6 +494,7 @@ if __name__ == "__main__":
         configtest_missing_file,
         contracts_dir_contracts_served,
         socket_created_with_configured_mode,
+        log_priority_prefix_when_stderr_is_the_journal,
         options_version_printed,
         options_unknown_option_exits_nonzero_with_usage,
     ])

@@ -6,7 +6,7 @@ import signal
 
 from warrentest import (Broker, Daemon, Failure, RESOURCE_ACCESSED, UNREACHABLE_URL,
                         expect, expect_eq, fail, expect_error, expect_ok, order_data,
-                        publish_req, resource_data, run, short, unique, wait_for)
+                        publish_req, resource_data, run, unique, wait_for)
 
 
 def error_not_json_answered_bad_json_without_op_or_id():
@@ -198,6 +198,21 @@ def error_validation_names_the_field_at_fault():
         d.assert_serving()
 
 
+def error_validation_non_integral_integer_rejected():
+    """integer: a JSON number with an integral value. These are not integral,
+    though each rounds to an integral double."""
+    contract = {"name": "CountedEvent", "routing_key": "counted.ev",
+                "fields": [{"name": "n", "type": "integer", "minimum": 0, "maximum": 5}]}
+    with Daemon("non_integral", contracts=[contract], wait_connected=False) as d:
+        with d.client() as c:
+            for raw in (b"1e-999", b"1.0000000000000000001", b"4.99999999999999999999",
+                        b"0." + b"0" * 400 + b"1"):
+                line = b'{"op":"publish","id":1,"event":"CountedEvent","data":{"n":' + raw + b'}}\n'
+                expect_error(c.request(line), "validation", op="publish", id=1, field="n",
+                             req=line)
+        d.assert_serving()
+
+
 def error_message_id_not_a_string_answered_bad_request():
     with Daemon("message_id_type", wait_connected=False) as d:
         with d.client() as c:
@@ -315,6 +330,7 @@ if __name__ == "__main__":
         error_validation_naive_datetime_message_and_field,
         error_validation_nested_array_item_field_path,
         error_validation_names_the_field_at_fault,
+        error_validation_non_integral_integer_rejected,
         error_message_id_not_a_string_answered_bad_request,
         error_reply_escapes_odd_names,
         error_forbidden_for_unlisted_user_or_group,

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from warrentest import (Broker, Client, Daemon, Failure, expect, expect_error,
+from warrentest import (WARREND, Broker, Daemon, Failure, expect, expect_error,
                         expect_ok, fail, publish_req, resource_data, run, short,
                         unique, vmrss_kib, wait_for)
 
@@ -317,7 +317,7 @@ def hostile_second_instance_on_same_socket_refused():
     over: it exits non-zero and the first goes on serving on that path."""
     with Daemon("h_second", wait_connected=False) as d, d.client() as other:
         import subprocess
-        second = subprocess.run([d.proc.args[0], "-c", d.conf_path], stdin=subprocess.DEVNULL,
+        second = subprocess.run([WARREND, "-c", d.conf_path], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         expect(second.returncode != 0, "the second instance to exit non-zero",
                "exit %d, output %s" % (second.returncode, short(second.stdout)))

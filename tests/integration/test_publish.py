@@ -5,7 +5,7 @@ publish, ping, contracts and stats."""
 import json
 import time
 
-from warrentest import (Broker, Client, Daemon, RESOURCE_ACCESSED, expect,
+from warrentest import (Broker, Daemon, RESOURCE_ACCESSED, expect,
                         expect_eq, expect_error, expect_ok, fail, order_data,
                         parse_rfc3339, publish_req, resource_data, rfc3339_utc,
                         run, short, unique, wait_for)

@@ -217,13 +217,136 @@ def sighup_reload_applies_broker_settings():
         d.assert_serving()
 
 
+def sigterm_with_nothing_in_flight_exits_without_waiting_shutdown_timeout():
+    """shutdown_timeout_ms bounds the wait for in-flight confirms; with none
+    in flight warrend exits at once (here: within the test's 20 s stop bound,
+    with a 600 s shutdown_timeout_ms)."""
+    for urls in (None, [UNREACHABLE_URL]):
+        with Broker() as b, Daemon("sigterm_idle", urls=urls,
+                                   top={"shutdown_timeout_ms": 600000}) as d:
+            with d.client() as c:
+                if urls is None:
+                    q = unique("sigterm_idle")
+                    b.bind_queue(q, d.exchange, "resource.accessed")
+                    req = publish_req(id=1)
+                    expect_ok(c.request(req), "publish", req=req)
+                else:
+                    c.ping()
+                rc = d.terminate(signal.SIGTERM)
+            expect(rc == 0, "exit 0 within %.0f s of SIGTERM with nothing in flight "
+                   "(broker %s)" % (DEADLINE, "reachable" if urls is None else "unreachable"),
+                   "still running after %.0f s (killed)" % DEADLINE if rc is None
+                   else "status %s" % rc)
+
+
+def sigterm_after_unavailable_reply_exits_without_waiting_shutdown_timeout():
+    """An event already answered unavailable is no longer in flight: it must
+    not hold up the exit for shutdown_timeout_ms."""
+    with Daemon("sigterm_unavailable", urls=[UNREACHABLE_URL],
+                broker_opts={"publish_timeout_ms": 500},
+                top={"shutdown_timeout_ms": 600000}) as d:
+        with d.client() as c:
+            req = publish_req(id=1)
+            expect_error(c.request(req), "unavailable", op="publish", id=1, req=req)
+        st = d.stats()
+        rc = d.terminate(signal.SIGTERM)
+        expect(rc == 0, "exit 0 within %.0f s of SIGTERM (nothing in flight after the "
+               "unavailable reply; stats before the signal: %s)" % (DEADLINE, json.dumps(st)),
+               "still running after %.0f s (killed)" % DEADLINE if rc is None
+               else "status %s" % rc)
+
+
+def sigkill_loses_no_event_answered_ok():
+    n = 500
+    with Broker() as b, Daemon("sigkill") as d:
+        q = unique("sigkill")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        with d.client() as c:
+            lines = [json.dumps(publish_req(data=resource_data(i), id=i)).encode() + b"\n"
+                     for i in range(n)]
+            p = Pipeliner(c, lines)
+            ok = []
+            for i in range(n):
+                line = c.readline()
+                if line is None:
+                    break
+                r = json.loads(line)
+                if r.get("ok") is True:
+                    ok.append(r["message_id"])
+                if i == 50:
+                    d.terminate(signal.SIGKILL)
+            try:
+                p.join(5)
+            except Failure:
+                pass
+        got = collections.Counter(m.props.message_id for m in b.get_all(q))
+        missing = [m for m in ok if not got[m]]
+        expect(not missing, "every event answered ok before SIGKILL in the queue",
+               "%d of %d missing" % (len(missing), len(ok)))
+
+
+def sighup_during_pipelined_publishes_loses_nothing():
+    n = 600
+    with Broker() as b, Daemon("sighup_inflight") as d:
+        q = unique("sighup_inflight")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        with d.client() as c:
+            lines = [json.dumps(publish_req(data=resource_data(i), id=i)).encode() + b"\n"
+                     for i in range(n)]
+            p = Pipeliner(c, lines)
+            ok = []
+            for i in range(n):
+                r = c.read()
+                if r.get("id") != i or r.get("ok") is not True:
+                    fail("reply %d: expected ok with id %d, got %s" % (i, i, json.dumps(r)))
+                ok.append(r["message_id"])
+                if i in (10, 200, 400):
+                    d.kill(signal.SIGHUP)
+            p.join()
+        b.wait_count(q, n)
+        got = collections.Counter(m.props.message_id for m in b.get_all(q))
+        missing = [m for m in ok if not got[m]]
+        expect(not missing, "every event answered ok in the queue", "%d missing" % len(missing))
+        d.assert_serving()
+
+
+def sighup_reload_removes_contract():
+    with Broker() as b, Daemon("sighup_remove", contracts=[RESOURCE_ACCESSED, NEW_THING]) as d:
+        q = unique("sighup_remove")
+        b.bind_queue(q, d.exchange, "#")
+        with d.client() as c:
+            req = publish_req("NewThingHappenedEvent", {"what": "x"}, id=0)
+            expect_ok(c.request(req), "publish", req=req)
+            d.write_config(d.config_text([RESOURCE_ACCESSED]))
+            d.kill(signal.SIGHUP)
+            n = [0]
+
+            def removed():
+                n[0] += 1
+                req = publish_req("NewThingHappenedEvent", {"what": "x"}, id=n[0])
+                r = c.request(req)
+                if r.get("ok") is True:
+                    return False
+                expect_error(r, "unknown_event", id=n[0], req=req)
+                return True
+            wait_for(removed, "the removed contract to be refused after SIGHUP", interval=0.1)
+            req = publish_req(id="kept")
+            expect_ok(c.request(req), "publish", req=req)
+        d.assert_serving()
+
+
 if __name__ == "__main__":
     run([
         sigterm_graceful_exit_zero,
         sigint_graceful_exit_zero,
         sigterm_finishes_inflight_confirms_and_answers_every_request,
         sigterm_answers_pending_and_later_requests_shutting_down,
+        sigterm_with_nothing_in_flight_exits_without_waiting_shutdown_timeout,
+        sigterm_after_unavailable_reply_exits_without_waiting_shutdown_timeout,
+        sigkill_loses_no_event_answered_ok,
         sighup_reload_adds_contract_on_open_connection,
         sighup_broken_config_keeps_old_contracts,
         sighup_reload_applies_broker_settings,
+        sighup_reload_removes_contract,
+        sighup_during_pipelined_publishes_loses_nothing,
     ])

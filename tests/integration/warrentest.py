@@ -452,7 +452,7 @@ class Daemon:
     def __init__(self, name, contracts=None, service="test-service",
                  exchange=None, urls=None, socket_opts=None, broker_opts=None,
                  top=None, extra_text="", wait_connected=None,
-                 spool=True):
+                 spool=True, journal=False):
         self.name = name
         self.service = service
         self.exchange = exchange or unique(name)
@@ -463,6 +463,7 @@ class Daemon:
         self.top = top or {}
         self.extra_text = extra_text
         self.spool = spool
+        self.journal = journal
         self.wait_connected = (self.urls == [BROKER_URL]) if wait_connected is None \
             else wait_connected
         self.dir = tempfile.mkdtemp(prefix="warren-%s." % name[:40])
@@ -522,10 +523,16 @@ class Daemon:
         # WARREND_WRAPPER runs warrend under a checker, e.g.
         # "valgrind --error-exitcode=99 --leak-check=full".
         wrapper = os.environ.get("WARREND_WRAPPER", "").split()
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        if self.journal:
+            # What systemd sets when stderr is the journal: its dev:inode.
+            st = os.fstat(self.logf.fileno())
+            env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
         self.proc = subprocess.Popen(wrapper + [WARREND, "-c", self.conf_path],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf,
-                                     cwd=self.dir)
+                                     cwd=self.dir, env=env)
         end = time.monotonic() + DEADLINE
         last = None
         while True:
@@ -643,6 +650,8 @@ class Daemon:
                 self.logf.close()
             except Exception:
                 pass
+            if BROKER_URL in self.urls:
+                delete_exchange(self.exchange)   # warrend declared it
         if self.proc is not None and problem is None:
             for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                         "ERROR SUMMARY: [1-9]", "definitely lost: [1-9]"):
@@ -727,26 +736,43 @@ class Broker:
             self.connect()
         return self.ch
 
+    def _do(self, fn):
+        """fn(channel), again on a new connection if the connection was lost
+        (another test run may close connections or restart the broker)."""
+        pika = _pika()
+        for attempt in range(3):
+            try:
+                return fn(self.channel())
+            except (pika.exceptions.AMQPConnectionError, pika.exceptions.StreamLostError,
+                    pika.exceptions.ConnectionClosed, pika.exceptions.ChannelWrongStateError,
+                    ConnectionError):
+                if attempt == 2:
+                    raise
+                self.close()
+                time.sleep(0.5)
+
     def declare_exchange(self, exchange):
-        self.channel().exchange_declare(exchange, exchange_type="topic", durable=True)
+        self._do(lambda ch: ch.exchange_declare(exchange, exchange_type="topic", durable=True))
         if exchange not in self.exchanges:
             self.exchanges.append(exchange)
 
     def bind_queue(self, queue, exchange, routing_key, arguments=None, durable=False):
         """Declare the exchange, a fresh queue and bind it."""
         self.declare_exchange(exchange)
-        ch = self.channel()
-        ch.queue_delete(queue)
-        ch.queue_declare(queue, durable=durable, arguments=arguments)
+
+        def bind(ch):
+            ch.queue_delete(queue)
+            ch.queue_declare(queue, durable=durable, arguments=arguments)
+            ch.queue_bind(queue, exchange, routing_key=routing_key)
         if queue not in self.queues:
             self.queues.append(queue)
-        ch.queue_bind(queue, exchange, routing_key=routing_key)
+        self._do(bind)
 
     def count(self, queue):
-        return self.channel().queue_declare(queue, passive=True).method.message_count
+        return self._do(lambda ch: ch.queue_declare(queue, passive=True).method.message_count)
 
     def get(self, queue):
-        m, p, b = self.channel().basic_get(queue, auto_ack=True)
+        m, p, b = self._do(lambda ch: ch.basic_get(queue, auto_ack=True))
         return None if m is None else Message(m, p, b)
 
     def get_all(self, queue):
