@@ -21,6 +21,10 @@
 #define RAW_TIMEOUT	30	/* seconds without a confirm before giving up */
 #define RAW_SERVICE	"bench"
 
+#define RAW_PUBLISH	0	/* modes */
+#define RAW_SETUP	1
+#define RAW_DELETE	2
+
 struct raw {
 	const char		*url;
 	const char		*exchange;
@@ -48,9 +52,10 @@ static void __attribute__((noreturn))	usage(void);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: raw-publish [-DS] [-b binding] [-e event] "
-	    "[-k routing-key] [-n total]\n"
-	    "                   [-q queue] [-u url] [-w window] [-x exchange]\n");
+	fprintf(stderr, "usage: raw-publish [-D | -S] [-b binding] [-e event] "
+	    "[-k routing-key] [-l max-length]\n"
+	    "                   [-n total] [-q queue] [-u url] [-w window] "
+	    "[-x exchange]\n");
 	exit(2);
 }
 
@@ -125,10 +130,10 @@ raw_connect(struct raw *r)
 static void
 raw_declare(struct raw *r)
 {
-	amqp_bytes_t	ex = amqp_cstring_bytes(r->exchange);
-	amqp_bytes_t	q;
-	amqp_table_t	args;
-	amqp_table_entry_t a[1];
+	amqp_bytes_t		ex = amqp_cstring_bytes(r->exchange);
+	amqp_bytes_t		q;
+	amqp_table_t		args;
+	amqp_table_entry_t	a[1];
 
 	amqp_exchange_declare(r->conn, RAW_CHANNEL, ex,
 	    amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
@@ -370,6 +375,57 @@ raw_number(int c, const char *s)
 	return (v);
 }
 
+/* Read the command line into r; return the mode it asks for. */
+static int
+raw_options(struct raw *r, int argc, char **argv)
+{
+	int	c, mode = RAW_PUBLISH;
+
+	while ((c = getopt(argc, argv, "b:De:k:l:n:q:Su:w:x:")) != -1) {
+		switch (c) {
+		case 'b':
+			r->binding = optarg;
+			break;
+		case 'D':
+		case 'S':
+			if (mode != RAW_PUBLISH)
+				usage();
+			mode = c == 'D' ? RAW_DELETE : RAW_SETUP;
+			break;
+		case 'e':
+			r->event = optarg;
+			break;
+		case 'k':
+			r->key = optarg;
+			break;
+		case 'l':
+			r->maxlen = raw_number(c, optarg);
+			break;
+		case 'n':
+			r->total = raw_number(c, optarg);
+			break;
+		case 'q':
+			r->queue = optarg;
+			break;
+		case 'u':
+			r->url = optarg;
+			break;
+		case 'w':
+			r->window = raw_number(c, optarg);
+			break;
+		case 'x':
+			r->exchange = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	return (mode);
+}
+
+/* Set up, publish and report; or only set up (-S) or delete (-D). */
 int
 main(int argc, char **argv)
 {
@@ -380,37 +436,17 @@ main(int argc, char **argv)
 		.total = 200000, .window = 1024,
 	};
 	double		 start, secs;
-	int		 c, setup = 0, delete = 0;
+	int		 mode;
 
-	while ((c = getopt(argc, argv, "b:De:k:l:n:q:Su:w:x:")) != -1) {
-		switch (c) {
-		case 'b': r.binding = optarg; break;
-		case 'D': delete = 1; break;
-		case 'e': r.event = optarg; break;
-		case 'k': r.key = optarg; break;
-		case 'l': r.maxlen = raw_number(c, optarg); break;
-		case 'n': r.total = raw_number(c, optarg); break;
-		case 'q': r.queue = optarg; break;
-		case 'S': setup = 1; break;
-		case 'u': r.url = optarg; break;
-		case 'w': r.window = raw_number(c, optarg); break;
-		case 'x': r.exchange = optarg; break;
-		default: usage();
-		}
-	}
-	if (optind != argc || (setup && delete))
-		usage();
-	r.rng = (uint64_t)time(NULL) * 2654435761U ^ (uint64_t)getpid() << 32;
+	mode = raw_options(&r, argc, argv);
+	r.rng = ((uint64_t)time(NULL) * 2654435761U) ^ ((uint64_t)getpid() << 32);
 	r.rng |= 1;
-
 	raw_connect(&r);
-	if (delete) {
+	if (mode == RAW_DELETE)
 		raw_delete(&r);
-		raw_close(&r);
-		return (0);
-	}
-	raw_declare(&r);
-	if (setup) {
+	else
+		raw_declare(&r);
+	if (mode != RAW_PUBLISH) {
 		raw_close(&r);
 		return (0);
 	}
