@@ -5,7 +5,7 @@ publish, ping, contracts and stats."""
 import json
 import time
 
-from warrentest import (Broker, Daemon, RESOURCE_ACCESSED, expect,
+from warrentest import (BROKER_URL, UNREACHABLE_URL, Broker, Daemon, RESOURCE_ACCESSED, expect,
                         expect_eq, expect_error, expect_ok, fail, order_data,
                         parse_rfc3339, publish_req, resource_data, rfc3339_utc,
                         run, short, unique, wait_for)
@@ -397,9 +397,26 @@ def stats_reports_clients_accepted_confirmed_and_broker():
             wait_for(moved, "stats.accepted and stats.confirmed to grow by the 3 publishes")
 
 
+def publish_fails_over_to_the_next_broker_url():
+    """The first URL refuses connections; warrend moves on to the second
+    and publishes there with no error reply."""
+    with Broker() as b, Bound(b, "failover", urls=[UNREACHABLE_URL, BROKER_URL],
+                              broker_opts={"reconnect_min_ms": 50,
+                                           "reconnect_max_ms": 200}) as (d, q):
+        d.wait_broker(True, strict=True)
+        req = publish_req(id=1)
+        with d.client() as c:
+            r = expect_ok(c.request(req), "publish", req=req, id=1)
+        m = b.get_one(q)
+        expect_eq("message_id", r["message_id"], m.props.message_id)
+        st = d.stats()["stats"]["broker"]
+        expect_eq("broker address in stats", "127.0.0.1:5672", st["address"])
+
+
 if __name__ == "__main__":
     run([
         publish_body_reaches_queue_byte_for_byte,
+        publish_fails_over_to_the_next_broker_url,
         publish_sets_every_amqp_property,
         publish_sets_cloudevents_headers,
         publish_message_ids_are_unique,
