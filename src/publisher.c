@@ -1,11 +1,9 @@
 /* publisher.c -- the publisher thread: the only owner of the publishing
  * AMQP connection. rabbitmq-c blocks, so nothing here runs on the loop. */
 #include <sys/eventfd.h>
-#include <sys/random.h>
 
 #include <amqp.h>
 #include <amqp_framing.h>
-#include <amqp_tcp_socket.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,13 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "broker.h"
 #include "conf.h"
 #include "log.h"
 #include "publisher.h"
 #include "util.h"
 
-#define PUB_CONNECT_TIMEOUT_MS	5000
-#define PUB_STABLE_MS		30000
 
 static struct publisher {
 	pthread_t		 thread;
@@ -38,23 +35,15 @@ static struct publisher {
 	int			 done_fd;	/* thread -> loop */
 
 	/* Thread only from here on. */
-	char			**urls;
-	size_t			  nurls;
-	size_t			  url;
+	struct broker_link	  link;
 	char			 *exchange;
 	char			 *service;
-	int			  heartbeat;
 	int			  window;
-	int			  reconnect_min_ms;
-	int			  reconnect_max_ms;
 
 	amqp_connection_state_t	  conn;
 	int			  fd;
 	int			  connected;
 	int			  blocked;
-	uint64_t		  connected_at;
-	uint64_t		  next_attempt;
-	int			  attempts;
 	struct pub_jobq		  pending;	/* to publish, in order */
 	struct pub_job		**ring;		/* in flight, by tag % window */
 	uint64_t		  low_tag;	/* lowest unconfirmed tag */
@@ -177,55 +166,6 @@ publisher_set_state(void)
 	pthread_mutex_unlock(&pub.lock);
 }
 
-/* Describe a failed RPC reply. */
-static void
-publisher_rpc_error(amqp_rpc_reply_t r, char *buf, size_t len)
-{
-	const amqp_connection_close_t	*cc;
-	const amqp_channel_close_t	*ch;
-
-	switch (r.reply_type) {
-	case AMQP_RESPONSE_NORMAL:
-		snprintf(buf, len, "ok");
-		break;
-	case AMQP_RESPONSE_NONE:
-		snprintf(buf, len, "missing RPC reply");
-		break;
-	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
-		snprintf(buf, len, "%s", amqp_error_string2(r.library_error));
-		break;
-	case AMQP_RESPONSE_SERVER_EXCEPTION:
-		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
-			cc = r.reply.decoded;
-			snprintf(buf, len, "connection closed by broker: %u %.*s",
-			    cc->reply_code, (int)cc->reply_text.len,
-			    (const char *)cc->reply_text.bytes);
-		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
-			ch = r.reply.decoded;
-			snprintf(buf, len, "channel closed by broker: %u %.*s",
-			    ch->reply_code, (int)ch->reply_text.len,
-			    (const char *)ch->reply_text.bytes);
-		} else
-			snprintf(buf, len, "broker error, method 0x%08x",
-			    r.reply.id);
-		break;
-	}
-}
-
-/* Check an RPC's reply; log and return -1 if it failed. */
-static int
-publisher_rpc_ok(const char *what)
-{
-	amqp_rpc_reply_t	 r = amqp_get_rpc_reply(pub.conn);
-	char			 msg[512];
-
-	if (r.reply_type == AMQP_RESPONSE_NORMAL)
-		return (0);
-	publisher_rpc_error(r, msg, sizeof msg);
-	log_warnx("broker %s: %s: %s", pub.stats.broker, what, msg);
-	return (-1);
-}
-
 /* Drop the connection; everything in flight goes back to the front of the
  * pending queue, in tag order, to be republished with its message_id. */
 static void
@@ -253,8 +193,8 @@ publisher_drop(int graceful)
 	amqp_destroy_connection(pub.conn);
 	pub.conn = NULL;
 	pub.fd = -1;
-	if (pub.connected && util_now_ms() - pub.connected_at >= PUB_STABLE_MS)
-		pub.attempts = 0;
+	if (pub.connected)
+		broker_link_lost(&pub.link);
 	pub.connected = pub.blocked = 0;
 	pub.inflight = 0;
 	pub.in_return = 0;
@@ -263,143 +203,49 @@ publisher_drop(int graceful)
 	pthread_mutex_unlock(&pub.lock);
 	publisher_set_state();
 	if (n > 0)
-		log_info("broker %s: %d unconfirmed events will be republished",
-		    pub.stats.broker, n);
+		log_info("publisher: broker %s: %d unconfirmed events will be republished",
+		    pub.link.addr, n);
 }
 
-/* Schedule the next connection attempt: exponential backoff, jitter. */
-static void
-publisher_backoff(void)
-{
-	uint64_t	 delay = (uint64_t)pub.reconnect_min_ms;
-	unsigned char	 r[2];
-	int		 i;
-
-	for (i = 0; i < pub.attempts && delay < (uint64_t)pub.reconnect_max_ms;
-	    i++)
-		delay *= 2;
-	if (delay > (uint64_t)pub.reconnect_max_ms)
-		delay = (uint64_t)pub.reconnect_max_ms;
-	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
-		r[0] = r[1] = 0x80;
-	/* Half fixed, half random, so restarted hosts do not stampede. */
-	delay = delay / 2 + (delay / 2) * (uint64_t)(r[0] << 8 | r[1]) / 65535;
-	pub.attempts++;
-	pub.next_attempt = util_now_ms() + delay;
-}
-
-/* The client properties that advertise what we understand. */
-static amqp_table_t
-publisher_client_properties(amqp_table_entry_t caps[4],
-    amqp_table_entry_t props[3])
-{
-	amqp_table_t	 t;
-	static const char *names[] = { "connection.blocked",
-	    "publisher_confirms", "consumer_cancel_notify", "basic.nack" };
-	int		 i;
-
-	for (i = 0; i < 4; i++) {
-		caps[i].key = amqp_cstring_bytes(names[i]);
-		caps[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
-		caps[i].value.value.boolean = 1;
-	}
-	props[0].key = amqp_cstring_bytes("product");
-	props[0].value.kind = AMQP_FIELD_KIND_UTF8;
-	props[0].value.value.bytes = amqp_cstring_bytes("warren");
-	props[1].key = amqp_cstring_bytes("version");
-	props[1].value.kind = AMQP_FIELD_KIND_UTF8;
-	props[1].value.value.bytes = amqp_cstring_bytes(PACKAGE_VERSION);
-	props[2].key = amqp_cstring_bytes("capabilities");
-	props[2].value.kind = AMQP_FIELD_KIND_TABLE;
-	props[2].value.value.table.num_entries = 4;
-	props[2].value.value.table.entries = caps;
-	t.num_entries = 3;
-	t.entries = props;
-	return (t);
-}
-
-/* Log in, open channel 1, declare the exchange, enable confirms. */
+/* Open channel 1, declare the exchange, enable confirms. */
 static int
-publisher_handshake(const struct amqp_connection_info *ci)
+publisher_setup(void)
 {
-	amqp_table_entry_t	 caps[4], props[3];
-	amqp_table_t		 cp = publisher_client_properties(caps, props);
-	amqp_rpc_reply_t	 r;
-	char			 msg[512];
-
-	r = amqp_login_with_properties(pub.conn, ci->vhost, 0, 131072,
-	    pub.heartbeat, &cp, AMQP_SASL_METHOD_PLAIN, ci->user, ci->password);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		publisher_rpc_error(r, msg, sizeof msg);
-		log_warnx("broker %s: login as %s: %s", pub.stats.broker,
-		    ci->user, msg);
-		return (-1);
-	}
 	amqp_channel_open(pub.conn, 1);
-	if (publisher_rpc_ok("channel.open") != 0)
+	if (broker_rpc_ok(pub.conn, &pub.link, "channel.open", NULL, 0) != 0)
 		return (-1);
 	amqp_exchange_declare(pub.conn, 1, amqp_cstring_bytes(pub.exchange),
 	    amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-	if (publisher_rpc_ok("exchange.declare") != 0)
+	if (broker_rpc_ok(pub.conn, &pub.link, "exchange.declare", NULL, 0) !=
+	    0)
 		return (-1);
 	amqp_confirm_select(pub.conn, 1);
-	if (publisher_rpc_ok("confirm.select") != 0)
+	if (broker_rpc_ok(pub.conn, &pub.link, "confirm.select", NULL, 0) != 0)
 		return (-1);
 	return (0);
 }
 
-/* Try the current URL once; on failure move to the next one. */
+/* Try to connect; on success the channel is ready for publishing. */
 static void
 publisher_connect(void)
 {
-	struct amqp_connection_info	 ci;
-	struct timeval			 tv = { PUB_CONNECT_TIMEOUT_MS / 1000,
-					    0 };
-	amqp_socket_t			*sock;
-	char				*url;
-	int				 rv;
-
-	url = xstrdup(pub.urls[pub.url]);
-	amqp_default_connection_info(&ci);
-	amqp_parse_url(url, &ci);	/* checked when the config loaded */
+	if ((pub.conn = broker_link_connect(&pub.link)) == NULL)
+		return;
 	pthread_mutex_lock(&pub.lock);
-	snprintf(pub.stats.broker, sizeof pub.stats.broker, "%s:%d", ci.host,
-	    ci.port);
+	memcpy(pub.stats.broker, pub.link.addr, sizeof pub.stats.broker);
 	pthread_mutex_unlock(&pub.lock);
-	pub.conn = amqp_new_connection();
-	sock = amqp_tcp_socket_new(pub.conn);
-	amqp_set_handshake_timeout(pub.conn, &tv);
-	amqp_set_rpc_timeout(pub.conn, &tv);
-	if (sock == NULL)
-		rv = AMQP_STATUS_NO_MEMORY;
-	else
-		rv = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
-	if (rv != AMQP_STATUS_OK) {
-		/* Say it once per outage; the rest is debug noise. */
-		if (pub.attempts == 0)
-			log_warnx("broker %s: cannot connect: %s; retrying",
-			    pub.stats.broker, amqp_error_string2(rv));
-		else
-			log_debug("broker %s: connect: %s (attempt %d)",
-			    pub.stats.broker, amqp_error_string2(rv),
-			    pub.attempts + 1);
-	}
-	else if (publisher_handshake(&ci) == 0) {
-		free(url);
-		pub.fd = amqp_get_sockfd(pub.conn);
-		pub.connected = 1;
-		pub.connected_at = util_now_ms();
-		pub.low_tag = pub.next_tag = 1;
-		publisher_set_state();
-		log_info("connected to broker %s, exchange %s",
-		    pub.stats.broker, pub.exchange);
+	if (publisher_setup() != 0) {
+		amqp_destroy_connection(pub.conn);
+		pub.conn = NULL;
+		broker_link_lost(&pub.link);
 		return;
 	}
-	free(url);
-	amqp_destroy_connection(pub.conn);
-	pub.conn = NULL;
-	pub.url = (pub.url + 1) % pub.nurls;
-	publisher_backoff();
+	pub.fd = amqp_get_sockfd(pub.conn);
+	pub.connected = 1;
+	pub.low_tag = pub.next_tag = 1;
+	publisher_set_state();
+	log_info("publisher: connected to broker %s, exchange %s",
+	    pub.link.addr, pub.exchange);
 }
 
 /* Settle the job with this tag, if it is still in flight. */
@@ -487,32 +333,32 @@ publisher_method(const amqp_method_t *m)
 		bl = m->decoded;
 		pub.blocked = 1;
 		publisher_set_state();
-		log_warnx("broker %s blocked publishing: %.*s",
-		    pub.stats.broker, (int)bl->reason.len,
+		log_warnx("publisher: broker %s blocked publishing: %.*s",
+		    pub.link.addr, (int)bl->reason.len,
 		    (const char *)bl->reason.bytes);
 		return (0);
 	case AMQP_CONNECTION_UNBLOCKED_METHOD:
 		pub.blocked = 0;
 		publisher_set_state();
-		log_info("broker %s unblocked publishing", pub.stats.broker);
+		log_info("publisher: broker %s unblocked publishing", pub.link.addr);
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = m->decoded;
-		log_warnx("broker %s closed the connection: %u %.*s",
-		    pub.stats.broker, cc->reply_code, (int)cc->reply_text.len,
+		log_warnx("publisher: broker %s closed the connection: %u %.*s",
+		    pub.link.addr, cc->reply_code, (int)cc->reply_text.len,
 		    (const char *)cc->reply_text.bytes);
 		amqp_send_method(pub.conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
 		    &ok);
 		return (-1);
 	case AMQP_CHANNEL_CLOSE_METHOD:
 		ch = m->decoded;
-		log_warnx("broker %s closed the channel: %u %.*s",
-		    pub.stats.broker, ch->reply_code, (int)ch->reply_text.len,
+		log_warnx("publisher: broker %s closed the channel: %u %.*s",
+		    pub.link.addr, ch->reply_code, (int)ch->reply_text.len,
 		    (const char *)ch->reply_text.bytes);
 		return (-1);
 	default:
-		log_debug("broker %s: ignoring method 0x%08x",
-		    pub.stats.broker, m->id);
+		log_debug("publisher: broker %s: ignoring method 0x%08x",
+		    pub.link.addr, m->id);
 		return (0);
 	}
 }
@@ -562,8 +408,8 @@ publisher_drain(void)
 		if (rv == AMQP_STATUS_TIMEOUT)
 			break;
 		if (rv != AMQP_STATUS_OK) {
-			log_warnx("broker %s: connection lost: %s",
-			    pub.stats.broker, amqp_error_string2(rv));
+			log_warnx("publisher: broker %s: connection lost: %s",
+			    pub.link.addr, amqp_error_string2(rv));
 			return (-1);
 		}
 		if (publisher_frame(&f) != 0)
@@ -623,7 +469,7 @@ publisher_send(struct pub_job *j)
 	rv = amqp_basic_publish(pub.conn, 1, amqp_cstring_bytes(pub.exchange),
 	    amqp_cstring_bytes(j->routing_key), 1, 0, &p, body);
 	if (rv != AMQP_STATUS_OK) {
-		log_warnx("broker %s: publish: %s", pub.stats.broker,
+		log_warnx("publisher: broker %s: publish: %s", pub.link.addr,
 		    amqp_error_string2(rv));
 		return (-1);
 	}
@@ -714,11 +560,11 @@ publisher_wait(int want_write)
 	uint64_t	 now = util_now_ms(), n;
 	int		 timeout, nfd = 1;
 
-	timeout = pub.heartbeat > 0 ? pub.heartbeat * 500 : 1000;
-	if (!pub.connected && pub.next_attempt > now &&
-	    pub.next_attempt - now < (uint64_t)timeout)
-		timeout = (int)(pub.next_attempt - now);
-	if (!pub.connected && pub.next_attempt <= now)
+	timeout = pub.link.heartbeat > 0 ? pub.link.heartbeat * 500 : 1000;
+	if (!pub.connected && pub.link.next_attempt > now &&
+	    pub.link.next_attempt - now < (uint64_t)timeout)
+		timeout = (int)(pub.link.next_attempt - now);
+	if (!pub.connected && pub.link.next_attempt <= now)
 		timeout = 0;
 	if (pub.stopping && timeout > 100)
 		timeout = 100;
@@ -761,7 +607,7 @@ publisher_main(void *arg)
 
 	(void)arg;
 	while (!publisher_intake()) {
-		if (!pub.connected && util_now_ms() >= pub.next_attempt) {
+		if (!pub.connected && broker_link_due(&pub.link)) {
 			publisher_connect();
 			if (pub.connected && !first) {
 				pthread_mutex_lock(&pub.lock);
@@ -775,7 +621,6 @@ publisher_main(void *arg)
 			if (publisher_drain() != 0 ||
 			    (full = publisher_flush()) == -1) {
 				publisher_drop(0);
-				publisher_backoff();
 				continue;
 			}
 		}
@@ -794,7 +639,6 @@ publisher_main(void *arg)
 int
 publisher_start(const struct conf *cf, int done_fd, char **cause)
 {
-	size_t	 i;
 	int	 error;
 
 	TAILQ_INIT(&pub.in);
@@ -805,16 +649,10 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 		xasprintf(cause, "eventfd: %s", strerror(errno));
 		return (-1);
 	}
-	pub.urls = xcalloc(cf->nurls, sizeof *pub.urls);
-	for (i = 0; i < cf->nurls; i++)
-		pub.urls[i] = xstrdup(cf->urls[i]);
-	pub.nurls = cf->nurls;
+	broker_link_init(&pub.link, cf, "publisher");
 	pub.exchange = xstrdup(cf->exchange);
 	pub.service = xstrdup(cf->service);
-	pub.heartbeat = cf->heartbeat;
 	pub.window = cf->confirm_window;
-	pub.reconnect_min_ms = cf->reconnect_min_ms;
-	pub.reconnect_max_ms = cf->reconnect_max_ms;
 	pub.ring = xcalloc((size_t)pub.window, sizeof *pub.ring);
 	if ((error = pthread_create(&pub.thread, NULL, publisher_main,
 	    NULL)) != 0) {
@@ -842,7 +680,6 @@ void
 publisher_join(int timeout_ms)
 {
 	struct timespec	 ts;
-	size_t		 i;
 
 	if (!pub.running)
 		return;
@@ -858,9 +695,7 @@ publisher_join(int timeout_ms)
 		return;
 	}
 	pub.running = 0;
-	for (i = 0; i < pub.nurls; i++)
-		free(pub.urls[i]);
-	free(pub.urls);
+	broker_link_free(&pub.link);
 	free(pub.exchange);
 	free(pub.service);
 	free(pub.ring);

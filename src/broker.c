@@ -1,0 +1,217 @@
+/* broker.c -- connecting to RabbitMQ for the publisher and consumer
+ * threads. Everything here blocks; it never runs on the loop thread. */
+#include <sys/random.h>
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+#define BROKER_TIMEOUT_MS	5000	/* connect, handshake and each RPC */
+#define BROKER_STABLE_MS	30000	/* up this long: backoff starts over */
+
+/* Copy the broker settings of cf. */
+void
+broker_link_init(struct broker_link *bl, const struct conf *cf,
+    const char *who)
+{
+	size_t	 i;
+
+	memset(bl, 0, sizeof *bl);
+	bl->who = who;
+	bl->urls = xcalloc(cf->nurls, sizeof *bl->urls);
+	for (i = 0; i < cf->nurls; i++)
+		bl->urls[i] = xstrdup(cf->urls[i]);
+	bl->nurls = cf->nurls;
+	bl->heartbeat = cf->heartbeat;
+	bl->min_ms = cf->reconnect_min_ms;
+	bl->max_ms = cf->reconnect_max_ms;
+}
+
+/* Free the copied settings. */
+void
+broker_link_free(struct broker_link *bl)
+{
+	size_t	 i;
+
+	for (i = 0; i < bl->nurls; i++)
+		free(bl->urls[i]);
+	free(bl->urls);
+	bl->urls = NULL;
+	bl->nurls = 0;
+}
+
+/* Is it time to try connecting? */
+int
+broker_link_due(const struct broker_link *bl)
+{
+	return (util_now_ms() >= bl->next_attempt);
+}
+
+/* Schedule the next try: exponential backoff with jitter. */
+static void
+broker_link_backoff(struct broker_link *bl)
+{
+	uint64_t	 delay = (uint64_t)bl->min_ms;
+	unsigned char	 r[2];
+	int		 i;
+
+	for (i = 0; i < bl->attempts && delay < (uint64_t)bl->max_ms; i++)
+		delay *= 2;
+	if (delay > (uint64_t)bl->max_ms)
+		delay = (uint64_t)bl->max_ms;
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r[0] = r[1] = 0x80;
+	/* Half fixed, half random, so restarted hosts do not stampede. */
+	delay = delay / 2 + (delay / 2) * (uint64_t)(r[0] << 8 | r[1]) / 65535;
+	bl->attempts++;
+	bl->next_attempt = util_now_ms() + delay;
+}
+
+/* The connection failed: schedule the next try. */
+void
+broker_link_lost(struct broker_link *bl)
+{
+	if (util_now_ms() - bl->connected_at >= BROKER_STABLE_MS)
+		bl->attempts = 0;
+	broker_link_backoff(bl);
+}
+
+/* Describe a failed RPC reply. */
+void
+broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t len)
+{
+	const amqp_connection_close_t	*cc;
+	const amqp_channel_close_t	*ch;
+
+	switch (r.reply_type) {
+	case AMQP_RESPONSE_NORMAL:
+		snprintf(buf, len, "ok");
+		break;
+	case AMQP_RESPONSE_NONE:
+		snprintf(buf, len, "missing RPC reply");
+		break;
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		snprintf(buf, len, "%s", amqp_error_string2(r.library_error));
+		break;
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+			cc = r.reply.decoded;
+			snprintf(buf, len, "%.*s", (int)cc->reply_text.len,
+			    (const char *)cc->reply_text.bytes);
+		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			ch = r.reply.decoded;
+			snprintf(buf, len, "%.*s", (int)ch->reply_text.len,
+			    (const char *)ch->reply_text.bytes);
+		} else
+			snprintf(buf, len, "broker error, method 0x%08x",
+			    r.reply.id);
+		break;
+	}
+}
+
+/* Check the last RPC's reply. */
+int
+broker_rpc_ok(amqp_connection_state_t conn, const struct broker_link *bl,
+    const char *what, char *buf, size_t len)
+{
+	amqp_rpc_reply_t	 r = amqp_get_rpc_reply(conn);
+	char			 msg[512];
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return (0);
+	broker_reply_text(r, msg, sizeof msg);
+	log_warnx("%s: broker %s: %s: %s", bl->who, bl->addr, what, msg);
+	if (buf != NULL)
+		snprintf(buf, len, "%s", msg);
+	return (-1);
+}
+
+/* Log in advertising what we understand. */
+static int
+broker_login(struct broker_link *bl, amqp_connection_state_t conn,
+    const struct amqp_connection_info *ci)
+{
+	static const char	*names[] = { "connection.blocked",
+				    "publisher_confirms",
+				    "consumer_cancel_notify", "basic.nack" };
+	amqp_table_entry_t	 caps[4], props[3];
+	amqp_table_t		 t;
+	amqp_rpc_reply_t	 r;
+	char			 msg[512];
+	int			 i;
+
+	for (i = 0; i < 4; i++) {
+		caps[i].key = amqp_cstring_bytes(names[i]);
+		caps[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+		caps[i].value.value.boolean = 1;
+	}
+	props[0].key = amqp_cstring_bytes("product");
+	props[0].value.kind = AMQP_FIELD_KIND_UTF8;
+	props[0].value.value.bytes = amqp_cstring_bytes("warren");
+	props[1].key = amqp_cstring_bytes("version");
+	props[1].value.kind = AMQP_FIELD_KIND_UTF8;
+	props[1].value.value.bytes = amqp_cstring_bytes(PACKAGE_VERSION);
+	props[2].key = amqp_cstring_bytes("capabilities");
+	props[2].value.kind = AMQP_FIELD_KIND_TABLE;
+	props[2].value.value.table.num_entries = 4;
+	props[2].value.value.table.entries = caps;
+	t.num_entries = 3;
+	t.entries = props;
+	r = amqp_login_with_properties(conn, ci->vhost, 0, 131072,
+	    bl->heartbeat, &t, AMQP_SASL_METHOD_PLAIN, ci->user, ci->password);
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return (0);
+	broker_reply_text(r, msg, sizeof msg);
+	log_warnx("%s: broker %s: login as %s: %s", bl->who, bl->addr,
+	    ci->user, msg);
+	return (-1);
+}
+
+/* Connect to the current URL and log in. */
+amqp_connection_state_t
+broker_link_connect(struct broker_link *bl)
+{
+	struct amqp_connection_info	 ci;
+	struct timeval			 tv = { BROKER_TIMEOUT_MS / 1000, 0 };
+	amqp_connection_state_t		 conn;
+	amqp_socket_t			*sock;
+	char				*url;
+	int				 rv;
+
+	url = xstrdup(bl->urls[bl->url]);
+	amqp_default_connection_info(&ci);
+	amqp_parse_url(url, &ci);	/* checked when the config loaded */
+	snprintf(bl->addr, sizeof bl->addr, "%s:%d", ci.host, ci.port);
+	conn = amqp_new_connection();
+	sock = amqp_tcp_socket_new(conn);
+	amqp_set_handshake_timeout(conn, &tv);
+	amqp_set_rpc_timeout(conn, &tv);
+	rv = sock == NULL ? AMQP_STATUS_NO_MEMORY :
+	    amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
+	if (rv == AMQP_STATUS_OK && broker_login(bl, conn, &ci) == 0) {
+		free(url);
+		bl->connected_at = util_now_ms();
+		return (conn);
+	}
+	/* Say it once per outage; the rest is debug noise. */
+	if (rv != AMQP_STATUS_OK && bl->attempts == 0)
+		log_warnx("%s: broker %s: cannot connect: %s; retrying",
+		    bl->who, bl->addr, amqp_error_string2(rv));
+	else if (rv != AMQP_STATUS_OK)
+		log_debug("%s: broker %s: connect: %s (attempt %d)", bl->who,
+		    bl->addr, amqp_error_string2(rv), bl->attempts + 1);
+	free(url);
+	amqp_destroy_connection(conn);
+	bl->url = (bl->url + 1) % bl->nurls;
+	bl->connected_at = 0;
+	broker_link_backoff(bl);
+	return (NULL);
+}

@@ -1,0 +1,51 @@
+/* broker.h -- what the publisher and consumer threads share about talking
+ * to RabbitMQ: connecting with timeouts, logging in with capabilities,
+ * rotating through broker.urls with backoff, and describing errors. */
+#ifndef WARREN_BROKER_H
+#define WARREN_BROKER_H
+
+#include <amqp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf;
+
+struct broker_link {
+	const char	 *who;		/* "publisher", "consumer": for logs */
+	char		**urls;
+	size_t		  nurls;
+	size_t		  url;		/* the one to try next */
+	int		  heartbeat;
+	int		  min_ms;
+	int		  max_ms;
+	int		  attempts;	/* failures since the last stable link */
+	uint64_t	  next_attempt;
+	uint64_t	  connected_at;
+	char		  addr[128];	/* host:port, never the password */
+};
+
+/* Copy the broker settings of cf. */
+void	broker_link_init(struct broker_link *, const struct conf *cf,
+	    const char *who);
+void	broker_link_free(struct broker_link *);
+
+/* Is it time to try connecting? */
+int	broker_link_due(const struct broker_link *);
+
+/* Connect to the current URL and log in (advertising connection.blocked,
+ * publisher confirms, consumer cancel notification); on failure log it,
+ * move to the next URL, schedule the next try and return NULL. */
+amqp_connection_state_t broker_link_connect(struct broker_link *);
+
+/* The connection failed: schedule the next try. */
+void	broker_link_lost(struct broker_link *);
+
+/* Describe a failed RPC reply. */
+void	broker_reply_text(amqp_rpc_reply_t, char *buf, size_t len);
+
+/* Check the last RPC's reply; on failure log "what" and return -1 with
+ * the broker's words in buf (if buf is not NULL). */
+int	broker_rpc_ok(amqp_connection_state_t, const struct broker_link *,
+	    const char *what, char *buf, size_t len);
+
+#endif
