@@ -20,6 +20,7 @@
 #include "log.h"
 #include "proto.h"
 #include "publisher.h"
+#include "subs.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -64,6 +65,7 @@ struct client {
 	int			 eof;		/* peer stopped writing */
 	int			 closing;	/* close once replies are out */
 	size_t			 scanned;	/* bytes known to hold no \n */
+	struct subs_client	*subs;		/* subs.c's */
 };
 TAILQ_HEAD(clientq, client);
 
@@ -256,9 +258,9 @@ client_arm_timer(void)
 	evtimer_add(client_timer, &tv);
 }
 
-/* A new request slot for a reply that comes later. */
-static struct preq *
-client_preq_new(struct client *c, const struct json_span *id)
+/* A slot for a reply that comes later, in c's request order. */
+struct preq *
+client_defer(struct client *c, const struct json_span *id)
 {
 	struct preq	*p;
 
@@ -271,6 +273,53 @@ client_preq_new(struct client *c, const struct json_span *id)
 	TAILQ_INSERT_TAIL(&c->queue, p, centry);
 	c->nqueued++;
 	return (p);
+}
+
+/* Fill a deferred reply and write what is due; c may be freed. */
+void
+client_answer(struct preq *p, struct pbuf *b)
+{
+	struct client	*c = p->c;
+
+	p->reply = b->p;
+	p->replylen = b->len;
+	memset(b, 0, sizeof *b);
+	if (c == NULL) {
+		client_preq_release(p);
+		return;
+	}
+	if (p == TAILQ_FIRST(&c->queue)) {
+		client_flush(c);
+		client_kick(c);
+	}
+}
+
+/* The raw id of a deferred request, or NULL. */
+const char *
+client_preq_id(const struct preq *p)
+{
+	return (p->idlen > 0 ? p->id : NULL);
+}
+
+/* The length of that id. */
+size_t
+client_preq_idlen(const struct preq *p)
+{
+	return (p->idlen);
+}
+
+/* Write a line that is not a reply (a delivery) now. */
+void
+client_send(struct client *c, const char *line, size_t len)
+{
+	bufferevent_write(c->bev, line, len);
+}
+
+/* Where subs.c keeps its state for c. */
+struct subs_client **
+client_subs(struct client *c)
+{
+	return (&c->subs);
 }
 
 /* The wall clock in milliseconds, for the message timestamp. */
@@ -317,7 +366,7 @@ client_publish(struct client *c, const struct request *req)
 	job = publisher_job_new(ct->routing_key, ct->name, req->message_id ?
 	    req->message_id : uuid, req->data.ptr, req->data.len);
 	job->timestamp_ms = client_wallclock_ms();
-	p = client_preq_new(c, &req->id);
+	p = client_defer(c, &req->id);
 	p->job = job;
 	job->cookie = p;
 	p->deadline = util_now_ms() + (uint64_t)warrend_conf->publish_timeout_ms;
@@ -380,10 +429,43 @@ client_stats(struct client *c, const struct request *req)
 	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
 	proto_member_raw(&b, "stats", s, (size_t)n);
 	pbuf_add_quoted(&b, ps.broker);
-	pbuf_adds(&b, "}}");
+	pbuf_adds(&b, "}");
+	subs_stats(&b);
+	pbuf_adds(&b, "}");
 	proto_reply_end(&b);
 	free(s);
 	client_reply(c, &b);
+}
+
+/* The "subscribe" and "unsubscribe" ops: the same rules as publishing
+ * decide who may. */
+static void
+client_subscription(struct client *c, const struct request *req)
+{
+	const struct contract	*ct;
+	char			*msg;
+
+	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
+	    NULL) {
+		xasprintf(&msg, "no contract for event \"%s\"", req->event);
+		client_error(c, req->op, &req->id, "unknown_event", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (!client_allowed(c, ct)) {
+		xasprintf(&msg, "uid %lu gid %lu may not subscribe to %s",
+		    (unsigned long)c->uid, (unsigned long)c->gid, ct->name);
+		client_error(c, req->op, &req->id, "forbidden", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (req->op == OP_SUBSCRIBE)
+		subs_subscribe(c, ct, &req->id);
+	else {
+		/* Unsubscribing from what one is not subscribed to is done. */
+		subs_unsubscribe(c, ct);
+		client_ok(c, req);
+	}
 }
 
 /* Handle one request line. */
@@ -418,21 +500,17 @@ client_request(struct client *c, const char *line, size_t len)
 		break;
 	case OP_ACK:
 	case OP_NACK:
-		xasprintf(&msg, "tag %lld was not delivered on this "
-		    "connection", req.tag);
-		client_error(c, req.op, &req.id, "unknown_tag", msg, NULL);
+		if (subs_settle(c, req.tag, req.op == OP_ACK, req.requeue) !=
+		    0) {
+			xasprintf(&msg, "tag %lld is not an unsettled delivery "
+			    "of this connection", req.tag);
+			client_error(c, req.op, &req.id, "unknown_tag", msg,
+			    NULL);
+		}
 		break;
 	case OP_SUBSCRIBE:
 	case OP_UNSUBSCRIBE:
-		if (contract_find(&warrend_conf->contracts, req.event) ==
-		    NULL) {
-			xasprintf(&msg, "no contract for event \"%s\"",
-			    req.event);
-			client_error(c, req.op, &req.id, "unknown_event", msg,
-			    NULL);
-		} else
-			client_error(c, req.op, &req.id, "unavailable",
-			    "this warrend does not consume yet", NULL);
+		client_subscription(c, &req);
 		break;
 	case OP_NONE:
 		fatalx("%s: request without op", __func__);
@@ -659,6 +737,7 @@ client_free(struct client *c)
 {
 	struct preq	*p;
 
+	subs_client_gone(c);
 	while ((p = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, p, centry);
 		client_preq_release(p);
@@ -869,6 +948,7 @@ client_shutdown(void)
 {
 	struct client	*c;
 
+	subs_shutdown();
 	TAILQ_FOREACH(c, &client_list, entry)
 		client_process(c);
 	if (client_publisher_gone)

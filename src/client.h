@@ -3,6 +3,8 @@
 #ifndef WARREN_CLIENT_H
 #define WARREN_CLIENT_H
 
+#include <stddef.h>
+
 /* Set up the loop side of the publisher: its completion eventfd. */
 int	client_init(char **cause);
 /* The eventfd the publisher thread signals. */
@@ -15,5 +17,23 @@ void	client_shutdown(void);
 void	client_free_all(void);
 /* The number of connected clients. */
 int	client_count(void);
+
+struct client;
+struct json_span;
+struct pbuf;
+struct preq;
+struct subs_client;
+
+/* A slot for a reply that comes later, in c's request order. */
+struct preq	*client_defer(struct client *c, const struct json_span *id);
+/* Fill a deferred reply (taking b's memory) and write what is due. */
+void		 client_answer(struct preq *p, struct pbuf *b);
+/* The raw id of a deferred request, or NULL. */
+const char	*client_preq_id(const struct preq *p);
+size_t		 client_preq_idlen(const struct preq *p);
+/* Write a line that is not a reply (a delivery) now. */
+void		 client_send(struct client *c, const char *line, size_t len);
+/* Where subs.c keeps its state for c. */
+struct subs_client **client_subs(struct client *c);
 
 #endif

@@ -16,6 +16,8 @@
 #include "listener.h"
 #include "log.h"
 #include "publisher.h"
+#include "consumer.h"
+#include "subs.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -191,7 +193,8 @@ main(int argc, char **argv)
 	if (listener_open(warrend_conf, &cause) != 0)
 		fatalx("%s", cause);
 	if (client_init(&cause) != 0 ||
-	    publisher_start(warrend_conf, client_done_fd(), &cause) != 0)
+	    publisher_start(warrend_conf, client_done_fd(), &cause) != 0 ||
+	    subs_start(&cause) != 0)
 		fatalx("%s", cause);
 	listener_start();
 	for (i = 0; signos[i] != 0; i++) {
@@ -213,7 +216,9 @@ main(int argc, char **argv)
 	listener_close();
 	publisher_stop(0);
 	publisher_join(1000);
+	consumer_stop();
 	client_free_all();
+	subs_free();
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);
 	log_info("stopped");

@@ -1,0 +1,863 @@
+/* consumer.c -- the consumer thread: its own AMQP connection (RabbitMQ
+ * blocks publishing connections, and acks must keep flowing), one channel
+ * per subscribed event, basic.qos(prefetch), manual acks. */
+#include <sys/eventfd.h>
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "conf.h"
+#include "consumer.h"
+#include "log.h"
+#include "util.h"
+
+#define CONSUMER_MAX_BODY	(64 << 20)	/* larger messages are rejected */
+
+enum ccmd_type { CC_SUBSCRIBE, CC_CANCEL, CC_SETTLE };
+
+/* From the loop to the thread. */
+struct ccmd {
+	TAILQ_ENTRY(ccmd)	 entry;
+	enum ccmd_type		 type;
+	char			*event;
+	char			*routing_key;
+	uint64_t		 epoch;
+	uint16_t		 channel;
+	uint64_t		 dtag;
+	int			 ack;
+	int			 requeue;
+};
+TAILQ_HEAD(ccmdq, ccmd);
+
+/* One event's queue and the channel that consumes it. */
+struct csub {
+	char		*event;
+	char		*routing_key;
+	char		*queue;		/* <service>.<Event> */
+	char		*dead;		/* <service>.<Event>.dead */
+	uint16_t	 channel;
+	int		 wanted;	/* the loop has subscribers */
+	int		 open;		/* channel open on this connection */
+	int		 consuming;
+	char		 ctag[256];	/* the broker's consumer tag */
+	uint64_t	 epoch;		/* of the channel's current opening */
+	/* A delivery being assembled from its frames. */
+	int		 assembling;
+	int		 have_header;
+	struct consumer_msg *msg;
+	size_t		 body_size;
+};
+
+static struct consumer {
+	pthread_t		 thread;
+	int			 running;
+	pthread_mutex_t		 lock;		/* guards in, out, stats, stop */
+	struct ccmdq		 in;
+	struct consumer_msgq	 out;
+	int			 stopping;
+	struct consumer_stats	 stats;
+	int			 wake_fd;
+	int			 done_fd;
+
+	/* Thread only from here on. */
+	struct broker_link	 link;
+	char			*exchange;
+	char			*dlx;
+	char			*service;
+	int			 quorum;
+	int			 dead_letter;
+	int			 prefetch;
+	amqp_connection_state_t	 conn;
+	int			 fd;
+	int			 connected;
+	int			 ever_connected;
+	uint64_t		 epochs;	/* every channel opening gets one */
+	struct csub		**subs;
+	size_t			 nsubs;
+} cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+
+/* Nudge an eventfd. */
+static void
+consumer_kick(int fd)
+{
+	uint64_t	 one = 1;
+
+	while (write(fd, &one, sizeof one) == -1 && errno == EINTR)
+		;
+}
+
+/* Queue a command for the thread. */
+static void
+consumer_command(struct ccmd *cmd)
+{
+	int	 was_empty;
+
+	pthread_mutex_lock(&cons.lock);
+	was_empty = TAILQ_EMPTY(&cons.in);
+	TAILQ_INSERT_TAIL(&cons.in, cmd, entry);
+	pthread_mutex_unlock(&cons.lock);
+	if (was_empty)
+		consumer_kick(cons.wake_fd);
+}
+
+/* Consume event's queue. */
+void
+consumer_subscribe(const char *event, const char *routing_key)
+{
+	struct ccmd	*cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->type = CC_SUBSCRIBE;
+	cmd->event = xstrdup(event);
+	cmd->routing_key = xstrdup(routing_key);
+	consumer_command(cmd);
+}
+
+/* Stop consuming event's queue. */
+void
+consumer_cancel(const char *event)
+{
+	struct ccmd	*cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->type = CC_CANCEL;
+	cmd->event = xstrdup(event);
+	consumer_command(cmd);
+}
+
+/* Settle a delivery. */
+void
+consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
+    int requeue)
+{
+	struct ccmd	*cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->type = CC_SETTLE;
+	cmd->epoch = epoch;
+	cmd->channel = channel;
+	cmd->dtag = dtag;
+	cmd->ack = ack;
+	cmd->requeue = requeue;
+	consumer_command(cmd);
+}
+
+/* Free a command. */
+static void
+consumer_cmd_free(struct ccmd *cmd)
+{
+	free(cmd->event);
+	free(cmd->routing_key);
+	free(cmd);
+}
+
+/* Move the thread's messages onto q. */
+void
+consumer_collect(struct consumer_msgq *q)
+{
+	uint64_t	 n;
+
+	while (read(cons.done_fd, &n, sizeof n) == -1 && errno == EINTR)
+		;
+	pthread_mutex_lock(&cons.lock);
+	TAILQ_CONCAT(q, &cons.out, entry);
+	pthread_mutex_unlock(&cons.lock);
+}
+
+/* Free a message. */
+void
+consumer_msg_free(struct consumer_msg *m)
+{
+	free(m->event);
+	free(m->error);
+	free(m->message_id);
+	free(m->routing_key);
+	free(m->body);
+	free(m);
+}
+
+/* Hand a message to the loop (thread side). */
+static void
+consumer_post(struct consumer_msg *m)
+{
+	int	 was_empty;
+
+	pthread_mutex_lock(&cons.lock);
+	was_empty = TAILQ_EMPTY(&cons.out);
+	TAILQ_INSERT_TAIL(&cons.out, m, entry);
+	if (m->type == CM_DELIVERY)
+		cons.stats.deliveries++;
+	pthread_mutex_unlock(&cons.lock);
+	if (was_empty)
+		consumer_kick(cons.done_fd);
+}
+
+/* Tell the loop how a subscription went. */
+static void
+consumer_post_subscribed(const struct csub *s, const char *error)
+{
+	struct consumer_msg	*m = xcalloc(1, sizeof *m);
+
+	m->type = CM_SUBSCRIBED;
+	m->event = xstrdup(s->event);
+	m->error = error != NULL ? xstrdup(error) : NULL;
+	consumer_post(m);
+}
+
+/* Copy the stats under the lock. */
+void
+consumer_get_stats(struct consumer_stats *st)
+{
+	pthread_mutex_lock(&cons.lock);
+	*st = cons.stats;
+	pthread_mutex_unlock(&cons.lock);
+}
+
+/* Find a subscription by event or by channel. */
+static struct csub *
+consumer_find(const char *event, uint16_t channel)
+{
+	size_t	 i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		if (event != NULL && strcmp(cons.subs[i]->event, event) == 0)
+			return (cons.subs[i]);
+		if (event == NULL && cons.subs[i]->channel == channel)
+			return (cons.subs[i]);
+	}
+	return (NULL);
+}
+
+/* The subscription of event, made on first use; its channel is fixed. */
+static struct csub *
+consumer_sub(const char *event, const char *routing_key)
+{
+	struct csub	*s;
+
+	if ((s = consumer_find(event, 0)) != NULL)
+		return (s);
+	if (cons.nsubs >= 65534)
+		fatalx("consumer: out of channels");
+	s = xcalloc(1, sizeof *s);
+	s->event = xstrdup(event);
+	s->routing_key = xstrdup(routing_key);
+	xasprintf(&s->queue, "%s.%s", cons.service, event);
+	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
+	s->channel = (uint16_t)(cons.nsubs + 1);
+	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1,
+	    sizeof *cons.subs);
+	cons.subs[cons.nsubs++] = s;
+	return (s);
+}
+
+/*
+ * Check an RPC made for s. A channel-level refusal (PRECONDITION_FAILED for
+ * a queue declared with other arguments, say) closes only that channel:
+ * return -1 with the broker's words. Anything else means the connection is
+ * gone: return -2.
+ */
+static int
+consumer_rpc(struct csub *s, const char *what, char *err, size_t len)
+{
+	amqp_rpc_reply_t		 r = amqp_get_rpc_reply(cons.conn);
+	amqp_channel_close_ok_t		 ok;
+	char				 msg[512];
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return (0);
+	broker_reply_text(r, msg, sizeof msg);
+	if (snprintf(err, len, "%s %s: %s", what, s->queue, msg) >= (int)len)
+		err[len - 1] = '\0';	/* cut short, still a message */
+	log_warnx("consumer: broker %s: %s", cons.link.addr, err);
+	if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+	    r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+		amqp_send_method(cons.conn, s->channel,
+		    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+		s->open = s->consuming = 0;
+		return (-1);
+	}
+	return (-2);
+}
+
+/* A string table entry. */
+static void
+consumer_arg(amqp_table_entry_t *e, const char *key, const char *value)
+{
+	e->key = amqp_cstring_bytes(key);
+	e->value.kind = AMQP_FIELD_KIND_UTF8;
+	e->value.value.bytes = amqp_cstring_bytes(value);
+}
+
+/* Declare the dead-letter exchange and queue of s. */
+static int
+consumer_declare_dead(struct csub *s, char *err, size_t len)
+{
+	amqp_table_entry_t	 a[1];
+	amqp_table_t		 args = { 0, a };
+	int			 rv;
+
+	if (cons.quorum)
+		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
+	amqp_exchange_declare(cons.conn, s->channel,
+	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes("topic"), 0, 1, 0,
+	    0, amqp_empty_table);
+	if ((rv = consumer_rpc(s, "exchange.declare", err, len)) != 0)
+		return (rv);
+	amqp_queue_declare(cons.conn, s->channel, amqp_cstring_bytes(s->dead),
+	    0, 1, 0, 0, args);
+	if ((rv = consumer_rpc(s, "queue.declare", err, len)) != 0)
+		return (rv);
+	amqp_queue_bind(cons.conn, s->channel, amqp_cstring_bytes(s->dead),
+	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes(s->dead),
+	    amqp_empty_table);
+	return (consumer_rpc(s, "queue.bind", err, len));
+}
+
+/* Declare and bind the queue of s; its rejects go to the dead queue only. */
+static int
+consumer_declare(struct csub *s, char *err, size_t len)
+{
+	amqp_table_entry_t	 a[3];
+	amqp_table_t		 args = { 0, a };
+	int			 rv;
+
+	amqp_exchange_declare(cons.conn, s->channel,
+	    amqp_cstring_bytes(cons.exchange), amqp_cstring_bytes("topic"), 0,
+	    1, 0, 0, amqp_empty_table);
+	if ((rv = consumer_rpc(s, "exchange.declare", err, len)) != 0)
+		return (rv);
+	if (cons.dead_letter) {
+		if ((rv = consumer_declare_dead(s, err, len)) != 0)
+			return (rv);
+		consumer_arg(&a[args.num_entries++], "x-dead-letter-exchange",
+		    cons.dlx);
+		consumer_arg(&a[args.num_entries++],
+		    "x-dead-letter-routing-key", s->dead);
+	}
+	if (cons.quorum)
+		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
+	amqp_queue_declare(cons.conn, s->channel, amqp_cstring_bytes(s->queue),
+	    0, 1, 0, 0, args);
+	if ((rv = consumer_rpc(s, "queue.declare", err, len)) != 0)
+		return (rv);
+	amqp_queue_bind(cons.conn, s->channel, amqp_cstring_bytes(s->queue),
+	    amqp_cstring_bytes(cons.exchange),
+	    amqp_cstring_bytes(s->routing_key), amqp_empty_table);
+	return (consumer_rpc(s, "queue.bind", err, len));
+}
+
+/* Open the channel of s if needed, declare, and start consuming. */
+static int
+consumer_setup(struct csub *s, char *err, size_t len)
+{
+	amqp_basic_consume_ok_t	*ok;
+	int			 rv;
+
+	if (!s->open) {
+		amqp_channel_open(cons.conn, s->channel);
+		if ((rv = consumer_rpc(s, "channel.open", err, len)) != 0)
+			return (rv);
+		s->open = 1;
+		s->epoch = ++cons.epochs;
+		amqp_basic_qos(cons.conn, s->channel, 0,
+		    (uint16_t)cons.prefetch, 0);
+		if ((rv = consumer_rpc(s, "basic.qos", err, len)) != 0)
+			return (rv);
+	}
+	if ((rv = consumer_declare(s, err, len)) != 0)
+		return (rv);
+	ok = amqp_basic_consume(cons.conn, s->channel,
+	    amqp_cstring_bytes(s->queue), amqp_empty_bytes, 0, 0, 0,
+	    amqp_empty_table);
+	if ((rv = consumer_rpc(s, "basic.consume", err, len)) != 0)
+		return (rv);
+	snprintf(s->ctag, sizeof s->ctag, "%.*s", (int)ok->consumer_tag.len,
+	    (const char *)ok->consumer_tag.bytes);
+	s->consuming = 1;
+	log_info("consumer: consuming %s on channel %u", s->queue,
+	    (unsigned)s->channel);
+	return (0);
+}
+
+/* Stop consuming s; unacked deliveries stay with their clients, who may
+ * still ack them on this channel. */
+static int
+consumer_unconsume(struct csub *s)
+{
+	char	 err[512];
+
+	if (!s->consuming)
+		return (0);
+	amqp_basic_cancel(cons.conn, s->channel, amqp_cstring_bytes(s->ctag));
+	s->consuming = 0;
+	if (consumer_rpc(s, "basic.cancel", err, sizeof err) == -2)
+		return (-1);
+	log_info("consumer: stopped consuming %s", s->queue);
+	return (0);
+}
+
+/* A basic.deliver: start assembling its message on that channel. */
+static void
+consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
+{
+	struct csub		*s = consumer_find(NULL, channel);
+	struct consumer_msg	*m;
+
+	if (s == NULL)
+		return;
+	if (s->msg != NULL)
+		consumer_msg_free(s->msg);
+	m = s->msg = xcalloc(1, sizeof *m);
+	m->type = CM_DELIVERY;
+	m->event = xstrdup(s->event);
+	m->epoch = s->epoch;
+	m->channel = channel;
+	m->dtag = d->delivery_tag;
+	m->redelivered = d->redelivered;
+	m->routing_key = xstrndup(d->routing_key.bytes, d->routing_key.len);
+	s->assembling = 1;
+	s->have_header = 0;
+}
+
+/* The content header of a delivery: its size and message_id. */
+static void
+consumer_header(uint16_t channel, const amqp_frame_t *f)
+{
+	struct csub			*s = consumer_find(NULL, channel);
+	const amqp_basic_properties_t	*p = f->payload.properties.decoded;
+
+	if (s == NULL || !s->assembling)
+		return;
+	s->have_header = 1;
+	s->body_size = (size_t)f->payload.properties.body_size;
+	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+		s->msg->message_id = xstrndup(p->message_id.bytes,
+		    p->message_id.len);
+	/* An oversized body is taken as empty: the loop rejects it. */
+	s->msg->body = xmalloc(s->body_size > CONSUMER_MAX_BODY ? 1 :
+	    s->body_size + 1);
+	if (s->body_size == 0) {
+		s->assembling = 0;
+		consumer_post(s->msg);
+		s->msg = NULL;
+	}
+}
+
+/* A body frame: append; post the delivery when it is whole. */
+static void
+consumer_body(uint16_t channel, const amqp_bytes_t *b)
+{
+	struct csub	*s = consumer_find(NULL, channel);
+
+	if (s == NULL || !s->assembling || !s->have_header)
+		return;
+	if (s->body_size <= CONSUMER_MAX_BODY &&
+	    s->msg->bodylen + b->len <= s->body_size)
+		memcpy(s->msg->body + s->msg->bodylen, b->bytes, b->len);
+	s->msg->bodylen += b->len;
+	if (s->msg->bodylen < s->body_size)
+		return;
+	if (s->body_size > CONSUMER_MAX_BODY)
+		s->msg->bodylen = 0;
+	s->assembling = 0;
+	consumer_post(s->msg);
+	s->msg = NULL;
+}
+
+/* Handle a method frame; return -1 when the connection must go. */
+static int
+consumer_method(uint16_t channel, const amqp_method_t *m)
+{
+	const amqp_channel_close_t	*ch;
+	const amqp_connection_close_t	*cc;
+	amqp_channel_close_ok_t		 cok;
+	amqp_connection_close_ok_t	 ok;
+	struct csub			*s;
+
+	switch (m->id) {
+	case AMQP_BASIC_DELIVER_METHOD:
+		consumer_deliver(channel, m->decoded);
+		return (0);
+	case AMQP_BASIC_CANCEL_METHOD:
+		/* The queue went away: declare it again and go on. */
+		if ((s = consumer_find(NULL, channel)) != NULL) {
+			log_warnx("consumer: broker cancelled %s", s->queue);
+			s->consuming = 0;
+		}
+		return (0);
+	case AMQP_CHANNEL_CLOSE_METHOD:
+		ch = m->decoded;
+		log_warnx("consumer: broker %s closed channel %u: %u %.*s",
+		    cons.link.addr, (unsigned)channel, ch->reply_code,
+		    (int)ch->reply_text.len, (const char *)ch->reply_text.bytes);
+		amqp_send_method(cons.conn, channel,
+		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
+		if ((s = consumer_find(NULL, channel)) != NULL)
+			s->open = s->consuming = 0;
+		return (0);
+	case AMQP_CONNECTION_CLOSE_METHOD:
+		cc = m->decoded;
+		log_warnx("consumer: broker %s closed the connection: %u %.*s",
+		    cons.link.addr, cc->reply_code, (int)cc->reply_text.len,
+		    (const char *)cc->reply_text.bytes);
+		amqp_send_method(cons.conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
+		    &ok);
+		return (-1);
+	default:
+		return (0);
+	}
+}
+
+/* Read every frame that is ready, without waiting (this also sends due
+ * heartbeats and notices a silent broker). */
+static int
+consumer_drain(void)
+{
+	struct timeval	 zero = { 0, 0 };
+	amqp_frame_t	 f;
+	int		 rv;
+
+	for (;;) {
+		rv = amqp_simple_wait_frame_noblock(cons.conn, &f, &zero);
+		if (rv == AMQP_STATUS_TIMEOUT)
+			return (0);
+		if (rv != AMQP_STATUS_OK) {
+			log_warnx("consumer: broker %s: connection lost: %s",
+			    cons.link.addr, amqp_error_string2(rv));
+			return (-1);
+		}
+		if (f.frame_type == AMQP_FRAME_METHOD &&
+		    consumer_method(f.channel, &f.payload.method) != 0)
+			return (-1);
+		if (f.frame_type == AMQP_FRAME_HEADER)
+			consumer_header(f.channel, &f);
+		if (f.frame_type == AMQP_FRAME_BODY)
+			consumer_body(f.channel, &f.payload.body_fragment);
+		amqp_maybe_release_buffers(cons.conn);
+	}
+}
+
+/* Tell the loop whether we are connected. */
+static void
+consumer_post_state(void)
+{
+	struct consumer_msg	*m = xcalloc(1, sizeof *m);
+
+	pthread_mutex_lock(&cons.lock);
+	cons.stats.connected = cons.connected;
+	pthread_mutex_unlock(&cons.lock);
+	m->type = CM_STATE;
+	m->connected = cons.connected;
+	consumer_post(m);
+}
+
+/* Drop the connection; the broker requeues every unacked delivery, so
+ * settlements of those (older epochs) will be ignored. */
+static void
+consumer_drop(void)
+{
+	size_t	 i;
+
+	if (cons.conn == NULL)
+		return;
+	amqp_destroy_connection(cons.conn);
+	cons.conn = NULL;
+	cons.fd = -1;
+	for (i = 0; i < cons.nsubs; i++) {
+		cons.subs[i]->open = cons.subs[i]->consuming = 0;
+		cons.subs[i]->assembling = 0;
+		if (cons.subs[i]->msg != NULL)
+			consumer_msg_free(cons.subs[i]->msg);
+		cons.subs[i]->msg = NULL;
+	}
+	if (cons.connected) {
+		cons.connected = 0;
+		broker_link_lost(&cons.link);
+		consumer_post_state();
+	}
+}
+
+/* (Re)start every wanted subscription that is not consuming. A queue the
+ * broker refuses is reported and no longer wanted. */
+static int
+consumer_restore(void)
+{
+	char	 err[512];
+	size_t	 i;
+	int	 rv;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		struct csub	*s = cons.subs[i];
+
+		if (!s->wanted || s->consuming)
+			continue;
+		if ((rv = consumer_setup(s, err, sizeof err)) == -2)
+			return (-1);
+		if (rv == -1) {
+			s->wanted = 0;
+			consumer_post_subscribed(s, err);
+		}
+	}
+	return (0);
+}
+
+/* Carry out a subscribe from the loop. */
+static int
+consumer_do_subscribe(const struct ccmd *cmd)
+{
+	struct csub	*s = consumer_sub(cmd->event, cmd->routing_key);
+	char		 err[512];
+	int		 rv;
+
+	if (!cons.connected) {
+		snprintf(err, sizeof err, "the broker cannot be reached");
+		consumer_post_subscribed(s, err);
+		return (0);
+	}
+	s->wanted = 1;
+	if (s->consuming) {
+		consumer_post_subscribed(s, NULL);
+		return (0);
+	}
+	if ((rv = consumer_setup(s, err, sizeof err)) == -2)
+		return (-1);
+	if (rv == -1)
+		s->wanted = 0;
+	consumer_post_subscribed(s, rv == 0 ? NULL : err);
+	return (0);
+}
+
+/* Carry out one command; return -1 if the connection failed. */
+static int
+consumer_do(const struct ccmd *cmd)
+{
+	struct csub	*s;
+
+	switch (cmd->type) {
+	case CC_SUBSCRIBE:
+		return (consumer_do_subscribe(cmd));
+	case CC_CANCEL:
+		if ((s = consumer_find(cmd->event, 0)) == NULL)
+			return (0);
+		s->wanted = 0;
+		return (cons.connected ? consumer_unconsume(s) : 0);
+	case CC_SETTLE:
+		s = consumer_find(NULL, cmd->channel);
+		if (!cons.connected || s == NULL || !s->open ||
+		    s->epoch != cmd->epoch)
+			return (0);	/* the broker requeued it already */
+		if (cmd->ack)
+			return (amqp_basic_ack(cons.conn, cmd->channel,
+			    cmd->dtag, 0) == AMQP_STATUS_OK ? 0 : -1);
+		return (amqp_basic_nack(cons.conn, cmd->channel, cmd->dtag, 0,
+		    cmd->requeue) == AMQP_STATUS_OK ? 0 : -1);
+	}
+	return (0);
+}
+
+/* Take the loop's commands and carry them out, in order. */
+static int
+consumer_intake(void)
+{
+	struct ccmdq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct ccmd	*cmd;
+	int		 rv = 0;
+
+	pthread_mutex_lock(&cons.lock);
+	TAILQ_CONCAT(&q, &cons.in, entry);
+	pthread_mutex_unlock(&cons.lock);
+	while ((cmd = TAILQ_FIRST(&q)) != NULL) {
+		TAILQ_REMOVE(&q, cmd, entry);
+		if (rv == 0 && consumer_do(cmd) != 0)
+			rv = -1;
+		consumer_cmd_free(cmd);
+	}
+	return (rv);
+}
+
+/* Connect and restore every subscription. */
+static void
+consumer_connect(void)
+{
+	if ((cons.conn = broker_link_connect(&cons.link)) == NULL)
+		return;
+	cons.fd = amqp_get_sockfd(cons.conn);
+	cons.connected = 1;
+	if (consumer_restore() != 0) {
+		consumer_drop();
+		return;
+	}
+	pthread_mutex_lock(&cons.lock);
+	if (cons.ever_connected)
+		cons.stats.reconnects++;
+	pthread_mutex_unlock(&cons.lock);
+	cons.ever_connected = 1;
+	consumer_post_state();
+	log_info("consumer: connected to broker %s", cons.link.addr);
+}
+
+/* Wait for the loop, the socket or the next deadline. */
+static void
+consumer_wait(void)
+{
+	struct pollfd	 pfd[2];
+	uint64_t	 now = util_now_ms(), n;
+	int		 timeout, nfd = 1;
+
+	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
+	if (!cons.connected) {
+		if (cons.link.next_attempt <= now)
+			timeout = 0;
+		else if (cons.link.next_attempt - now < (uint64_t)timeout)
+			timeout = (int)(cons.link.next_attempt - now);
+	}
+	/* Frames already buffered do not make the socket readable. */
+	if (cons.connected && (amqp_frames_enqueued(cons.conn) ||
+	    amqp_data_in_buffer(cons.conn)))
+		timeout = 0;
+	pfd[0].fd = cons.wake_fd;
+	pfd[0].events = POLLIN;
+	if (cons.connected) {
+		pfd[1].fd = cons.fd;
+		pfd[1].events = POLLIN;
+		nfd = 2;
+	}
+	if (poll(pfd, (nfds_t)nfd, timeout) > 0 && (pfd[0].revents & POLLIN))
+		while (read(cons.wake_fd, &n, sizeof n) == -1 && errno == EINTR)
+			;
+}
+
+/* Is the thread asked to stop? Are commands waiting? */
+static int
+consumer_stopping(int *commands)
+{
+	int	 stop;
+
+	pthread_mutex_lock(&cons.lock);
+	stop = cons.stopping;
+	*commands = !TAILQ_EMPTY(&cons.in);
+	pthread_mutex_unlock(&cons.lock);
+	return (stop);
+}
+
+/* The thread: connect, consume, settle, reconnect, until told to stop. */
+static void *
+consumer_main(void *arg)
+{
+	int	 wanted, commands;
+	size_t	 i;
+
+	(void)arg;
+	while (!consumer_stopping(&commands)) {
+		for (wanted = 0, i = 0; i < cons.nsubs; i++)
+			wanted |= cons.subs[i]->wanted;
+		/* Connect lazily: a host that only publishes needs no
+		 * second connection. */
+		if (!cons.connected && broker_link_due(&cons.link) &&
+		    (wanted || cons.ever_connected || commands))
+			consumer_connect();
+		if (consumer_intake() != 0 ||
+		    (cons.connected && (consumer_drain() != 0 ||
+		    consumer_restore() != 0))) {
+			consumer_drop();
+			continue;
+		}
+		consumer_wait();
+	}
+	if (cons.conn != NULL && cons.connected)
+		amqp_connection_close(cons.conn, AMQP_REPLY_SUCCESS);
+	consumer_drop();
+	return (NULL);
+}
+
+/* Start the thread with the broker settings of cf. */
+int
+consumer_start(const struct conf *cf, int done_fd, char **cause)
+{
+	int	 error;
+
+	TAILQ_INIT(&cons.in);
+	TAILQ_INIT(&cons.out);
+	cons.done_fd = done_fd;
+	if ((cons.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		xasprintf(cause, "eventfd: %s", strerror(errno));
+		return (-1);
+	}
+	broker_link_init(&cons.link, cf, "consumer");
+	cons.exchange = xstrdup(cf->exchange);
+	xasprintf(&cons.dlx, "%s.dlx", cf->exchange);
+	cons.service = xstrdup(cf->service);
+	cons.quorum = strcmp(cf->queue_type, "quorum") == 0;
+	cons.dead_letter = cf->dead_letter;
+	cons.prefetch = cf->prefetch;
+	if ((error = pthread_create(&cons.thread, NULL, consumer_main,
+	    NULL)) != 0) {
+		xasprintf(cause, "pthread_create: %s", strerror(error));
+		return (-1);
+	}
+	cons.running = 1;
+	return (0);
+}
+
+/* Ask the thread to stop. */
+void
+consumer_stop(void)
+{
+	pthread_mutex_lock(&cons.lock);
+	cons.stopping = 1;
+	pthread_mutex_unlock(&cons.lock);
+	if (cons.running)
+		consumer_kick(cons.wake_fd);
+}
+
+/* Wait a bounded time for the thread, then free what it owned. */
+void
+consumer_join(int timeout_ms)
+{
+	struct timespec		 ts;
+	struct consumer_msg	*m;
+	struct ccmd		*cmd;
+	size_t			 i;
+
+	if (!cons.running)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	if (pthread_timedjoin_np(cons.thread, NULL, &ts) != 0) {
+		log_warnx("consumer thread did not stop in time");
+		return;
+	}
+	cons.running = 0;
+	while ((m = TAILQ_FIRST(&cons.out)) != NULL) {
+		TAILQ_REMOVE(&cons.out, m, entry);
+		consumer_msg_free(m);
+	}
+	while ((cmd = TAILQ_FIRST(&cons.in)) != NULL) {
+		TAILQ_REMOVE(&cons.in, cmd, entry);
+		consumer_cmd_free(cmd);
+	}
+	for (i = 0; i < cons.nsubs; i++) {
+		free(cons.subs[i]->event);
+		free(cons.subs[i]->routing_key);
+		free(cons.subs[i]->queue);
+		free(cons.subs[i]->dead);
+		free(cons.subs[i]);
+	}
+	free(cons.subs);
+	broker_link_free(&cons.link);
+	free(cons.exchange);
+	free(cons.dlx);
+	free(cons.service);
+	close(cons.wake_fd);
+}

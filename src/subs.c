@@ -1,0 +1,572 @@
+/* subs.c -- the loop side of consuming: local subscribers of each event,
+ * deliveries handed out round robin, per-connection tags, ack and nack.
+ * Runs on the loop thread; the broker is the consumer thread's. */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "conf.h"
+#include "consumer.h"
+#include "contract.h"
+#include "log.h"
+#include "proto.h"
+#include "subs.h"
+#include "util.h"
+#include "warrend.h"
+
+struct subs_event;
+
+/* A client subscribed to an event. */
+struct subs_member {
+	TAILQ_ENTRY(subs_member) eentry;	/* in ev->members */
+	TAILQ_ENTRY(subs_member) centry;	/* in sc->members */
+	struct client		*c;
+	struct subs_event	*ev;
+};
+TAILQ_HEAD(subs_memberq, subs_member);
+
+/* A subscribe request waiting for the consumer thread. */
+struct subs_wait {
+	TAILQ_ENTRY(subs_wait)	 eentry;
+	TAILQ_ENTRY(subs_wait)	 centry;
+	struct client		*c;
+	struct preq		*p;
+	struct subs_event	*ev;
+};
+TAILQ_HEAD(subs_waitq, subs_wait);
+
+/* A delivery a client holds and has not settled. */
+struct subs_delivery {
+	TAILQ_ENTRY(subs_delivery) entry;
+	uint64_t		 tag;		/* the client's */
+	uint64_t		 epoch;
+	uint16_t		 channel;
+	uint64_t		 dtag;		/* the broker's */
+};
+TAILQ_HEAD(subs_deliveryq, subs_delivery);
+
+/* What one client has to do with consuming. */
+struct subs_client {
+	uint64_t		 next_tag;
+	uint64_t		 stale_below;	/* older tags died with a link */
+	struct subs_deliveryq	 unsettled;
+	int			 nunsettled;
+	struct subs_memberq	 members;
+	struct subs_waitq	 waits;
+};
+
+enum subs_state { SUBS_IDLE, SUBS_PENDING, SUBS_ACTIVE };
+
+/* An event with local subscribers (or once had them). */
+struct subs_event {
+	TAILQ_ENTRY(subs_event)	 entry;
+	char			*event;
+	enum subs_state		 state;
+	struct subs_memberq	 members;
+	int			 nmembers;
+	struct subs_member	*next;		/* round robin */
+	struct subs_waitq	 waits;
+};
+TAILQ_HEAD(subs_eventq, subs_event);
+
+static struct subs_eventq	 subs_events = TAILQ_HEAD_INITIALIZER(subs_events);
+static int			 subs_efd = -1;
+static struct event		*subs_ev;
+static int			 subs_connected;
+static struct {
+	uint64_t	 deliveries;
+	uint64_t	 acks;
+	uint64_t	 nacks;
+	uint64_t	 dead_lettered;
+	uint64_t	 requeued;
+} subs_count;
+
+/* The client's consuming state, made on first use. */
+static struct subs_client *
+subs_client(struct client *c)
+{
+	struct subs_client	**scp = client_subs(c);
+
+	if (*scp == NULL) {
+		*scp = xcalloc(1, sizeof **scp);
+		TAILQ_INIT(&(*scp)->unsettled);
+		TAILQ_INIT(&(*scp)->members);
+		TAILQ_INIT(&(*scp)->waits);
+	}
+	return (*scp);
+}
+
+/* Find an event's state; make it if asked. */
+static struct subs_event *
+subs_event(const char *event, int create)
+{
+	struct subs_event	*ev;
+
+	TAILQ_FOREACH(ev, &subs_events, entry) {
+		if (strcmp(ev->event, event) == 0)
+			return (ev);
+	}
+	if (!create)
+		return (NULL);
+	ev = xcalloc(1, sizeof *ev);
+	ev->event = xstrdup(event);
+	TAILQ_INIT(&ev->members);
+	TAILQ_INIT(&ev->waits);
+	TAILQ_INSERT_TAIL(&subs_events, ev, entry);
+	return (ev);
+}
+
+/* Build the ok reply of a subscribe. */
+static void
+subs_reply_ok(struct pbuf *b, const char *id, size_t idlen,
+    const char *event)
+{
+	char	*queue;
+
+	xasprintf(&queue, "%s.%s", warrend_conf->service, event);
+	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
+	proto_member_str(b, "queue", queue);
+	proto_reply_end(b);
+	free(queue);
+}
+
+/* Make c a member of ev. */
+static void
+subs_join(struct client *c, struct subs_event *ev)
+{
+	struct subs_client	*sc = subs_client(c);
+	struct subs_member	*m = xcalloc(1, sizeof *m);
+
+	m->c = c;
+	m->ev = ev;
+	TAILQ_INSERT_TAIL(&ev->members, m, eentry);
+	TAILQ_INSERT_TAIL(&sc->members, m, centry);
+	ev->nmembers++;
+}
+
+/* c's membership of ev, if any. */
+static struct subs_member *
+subs_member(struct client *c, const struct subs_event *ev)
+{
+	struct subs_client	*sc = *client_subs(c);
+	struct subs_member	*m;
+
+	if (sc == NULL)
+		return (NULL);
+	TAILQ_FOREACH(m, &sc->members, centry) {
+		if (m->ev == ev)
+			return (m);
+	}
+	return (NULL);
+}
+
+/* Subscribe c to ct's queue. */
+void
+subs_subscribe(struct client *c, const struct contract *ct,
+    const struct json_span *id)
+{
+	struct subs_event	*ev = subs_event(ct->name, 1);
+	struct subs_client	*sc = subs_client(c);
+	struct subs_wait	*w;
+	struct pbuf		 b = { NULL, 0, 0 };
+
+	if (subs_member(c, ev) != NULL || ev->state == SUBS_ACTIVE) {
+		if (subs_member(c, ev) == NULL)
+			subs_join(c, ev);
+		subs_reply_ok(&b, id->ptr, id->len, ev->event);
+		client_answer(client_defer(c, id), &b);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->c = c;
+	w->ev = ev;
+	w->p = client_defer(c, id);
+	TAILQ_INSERT_TAIL(&ev->waits, w, eentry);
+	TAILQ_INSERT_TAIL(&sc->waits, w, centry);
+	if (ev->state == SUBS_IDLE) {
+		ev->state = SUBS_PENDING;
+		consumer_subscribe(ct->name, ct->routing_key);
+	}
+}
+
+/* Remove membership m; the last member leaving stops the consumer. */
+static void
+subs_leave(struct subs_member *m)
+{
+	struct subs_event	*ev = m->ev;
+	struct subs_client	*sc = *client_subs(m->c);
+
+	if (ev->next == m)
+		ev->next = TAILQ_NEXT(m, eentry);
+	TAILQ_REMOVE(&ev->members, m, eentry);
+	TAILQ_REMOVE(&sc->members, m, centry);
+	ev->nmembers--;
+	free(m);
+	if (ev->nmembers == 0 && TAILQ_EMPTY(&ev->waits) &&
+	    ev->state == SUBS_ACTIVE) {
+		ev->state = SUBS_IDLE;
+		consumer_cancel(ev->event);
+	}
+}
+
+/* Unsubscribe c from ct. */
+int
+subs_unsubscribe(struct client *c, const struct contract *ct)
+{
+	struct subs_event	*ev = subs_event(ct->name, 0);
+	struct subs_member	*m;
+
+	if (ev == NULL || (m = subs_member(c, ev)) == NULL)
+		return (-1);
+	subs_leave(m);
+	return (0);
+}
+
+/* Settle a delivery by c's tag. */
+int
+subs_settle(struct client *c, long long tag, int ack, int requeue)
+{
+	struct subs_client	*sc = *client_subs(c);
+	struct subs_delivery	*d;
+
+	if (sc == NULL)
+		return (-1);
+	TAILQ_FOREACH(d, &sc->unsettled, entry) {
+		if (d->tag == (uint64_t)tag)
+			break;
+	}
+	if (d == NULL)
+		/* A tag from before a lost connection: already requeued. */
+		return ((uint64_t)tag < sc->stale_below ? 0 : -1);
+	TAILQ_REMOVE(&sc->unsettled, d, entry);
+	sc->nunsettled--;
+	consumer_settle(d->epoch, d->channel, d->dtag, ack, requeue);
+	if (ack)
+		subs_count.acks++;
+	else
+		subs_count.nacks++;
+	free(d);
+	return (0);
+}
+
+/* c is going: requeue what it holds, end its memberships and waits. */
+void
+subs_client_gone(struct client *c)
+{
+	struct subs_client	*sc = *client_subs(c);
+	struct subs_delivery	*d;
+	struct subs_member	*m;
+	struct subs_wait	*w;
+
+	if (sc == NULL)
+		return;
+	while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
+		TAILQ_REMOVE(&sc->unsettled, d, entry);
+		consumer_settle(d->epoch, d->channel, d->dtag, 0, 1);
+		subs_count.requeued++;
+		free(d);
+	}
+	while ((w = TAILQ_FIRST(&sc->waits)) != NULL) {
+		TAILQ_REMOVE(&sc->waits, w, centry);
+		TAILQ_REMOVE(&w->ev->waits, w, eentry);
+		free(w);
+	}
+	while ((m = TAILQ_FIRST(&sc->members)) != NULL)
+		subs_leave(m);
+	free(sc);
+	*client_subs(c) = NULL;
+}
+
+/* The consumer thread answered a subscribe. */
+static void
+subs_subscribed(const struct consumer_msg *msg)
+{
+	struct subs_event	*ev = subs_event(msg->event, 1);
+	struct subs_wait	*w;
+	struct pbuf		 b = { NULL, 0, 0 };
+	const char		*code;
+
+	if (msg->error != NULL)
+		log_warnx("subscribe %s: %s", msg->event, msg->error);
+	ev->state = msg->error == NULL ? SUBS_ACTIVE : SUBS_IDLE;
+	while ((w = TAILQ_FIRST(&ev->waits)) != NULL) {
+		TAILQ_REMOVE(&ev->waits, w, eentry);
+		TAILQ_REMOVE(&(*client_subs(w->c))->waits, w, centry);
+		if (msg->error == NULL) {
+			subs_join(w->c, ev);
+			subs_reply_ok(&b, client_preq_id(w->p),
+			    client_preq_idlen(w->p), ev->event);
+		} else {
+			code = subs_connected ? "rejected" : "unavailable";
+			proto_reply_error(&b, OP_SUBSCRIBE,
+			    client_preq_id(w->p), client_preq_idlen(w->p), code,
+			    msg->error, NULL);
+		}
+		client_answer(w->p, &b);
+		free(w);
+	}
+	if (ev->state == SUBS_ACTIVE && ev->nmembers == 0) {
+		ev->state = SUBS_IDLE;
+		consumer_cancel(ev->event);
+	}
+}
+
+/* Is the body a JSON object that keeps ev's contract? Log why not, once
+ * per message. */
+static int
+subs_body_ok(const struct consumer_msg *msg)
+{
+	const struct contract	*ct;
+	cJSON			*tree;
+	char			*cause = NULL, *path = NULL;
+	const char		*mid = msg->message_id ? msg->message_id : "-";
+	int			 rv = -1;
+
+	if ((ct = contract_find(&warrend_conf->contracts, msg->event)) ==
+	    NULL) {
+		log_warnx("delivery %s of %s: no such contract any more", mid,
+		    msg->event);
+		return (-1);
+	}
+	if (json_check(msg->body, msg->bodylen, NULL, NULL, &cause) != 0) {
+		log_warnx("delivery %s of %s is not a JSON object (%s): "
+		    "dead-lettered", mid, msg->event, cause);
+		free(cause);
+		return (-1);
+	}
+	if ((tree = cJSON_ParseWithLength(msg->body, msg->bodylen)) == NULL)
+		return (-1);
+	json_annotate_numbers(tree, msg->body, msg->bodylen);
+	if (contract_validate(ct, tree, &cause, &path) != 0)
+		log_warnx("delivery %s of %s breaks its contract (%s): "
+		    "dead-lettered", mid, msg->event, cause);
+	else
+		rv = 0;
+	free(cause);
+	free(path);
+	cJSON_Delete(tree);
+	return (rv);
+}
+
+/* The next member in turn. */
+static struct subs_member *
+subs_pick(struct subs_event *ev)
+{
+	struct subs_member	*m = ev->next;
+
+	if (m == NULL)
+		m = TAILQ_FIRST(&ev->members);
+	if (m != NULL)
+		ev->next = TAILQ_NEXT(m, eentry);
+	return (m);
+}
+
+/* Write a deliver line to m's client and remember the delivery. */
+static void
+subs_hand_out(struct subs_member *m, const struct consumer_msg *msg)
+{
+	struct subs_client	*sc = subs_client(m->c);
+	struct subs_delivery	*d = xcalloc(1, sizeof *d);
+	struct pbuf		 b = { NULL, 0, 0 };
+	char			 num[32];
+	size_t			 i, start;
+
+	d->tag = ++sc->next_tag;
+	d->epoch = msg->epoch;
+	d->channel = msg->channel;
+	d->dtag = msg->dtag;
+	TAILQ_INSERT_TAIL(&sc->unsettled, d, entry);
+	sc->nunsettled++;
+	snprintf(num, sizeof num, "%llu", (unsigned long long)d->tag);
+	pbuf_adds(&b, "{\"op\":\"deliver\"");
+	proto_member_raw(&b, "tag", num, strlen(num));
+	proto_member_str(&b, "event", msg->event);
+	proto_member_str(&b, "routing_key", msg->routing_key);
+	if (msg->message_id != NULL && json_utf8_valid(msg->message_id,
+	    strlen(msg->message_id)))
+		proto_member_str(&b, "message_id", msg->message_id);
+	else
+		proto_member_raw(&b, "message_id", "null", 4);
+	proto_member_raw(&b, "redelivered", msg->redelivered ? "true" :
+	    "false", msg->redelivered ? 4 : 5);
+	proto_member_raw(&b, "data", "", 0);
+	/* The body as it is, but a raw newline (JSON whitespace between
+	 * tokens: strings cannot hold one) would end the line early. */
+	start = b.len;
+	pbuf_add(&b, msg->body, msg->bodylen);
+	for (i = start; i < b.len; i++) {
+		if (b.p[i] == '\n' || b.p[i] == '\r')
+			b.p[i] = ' ';
+	}
+	pbuf_adds(&b, "}\n");
+	client_send(m->c, b.p, b.len);
+	pbuf_free(&b);
+	subs_count.deliveries++;
+}
+
+/* A delivery from the consumer thread. */
+static void
+subs_delivery(const struct consumer_msg *msg)
+{
+	struct subs_event	*ev = subs_event(msg->event, 0);
+	struct subs_member	*m;
+
+	if (subs_body_ok(msg) != 0) {
+		subs_count.dead_lettered++;
+		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 0);
+		return;
+	}
+	if (ev == NULL || (m = subs_pick(ev)) == NULL) {
+		/* Sent before the consumer was cancelled: back it goes. */
+		subs_count.requeued++;
+		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 1);
+		return;
+	}
+	subs_hand_out(m, msg);
+}
+
+/* The consumer connection came or went. Deliveries of a lost connection
+ * were requeued by the broker: forget them, so a client that never acks
+ * them does not make us grow. */
+static void
+subs_state(const struct consumer_msg *msg)
+{
+	struct subs_event	*ev;
+	struct subs_member	*m;
+	struct subs_client	*sc;
+	struct subs_delivery	*d;
+
+	subs_connected = msg->connected;
+	if (msg->connected)
+		return;
+	TAILQ_FOREACH(ev, &subs_events, entry) {
+		TAILQ_FOREACH(m, &ev->members, eentry) {
+			sc = subs_client(m->c);
+			sc->stale_below = sc->next_tag + 1;
+			while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
+				TAILQ_REMOVE(&sc->unsettled, d, entry);
+				sc->nunsettled--;
+				free(d);
+			}
+		}
+	}
+}
+
+/* Messages from the consumer thread. */
+static void
+subs_done_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct consumer_msgq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct consumer_msg	*msg;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	consumer_collect(&q);
+	while ((msg = TAILQ_FIRST(&q)) != NULL) {
+		TAILQ_REMOVE(&q, msg, entry);
+		switch (msg->type) {
+		case CM_SUBSCRIBED:
+			subs_subscribed(msg);
+			break;
+		case CM_DELIVERY:
+			subs_delivery(msg);
+			break;
+		case CM_STATE:
+			subs_state(msg);
+			break;
+		}
+		consumer_msg_free(msg);
+	}
+}
+
+/* Start the consumer thread and watch its messages. */
+int
+subs_start(char **cause)
+{
+	if ((subs_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		xasprintf(cause, "eventfd: %s", strerror(errno));
+		return (-1);
+	}
+	subs_ev = event_new(warrend_base, subs_efd, EV_READ | EV_PERSIST,
+	    subs_done_cb, NULL);
+	if (subs_ev == NULL || event_add(subs_ev, NULL) != 0) {
+		xasprintf(cause, "cannot watch the consumer thread");
+		return (-1);
+	}
+	return (consumer_start(warrend_conf, subs_efd, cause));
+}
+
+/* Shutting down: answer waiting subscribes and stop the thread. */
+void
+subs_shutdown(void)
+{
+	struct subs_event	*ev;
+	struct subs_wait	*w;
+	struct pbuf		 b = { NULL, 0, 0 };
+
+	TAILQ_FOREACH(ev, &subs_events, entry) {
+		while ((w = TAILQ_FIRST(&ev->waits)) != NULL) {
+			TAILQ_REMOVE(&ev->waits, w, eentry);
+			TAILQ_REMOVE(&(*client_subs(w->c))->waits, w, centry);
+			proto_reply_error(&b, OP_SUBSCRIBE,
+			    client_preq_id(w->p), client_preq_idlen(w->p),
+			    "shutting_down", "warrend is stopping", NULL);
+			client_answer(w->p, &b);
+			free(w);
+		}
+	}
+	consumer_stop();
+}
+
+/* Free the loop-side state (every client is gone by now). */
+void
+subs_free(void)
+{
+	struct subs_event	*ev;
+
+	consumer_join(1000);
+	while ((ev = TAILQ_FIRST(&subs_events)) != NULL) {
+		TAILQ_REMOVE(&subs_events, ev, entry);
+		free(ev->event);
+		free(ev);
+	}
+	if (subs_ev != NULL)
+		event_free(subs_ev);
+	if (subs_efd != -1)
+		close(subs_efd);
+}
+
+/* Add the consuming counters to a stats object being built. */
+void
+subs_stats(struct pbuf *b)
+{
+	struct consumer_stats	 cs;
+	struct subs_event	*ev;
+	char			*s;
+	int			 n = 0;
+
+	consumer_get_stats(&cs);
+	TAILQ_FOREACH(ev, &subs_events, entry)
+		n += ev->state == SUBS_ACTIVE;
+	xasprintf(&s, ",\"subscriptions\":%d,\"deliveries\":%llu,"
+	    "\"acks\":%llu,\"nacks\":%llu,\"dead_lettered\":%llu,"
+	    "\"requeued\":%llu,\"consumer\":{\"connected\":%s,"
+	    "\"reconnects\":%llu}", n,
+	    (unsigned long long)subs_count.deliveries,
+	    (unsigned long long)subs_count.acks,
+	    (unsigned long long)subs_count.nacks,
+	    (unsigned long long)subs_count.dead_lettered,
+	    (unsigned long long)subs_count.requeued,
+	    cs.connected ? "true" : "false",
+	    (unsigned long long)cs.reconnects);
+	pbuf_adds(b, s);
+	free(s);
+}

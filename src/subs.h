@@ -1,0 +1,30 @@
+/* subs.h -- the loop side of consuming: local subscribers of each event,
+ * deliveries handed out round robin, per-connection tags, ack and nack. */
+#ifndef WARREN_SUBS_H
+#define WARREN_SUBS_H
+
+#include "json.h"
+
+struct client;
+struct contract;
+struct subs_client;
+struct pbuf;
+
+/* Start the consumer thread and watch its messages. */
+int	subs_start(char **cause);
+/* Subscribe c to ct's queue; the reply comes when the queue is ready. */
+void	subs_subscribe(struct client *c, const struct contract *ct,
+	    const struct json_span *id);
+/* Unsubscribe c; return 0, or -1 if c was not subscribed. */
+int	subs_unsubscribe(struct client *c, const struct contract *ct);
+/* Settle a delivery by c's tag; return -1 if c holds no such tag. */
+int	subs_settle(struct client *c, long long tag, int ack, int requeue);
+/* c is going: requeue its unsettled deliveries, drop its subscriptions. */
+void	subs_client_gone(struct client *c);
+/* Shutting down: answer waiting subscribes, stop the thread. */
+void	subs_shutdown(void);
+void	subs_free(void);
+/* Add the consumer's members to a stats object being built. */
+void	subs_stats(struct pbuf *);
+
+#endif
