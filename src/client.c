@@ -400,6 +400,34 @@ client_contracts(struct client *c, const struct request *req)
 	client_reply(c, &b);
 }
 
+/* The spool's part of the stats object. */
+static void
+client_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
+{
+	const struct spool_stats	*st = &ps->spool;
+	struct timeval			 tv;
+	long long			 age = 0;
+	char				*s;
+
+	if (st->oldest_ms > 0) {
+		gettimeofday(&tv, NULL);
+		age = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 -
+		    st->oldest_ms;
+		if (age < 0)
+			age = 0;
+	}
+	xasprintf(&s, ",\"spool\":{\"enabled\":%s,\"records\":%llu,"
+	    "\"bytes\":%llu,\"oldest_age_ms\":%lld,\"appended\":%llu,"
+	    "\"drained\":%llu,\"full\":%llu,\"corrupt\":%llu,"
+	    "\"torn\":%llu}", ps->spool_enabled ? "true" : "false",
+	    (unsigned long long)st->records, (unsigned long long)st->bytes,
+	    age, (unsigned long long)st->appended,
+	    (unsigned long long)st->drained, (unsigned long long)st->full,
+	    (unsigned long long)st->corrupt, (unsigned long long)st->torn);
+	pbuf_adds(b, s);
+	free(s);
+}
+
 /* The "stats" op. */
 static void
 client_stats(struct client *c, const struct request *req)
@@ -413,14 +441,16 @@ client_stats(struct client *c, const struct request *req)
 	publisher_get_stats(&ps);
 	n = xasprintf(&s, "{\"clients\":%d,\"accepted\":%llu,"
 	    "\"confirmed\":%llu,\"unroutable\":%llu,\"nacked\":%llu,"
-	    "\"timed_out\":%llu,\"errors\":%llu,\"in_flight\":%d,"
+	    "\"timed_out\":%llu,\"spooled\":%llu,\"errors\":%llu,"
+	    "\"in_flight\":%d,"
 	    "\"connections\":%llu,\"refused\":%llu,\"broker\":{"
 	    "\"connected\":%s,\"blocked\":%s,\"reconnects\":%llu,"
 	    "\"published\":%llu,\"republished\":%llu,\"address\":",
 	    client_n, (unsigned long long)w->accepted,
 	    (unsigned long long)w->confirmed, (unsigned long long)w->unroutable,
 	    (unsigned long long)w->nacked, (unsigned long long)w->timed_out,
-	    (unsigned long long)w->errors, client_jobs,
+	    (unsigned long long)w->spooled, (unsigned long long)w->errors,
+	    client_jobs,
 	    (unsigned long long)w->connections,
 	    (unsigned long long)w->refused, ps.connected ? "true" : "false",
 	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
@@ -430,6 +460,7 @@ client_stats(struct client *c, const struct request *req)
 	proto_member_raw(&b, "stats", s, (size_t)n);
 	pbuf_add_quoted(&b, ps.broker);
 	pbuf_adds(&b, "}");
+	client_spool_stats(&b, &ps);
 	subs_stats(&b);
 	pbuf_adds(&b, "}");
 	proto_reply_end(&b);
@@ -798,6 +829,20 @@ client_outcome(struct preq *p, const struct pub_job *j)
 		xasprintf(&msg, "no queue is bound to routing key %s",
 		    j->routing_key);
 		proto_reply_error(&b, OP_PUBLISH, id, p->idlen, "unroutable",
+		    msg, NULL);
+	} else if (j->outcome == PUB_SPOOLED) {
+		warrend_stats.spooled++;
+		proto_reply_begin(&b, OP_PUBLISH, id, p->idlen, 1);
+		proto_member_str(&b, "message_id", j->message_id);
+		proto_member_str(&b, "routing_key", j->routing_key);
+		proto_member_raw(&b, "spooled", "true", 4);
+		proto_reply_end(&b);
+	} else if (j->outcome == PUB_FULL) {
+		warrend_stats.errors++;
+		xasprintf(&msg, "the broker cannot be reached and the spool "
+		    "is full (max_bytes %lld) or cannot be written",
+		    warrend_conf->spool_max_bytes);
+		proto_reply_error(&b, OP_PUBLISH, id, p->idlen, "unavailable",
 		    msg, NULL);
 	} else if (j->outcome == PUB_NACKED) {
 		warrend_stats.nacked++;

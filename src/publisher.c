@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "log.h"
 #include "publisher.h"
+#include "spool.h"
 #include "util.h"
 
 
@@ -39,6 +40,9 @@ static struct publisher {
 	char			 *exchange;
 	char			 *service;
 	int			  window;
+	int			  publish_timeout_ms;
+	struct spool		 *spool;	/* NULL: max_bytes = 0 */
+	int			  spool_full;	/* in a "spool full" episode */
 
 	amqp_connection_state_t	  conn;
 	int			  fd;
@@ -166,6 +170,72 @@ publisher_set_state(void)
 	pthread_mutex_unlock(&pub.lock);
 }
 
+/*
+ * Write jobs to the spool in order, as one group commit, and answer each:
+ * spooled, or full. Cancelled jobs are given back; copies already spooled
+ * (detached jobs) are freed.
+ */
+static void
+publisher_to_spool(struct pub_jobq *q)
+{
+	struct pub_jobq	 done = TAILQ_HEAD_INITIALIZER(done);
+	struct pub_job	*j;
+	int		 rv;
+
+	while ((j = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, j, entry);
+		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
+			publisher_finish(j, PUB_CANCELLED);
+			continue;
+		}
+		if (j->cookie == NULL) {
+			publisher_job_free(j);
+			continue;
+		}
+		if ((rv = spool_append(pub.spool, j)) == -2)
+			log_warn("publisher: spool append");
+		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
+		if (rv == -1 && !pub.spool_full)
+			log_warnx("publisher: spool is full (max_bytes): "
+			    "refusing events until it drains");
+		else if (rv == 0 && pub.spool_full)
+			log_info("publisher: spool accepts events again");
+		if (rv != -2)
+			pub.spool_full = rv == -1;
+		TAILQ_INSERT_TAIL(&done, j, entry);
+	}
+	if (!TAILQ_EMPTY(&done) && spool_sync(pub.spool) != 0) {
+		/* Not known to be durable: say so; replay may still send it. */
+		log_warn("publisher: spool sync");
+		TAILQ_FOREACH(j, &done, entry)
+			j->outcome = PUB_FULL;
+	}
+	while ((j = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, j, entry);
+		publisher_finish(j, j->outcome);
+	}
+}
+
+/*
+ * The connection went (or we stop): records read back from the spool are
+ * forgotten and read again later; events of waiting clients go to the
+ * spool behind them, in order.
+ */
+static void
+publisher_unsent_to_spool(struct pub_jobq *q)
+{
+	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
+	struct pub_job	*j;
+
+	while ((j = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, j, entry);
+		if (!j->from_spool)
+			TAILQ_INSERT_TAIL(&direct, j, entry);
+	}
+	spool_rewind(pub.spool);
+	publisher_to_spool(&direct);
+}
+
 /* Drop the connection; everything in flight goes back to the front of the
  * pending queue, in tag order, to be republished with its message_id. */
 static void
@@ -187,7 +257,10 @@ publisher_drop(int graceful)
 		n++;
 	}
 	TAILQ_CONCAT(&back, &pub.pending, entry);
-	TAILQ_CONCAT(&pub.pending, &back, entry);
+	if (pub.spool != NULL)
+		publisher_unsent_to_spool(&back);
+	else
+		TAILQ_CONCAT(&pub.pending, &back, entry);
 	if (graceful && pub.connected)
 		amqp_connection_close(pub.conn, AMQP_REPLY_SUCCESS);
 	amqp_destroy_connection(pub.conn);
@@ -262,7 +335,17 @@ publisher_settle(uint64_t tag, enum pub_outcome outcome)
 		return;
 	pub.ring[slot] = NULL;
 	pub.inflight--;
-	publisher_finish(j, outcome);
+	if (j->from_spool) {
+		/* Its client heard ok long ago: a refusal can only be logged. */
+		if (outcome != PUB_CONFIRMED || j->returned)
+			log_warnx("publisher: spooled %s %s was %s by the "
+			    "broker: dropped", j->type, j->message_id,
+			    outcome != PUB_CONFIRMED ? "refused" : "returned");
+		spool_done(pub.spool, j);
+	} else if (j->cookie == NULL)
+		publisher_job_free(j);	/* a copy of it is in the spool */
+	else
+		publisher_finish(j, outcome);
 }
 
 /* An ack or nack: "multiple" settles every tag up to this one. */
@@ -304,6 +387,24 @@ publisher_returned(const amqp_basic_properties_t *p)
 	}
 }
 
+/* Blocked: events not yet sent go to the spool; records read back from
+ * it stay queued for when the broker unblocks. */
+static void
+publisher_pending_to_spool(void)
+{
+	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
+	struct pub_job	*j, *next;
+
+	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (j->from_spool)
+			continue;
+		TAILQ_REMOVE(&pub.pending, j, entry);
+		TAILQ_INSERT_TAIL(&direct, j, entry);
+	}
+	publisher_to_spool(&direct);
+}
+
 /* Handle a method frame; return -1 when the connection must go. */
 static int
 publisher_method(const amqp_method_t *m)
@@ -333,6 +434,8 @@ publisher_method(const amqp_method_t *m)
 		bl = m->decoded;
 		pub.blocked = 1;
 		publisher_set_state();
+		if (pub.spool != NULL)
+			publisher_pending_to_spool();
 		log_warnx("publisher: broker %s blocked publishing: %.*s",
 		    pub.link.addr, (int)bl->reason.len,
 		    (const char *)bl->reason.bytes);
@@ -503,6 +606,7 @@ publisher_flush(void)
 				return (1);
 		}
 		TAILQ_REMOVE(&pub.pending, j, entry);
+		j->sent_ms = util_now_ms();
 		j->tag = pub.next_tag++;
 		j->returned = 0;
 		pub.ring[j->tag % (uint64_t)pub.window] = j;
@@ -536,6 +640,78 @@ publisher_sweep(void)
 	}
 }
 
+/* Read records back from the spool while the window has room. */
+static void
+publisher_fill(void)
+{
+	struct pub_job	*j;
+	int		 room = pub.window - pub.inflight;
+
+	if (pub.spool == NULL || pub.blocked || pub.stopping ||
+	    !TAILQ_EMPTY(&pub.pending))
+		return;
+	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
+		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
+}
+
+/*
+ * A publish the broker has not confirmed within half of publish_timeout_ms
+ * (a slow or silently stuck broker) is made safe in the spool and its
+ * client answered; the copy in flight is kept only to be confirmed.
+ */
+static void
+publisher_timeouts(void)
+{
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_job	*j, *copy;
+	uint64_t	 t, now = util_now_ms();
+	uint64_t	 limit = (uint64_t)pub.publish_timeout_ms / 2;
+
+	if (pub.spool == NULL)
+		return;
+	for (t = pub.low_tag; t < pub.next_tag; t++) {
+		if ((j = pub.ring[t % (uint64_t)pub.window]) == NULL ||
+		    j->from_spool || j->cookie == NULL)
+			continue;
+		if (now - j->sent_ms < limit)
+			break;
+		copy = publisher_job_new(j->routing_key, j->type,
+		    j->message_id, j->body, j->bodylen);
+		copy->timestamp_ms = j->timestamp_ms;
+		copy->cookie = j->cookie;
+		copy->cancelled = __atomic_load_n(&j->cancelled,
+		    __ATOMIC_ACQUIRE);
+		j->cookie = NULL;
+		TAILQ_INSERT_TAIL(&q, copy, entry);
+	}
+	if (!TAILQ_EMPTY(&q)) {
+		log_warnx("publisher: broker %s is slow to confirm: events "
+		    "go to the spool", pub.link.addr);
+		publisher_to_spool(&q);
+	}
+}
+
+/* Is there work to do at once, without waiting for the broker? */
+static int
+publisher_busy(void)
+{
+	if (!pub.connected || pub.blocked || pub.inflight >= pub.window)
+		return (0);
+	return (!TAILQ_EMPTY(&pub.pending) || (pub.spool != NULL &&
+	    !pub.stopping && spool_unread(pub.spool) > 0));
+}
+
+/* Copy the spool's figures where the loop can read them. */
+static void
+publisher_spool_stats(void)
+{
+	if (pub.spool == NULL)
+		return;
+	pthread_mutex_lock(&pub.lock);
+	spool_get_stats(pub.spool, &pub.stats.spool);
+	pthread_mutex_unlock(&pub.lock);
+}
+
 /* Fail every job left when the thread exits. */
 static void
 publisher_fail_all(void)
@@ -545,6 +721,10 @@ publisher_fail_all(void)
 	pthread_mutex_lock(&pub.lock);
 	TAILQ_CONCAT(&pub.pending, &pub.in, entry);
 	pthread_mutex_unlock(&pub.lock);
+	if (pub.spool != NULL) {
+		publisher_unsent_to_spool(&pub.pending);
+		return;
+	}
 	while ((j = TAILQ_FIRST(&pub.pending)) != NULL) {
 		TAILQ_REMOVE(&pub.pending, j, entry);
 		publisher_finish(j, __atomic_load_n(&j->cancelled,
@@ -554,7 +734,7 @@ publisher_fail_all(void)
 
 /* Wait for the wakeup fd, the socket, or the next deadline. */
 static void
-publisher_wait(int want_write)
+publisher_wait(int want_write, int busy)
 {
 	struct pollfd	 pfd[2];
 	uint64_t	 now = util_now_ms(), n;
@@ -568,6 +748,11 @@ publisher_wait(int want_write)
 		timeout = 0;
 	if (pub.stopping && timeout > 100)
 		timeout = 100;
+	if (busy)
+		timeout = 0;
+	else if (pub.spool != NULL && pub.connected && timeout > 100 &&
+	    pub.inflight > 0)
+		timeout = 100;	/* to notice confirms that are late */
 	pfd[0].fd = pub.wake_fd;
 	pfd[0].events = POLLIN;
 	if (pub.connected) {
@@ -584,11 +769,19 @@ publisher_wait(int want_write)
 static int
 publisher_intake(void)
 {
-	int	 stop;
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+	int		 stop;
 
 	pthread_mutex_lock(&pub.lock);
-	TAILQ_CONCAT(&pub.pending, &pub.in, entry);
+	TAILQ_CONCAT(&q, &pub.in, entry);
 	pthread_mutex_unlock(&pub.lock);
+	/* Unreachable, blocked, or the spool holds older events: behind
+	 * them, on disk. */
+	if (pub.spool != NULL && (!pub.connected || pub.blocked ||
+	    spool_unread(pub.spool) > 0))
+		publisher_to_spool(&q);
+	else
+		TAILQ_CONCAT(&pub.pending, &q, entry);
 	publisher_sweep();
 	/* Stopping: wait for confirms, but not for a broker that is away. */
 	pthread_mutex_lock(&pub.lock);
@@ -618,16 +811,22 @@ publisher_main(void *arg)
 				first = 0;
 		}
 		if (pub.connected) {
+			publisher_fill();
 			if (publisher_drain() != 0 ||
 			    (full = publisher_flush()) == -1) {
 				publisher_drop(0);
 				continue;
 			}
+			publisher_timeouts();
 		}
-		publisher_wait(full == 1);
+		publisher_spool_stats();
+		publisher_wait(full == 1, full != 1 && publisher_busy());
 	}
 	publisher_drop(1);
 	publisher_fail_all();
+	publisher_spool_stats();
+	spool_close(pub.spool);
+	pub.spool = NULL;
 	pthread_mutex_lock(&pub.lock);
 	pub.exited = 1;
 	pthread_mutex_unlock(&pub.lock);
@@ -653,6 +852,13 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 	pub.exchange = xstrdup(cf->exchange);
 	pub.service = xstrdup(cf->service);
 	pub.window = cf->confirm_window;
+	pub.publish_timeout_ms = cf->publish_timeout_ms;
+	if (cf->spool_max_bytes > 0 && (pub.spool = spool_open(cf->spool_dir,
+	    cf->spool_max_bytes, cf->spool_fsync, 0, cause)) == NULL)
+		return (-1);
+	pub.stats.spool_enabled = pub.spool != NULL;
+	if (pub.spool != NULL)
+		spool_get_stats(pub.spool, &pub.stats.spool);
 	pub.ring = xcalloc((size_t)pub.window, sizeof *pub.ring);
 	if ((error = pthread_create(&pub.thread, NULL, publisher_main,
 	    NULL)) != 0) {

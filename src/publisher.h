@@ -6,6 +6,8 @@
 #include <sys/queue.h>
 #include <stdint.h>
 
+#include "spool.h"
+
 struct conf;
 
 enum pub_outcome {
@@ -13,6 +15,8 @@ enum pub_outcome {
 	PUB_NACKED,		/* broker nacked */
 	PUB_CANCELLED,		/* the loop gave up on it before it was sent */
 	PUB_FAILED,		/* publisher stopped before a confirm */
+	PUB_SPOOLED,		/* safe in the spool: answered ok, spooled */
+	PUB_FULL,		/* the spool is full (or failed): unavailable */
 };
 
 /* One event on its way to the broker; body and strings live after it. */
@@ -29,6 +33,13 @@ struct pub_job {
 	int			 returned;	/* basic.return seen */
 	enum pub_outcome	 outcome;
 	int			 cancelled;	/* atomic: set by the loop */
+	uint64_t		 sent_ms;	/* when published (monotonic) */
+	/* A record read back from the spool (cookie is NULL). */
+	TAILQ_ENTRY(pub_job)	 sentry;	/* in the spool's read list */
+	int			 from_spool;
+	int			 spool_done;	/* confirmed or given up */
+	uint64_t		 spool_seg;
+	uint64_t		 spool_end;	/* offset after the record */
 };
 TAILQ_HEAD(pub_jobq, pub_job);
 
@@ -40,6 +51,8 @@ struct publisher_stats {
 	uint64_t	 published;
 	uint64_t	 republished;
 	char		 broker[128];	/* host:port, without credentials */
+	int		 spool_enabled;
+	struct spool_stats spool;
 };
 
 /* Start the thread with the broker settings of cf; done_fd is the eventfd

@@ -14,6 +14,7 @@ struct warrend_stats {
 	uint64_t	 unroutable;	/* confirmed but returned */
 	uint64_t	 nacked;
 	uint64_t	 timed_out;
+	uint64_t	 spooled;	/* answered ok, spooled */
 	uint64_t	 errors;	/* error replies of every code */
 	uint64_t	 connections;
 	uint64_t	 refused;	/* beyond max_clients */

@@ -72,13 +72,14 @@ class Publisher(threading.Thread):
             return len(self.ok)
 
 
-def broker_silent_peer_detected_publish_answered_unavailable_then_resumes():
+def broker_silent_peer_without_spool_answered_unavailable_then_resumes():
     """The broker's host goes silent (no FIN, no RST): heartbeats must notice,
     a publish must be answered unavailable after publish_timeout_ms instead
     of hanging, and publishing resumes once the broker is reachable again."""
     name = "silent_peer"
     with Broker() as b, FreezableProxy() as proxy, \
             Daemon(name, urls=[proxy.url], wait_connected=True,
+                   spool={"max_bytes": 0},  # spool disabled
                    broker_opts={"heartbeat": 2, "publish_timeout_ms": 1000,
                                 "reconnect_min_ms": 100, "reconnect_max_ms": 500}) as d:
         q = unique(name)
@@ -133,13 +134,14 @@ def set_memory_watermark(value):
         fail("rabbitmqctl set_vm_memory_high_watermark %s failed: %s" % (" ".join(args), out))
 
 
-def broker_blocked_publish_answered_unavailable_then_resumes():
+def broker_blocked_without_spool_answered_unavailable_then_resumes():
     """A memory alarm makes the broker block publishing connections: a
     publish is answered unavailable after publish_timeout_ms (it must not
     hang in a blocked write), others are served, and publishing resumes
     when the alarm clears."""
     name = "blocked"
-    with Broker() as b, Daemon(name, broker_opts={"publish_timeout_ms": 1000}) as d:
+    with Broker() as b, Daemon(name, spool={"max_bytes": 0},  # spool disabled
+                               broker_opts={"publish_timeout_ms": 1000}) as d:
         q = unique(name)
         b.bind_queue(q, d.exchange, "resource.accessed")
         oks = []
@@ -322,8 +324,8 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _interrupted)
     try:
         standalone = [
-            broker_silent_peer_detected_publish_answered_unavailable_then_resumes,
-            broker_blocked_publish_answered_unavailable_then_resumes,
+            broker_silent_peer_without_spool_answered_unavailable_then_resumes,
+            broker_blocked_without_spool_answered_unavailable_then_resumes,
         ]
         tests = [
             broker_restart_setup_publishes_before_outage,

@@ -283,8 +283,9 @@ def error_rejected_when_broker_nacks():
         d.assert_serving()
 
 
-def error_unavailable_when_broker_unreachable():
+def error_unavailable_when_broker_unreachable_and_spool_disabled():
     with Daemon("unavailable", urls=[UNREACHABLE_URL],
+                spool={"max_bytes": 0},  # spool disabled
                 broker_opts={"publish_timeout_ms": 500}) as d:
         with d.client() as c:
             req = publish_req(id=21)
@@ -298,8 +299,9 @@ def error_unavailable_when_broker_unreachable():
         d.assert_serving()
 
 
-def error_shutting_down_for_pending_publish_on_sigterm():
+def error_shutting_down_for_pending_publish_on_sigterm_without_spool():
     with Daemon("shutting_down", urls=[UNREACHABLE_URL],
+                spool={"max_bytes": 0},  # spool disabled
                 broker_opts={"publish_timeout_ms": 60000},
                 top={"shutdown_timeout_ms": 300}) as d:
         with d.client() as c:
@@ -336,6 +338,6 @@ if __name__ == "__main__":
         error_forbidden_for_unlisted_user_or_group,
         error_unroutable_when_unroutable_is_error,
         error_rejected_when_broker_nacks,
-        error_unavailable_when_broker_unreachable,
-        error_shutting_down_for_pending_publish_on_sigterm,
+        error_unavailable_when_broker_unreachable_and_spool_disabled,
+        error_shutting_down_for_pending_publish_on_sigterm_without_spool,
     ])

@@ -81,6 +81,7 @@ def sigterm_finishes_inflight_confirms_and_answers_every_request():
 
 def sigterm_answers_pending_and_later_requests_shutting_down():
     with Daemon("sigterm_pending", urls=[UNREACHABLE_URL],
+                spool={"max_bytes": 0},  # spool disabled
                 broker_opts={"publish_timeout_ms": 60000},
                 top={"shutdown_timeout_ms": 3000}) as d:
         with d.client() as c:
@@ -243,6 +244,7 @@ def sigterm_after_unavailable_reply_exits_without_waiting_shutdown_timeout():
     """An event already answered unavailable is no longer in flight: it must
     not hold up the exit for shutdown_timeout_ms."""
     with Daemon("sigterm_unavailable", urls=[UNREACHABLE_URL],
+                spool={"max_bytes": 0},  # spool disabled
                 broker_opts={"publish_timeout_ms": 500},
                 top={"shutdown_timeout_ms": 600000}) as d:
         with d.client() as c:

@@ -488,6 +488,8 @@ class Daemon:
         s["broker"] = br
         if self.spool:
             s["spool"] = {"dir": os.path.join(self.dir, "spool")}
+            if isinstance(self.spool, dict):   # e.g. {"max_bytes": 0}: no spool
+                s["spool"].update(self.spool)
         s["contracts"] = self.contracts if contracts is None else contracts
         return s
 
