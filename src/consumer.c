@@ -704,14 +704,14 @@ consumer_connect(void)
 
 /* Wait for the loop, the socket or the next deadline. */
 static void
-consumer_wait(void)
+consumer_wait(int want_connection)
 {
 	struct pollfd	 pfd[2];
 	uint64_t	 now = util_now_ms(), n;
 	int		 timeout, nfd = 1;
 
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
-	if (!cons.connected) {
+	if (!cons.connected && want_connection) {
 		if (cons.link.next_attempt <= now)
 			timeout = 0;
 		else if (cons.link.next_attempt - now < (uint64_t)timeout)
@@ -759,8 +759,8 @@ consumer_main(void *arg)
 			wanted |= cons.subs[i]->wanted;
 		/* Connect lazily: a host that only publishes needs no
 		 * second connection. */
-		if (!cons.connected && broker_link_due(&cons.link) &&
-		    (wanted || cons.ever_connected || commands))
+		wanted = wanted || cons.ever_connected || commands;
+		if (!cons.connected && broker_link_due(&cons.link) && wanted)
 			consumer_connect();
 		if (consumer_intake() != 0 ||
 		    (cons.connected && (consumer_drain() != 0 ||
@@ -768,7 +768,7 @@ consumer_main(void *arg)
 			consumer_drop();
 			continue;
 		}
-		consumer_wait();
+		consumer_wait(wanted);
 	}
 	if (cons.conn != NULL && cons.connected)
 		amqp_connection_close(cons.conn, AMQP_REPLY_SUCCESS);

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -22,6 +23,7 @@ static struct event		*listener_retry;
 static int			 listener_fd = -1;
 static char			*listener_path;
 static ino_t			 listener_ino;
+static int			 listener_inherited;	/* from systemd */
 
 /* Is someone answering on path? A refused connect means a stale file. */
 static int
@@ -45,6 +47,13 @@ listener_open(const struct conf *cf, char **cause)
 	mode_t			 old;
 	int			 fd;
 
+	if ((fd = sdnotify_listen_fd()) != -1) {
+		/* Socket activation: systemd made it, with its own mode. */
+		listener_fd = fd;
+		listener_inherited = 1;
+		log_info("using the listening socket passed by systemd");
+		return (0);
+	}
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, cf->socket_path, sizeof sun.sun_path - 1);
@@ -164,7 +173,8 @@ listener_close(void)
 	if (listener_retry != NULL)
 		event_free(listener_retry);
 	listener_retry = NULL;
-	if (listener_path != NULL && stat(listener_path, &st) == 0 &&
+	if (!listener_inherited && listener_path != NULL &&
+	    stat(listener_path, &st) == 0 &&
 	    st.st_ino == listener_ino)
 		unlink(listener_path);
 	free(listener_path);

@@ -701,14 +701,15 @@ publisher_busy(void)
 	    !pub.stopping && spool_unread(pub.spool) > 0));
 }
 
-/* Copy the spool's figures where the loop can read them. */
+/* Copy the spool's figures where the loop can read them, and show the
+ * loop (and so the watchdog) that this thread is alive. */
 static void
 publisher_spool_stats(void)
 {
-	if (pub.spool == NULL)
-		return;
 	pthread_mutex_lock(&pub.lock);
-	spool_get_stats(pub.spool, &pub.stats.spool);
+	pub.stats.alive++;
+	if (pub.spool != NULL)
+		spool_get_stats(pub.spool, &pub.stats.spool);
 	pthread_mutex_unlock(&pub.lock);
 }
 
@@ -740,7 +741,10 @@ publisher_wait(int want_write, int busy)
 	uint64_t	 now = util_now_ms(), n;
 	int		 timeout, nfd = 1;
 
-	timeout = pub.link.heartbeat > 0 ? pub.link.heartbeat * 500 : 1000;
+	/* At least once a second: heartbeats, and the watchdog's proof of
+	 * life. */
+	timeout = pub.link.heartbeat > 0 && pub.link.heartbeat < 2 ?
+	    pub.link.heartbeat * 500 : 1000;
 	if (!pub.connected && pub.link.next_attempt > now &&
 	    pub.link.next_attempt - now < (uint64_t)timeout)
 		timeout = (int)(pub.link.next_attempt - now);

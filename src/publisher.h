@@ -53,6 +53,7 @@ struct publisher_stats {
 	char		 broker[128];	/* host:port, without credentials */
 	int		 spool_enabled;
 	struct spool_stats spool;
+	uint64_t	 alive;		/* counts the thread's iterations */
 };
 
 /* Start the thread with the broker settings of cf; done_fd is the eventfd

@@ -544,6 +544,18 @@ subs_free(void)
 		close(subs_efd);
 }
 
+/* The number of events being consumed. */
+int
+subs_active(void)
+{
+	struct subs_event	*ev;
+	int			 n = 0;
+
+	TAILQ_FOREACH(ev, &subs_events, entry)
+		n += ev->state == SUBS_ACTIVE;
+	return (n);
+}
+
 /* Add the consuming counters to a stats object being built. */
 void
 subs_stats(struct pbuf *b)

@@ -24,6 +24,8 @@ void	subs_client_gone(struct client *c);
 /* Shutting down: answer waiting subscribes, stop the thread. */
 void	subs_shutdown(void);
 void	subs_free(void);
+/* The number of events being consumed. */
+int	subs_active(void);
 /* Add the consumer's members to a stats object being built. */
 void	subs_stats(struct pbuf *);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -16,6 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "publisher.h"
+#include "sdnotify.h"
 #include "consumer.h"
 #include "subs.h"
 #include "util.h"
@@ -28,6 +30,10 @@ int			 warrend_stopping;
 
 static const char	*warrend_file = CONF_DEFAULT_FILE;
 static struct event	*warrend_hard_stop;
+static struct event	*warrend_tick;
+static char		 warrend_status[256];
+static uint64_t		 warrend_alive;		/* publisher's, last seen */
+static uint64_t		 warrend_alive_ms;	/* when it last moved */
 
 /* Print usage and exit. */
 static void __attribute__((noreturn))
@@ -49,10 +55,17 @@ warrend_reload(void)
 {
 	struct conf	*cf;
 	char		*cause;
+	struct timespec	 ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sdnotify("RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000 +
+	    (unsigned long long)ts.tv_nsec / 1000);
 	if ((cf = conf_load(warrend_file, &cause)) == NULL) {
 		log_warnx("reload failed, keeping the old configuration: %s",
 		    cause);
+		sdnotify("READY=1\nSTATUS=reload failed, old configuration "
+		    "kept: %.200s", cause);
 		free(cause);
 		return;
 	}
@@ -70,6 +83,8 @@ warrend_reload(void)
 	warrend_conf = cf;
 	log_info("configuration reloaded from %s: %zu contracts",
 	    warrend_file, cf->contracts.n);
+	sdnotify("READY=1");
+	warrend_status[0] = '\0';	/* say it again */
 }
 
 /* The shutdown took too long: leave the loop anyway. */
@@ -93,6 +108,7 @@ warrend_stop(int sig)
 	if (warrend_stopping)
 		return;
 	log_info("%s: shutting down", strsignal(sig));
+	sdnotify("STOPPING=1\nSTATUS=shutting down");
 	warrend_stopping = 1;
 	listener_close();
 	publisher_stop(warrend_conf->shutdown_timeout_ms);
@@ -102,6 +118,70 @@ warrend_stop(int sig)
 	    NULL);
 	evtimer_add(warrend_hard_stop, &tv);
 	client_shutdown();
+}
+
+/* What warrend is doing, in one line for systemctl status. */
+static void
+warrend_describe(char *buf, size_t len, const struct publisher_stats *ps)
+{
+	char	 spool[64];
+
+	if (!ps->spool_enabled)
+		snprintf(spool, sizeof spool, "no spool");
+	else if (ps->spool.records == 0)
+		snprintf(spool, sizeof spool, "spool empty");
+	else
+		snprintf(spool, sizeof spool, "spool %llu events",
+		    (unsigned long long)ps->spool.records);
+	snprintf(buf, len, "%s %s, %d clients, %d subscriptions, %s",
+	    ps->connected ? (ps->blocked ? "blocked by" : "connected to") :
+	    "cannot reach", ps->broker[0] != '\0' ? ps->broker : "the broker",
+	    client_count(), subs_active(), spool);
+}
+
+/* Every second: STATUS= when it changed, and WATCHDOG=1 while the
+ * publisher thread shows it is alive (the loop is, since we run). */
+static void
+warrend_tick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct publisher_stats	 ps;
+	char			 status[256];
+	uint64_t		 now = util_now_ms();
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	publisher_get_stats(&ps);
+	if (ps.alive != warrend_alive) {
+		warrend_alive = ps.alive;
+		warrend_alive_ms = now;
+	}
+	if (sdnotify_watchdog_usec() > 0 && now - warrend_alive_ms <=
+	    sdnotify_watchdog_usec() / 2000 + 3000)
+		sdnotify("WATCHDOG=1");
+	warrend_describe(status, sizeof status, &ps);
+	if (!warrend_stopping && strcmp(status, warrend_status) != 0) {
+		memcpy(warrend_status, status, sizeof status);
+		sdnotify("STATUS=%s", status);
+	}
+}
+
+/* Start the once-a-second tick (more often for a short watchdog). */
+static void
+warrend_tick_start(void)
+{
+	struct timeval	 tv = { 1, 0 };
+	uint64_t	 wd = sdnotify_watchdog_usec();
+
+	if (wd > 0 && wd / 2 < 1000000) {
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(wd / 2);
+	}
+	warrend_alive_ms = util_now_ms();
+	warrend_tick = event_new(warrend_base, -1, EV_PERSIST,
+	    warrend_tick_cb, NULL);
+	evtimer_add(warrend_tick, &tv);
+	warrend_tick_cb(-1, 0, NULL);
 }
 
 /* Signals arrive here through libevent, on the loop thread. */
@@ -174,6 +254,8 @@ main(int argc, char **argv)
 		setlocale(LC_CTYPE, "");
 	test = warrend_options(argc, argv, &debug);
 	log_init("warrend", debug);
+	if (!test)
+		sdnotify_init();
 	if ((warrend_conf = conf_load(warrend_file, &cause)) == NULL) {
 		if (test) {
 			fprintf(stderr, "warrend: %s\n", cause);
@@ -190,10 +272,10 @@ main(int argc, char **argv)
 	warrend_rlimit(warrend_conf->max_clients);
 	if ((warrend_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if (listener_open(warrend_conf, &cause) != 0)
-		fatalx("%s", cause);
+	/* The spool first: a bad spool.dir must fail before the socket. */
 	if (client_init(&cause) != 0 ||
 	    publisher_start(warrend_conf, client_done_fd(), &cause) != 0 ||
+	    listener_open(warrend_conf, &cause) != 0 ||
 	    subs_start(&cause) != 0)
 		fatalx("%s", cause);
 	listener_start();
@@ -204,6 +286,8 @@ main(int argc, char **argv)
 	}
 	log_info("warrend %s listening on %s, %zu contracts", PACKAGE_VERSION,
 	    warrend_conf->socket_path, warrend_conf->contracts.n);
+	sdnotify("READY=1");
+	warrend_tick_start();
 	event_base_dispatch(warrend_base);
 
 	/* A second signal during teardown must not kill us half-way. */
@@ -213,6 +297,7 @@ main(int argc, char **argv)
 	}
 	if (warrend_hard_stop != NULL)
 		event_free(warrend_hard_stop);
+	event_free(warrend_tick);
 	listener_close();
 	publisher_stop(0);
 	publisher_join(1000);
@@ -222,5 +307,6 @@ main(int argc, char **argv)
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);
 	log_info("stopped");
+	sdnotify_close();
 	return (0);
 }

@@ -4,6 +4,7 @@ every event answered ok is in the queue."""
 
 import collections
 import json
+import time
 import os
 import threading
 
@@ -187,8 +188,29 @@ def load_connection_churn_leaks_no_descriptors():
         d.assert_serving()
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of pid so far, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_warrend_burns_no_cpu():
+    """With no client and no subscription, no thread may spin: over three
+    idle seconds warrend uses a small fraction of one second of CPU."""
+    with Daemon("idle_cpu") as d:
+        with d.client() as c:
+            c.ping()
+        before = cpu_seconds(d.proc.pid)
+        time.sleep(3)
+        used = cpu_seconds(d.proc.pid) - before
+        expect(used < 0.5, "under 0.5 s of CPU in 3 idle seconds",
+               "%.2f s" % used)
+
+
 if __name__ == "__main__":
     run([
+        idle_warrend_burns_no_cpu,
         load_1000_pipelined_requests_answered_in_order,
         load_pipelined_errors_keep_request_order,
         load_pipeline_beyond_confirm_window_all_confirmed,
