@@ -663,7 +663,12 @@ conf_broker_changed(const struct conf *a, const struct conf *b)
 	    a->heartbeat != b->heartbeat ||
 	    a->confirm_window != b->confirm_window ||
 	    a->reconnect_min_ms != b->reconnect_min_ms ||
-	    a->reconnect_max_ms != b->reconnect_max_ms)
+	    a->reconnect_max_ms != b->reconnect_max_ms ||
+	    a->prefetch != b->prefetch || a->dead_letter != b->dead_letter ||
+	    strcmp(a->queue_type, b->queue_type) != 0 ||
+	    strcmp(a->spool_dir, b->spool_dir) != 0 ||
+	    a->spool_max_bytes != b->spool_max_bytes ||
+	    a->spool_fsync != b->spool_fsync)
 		return (1);
 	for (i = 0; i < a->nurls; i++) {
 		if (strcmp(a->urls[i], b->urls[i]) != 0)

@@ -85,6 +85,8 @@ static struct consumer {
 	size_t			 nsubs;
 } cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
+static void	consumer_connect(void);
+
 /* Nudge an eventfd. */
 static void
 consumer_kick(int fd)
@@ -198,15 +200,18 @@ consumer_post(struct consumer_msg *m)
 		consumer_kick(cons.done_fd);
 }
 
-/* Tell the loop how a subscription went. */
+/* Tell the loop how a subscription went; unreachable says the broker,
+ * not the queue, is at fault. */
 static void
-consumer_post_subscribed(const struct csub *s, const char *error)
+consumer_post_subscribed(const struct csub *s, const char *error,
+    int unreachable)
 {
 	struct consumer_msg	*m = xcalloc(1, sizeof *m);
 
 	m->type = CM_SUBSCRIBED;
 	m->event = xstrdup(s->event);
 	m->error = error != NULL ? xstrdup(error) : NULL;
+	m->unreachable = unreachable;
 	consumer_post(m);
 }
 
@@ -263,7 +268,8 @@ consumer_sub(const char *event, const char *routing_key)
  * gone: return -2.
  */
 static int
-consumer_rpc(struct csub *s, const char *what, char *err, size_t len)
+consumer_rpc(struct csub *s, const char *what, const char *name, char *err,
+    size_t len)
 {
 	amqp_rpc_reply_t		 r = amqp_get_rpc_reply(cons.conn);
 	amqp_channel_close_ok_t		 ok;
@@ -272,7 +278,7 @@ consumer_rpc(struct csub *s, const char *what, char *err, size_t len)
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return (0);
 	broker_reply_text(r, msg, sizeof msg);
-	if (snprintf(err, len, "%s %s: %s", what, s->queue, msg) >= (int)len)
+	if (snprintf(err, len, "%s %s: %s", what, name, msg) >= (int)len)
 		err[len - 1] = '\0';	/* cut short, still a message */
 	log_warnx("consumer: broker %s: %s", cons.link.addr, err);
 	if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
@@ -307,16 +313,17 @@ consumer_declare_dead(struct csub *s, char *err, size_t len)
 	amqp_exchange_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes("topic"), 0, 1, 0,
 	    0, amqp_empty_table);
-	if ((rv = consumer_rpc(s, "exchange.declare", err, len)) != 0)
+	if ((rv = consumer_rpc(s, "exchange.declare", cons.dlx, err, len)) !=
+	    0)
 		return (rv);
 	amqp_queue_declare(cons.conn, s->channel, amqp_cstring_bytes(s->dead),
 	    0, 1, 0, 0, args);
-	if ((rv = consumer_rpc(s, "queue.declare", err, len)) != 0)
+	if ((rv = consumer_rpc(s, "queue.declare", s->dead, err, len)) != 0)
 		return (rv);
 	amqp_queue_bind(cons.conn, s->channel, amqp_cstring_bytes(s->dead),
 	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes(s->dead),
 	    amqp_empty_table);
-	return (consumer_rpc(s, "queue.bind", err, len));
+	return (consumer_rpc(s, "queue.bind", s->dead, err, len));
 }
 
 /* Declare and bind the queue of s; its rejects go to the dead queue only. */
@@ -330,7 +337,8 @@ consumer_declare(struct csub *s, char *err, size_t len)
 	amqp_exchange_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(cons.exchange), amqp_cstring_bytes("topic"), 0,
 	    1, 0, 0, amqp_empty_table);
-	if ((rv = consumer_rpc(s, "exchange.declare", err, len)) != 0)
+	if ((rv = consumer_rpc(s, "exchange.declare", cons.exchange, err,
+	    len)) != 0)
 		return (rv);
 	if (cons.dead_letter) {
 		if ((rv = consumer_declare_dead(s, err, len)) != 0)
@@ -344,12 +352,12 @@ consumer_declare(struct csub *s, char *err, size_t len)
 		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
 	amqp_queue_declare(cons.conn, s->channel, amqp_cstring_bytes(s->queue),
 	    0, 1, 0, 0, args);
-	if ((rv = consumer_rpc(s, "queue.declare", err, len)) != 0)
+	if ((rv = consumer_rpc(s, "queue.declare", s->queue, err, len)) != 0)
 		return (rv);
 	amqp_queue_bind(cons.conn, s->channel, amqp_cstring_bytes(s->queue),
 	    amqp_cstring_bytes(cons.exchange),
 	    amqp_cstring_bytes(s->routing_key), amqp_empty_table);
-	return (consumer_rpc(s, "queue.bind", err, len));
+	return (consumer_rpc(s, "queue.bind", s->queue, err, len));
 }
 
 /* Open the channel of s if needed, declare, and start consuming. */
@@ -361,13 +369,13 @@ consumer_setup(struct csub *s, char *err, size_t len)
 
 	if (!s->open) {
 		amqp_channel_open(cons.conn, s->channel);
-		if ((rv = consumer_rpc(s, "channel.open", err, len)) != 0)
+		if ((rv = consumer_rpc(s, "channel.open", s->queue, err, len)) != 0)
 			return (rv);
 		s->open = 1;
 		s->epoch = ++cons.epochs;
 		amqp_basic_qos(cons.conn, s->channel, 0,
 		    (uint16_t)cons.prefetch, 0);
-		if ((rv = consumer_rpc(s, "basic.qos", err, len)) != 0)
+		if ((rv = consumer_rpc(s, "basic.qos", s->queue, err, len)) != 0)
 			return (rv);
 	}
 	if ((rv = consumer_declare(s, err, len)) != 0)
@@ -375,7 +383,7 @@ consumer_setup(struct csub *s, char *err, size_t len)
 	ok = amqp_basic_consume(cons.conn, s->channel,
 	    amqp_cstring_bytes(s->queue), amqp_empty_bytes, 0, 0, 0,
 	    amqp_empty_table);
-	if ((rv = consumer_rpc(s, "basic.consume", err, len)) != 0)
+	if ((rv = consumer_rpc(s, "basic.consume", s->queue, err, len)) != 0)
 		return (rv);
 	snprintf(s->ctag, sizeof s->ctag, "%.*s", (int)ok->consumer_tag.len,
 	    (const char *)ok->consumer_tag.bytes);
@@ -396,7 +404,7 @@ consumer_unconsume(struct csub *s)
 		return (0);
 	amqp_basic_cancel(cons.conn, s->channel, amqp_cstring_bytes(s->ctag));
 	s->consuming = 0;
-	if (consumer_rpc(s, "basic.cancel", err, sizeof err) == -2)
+	if (consumer_rpc(s, "basic.cancel", s->queue, err, sizeof err) == -2)
 		return (-1);
 	log_info("consumer: stopped consuming %s", s->queue);
 	return (0);
@@ -601,13 +609,13 @@ consumer_restore(void)
 			return (-1);
 		if (rv == -1) {
 			s->wanted = 0;
-			consumer_post_subscribed(s, err);
+			consumer_post_subscribed(s, err, 0);
 		}
 	}
 	return (0);
 }
 
-/* Carry out a subscribe from the loop. */
+/* Carry out a subscribe from the loop; it is always answered. */
 static int
 consumer_do_subscribe(const struct ccmd *cmd)
 {
@@ -615,22 +623,22 @@ consumer_do_subscribe(const struct ccmd *cmd)
 	char		 err[512];
 	int		 rv;
 
+	if (!cons.connected && broker_link_due(&cons.link))
+		consumer_connect();
 	if (!cons.connected) {
 		snprintf(err, sizeof err, "the broker cannot be reached");
-		consumer_post_subscribed(s, err);
+		consumer_post_subscribed(s, err, 1);
 		return (0);
 	}
 	s->wanted = 1;
 	if (s->consuming) {
-		consumer_post_subscribed(s, NULL);
+		consumer_post_subscribed(s, NULL, 0);
 		return (0);
 	}
-	if ((rv = consumer_setup(s, err, sizeof err)) == -2)
-		return (-1);
-	if (rv == -1)
+	if ((rv = consumer_setup(s, err, sizeof err)) != 0)
 		s->wanted = 0;
-	consumer_post_subscribed(s, rv == 0 ? NULL : err);
-	return (0);
+	consumer_post_subscribed(s, rv == 0 ? NULL : err, rv == -2);
+	return (rv == -2 ? -1 : 0);
 }
 
 /* Carry out one command; return -1 if the connection failed. */

@@ -22,6 +22,7 @@ struct consumer_msg {
 	enum consumer_msg_type	 type;
 	char			*event;		/* contract name */
 	char			*error;		/* CM_SUBSCRIBED: NULL if ok */
+	int			 unreachable;	/* the broker, not the queue */
 	uint64_t		 epoch;		/* connection the delivery is on */
 	uint16_t		 channel;
 	uint64_t		 dtag;		/* the broker's delivery tag */

@@ -39,6 +39,7 @@ struct subs_wait {
 	struct client		*c;
 	struct preq		*p;
 	struct subs_event	*ev;
+	int			 leave;		/* unsubscribed meanwhile */
 };
 TAILQ_HEAD(subs_waitq, subs_wait);
 
@@ -78,6 +79,7 @@ TAILQ_HEAD(subs_eventq, subs_event);
 
 static struct subs_eventq	 subs_events = TAILQ_HEAD_INITIALIZER(subs_events);
 static int			 subs_efd = -1;
+static char			*subs_service;	/* the consumer's, from start */
 static struct event		*subs_ev;
 static int			 subs_connected;
 static struct {
@@ -130,7 +132,7 @@ subs_reply_ok(struct pbuf *b, const char *id, size_t idlen,
 {
 	char	*queue;
 
-	xasprintf(&queue, "%s.%s", warrend_conf->service, event);
+	xasprintf(&queue, "%s.%s", subs_service, event);
 	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
 	proto_member_str(b, "queue", queue);
 	proto_reply_end(b);
@@ -221,10 +223,22 @@ int
 subs_unsubscribe(struct client *c, const struct contract *ct)
 {
 	struct subs_event	*ev = subs_event(ct->name, 0);
+	struct subs_client	*sc = *client_subs(c);
 	struct subs_member	*m;
+	struct subs_wait	*w;
+	int			 rv = -1;
 
-	if (ev == NULL || (m = subs_member(c, ev)) == NULL)
+	if (ev == NULL || sc == NULL)
 		return (-1);
+	/* A subscribe still on its way is answered, but not joined. */
+	TAILQ_FOREACH(w, &sc->waits, centry) {
+		if (w->ev == ev) {
+			w->leave = 1;
+			rv = 0;
+		}
+	}
+	if ((m = subs_member(c, ev)) == NULL)
+		return (rv);
 	subs_leave(m);
 	return (0);
 }
@@ -284,6 +298,45 @@ subs_client_gone(struct client *c)
 	*client_subs(c) = NULL;
 }
 
+/* The broker refused to restore ev's queue (after a reconnect): its
+ * subscribers are subscribed no longer; a new subscribe tries again. */
+static void
+subs_lost(struct subs_event *ev)
+{
+	struct subs_member	*m;
+
+	log_warnx("subscribe %s: %d local subscribers dropped", ev->event,
+	    ev->nmembers);
+	while ((m = TAILQ_FIRST(&ev->members)) != NULL) {
+		ev->state = SUBS_PENDING;	/* no cancel: nothing consumes */
+		subs_leave(m);
+	}
+}
+
+/* After a reload: an event whose contract is gone is consumed no more, so
+ * its messages wait in the queue instead of being dead-lettered. */
+void
+subs_reload(void)
+{
+	struct subs_event	*ev;
+	struct subs_member	*m;
+
+	TAILQ_FOREACH(ev, &subs_events, entry) {
+		if (contract_find(&warrend_conf->contracts, ev->event) != NULL ||
+		    ev->state != SUBS_ACTIVE)
+			continue;
+		log_warnx("reload: contract %s is gone: %d local subscribers "
+		    "dropped, its queue is no longer consumed", ev->event,
+		    ev->nmembers);
+		while ((m = TAILQ_FIRST(&ev->members)) != NULL)
+			subs_leave(m);
+		if (ev->state == SUBS_ACTIVE) {
+			ev->state = SUBS_IDLE;
+			consumer_cancel(ev->event);
+		}
+	}
+}
+
 /* The consumer thread answered a subscribe. */
 static void
 subs_subscribed(const struct consumer_msg *msg)
@@ -295,16 +348,19 @@ subs_subscribed(const struct consumer_msg *msg)
 
 	if (msg->error != NULL)
 		log_warnx("subscribe %s: %s", msg->event, msg->error);
+	if (msg->error != NULL && ev->state == SUBS_ACTIVE)
+		subs_lost(ev);
 	ev->state = msg->error == NULL ? SUBS_ACTIVE : SUBS_IDLE;
 	while ((w = TAILQ_FIRST(&ev->waits)) != NULL) {
 		TAILQ_REMOVE(&ev->waits, w, eentry);
 		TAILQ_REMOVE(&(*client_subs(w->c))->waits, w, centry);
 		if (msg->error == NULL) {
-			subs_join(w->c, ev);
+			if (!w->leave && subs_member(w->c, ev) == NULL)
+				subs_join(w->c, ev);
 			subs_reply_ok(&b, client_preq_id(w->p),
 			    client_preq_idlen(w->p), ev->event);
 		} else {
-			code = subs_connected ? "rejected" : "unavailable";
+			code = msg->unreachable ? "unavailable" : "rejected";
 			proto_reply_error(&b, OP_SUBSCRIBE,
 			    client_preq_id(w->p), client_preq_idlen(w->p), code,
 			    msg->error, NULL);
@@ -331,12 +387,12 @@ subs_body_ok(const struct consumer_msg *msg)
 
 	if ((ct = contract_find(&warrend_conf->contracts, msg->event)) ==
 	    NULL) {
-		log_warnx("delivery %s of %s: no such contract any more", mid,
-		    msg->event);
+		log_warnx("delivery %s of %s: no such contract any more: "
+		    "dead-lettered", mid, msg->event);
 		return (-1);
 	}
 	if (json_check(msg->body, msg->bodylen, NULL, NULL, &cause) != 0) {
-		log_warnx("delivery %s of %s is not a JSON object (%s): "
+		log_warnx("delivery %s of %s is not valid JSON (%s): "
 		    "dead-lettered", mid, msg->event, cause);
 		free(cause);
 		return (-1);
@@ -501,6 +557,7 @@ subs_start(char **cause)
 		xasprintf(cause, "cannot watch the consumer thread");
 		return (-1);
 	}
+	subs_service = xstrdup(warrend_conf->service);
 	return (consumer_start(warrend_conf, subs_efd, cause));
 }
 
@@ -542,6 +599,7 @@ subs_free(void)
 		event_free(subs_ev);
 	if (subs_efd != -1)
 		close(subs_efd);
+	free(subs_service);
 }
 
 /* The number of events being consumed. */

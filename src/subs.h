@@ -21,6 +21,8 @@ int	subs_unsubscribe(struct client *c, const struct contract *ct);
 int	subs_settle(struct client *c, long long tag, int ack, int requeue);
 /* c is going: requeue its unsettled deliveries, drop its subscriptions. */
 void	subs_client_gone(struct client *c);
+/* After a reload: stop consuming events whose contract is gone. */
+void	subs_reload(void);
 /* Shutting down: answer waiting subscribes, stop the thread. */
 void	subs_shutdown(void);
 void	subs_free(void);

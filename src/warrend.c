@@ -81,6 +81,7 @@ warrend_reload(void)
 		    "when warrend restarts");
 	conf_free(warrend_conf);
 	warrend_conf = cf;
+	subs_reload();
 	log_info("configuration reloaded from %s: %zu contracts",
 	    warrend_file, cf->contracts.n);
 	sdnotify("READY=1");
