@@ -18,35 +18,7 @@
 #include "log.h"
 #include "proto.h"
 #include "util.h"
-
-#define WARREN_SOCKET		"/run/warren/warren.sock"
-#define WARREN_MAX_UNANSWERED	1024		/* publishes in flight */
-#define WARREN_MAX_QUEUED	(4 * 1024 * 1024) /* request bytes unwritten */
-#define WARREN_READ_SIZE	65536
-#define WARREN_QUERY_TIMEOUT	30		/* seconds of silence */
-
-#define WARREN_EXIT_REFUSED	1
-#define WARREN_EXIT_TROUBLE	2
-
-/* Bytes read and not yet consumed are [off, len) of p; the search for a
- * newline resumes at scan, so a long line is not searched again and again. */
-struct warren_buf {
-	char	*p;
-	size_t	 off;
-	size_t	 len;
-	size_t	 size;
-	size_t	 scan;
-};
-
-/* The connection to warrend. */
-struct warren_conn {
-	int			 fd;
-	const char		*path;
-	struct warren_buf	 in;
-	struct pbuf		 out;
-	size_t			 outoff;	/* written part of out */
-	int			 werr;		/* errno of a failed write */
-};
+#include "warren.h"
 
 /* publish from stdin: the line numbers of unanswered requests, in order. */
 struct warren_stream {
@@ -72,12 +44,16 @@ warren_usage(int status)
 	    "  stats                 print warrend's counters\n"
 	    "  contracts             print the event contracts in force\n"
 	    "  publish event [json]  publish json, or one object per line "
-	    "of stdin\n");
+	    "of stdin\n"
+	    "  subscribe [--exec cmd] [--requeue] event\n"
+	    "                        print each delivery (or run cmd with its "
+	    "data\n"
+	    "                        on stdin) and ack it once done\n");
 	exit(status);
 }
 
 /* Read once from fd into b, growing it; return what read(2) returns. */
-static ssize_t
+ssize_t
 warren_buf_read(struct warren_buf *b, int fd)
 {
 	ssize_t	 n;
@@ -102,7 +78,7 @@ warren_buf_read(struct warren_buf *b, int fd)
 }
 
 /* Take the next whole line from b, without its newline; NULL if none yet. */
-static char *
+char *
 warren_buf_line(struct warren_buf *b, size_t *len)
 {
 	char	*line, *nl;
@@ -145,7 +121,7 @@ warren_socket_path(const char *sflag, const char *cflag)
 }
 
 /* Connect to warrend's socket, or exit saying why not. */
-static void
+void
 warren_conn_open(struct warren_conn *c, const char *path)
 {
 	struct sockaddr_un	 sun;
@@ -172,7 +148,7 @@ warren_conn_open(struct warren_conn *c, const char *path)
 }
 
 /* Bytes queued for warrend and not yet written. */
-static size_t
+size_t
 warren_conn_pending(const struct warren_conn *c)
 {
 	return (c->out.len - c->outoff);
@@ -180,7 +156,7 @@ warren_conn_pending(const struct warren_conn *c)
 
 /* Write what the socket takes now. After a failed write, stop writing:
  * what warrend already answered can still be read. */
-static void
+void
 warren_conn_flush(struct warren_conn *c)
 {
 	ssize_t	 n;
@@ -209,7 +185,7 @@ warren_conn_flush(struct warren_conn *c)
 }
 
 /* warrend hung up: say so and how many requests it left unanswered. */
-static void __attribute__((noreturn))
+void __attribute__((noreturn))
 warren_conn_lost(const struct warren_conn *c, size_t unanswered)
 {
 	if (c->werr != 0)
@@ -221,7 +197,7 @@ warren_conn_lost(const struct warren_conn *c, size_t unanswered)
 }
 
 /* Read what warrend sent: 1 if it hung up (or the read failed), else 0. */
-static int
+int
 warren_conn_read(struct warren_conn *c)
 {
 	ssize_t	 n;
@@ -258,7 +234,7 @@ warren_reply_parse(const char *line, size_t len)
 }
 
 /* Wait for the reply to the one request queued on c. */
-static cJSON *
+cJSON *
 warren_conn_reply(struct warren_conn *c, int timeout)
 {
 	struct pollfd	 pfd;
@@ -289,7 +265,7 @@ warren_conn_reply(struct warren_conn *c, int timeout)
 }
 
 /* A string member of r, or NULL. */
-static const char *
+const char *
 warren_reply_str(const cJSON *r, const char *key)
 {
 	const cJSON	*v;
@@ -299,7 +275,7 @@ warren_reply_str(const cJSON *r, const char *key)
 }
 
 /* Describe a refusal as "CODE: message (field F)"; the caller frees it. */
-static char *
+char *
 warren_reply_error(const cJSON *r)
 {
 	const char	*code, *msg, *field;
@@ -317,7 +293,7 @@ warren_reply_error(const cJSON *r)
 }
 
 /* Print a refusal as "warren: CODE: message" and give the exit status. */
-static int
+int
 warren_refused(const cJSON *r)
 {
 	char	*s;
@@ -628,6 +604,10 @@ warren_run(const char *path, int argc, char **argv)
 	if (strcmp(cmd, "publish") == 0) {
 		if (argc < 2 || argc > 3)
 			warren_usage(WARREN_EXIT_TROUBLE);
+	} else if (strcmp(cmd, "subscribe") == 0) {
+		if ((status = warren_subscribe_run(path, argc, argv)) == -1)
+			warren_usage(WARREN_EXIT_TROUBLE);
+		return (status);
 	} else if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0 ||
 	    strcmp(cmd, "contracts") == 0) {
 		if (argc != 1)

@@ -1,0 +1,228 @@
+/* warren-subscribe.c -- "warren subscribe": each delivery is written to
+ * stdout, or given to a command on its stdin, and acked only once that is
+ * done; what is not acked when we go, warrend hands out again. */
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "util.h"
+#include "warren.h"
+
+struct warren_sub {
+	struct warren_conn	*c;
+	const char		*event;
+	const char		*exec;		/* --exec, or NULL */
+	int			 requeue;	/* --requeue: nack with requeue */
+};
+
+/* Queue a request line and write it out, waiting for room if need be. */
+static void
+warren_subscribe_send(struct warren_conn *c, const char *line)
+{
+	struct pollfd	 pfd = { .fd = c->fd, .events = POLLOUT };
+
+	pbuf_adds(&c->out, line);
+	warren_conn_flush(c);
+	while (warren_conn_pending(c) > 0 && c->werr == 0) {
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			err(WARREN_EXIT_TROUBLE, "poll");
+		warren_conn_flush(c);
+	}
+	if (c->werr != 0)
+		warren_conn_lost(c, 0);
+}
+
+/* Write all of buf to fd; a reader that went away is not our problem. */
+static void
+warren_subscribe_write(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Set WARREN_* for the command from the delivery d. */
+static void
+warren_subscribe_env(const cJSON *d)
+{
+	static const char	*keys[][2] = { { "event", "WARREN_EVENT" },
+				    { "message_id", "WARREN_MESSAGE_ID" },
+				    { "routing_key", "WARREN_ROUTING_KEY" } };
+	const char		*v;
+	size_t			 i;
+
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if ((v = warren_reply_str(d, keys[i][0])) != NULL)
+			setenv(keys[i][1], v, 1);
+	}
+	setenv("WARREN_REDELIVERED", cJSON_IsTrue(cJSON_GetObjectItem(d,
+	    "redelivered")) ? "1" : "0", 1);
+}
+
+/* Run the command with data on its stdin; 1 if it exited 0. */
+static int
+warren_subscribe_exec(const char *cmd, const cJSON *d, const char *data,
+    size_t len)
+{
+	pid_t	 pid;
+	int	 p[2], status;
+
+	if (pipe(p) == -1)
+		err(WARREN_EXIT_TROUBLE, "pipe");
+	if ((pid = fork()) == -1)
+		err(WARREN_EXIT_TROUBLE, "fork");
+	if (pid == 0) {
+		close(p[1]);
+		if (dup2(p[0], STDIN_FILENO) == -1)
+			_exit(126);
+		close(p[0]);
+		warren_subscribe_env(d);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	warren_subscribe_write(p[1], data, len);
+	warren_subscribe_write(p[1], "\n", 1);
+	close(p[1]);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			err(WARREN_EXIT_TROUBLE, "waitpid");
+	return (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Handle one delivery: print it or run the command, then settle it. */
+static void
+warren_subscribe_deliver(struct warren_sub *s, const cJSON *d,
+    const char *line, size_t len)
+{
+	struct json_span	 data;
+	const cJSON		*tag = cJSON_GetObjectItem(d, "tag");
+	char			*cause, req[128];
+	int			 done;
+
+	if (!cJSON_IsNumber(tag))
+		errx(WARREN_EXIT_TROUBLE, "a delivery without a tag: %.*s",
+		    len > 200 ? 200 : (int)len, line);
+	if (s->exec == NULL) {
+		if (fwrite(line, 1, len, stdout) != len ||
+		    putchar('\n') == EOF || fflush(stdout) == EOF)
+			exit(ferror(stdout) && errno == EPIPE ? 0 :
+			    WARREN_EXIT_TROUBLE);	/* not acked: redelivered */
+		done = 1;
+	} else {
+		if (json_check(line, len, NULL, &data, &cause) != 0)
+			errx(WARREN_EXIT_TROUBLE, "bad delivery: %s", cause);
+		done = warren_subscribe_exec(s->exec, d, data.ptr, data.len);
+	}
+	if (done)
+		snprintf(req, sizeof req, "{\"op\":\"ack\",\"tag\":%.0f}\n",
+		    tag->valuedouble);
+	else
+		snprintf(req, sizeof req, "{\"op\":\"nack\",\"tag\":%.0f,"
+		    "\"requeue\":%s}\n", tag->valuedouble,
+		    s->requeue ? "true" : "false");
+	warren_subscribe_send(s->c, req);
+}
+
+/* Handle a line from warrend: a delivery, the subscribe reply, or the
+ * refusal of an ack. */
+static void
+warren_subscribe_line(struct warren_sub *s, const char *line, size_t len)
+{
+	cJSON		*r = cJSON_ParseWithLength(line, len);
+	const char	*op;
+	char		*msg;
+
+	if (r == NULL)
+		errx(WARREN_EXIT_TROUBLE, "unexpected line from warrend: %.*s",
+		    len > 200 ? 200 : (int)len, line);
+	op = warren_reply_str(r, "op");
+	if (op != NULL && strcmp(op, "deliver") == 0)
+		warren_subscribe_deliver(s, r, line, len);
+	else if (cJSON_IsFalse(cJSON_GetObjectItem(r, "ok"))) {
+		msg = warren_reply_error(r);
+		if (op != NULL && strcmp(op, "subscribe") == 0)
+			errx(WARREN_EXIT_REFUSED, "%s", msg);
+		warnx("%s", msg);
+		free(msg);
+	}
+	cJSON_Delete(r);
+}
+
+/* Subscribe and handle deliveries until warrend goes or we are killed. */
+static int
+warren_subscribe_loop(struct warren_sub *s)
+{
+	struct warren_conn	*c = s->c;
+	struct pollfd		 pfd = { .fd = c->fd, .events = POLLIN };
+	struct pbuf		 req = { NULL, 0, 0 };
+	char			*line;
+	size_t			 len;
+
+	pbuf_adds(&req, "{\"op\":\"subscribe\",\"id\":1,\"event\":");
+	pbuf_add_quoted(&req, s->event);
+	pbuf_adds(&req, "}\n");
+	warren_subscribe_send(c, req.p);
+	pbuf_free(&req);
+	for (;;) {
+		while ((line = warren_buf_line(&c->in, &len)) != NULL)
+			warren_subscribe_line(s, line, len);
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+			err(WARREN_EXIT_TROUBLE, "poll");
+		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    warren_conn_read(c))
+			warren_conn_lost(c, 0);
+	}
+}
+
+/* warren subscribe [--exec cmd] [--requeue] event: -1 for a usage error. */
+int
+warren_subscribe_run(const char *path, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "exec", required_argument, NULL, 'e' },
+		{ "requeue", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct warren_conn	 c;
+	struct warren_sub	 s = { .c = &c };
+	int			 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+e:r", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			s.exec = optarg;
+			break;
+		case 'r':
+			s.requeue = 1;
+			break;
+		default:
+			return (-1);
+		}
+	}
+	if (argc - optind != 1)
+		return (-1);
+	s.event = argv[optind];
+	signal(SIGPIPE, SIG_IGN);
+	warren_conn_open(&c, path);
+	return (warren_subscribe_loop(&s));
+}
