@@ -64,6 +64,7 @@ struct client {
 	int			 discard;	/* dropping a too-long line */
 	int			 eof;		/* peer stopped writing */
 	int			 closing;	/* close once replies are out */
+	int			 processing;	/* inside client_process */
 	size_t			 scanned;	/* bytes known to hold no \n */
 	struct subs_client	*subs;		/* subs.c's */
 };
@@ -147,6 +148,12 @@ client_update_pause(struct client *c)
 static int
 client_kick(struct client *c)
 {
+	/* A reply made while handling a line: that loop goes on by itself,
+	 * and must not be entered again nor see c freed under it. */
+	if (c->processing) {
+		client_update_pause(c);
+		return (0);
+	}
 	client_update_pause(c);
 	if (!c->paused)
 		client_process(c);
@@ -617,6 +624,7 @@ client_process(struct client *c)
 	ssize_t		 eol;
 	char		*line;
 
+	c->processing = 1;
 	while (!c->paused && evbuffer_get_length(in) > 0) {
 		if (c->discard && client_discard(c, in) != 0)
 			break;
@@ -645,6 +653,7 @@ client_process(struct client *c)
 		c->scanned = 0;
 		client_update_pause(c);
 	}
+	c->processing = 0;
 	client_update_pause(c);
 	if (c->eof && !c->paused && evbuffer_get_length(in) > 0 &&
 	    client_find_eol(c, in) == -1) {
