@@ -5,9 +5,13 @@
 #include <amqp.h>
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "broker.h"
 #include "conf.h"
@@ -214,4 +218,172 @@ broker_link_connect(struct broker_link *bl)
 	bl->connected_at = 0;
 	broker_link_backoff(bl);
 	return (NULL);
+}
+
+struct broker_async {
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct broker_link	*link;
+	broker_setup_fn		 setup;
+	void			*arg;
+	int			 notify_fd;
+	int			 want;
+	int			 lost;
+	int			 stop;
+	amqp_connection_state_t	 ready;
+	char			 addr[128];
+};
+
+/* Sleep until the next attempt is due, or until told to stop. */
+static int
+broker_async_wait(struct broker_async *ba)
+{
+	struct timespec	 ts;
+	uint64_t	 now, ms;
+
+	pthread_mutex_lock(&ba->lock);
+	while (!ba->stop && (now = util_now_ms()) < ba->link->next_attempt) {
+		ms = ba->link->next_attempt - now;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)(ms / 1000);
+		ts.tv_nsec += (long)(ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&ba->cond, &ba->lock, &ts);
+	}
+	pthread_mutex_unlock(&ba->lock);
+	return (ba->stop ? -1 : 0);
+}
+
+/* One attempt: connect, set up, hand over. */
+static void
+broker_async_attempt(struct broker_async *ba)
+{
+	amqp_connection_state_t	 conn;
+	uint64_t		 one = 1;
+
+	if ((conn = broker_link_connect(ba->link)) == NULL)
+		return;
+	if (ba->setup(conn, ba->link, ba->arg) != 0) {
+		amqp_destroy_connection(conn);
+		broker_link_lost(ba->link);
+		return;
+	}
+	pthread_mutex_lock(&ba->lock);
+	if (ba->stop)
+		amqp_destroy_connection(conn);
+	else {
+		ba->ready = conn;
+		ba->want = 0;
+		memcpy(ba->addr, ba->link->addr, sizeof ba->addr);
+	}
+	pthread_mutex_unlock(&ba->lock);
+	while (write(ba->notify_fd, &one, sizeof one) == -1 && errno == EINTR)
+		;
+}
+
+/* The connector thread. */
+static void *
+broker_async_main(void *arg)
+{
+	struct broker_async	*ba = arg;
+	int			 lost;
+
+	for (;;) {
+		pthread_mutex_lock(&ba->lock);
+		while (!ba->stop && !ba->want)
+			pthread_cond_wait(&ba->cond, &ba->lock);
+		lost = ba->lost;
+		ba->lost = 0;
+		pthread_mutex_unlock(&ba->lock);
+		if (lost)
+			broker_link_lost(ba->link);
+		if (broker_async_wait(ba) != 0)
+			break;
+		broker_async_attempt(ba);
+	}
+	return (NULL);
+}
+
+/* Start the connector for link. */
+struct broker_async *
+broker_async_start(struct broker_link *link, broker_setup_fn setup,
+    void *arg, int notify_fd, char **cause)
+{
+	struct broker_async	*ba = xcalloc(1, sizeof *ba);
+	int			 error;
+
+	ba->link = link;
+	ba->setup = setup;
+	ba->arg = arg;
+	ba->notify_fd = notify_fd;
+	pthread_mutex_init(&ba->lock, NULL);
+	pthread_cond_init(&ba->cond, NULL);
+	if ((error = pthread_create(&ba->thread, NULL, broker_async_main,
+	    ba)) != 0) {
+		xasprintf(cause, "pthread_create: %s", strerror(error));
+		free(ba);
+		return (NULL);
+	}
+	return (ba);
+}
+
+/* Ask for a connection. */
+void
+broker_async_request(struct broker_async *ba, int lost)
+{
+	pthread_mutex_lock(&ba->lock);
+	ba->want = 1;
+	ba->lost |= lost;
+	pthread_cond_signal(&ba->cond);
+	pthread_mutex_unlock(&ba->lock);
+}
+
+/* Take a ready connection, or NULL. */
+amqp_connection_state_t
+broker_async_take(struct broker_async *ba, char *addr, size_t len)
+{
+	amqp_connection_state_t	 conn;
+
+	pthread_mutex_lock(&ba->lock);
+	conn = ba->ready;
+	ba->ready = NULL;
+	if (conn != NULL)
+		snprintf(addr, len, "%s", ba->addr);
+	pthread_mutex_unlock(&ba->lock);
+	return (conn);
+}
+
+/* Stop the connector; one stuck in a connect is left to the exit. */
+int
+broker_async_stop(struct broker_async *ba, int timeout_ms)
+{
+	struct timespec	 ts;
+
+	if (ba == NULL)
+		return (0);
+	pthread_mutex_lock(&ba->lock);
+	ba->stop = 1;
+	pthread_cond_signal(&ba->cond);
+	pthread_mutex_unlock(&ba->lock);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	if (pthread_timedjoin_np(ba->thread, NULL, &ts) != 0) {
+		log_warnx("%s: connector did not stop in time", ba->link->who);
+		return (-1);
+	}
+	if (ba->ready != NULL)
+		amqp_destroy_connection(ba->ready);
+	pthread_mutex_destroy(&ba->lock);
+	pthread_cond_destroy(&ba->cond);
+	free(ba);
+	return (0);
 }

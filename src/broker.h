@@ -40,6 +40,29 @@ amqp_connection_state_t broker_link_connect(struct broker_link *);
 /* The connection failed: schedule the next try. */
 void	broker_link_lost(struct broker_link *);
 
+/*
+ * A connector thread: it connects (with backoff, through every URL) and
+ * runs setup on the new connection while its owner goes on working, then
+ * hands the connection over. Only one thread uses a connection at a time:
+ * the connector until the hand-over, the owner after.
+ */
+struct broker_async;
+typedef int (*broker_setup_fn)(amqp_connection_state_t,
+    const struct broker_link *, void *);
+
+/* Start the connector for link (which it owns from now on); notify_fd is
+ * written when a connection is ready. */
+struct broker_async *broker_async_start(struct broker_link *,
+	    broker_setup_fn, void *arg, int notify_fd, char **cause);
+/* Ask for a connection; lost says the last one failed (back off first). */
+void	broker_async_request(struct broker_async *, int lost);
+/* Take a ready connection and its address, or NULL. */
+amqp_connection_state_t broker_async_take(struct broker_async *,
+	    char *addr, size_t len);
+/* Stop the connector, waiting at most timeout_ms for it; -1 if it is
+ * still stuck in a connect (it is left to the process exit). */
+int	broker_async_stop(struct broker_async *, int timeout_ms);
+
 /* Describe a failed RPC reply. */
 void	broker_reply_text(amqp_rpc_reply_t, char *buf, size_t len);
 

@@ -36,13 +36,20 @@ static struct publisher {
 	int			 done_fd;	/* thread -> loop */
 
 	/* Thread only from here on. */
-	struct broker_link	  link;
+	struct broker_link	  link;		/* the connector's */
+	struct broker_async	 *async;
+	int			  async_gone;	/* connector stopped */
+	char			  addr[128];	/* of the connection in use */
+	int			  heartbeat;
 	char			 *exchange;
 	char			 *service;
 	int			  window;
 	int			  publish_timeout_ms;
 	struct spool		 *spool;	/* NULL: max_bytes = 0 */
 	int			  spool_full;	/* in a "spool full" episode */
+	int			  spool_refused; /* a spooled event was nacked */
+	uint64_t		  spool_hold;	/* no draining before this */
+	int			  spool_holds;	/* nacks in a row: backoff */
 
 	amqp_connection_state_t	  conn;
 	int			  fd;
@@ -266,8 +273,8 @@ publisher_drop(int graceful)
 	amqp_destroy_connection(pub.conn);
 	pub.conn = NULL;
 	pub.fd = -1;
-	if (pub.connected)
-		broker_link_lost(&pub.link);
+	if (pub.connected && !pub.stopping)
+		broker_async_request(pub.async, 1);
 	pub.connected = pub.blocked = 0;
 	pub.inflight = 0;
 	pub.in_return = 0;
@@ -277,48 +284,47 @@ publisher_drop(int graceful)
 	publisher_set_state();
 	if (n > 0)
 		log_info("publisher: broker %s: %d unconfirmed events will be republished",
-		    pub.link.addr, n);
+		    pub.addr, n);
 }
 
-/* Open channel 1, declare the exchange, enable confirms. */
+/* Open channel 1, declare the exchange, enable confirms (run by the
+ * connector thread, before the hand-over). */
 static int
-publisher_setup(void)
+publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
+    void *arg)
 {
-	amqp_channel_open(pub.conn, 1);
-	if (broker_rpc_ok(pub.conn, &pub.link, "channel.open", NULL, 0) != 0)
+	const char	*exchange = arg;
+
+	amqp_channel_open(conn, 1);
+	if (broker_rpc_ok(conn, bl, "channel.open", NULL, 0) != 0)
 		return (-1);
-	amqp_exchange_declare(pub.conn, 1, amqp_cstring_bytes(pub.exchange),
+	amqp_exchange_declare(conn, 1, amqp_cstring_bytes(exchange),
 	    amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
-	if (broker_rpc_ok(pub.conn, &pub.link, "exchange.declare", NULL, 0) !=
-	    0)
+	if (broker_rpc_ok(conn, bl, "exchange.declare", NULL, 0) != 0)
 		return (-1);
-	amqp_confirm_select(pub.conn, 1);
-	if (broker_rpc_ok(pub.conn, &pub.link, "confirm.select", NULL, 0) != 0)
+	amqp_confirm_select(conn, 1);
+	if (broker_rpc_ok(conn, bl, "confirm.select", NULL, 0) != 0)
 		return (-1);
 	return (0);
 }
 
-/* Try to connect; on success the channel is ready for publishing. */
+/* Take the connection the connector made, if it has one: connecting never
+ * stops this thread from spooling. */
 static void
-publisher_connect(void)
+publisher_adopt(void)
 {
-	if ((pub.conn = broker_link_connect(&pub.link)) == NULL)
+	if ((pub.conn = broker_async_take(pub.async, pub.addr,
+	    sizeof pub.addr)) == NULL)
 		return;
 	pthread_mutex_lock(&pub.lock);
-	memcpy(pub.stats.broker, pub.link.addr, sizeof pub.stats.broker);
+	memcpy(pub.stats.broker, pub.addr, sizeof pub.stats.broker);
 	pthread_mutex_unlock(&pub.lock);
-	if (publisher_setup() != 0) {
-		amqp_destroy_connection(pub.conn);
-		pub.conn = NULL;
-		broker_link_lost(&pub.link);
-		return;
-	}
 	pub.fd = amqp_get_sockfd(pub.conn);
 	pub.connected = 1;
 	pub.low_tag = pub.next_tag = 1;
 	publisher_set_state();
-	log_info("publisher: connected to broker %s, exchange %s",
-	    pub.link.addr, pub.exchange);
+	log_info("publisher: connected to broker %s, exchange %s", pub.addr,
+	    pub.exchange);
 }
 
 /* Settle the job with this tag, if it is still in flight. */
@@ -335,12 +341,21 @@ publisher_settle(uint64_t tag, enum pub_outcome outcome)
 		return;
 	pub.ring[slot] = NULL;
 	pub.inflight--;
-	if (j->from_spool) {
-		/* Its client heard ok long ago: a refusal can only be logged. */
-		if (outcome != PUB_CONFIRMED || j->returned)
-			log_warnx("publisher: spooled %s %s was %s by the "
-			    "broker: dropped", j->type, j->message_id,
-			    outcome != PUB_CONFIRMED ? "refused" : "returned");
+	if (j->from_spool && outcome == PUB_NACKED) {
+		/*
+		 * Its client heard ok long ago, so it must not be dropped: a
+		 * full queue with reject-publish, say, takes it later. The
+		 * drain starts again from it after a pause.
+		 */
+		pub.spool_refused = 1;
+		pub.ring[slot] = j;	/* publisher_spool_retreat takes it */
+		pub.inflight++;
+	} else if (j->from_spool) {
+		if (j->returned)
+			log_warnx("publisher: spooled %s %s was returned: no "
+			    "queue is bound to %s", j->type, j->message_id,
+			    j->routing_key);
+		pub.spool_holds = 0;
 		spool_done(pub.spool, j);
 	} else if (j->cookie == NULL)
 		publisher_job_free(j);	/* a copy of it is in the spool */
@@ -437,18 +452,18 @@ publisher_method(const amqp_method_t *m)
 		if (pub.spool != NULL)
 			publisher_pending_to_spool();
 		log_warnx("publisher: broker %s blocked publishing: %.*s",
-		    pub.link.addr, (int)bl->reason.len,
+		    pub.addr, (int)bl->reason.len,
 		    (const char *)bl->reason.bytes);
 		return (0);
 	case AMQP_CONNECTION_UNBLOCKED_METHOD:
 		pub.blocked = 0;
 		publisher_set_state();
-		log_info("publisher: broker %s unblocked publishing", pub.link.addr);
+		log_info("publisher: broker %s unblocked publishing", pub.addr);
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = m->decoded;
 		log_warnx("publisher: broker %s closed the connection: %u %.*s",
-		    pub.link.addr, cc->reply_code, (int)cc->reply_text.len,
+		    pub.addr, cc->reply_code, (int)cc->reply_text.len,
 		    (const char *)cc->reply_text.bytes);
 		amqp_send_method(pub.conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
 		    &ok);
@@ -456,12 +471,12 @@ publisher_method(const amqp_method_t *m)
 	case AMQP_CHANNEL_CLOSE_METHOD:
 		ch = m->decoded;
 		log_warnx("publisher: broker %s closed the channel: %u %.*s",
-		    pub.link.addr, ch->reply_code, (int)ch->reply_text.len,
+		    pub.addr, ch->reply_code, (int)ch->reply_text.len,
 		    (const char *)ch->reply_text.bytes);
 		return (-1);
 	default:
 		log_debug("publisher: broker %s: ignoring method 0x%08x",
-		    pub.link.addr, m->id);
+		    pub.addr, m->id);
 		return (0);
 	}
 }
@@ -512,7 +527,7 @@ publisher_drain(void)
 			break;
 		if (rv != AMQP_STATUS_OK) {
 			log_warnx("publisher: broker %s: connection lost: %s",
-			    pub.link.addr, amqp_error_string2(rv));
+			    pub.addr, amqp_error_string2(rv));
 			return (-1);
 		}
 		if (publisher_frame(&f) != 0)
@@ -572,7 +587,7 @@ publisher_send(struct pub_job *j)
 	rv = amqp_basic_publish(pub.conn, 1, amqp_cstring_bytes(pub.exchange),
 	    amqp_cstring_bytes(j->routing_key), 1, 0, &p, body);
 	if (rv != AMQP_STATUS_OK) {
-		log_warnx("publisher: broker %s: publish: %s", pub.link.addr,
+		log_warnx("publisher: broker %s: publish: %s", pub.addr,
 		    amqp_error_string2(rv));
 		return (-1);
 	}
@@ -640,6 +655,42 @@ publisher_sweep(void)
 	}
 }
 
+/*
+ * The broker refused a spooled event: take every spooled event back out of
+ * flight (their confirms will find nothing), and read the spool again from
+ * the oldest unconfirmed one after a pause that grows while it refuses.
+ */
+static void
+publisher_spool_retreat(void)
+{
+	struct pub_job	*j, *next;
+	uint64_t	 t, delay = 100;
+	int		 i;
+
+	if (!pub.spool_refused)
+		return;
+	pub.spool_refused = 0;
+	for (t = pub.low_tag; t < pub.next_tag; t++) {
+		j = pub.ring[t % (uint64_t)pub.window];
+		if (j != NULL && j->from_spool) {
+			pub.ring[t % (uint64_t)pub.window] = NULL;
+			pub.inflight--;
+		}
+	}
+	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (j->from_spool)
+			TAILQ_REMOVE(&pub.pending, j, entry);
+	}
+	spool_rewind(pub.spool);
+	for (i = 0; i < pub.spool_holds && delay < 30000; i++)
+		delay *= 2;
+	pub.spool_holds++;
+	pub.spool_hold = util_now_ms() + delay;
+	log_warnx("publisher: broker %s refused a spooled event: trying "
+	    "again in %llu ms", pub.addr, (unsigned long long)delay);
+}
+
 /* Read records back from the spool while the window has room. */
 static void
 publisher_fill(void)
@@ -648,7 +699,7 @@ publisher_fill(void)
 	int		 room = pub.window - pub.inflight;
 
 	if (pub.spool == NULL || pub.blocked || pub.stopping ||
-	    !TAILQ_EMPTY(&pub.pending))
+	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold)
 		return;
 	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
 		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
@@ -686,7 +737,7 @@ publisher_timeouts(void)
 	}
 	if (!TAILQ_EMPTY(&q)) {
 		log_warnx("publisher: broker %s is slow to confirm: events "
-		    "go to the spool", pub.link.addr);
+		    "go to the spool", pub.addr);
 		publisher_to_spool(&q);
 	}
 }
@@ -698,7 +749,8 @@ publisher_busy(void)
 	if (!pub.connected || pub.blocked || pub.inflight >= pub.window)
 		return (0);
 	return (!TAILQ_EMPTY(&pub.pending) || (pub.spool != NULL &&
-	    !pub.stopping && spool_unread(pub.spool) > 0));
+	    !pub.stopping && spool_unread(pub.spool) > 0 &&
+	    util_now_ms() >= pub.spool_hold));
 }
 
 /* Copy the spool's figures where the loop can read them, and show the
@@ -738,22 +790,19 @@ static void
 publisher_wait(int want_write, int busy)
 {
 	struct pollfd	 pfd[2];
-	uint64_t	 now = util_now_ms(), n;
+	uint64_t	 n;
 	int		 timeout, nfd = 1;
 
 	/* At least once a second: heartbeats, and the watchdog's proof of
 	 * life. */
-	timeout = pub.link.heartbeat > 0 && pub.link.heartbeat < 2 ?
-	    pub.link.heartbeat * 500 : 1000;
-	if (!pub.connected && pub.link.next_attempt > now &&
-	    pub.link.next_attempt - now < (uint64_t)timeout)
-		timeout = (int)(pub.link.next_attempt - now);
-	if (!pub.connected && pub.link.next_attempt <= now)
-		timeout = 0;
+	timeout = pub.heartbeat > 0 && pub.heartbeat < 2 ?
+	    pub.heartbeat * 500 : 1000;
 	if (pub.stopping && timeout > 100)
 		timeout = 100;
 	if (busy)
 		timeout = 0;
+	else if (pub.spool_hold > util_now_ms() && timeout > 100)
+		timeout = 100;	/* the pause of a refused drain ends soon */
 	else if (pub.spool != NULL && pub.connected && timeout > 100 &&
 	    pub.inflight > 0)
 		timeout = 100;	/* to notice confirms that are late */
@@ -804,8 +853,8 @@ publisher_main(void *arg)
 
 	(void)arg;
 	while (!publisher_intake()) {
-		if (!pub.connected && broker_link_due(&pub.link)) {
-			publisher_connect();
+		if (!pub.connected) {
+			publisher_adopt();
 			if (pub.connected && !first) {
 				pthread_mutex_lock(&pub.lock);
 				pub.stats.reconnects++;
@@ -821,12 +870,14 @@ publisher_main(void *arg)
 				publisher_drop(0);
 				continue;
 			}
+			publisher_spool_retreat();
 			publisher_timeouts();
 		}
 		publisher_spool_stats();
 		publisher_wait(full == 1, full != 1 && publisher_busy());
 	}
 	publisher_drop(1);
+	pub.async_gone = broker_async_stop(pub.async, 1000) == 0;
 	publisher_fail_all();
 	publisher_spool_stats();
 	spool_close(pub.spool);
@@ -853,6 +904,7 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 		return (-1);
 	}
 	broker_link_init(&pub.link, cf, "publisher");
+	pub.heartbeat = cf->heartbeat;
 	pub.exchange = xstrdup(cf->exchange);
 	pub.service = xstrdup(cf->service);
 	pub.window = cf->confirm_window;
@@ -864,6 +916,10 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 	if (pub.spool != NULL)
 		spool_get_stats(pub.spool, &pub.stats.spool);
 	pub.ring = xcalloc((size_t)pub.window, sizeof *pub.ring);
+	if ((pub.async = broker_async_start(&pub.link, publisher_setup,
+	    pub.exchange, pub.wake_fd, cause)) == NULL)
+		return (-1);
+	broker_async_request(pub.async, 0);
 	if ((error = pthread_create(&pub.thread, NULL, publisher_main,
 	    NULL)) != 0) {
 		xasprintf(cause, "pthread_create: %s", strerror(error));
@@ -905,7 +961,8 @@ publisher_join(int timeout_ms)
 		return;
 	}
 	pub.running = 0;
-	broker_link_free(&pub.link);
+	if (pub.async_gone)
+		broker_link_free(&pub.link);
 	free(pub.exchange);
 	free(pub.service);
 	free(pub.ring);

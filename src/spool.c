@@ -308,6 +308,7 @@ spool_update_oldest(struct spool *sp)
 	struct spool_seg	*seg = TAILQ_FIRST(&sp->segs);
 	struct pub_job		*j = TAILQ_FIRST(&sp->reads);
 	char			 path[4096];
+	uint64_t		 off;
 	int			 fd;
 
 	sp->st.oldest_ms = 0;
@@ -320,7 +321,9 @@ spool_update_oldest(struct spool *sp)
 	spool_seg_path(sp, seg->id, path, sizeof path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
-	if (spool_record_at(sp, fd, sp->head_off, seg->size) >= 0)
+	/* The oldest may sit behind damaged bytes: look past them. */
+	off = spool_resync(sp, fd, sp->head_off, seg->size);
+	if (spool_record_at(sp, fd, off, seg->size) >= 0)
 		sp->st.oldest_ms = (int64_t)spool_get((unsigned char *)sp->buf +
 		    8, 8);
 	close(fd);

@@ -1,0 +1,848 @@
+/* check_spool.c -- the disk spool: record format, segments, release,
+ * rewind, replay after a restart, damage found at start-up, the size bound
+ * and the directory lock. Every test works in its own mkdtemp directory. */
+#include <sys/stat.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "publisher.h"
+#include "spool.h"
+
+#define RK	"resource.accessed"
+#define TYPE	"ResourceAccessedEvent"
+#define TS0	1714564800123LL		/* 2024-05-01T12:00:00.123Z */
+
+static char	 tmpdir[64];
+
+/* A fresh directory for each test. */
+static void
+setup(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/check_spool.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+/* Remove the directory and whatever the spool left in it. */
+static void
+teardown(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 path[512];
+
+	if ((d = opendir(tmpdir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(tmpdir);
+}
+
+/* Open the spool in tmpdir; fail the test with the cause if it cannot. */
+static struct spool *
+open_spool(long long max_bytes, size_t segment_max)
+{
+	struct spool	*sp;
+	char		*cause = NULL;
+
+	sp = spool_open(tmpdir, max_bytes, 1, segment_max, &cause);
+	ck_assert_msg(sp != NULL, "spool_open %s: %s", tmpdir,
+	    cause ? cause : "(no cause)");
+	return (sp);
+}
+
+/* The message_id of event n. */
+static void
+mid_of(int n, char *out, size_t len)
+{
+	snprintf(out, len, "msg-%06d", n);
+}
+
+/* A job for event n: body {"n":"00000n","pad":"xx..."} with pad bytes,
+ * so that every record with the same pad has the same size. */
+static struct pub_job *
+job_n(int n, int pad)
+{
+	struct pub_job	*j;
+	char		 mid[32], *body;
+	int		 len;
+
+	body = malloc((size_t)pad + 64);
+	ck_assert_ptr_nonnull(body);
+	len = snprintf(body, 64, "{\"n\":\"%06d\",\"pad\":\"", n);
+	memset(body + len, 'x', (size_t)pad);
+	len += pad;
+	memcpy(body + len, "\"}", 2);
+	len += 2;
+	mid_of(n, mid, sizeof mid);
+	j = publisher_job_new(RK, TYPE, mid, body, (size_t)len);
+	j->timestamp_ms = TS0 + n;
+	free(body);
+	return (j);
+}
+
+/* Append event n; return spool_append's result. */
+static int
+append_n(struct spool *sp, int n, int pad)
+{
+	struct pub_job	*j = job_n(n, pad);
+	int		 rv;
+
+	rv = spool_append(sp, j);
+	publisher_job_free(j);
+	return (rv);
+}
+
+/* Append events first..last, each must be accepted; then sync. */
+static void
+append_range(struct spool *sp, int first, int last, int pad)
+{
+	int	 n, rv;
+
+	for (n = first; n <= last; n++) {
+		rv = append_n(sp, n, pad);
+		ck_assert_msg(rv == 0, "append of event %d: expected 0, got %d "
+		    "(%s)", n, rv, rv == -2 ? strerror(errno) : "full");
+	}
+	ck_assert_int_eq(spool_sync(sp), 0);
+}
+
+/* The next record must be event n. */
+static struct pub_job *
+expect_next(struct spool *sp, int n)
+{
+	struct pub_job	*j = spool_next(sp);
+	char		 mid[32];
+
+	mid_of(n, mid, sizeof mid);
+	ck_assert_msg(j != NULL, "spool_next: expected event %s, got NULL",
+	    mid);
+	ck_assert_msg(strcmp(j->message_id, mid) == 0,
+	    "spool_next: expected event %s, got %s", mid, j->message_id);
+	ck_assert_msg(j->timestamp_ms == TS0 + n,
+	    "event %s: expected timestamp %lld, got %lld", mid,
+	    (long long)(TS0 + n), (long long)j->timestamp_ms);
+	ck_assert_int_eq(j->from_spool, 1);
+	return (j);
+}
+
+/* Paths of the segment files in tmpdir, sorted; returns how many. */
+static int
+segments(char names[][300], int max)
+{
+	struct dirent	**list;
+	int		  i, n, k = 0;
+
+	n = scandir(tmpdir, &list, NULL, alphasort);
+	ck_assert_int_ge(n, 0);
+	for (i = 0; i < n; i++) {
+		size_t	 l = strlen(list[i]->d_name);
+
+		if (l > 6 && strcmp(list[i]->d_name + l - 6, ".spool") == 0) {
+			if (k < max)
+				snprintf(names[k], 300, "%s/%s", tmpdir,
+				    list[i]->d_name);
+			k++;
+		}
+		free(list[i]);
+	}
+	free(list);
+	return (k);
+}
+
+/* The size of a file. */
+static off_t
+file_size(const char *path)
+{
+	struct stat	 st;
+
+	ck_assert_msg(stat(path, &st) == 0, "stat %s: %s", path,
+	    strerror(errno));
+	return (st.st_size);
+}
+
+/* Read a whole file into a new buffer. */
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	unsigned char	*p;
+	FILE		*f;
+	off_t		 sz = file_size(path);
+
+	p = malloc((size_t)sz + 1);
+	ck_assert_ptr_nonnull(p);
+	f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fread(p, 1, (size_t)sz, f), (size_t)sz);
+	fclose(f);
+	*len = (size_t)sz;
+	return (p);
+}
+
+/* Overwrite one byte of a file. */
+static void
+poke(const char *path, off_t off, unsigned char v)
+{
+	int	 fd = open(path, O_WRONLY);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(pwrite(fd, &v, 1, off), 1);
+	close(fd);
+}
+
+/* Little-endian load. */
+static uint64_t
+le(const unsigned char *p, int n)
+{
+	uint64_t	 v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | p[n];
+	return (v);
+}
+
+/* The byte size of event n's whole record as job_n(n, pad) encodes it. */
+static size_t
+record_size(int n, int pad)
+{
+	struct pub_job	*j = job_n(n, pad);
+	size_t		 s;
+
+	s = SPOOL_HEADER + 16 + strlen(RK) + strlen(TYPE) +
+	    strlen(j->message_id) + j->bodylen;
+	publisher_job_free(j);
+	return (s);
+}
+
+START_TEST(crc32c_check_value)
+{
+	ck_assert_uint_eq(spool_crc32c("123456789", 9), 0xe3069283u);
+	ck_assert_uint_eq(spool_crc32c("", 0), 0);
+	/* RFC 3720 B.4: 32 bytes of zeros. */
+	{
+		unsigned char	 z[32];
+
+		memset(z, 0, sizeof z);
+		ck_assert_uint_eq(spool_crc32c(z, sizeof z), 0x8a9136aau);
+		memset(z, 0xff, sizeof z);
+		ck_assert_uint_eq(spool_crc32c(z, sizeof z), 0x62a8ab43u);
+	}
+}
+END_TEST
+
+START_TEST(record_round_trip_byte_for_byte)
+{
+	static const char	 body[] = "{\"s\":\"caf\xc3\xa9\",\"n\":"
+				    "9007199254740993}\0tail\xff";
+	size_t			 blen = sizeof body - 1;
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct pub_job		*j, *r;
+	struct spool_stats	 st;
+	char			 segs[4][300];
+	unsigned char		*f;
+	size_t			 flen, plen;
+	const char		*mid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
+	j = publisher_job_new("order.placed.v2", "OrderPlacedEvent", mid, body,
+	    blen);
+	j->timestamp_ms = TS0;
+	ck_assert_int_eq(spool_append(sp, j), 0);
+	ck_assert_int_eq(spool_sync(sp), 0);
+	publisher_job_free(j);
+	ck_assert_uint_eq(spool_unread(sp), 1);
+	ck_assert_uint_eq(spool_pending(sp), 1);
+
+	r = spool_next(sp);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->routing_key, "order.placed.v2");
+	ck_assert_str_eq(r->type, "OrderPlacedEvent");
+	ck_assert_str_eq(r->message_id, mid);
+	ck_assert_int_eq(r->timestamp_ms, TS0);
+	ck_assert_uint_eq(r->bodylen, blen);
+	ck_assert_msg(memcmp(r->body, body, blen) == 0,
+	    "body differs after the round trip");
+	ck_assert_int_eq(r->from_spool, 1);
+	ck_assert_ptr_null(r->cookie);
+	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_uint_eq(spool_unread(sp), 0);
+	ck_assert_uint_eq(spool_pending(sp), 1);
+
+	/* The bytes on disk are the documented format. */
+	ck_assert_int_eq(segments(segs, 4), 1);
+	f = slurp(segs[0], &flen);
+	plen = 16 + strlen("order.placed.v2") + strlen("OrderPlacedEvent") +
+	    strlen(mid) + blen;
+	ck_assert_uint_eq(flen, SPOOL_HEADER + plen);
+	ck_assert_uint_eq(le(f, 4), SPOOL_MAGIC);
+	ck_assert_uint_eq(le(f, 4), 0x52574e57u);
+	ck_assert_uint_eq(le(f + 4, 4), plen);
+	ck_assert_uint_eq(le(f + 8, 4), spool_crc32c(f + 12, plen));
+	ck_assert_uint_eq(le(f + 12, 2), strlen("order.placed.v2"));
+	ck_assert_uint_eq(le(f + 14, 2), strlen("OrderPlacedEvent"));
+	ck_assert_uint_eq(le(f + 16, 2), strlen(mid));
+	ck_assert_uint_eq(le(f + 18, 2), 0);
+	ck_assert_uint_eq(le(f + 20, 8), (uint64_t)TS0);
+	ck_assert(memcmp(f + 28, "order.placed.v2OrderPlacedEvent", 31) == 0);
+	ck_assert(memcmp(f + 28 + 31, mid, strlen(mid)) == 0);
+	ck_assert(memcmp(f + 28 + 31 + strlen(mid), body, blen) == 0);
+	free(f);
+
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.records, 1);
+	ck_assert_uint_eq(st.bytes, SPOOL_HEADER + plen);
+	ck_assert_uint_eq(st.appended, 1);
+	ck_assert_int_eq(st.oldest_ms, TS0);
+
+	spool_done(sp, r);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.records, 0);
+	ck_assert_uint_eq(st.drained, 1);
+	ck_assert_int_eq(st.oldest_ms, 0);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(empty_body_round_trip)
+{
+	struct spool	*sp = open_spool(1 << 20, 0);
+	struct pub_job	*j, *r;
+
+	j = publisher_job_new(RK, TYPE, "empty", "", 0);
+	j->timestamp_ms = -5;	/* before 1970: a signed 64-bit value */
+	ck_assert_int_eq(spool_append(sp, j), 0);
+	publisher_job_free(j);
+	r = spool_next(sp);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->message_id, "empty");
+	ck_assert_uint_eq(r->bodylen, 0);
+	ck_assert_int_eq(r->timestamp_ms, -5);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(segments_rotate_and_read_back_in_order)
+{
+	struct spool	*sp = open_spool(1 << 20, 1024);
+	char		 segs[64][300];
+	int		 n, nseg, i;
+	off_t		 total = 0;
+
+	append_range(sp, 1, 100, 60);
+	nseg = segments(segs, 64);
+	ck_assert_msg(nseg >= 5, "expected several segment files for 100 "
+	    "records of ~%zu bytes with segment_max 1024, got %d",
+	    record_size(1, 60), nseg);
+	for (i = 0; i < nseg && i < 64; i++) {
+		ck_assert_msg(file_size(segs[i]) <= 1024,
+		    "%s is %lld bytes, above segment_max 1024", segs[i],
+		    (long long)file_size(segs[i]));
+		total += file_size(segs[i]);
+	}
+	ck_assert_int_eq(total, 100 * (off_t)record_size(1, 60));
+	for (n = 1; n <= 100; n++)
+		expect_next(sp, n);
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(oversized_record_gets_its_own_segment)
+{
+	struct spool	*sp = open_spool(1 << 20, 256);
+	char		 segs[8][300];
+
+	append_range(sp, 1, 1, 10);
+	append_range(sp, 2, 2, 2000);	/* bigger than segment_max */
+	append_range(sp, 3, 3, 10);
+	ck_assert_int_eq(segments(segs, 8), 3);
+	spool_done(sp, expect_next(sp, 1));
+	spool_done(sp, expect_next(sp, 2));
+	spool_done(sp, expect_next(sp, 3));
+	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_int_eq(segments(segs, 8), 0);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(done_releases_whole_segments_in_order)
+{
+	struct spool		*sp = open_spool(1 << 20, 1024);
+	struct pub_job		*j[101];
+	struct spool_stats	 st;
+	char			 segs[64][300];
+	int			 n, nseg, per, left;
+
+	append_range(sp, 1, 100, 60);
+	nseg = segments(segs, 64);
+	per = (int)(1024 / record_size(1, 60));
+	for (n = 1; n <= 100; n++)
+		j[n] = expect_next(sp, n);
+
+	/* Out of order: nothing is released until every earlier one is. */
+	spool_done(sp, j[2]);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.records, 100);
+	ck_assert_uint_eq(st.drained, 0);
+	spool_done(sp, j[1]);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.records, 98);
+	ck_assert_uint_eq(st.drained, 2);
+	ck_assert_int_eq(segments(segs, 64), nseg);
+	ck_assert_int_eq(st.oldest_ms, TS0 + 3);
+
+	/* The rest of the first segment: its file goes. */
+	for (n = 3; n <= per; n++)
+		spool_done(sp, j[n]);
+	ck_assert_int_eq(segments(segs, 64), nseg - 1);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.bytes, (uint64_t)(100 - per) *
+	    record_size(1, 60));
+
+	/* Half of the next segment: its file stays. */
+	spool_done(sp, j[per + 1]);
+	ck_assert_int_eq(segments(segs, 64), nseg - 1);
+
+	for (n = per + 2; n <= 100; n++)
+		spool_done(sp, j[n]);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.records, 0);
+	ck_assert_uint_eq(st.bytes, 0);
+	ck_assert_uint_eq(st.drained, 100);
+	ck_assert_int_eq(st.oldest_ms, 0);
+	left = segments(segs, 64);
+	ck_assert_msg(left == 0, "expected no segment file once every record "
+	    "is confirmed, got %d (first %s)", left, left ? segs[0] : "");
+
+	/* And the spool keeps working afterwards. */
+	append_range(sp, 200, 202, 10);
+	spool_done(sp, expect_next(sp, 200));
+	spool_done(sp, expect_next(sp, 201));
+	spool_done(sp, expect_next(sp, 202));
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(rewind_rereads_unconfirmed)
+{
+	struct spool	*sp = open_spool(1 << 20, 1024);
+	struct pub_job	*a, *b;
+	int		 n;
+
+	append_range(sp, 1, 40, 60);
+	a = expect_next(sp, 1);
+	b = expect_next(sp, 2);
+	for (n = 3; n <= 30; n++)
+		expect_next(sp, n);
+	spool_done(sp, a);
+	spool_done(sp, b);
+	spool_rewind(sp);
+	ck_assert_uint_eq(spool_unread(sp), 38);
+	ck_assert_uint_eq(spool_pending(sp), 38);
+	for (n = 3; n <= 40; n++)
+		expect_next(sp, n);
+	ck_assert_ptr_null(spool_next(sp));
+
+	/* Appends after a rewind come after the rest. */
+	append_range(sp, 41, 42, 60);
+	spool_rewind(sp);
+	for (n = 3; n <= 42; n++)
+		expect_next(sp, n);
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(rewind_after_whole_segments_released)
+{
+	struct spool	*sp = open_spool(1 << 20, 1024);
+	int		 n, per = (int)(1024 / record_size(1, 60));
+
+	append_range(sp, 1, 60, 60);
+	/* Confirm the first segment and a bit more. */
+	for (n = 1; n <= per + 1; n++)
+		spool_done(sp, expect_next(sp, n));
+	for (; n <= 50; n++)
+		expect_next(sp, n);
+	spool_rewind(sp);
+	for (n = per + 2; n <= 60; n++)
+		expect_next(sp, n);
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(reopen_replays_unconfirmed)
+{
+	struct spool		*sp = open_spool(1 << 20, 1024);
+	struct spool_stats	 st;
+	struct pub_job		*j;
+	int			 n, per = (int)(1024 / record_size(1, 60));
+	int			 first_seen, want;
+
+	append_range(sp, 1, 50, 60);
+	/* The first segment and two more records confirmed, some read. */
+	for (n = 1; n <= per + 2; n++)
+		spool_done(sp, expect_next(sp, n));
+	for (; n <= 40; n++)
+		expect_next(sp, n);
+	spool_close(sp);
+
+	sp = open_spool(1 << 20, 1024);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.corrupt, 0);
+	ck_assert_uint_eq(st.torn, 0);
+	/* At least once: records confirmed in a segment still on disk may
+	 * come again, but the released segment does not, and every
+	 * unconfirmed record does, in order. */
+	ck_assert_uint_ge(spool_pending(sp), 50 - per - 2);
+	ck_assert_uint_le(spool_pending(sp), 50 - per);
+	j = spool_next(sp);
+	ck_assert_ptr_nonnull(j);
+	first_seen = atoi(j->message_id + 4);
+	ck_assert_int_eq(st.oldest_ms, TS0 + first_seen);
+	ck_assert_msg(first_seen == per + 1 || first_seen == per + 3,
+	    "after reopening, the first record is %s: expected event %d "
+	    "(the oldest unconfirmed) or %d (the first of its segment)",
+	    j->message_id, per + 3, per + 1);
+	for (want = first_seen + 1; want <= 50; want++)
+		expect_next(sp, want);
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+
+	/* Appends after reopening go after the old records. */
+	sp = open_spool(1 << 20, 1024);
+	append_range(sp, 51, 52, 60);
+	j = spool_next(sp);
+	ck_assert_ptr_nonnull(j);
+	for (want = atoi(j->message_id + 4) + 1; want <= 52; want++)
+		expect_next(sp, want);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(fully_drained_spool_reopens_empty)
+{
+	struct spool	*sp = open_spool(1 << 20, 1024);
+	char		 segs[8][300];
+	int		 n;
+
+	append_range(sp, 1, 5, 10);
+	for (n = 1; n <= 5; n++)
+		spool_done(sp, expect_next(sp, n));
+	spool_close(sp);
+	ck_assert_int_eq(segments(segs, 8), 0);
+	sp = open_spool(1 << 20, 1024);
+	ck_assert_uint_eq(spool_pending(sp), 0);
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(torn_tail_cut_at_open_and_counted)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct spool_stats	 st;
+	char			 segs[4][300];
+	size_t			 rs = record_size(1, 40);
+	int			 fd;
+
+	append_range(sp, 1, 3, 40);
+	spool_close(sp);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	/* The third record was being written when the power went. */
+	ck_assert_int_eq(truncate(segs[0], (off_t)(3 * rs - 7)), 0);
+
+	sp = open_spool(1 << 20, 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.torn, 1);
+	ck_assert_uint_eq(st.corrupt, 0);
+	ck_assert_uint_eq(st.records, 2);
+	ck_assert_uint_eq(st.bytes, 2 * rs);
+	ck_assert_int_eq(file_size(segs[0]), (off_t)(2 * rs));
+	expect_next(sp, 1);
+	expect_next(sp, 2);
+	ck_assert_ptr_null(spool_next(sp));
+	/* New appends are read after them, intact. */
+	append_range(sp, 4, 5, 40);
+	expect_next(sp, 4);
+	expect_next(sp, 5);
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+
+	/* A torn header alone (a few bytes of a record) is cut too. */
+	sp = open_spool(1 << 20, 0);
+	spool_close(sp);
+	ck_assert_int_ge(segments(segs, 4), 1);
+	fd = open(segs[segments(segs, 4) - 1], O_WRONLY | O_APPEND);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, "WNWR\x10\x00", 6), 6);
+	close(fd);
+	sp = open_spool(1 << 20, 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.torn, 1);
+	ck_assert_uint_eq(st.corrupt, 0);
+	ck_assert_uint_eq(st.records, 4);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(corrupt_middle_record_skipped_and_counted)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct spool_stats	 st;
+	char			 segs[4][300];
+	size_t			 rs = record_size(1, 40);
+	struct pub_job		*a, *c;
+
+	append_range(sp, 1, 3, 40);
+	spool_close(sp);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	/* A bit flips in the second record's body. */
+	poke(segs[0], (off_t)(rs + rs - 5), 'Y');
+
+	sp = open_spool(1 << 20, 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.corrupt, 1);
+	ck_assert_uint_eq(st.torn, 0);
+	ck_assert_uint_eq(st.records, 2);
+	a = expect_next(sp, 1);
+	c = expect_next(sp, 3);
+	ck_assert_ptr_null(spool_next(sp));
+	/* Confirming the rest releases the damaged bytes too. */
+	spool_done(sp, a);
+	spool_done(sp, c);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.records, 0);
+	ck_assert_uint_eq(st.bytes, 0);
+	ck_assert_int_eq(segments(segs, 4), 0);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(oldest_age_skips_damaged_records)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct spool_stats	 st;
+	char			 segs[4][300];
+	size_t			 rs = record_size(1, 40);
+
+	append_range(sp, 1, 4, 40);
+	spool_close(sp);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	/* The first and the third record are damaged. */
+	poke(segs[0], (off_t)(rs - 5), 'Y');
+	poke(segs[0], (off_t)(3 * rs - 5), 'Y');
+	sp = open_spool(1 << 20, 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.corrupt, 2);
+	ck_assert_uint_eq(st.records, 2);
+	ck_assert_msg(st.oldest_ms == TS0 + 2, "oldest_ms with records 2 and 4 "
+	    "left: expected %lld (record 2), got %lld", (long long)(TS0 + 2),
+	    (long long)st.oldest_ms);
+	/* Record 2 confirmed before 4 was handed out: 4 is the oldest. */
+	spool_done(sp, expect_next(sp, 2));
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.records, 1);
+	ck_assert_msg(st.oldest_ms == TS0 + 4, "oldest_ms with record 4 left: "
+	    "expected %lld, got %lld", (long long)(TS0 + 4),
+	    (long long)st.oldest_ms);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(corrupt_magic_and_length_skipped)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct spool_stats	 st;
+	char			 segs[4][300];
+	size_t			 rs = record_size(1, 40);
+	int			 n;
+
+	append_range(sp, 1, 6, 40);
+	spool_close(sp);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	poke(segs[0], (off_t)(1 * rs), 0x00);		/* 2: magic */
+	poke(segs[0], (off_t)(3 * rs + 6), 0x7f);	/* 4: length */
+	sp = open_spool(1 << 20, 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.corrupt, 2);
+	ck_assert_uint_eq(st.torn, 0);
+	ck_assert_uint_eq(st.records, 4);
+	for (n = 1; n <= 6; n++)
+		if (n != 2 && n != 4)
+			expect_next(sp, n);
+	ck_assert_ptr_null(spool_next(sp));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(damage_in_an_older_segment_is_not_torn)
+{
+	struct spool		*sp = open_spool(1 << 20, 1024);
+	struct spool_stats	 st;
+	char			 segs[64][300];
+	int			 nseg, n, per = (int)(1024 / record_size(1, 60));
+	size_t			 rs = record_size(1, 60);
+
+	append_range(sp, 1, 3 * per, 60);
+	spool_close(sp);
+	nseg = segments(segs, 64);
+	ck_assert_int_eq(nseg, 3);
+	/* The last record of the first segment is damaged: it is followed by
+	 * another segment, so it was written whole once and it is counted as
+	 * corrupt, not cut off as a torn tail. */
+	poke(segs[0], (off_t)(per * rs - 3), 'Z');
+	sp = open_spool(1 << 20, 1024);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.corrupt, 1);
+	ck_assert_uint_eq(st.torn, 0);
+	ck_assert_uint_eq(st.records, (uint64_t)(3 * per - 1));
+	for (n = 1; n <= 3 * per; n++)
+		if (n != per)
+			spool_done(sp, expect_next(sp, n));
+	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_int_eq(segments(segs, 64), 0);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(max_bytes_refuses_with_minus_one)
+{
+	struct spool		*sp;
+	struct spool_stats	 st;
+	size_t			 rs = record_size(1, 60);
+	long long		 max = (long long)(11 * rs - 30);
+	int			 n;
+
+	sp = open_spool(max, 0);
+	for (n = 1; n <= 10; n++)
+		ck_assert_int_eq(append_n(sp, n, 60), 0);
+	ck_assert_int_eq(append_n(sp, 11, 60), -1);
+	ck_assert_int_eq(append_n(sp, 12, 60), -1);
+	/* A smaller record that still fits is taken. */
+	ck_assert_int_eq(append_n(sp, 13, 0), 0);
+	ck_assert_int_eq(spool_sync(sp), 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.full, 2);
+	ck_assert_uint_eq(st.appended, 11);
+	ck_assert_uint_le(st.bytes, (uint64_t)max);
+	for (n = 1; n <= 10; n++)
+		spool_done(sp, expect_next(sp, n));
+	spool_done(sp, expect_next(sp, 13));
+	ck_assert_ptr_null(spool_next(sp));
+	/* Drained: there is room again. */
+	ck_assert_int_eq(append_n(sp, 14, 60), 0);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(second_open_of_same_dir_fails)
+{
+	struct spool	*sp = open_spool(1 << 20, 0), *sp2;
+	char		*cause = NULL;
+
+	append_range(sp, 1, 2, 10);
+	sp2 = spool_open(tmpdir, 1 << 20, 1, 0, &cause);
+	ck_assert_msg(sp2 == NULL, "a second spool_open of %s succeeded",
+	    tmpdir);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(strstr(cause, tmpdir) != NULL &&
+	    strstr(cause, "in use") != NULL,
+	    "cause should name %s and say it is in use: %s", tmpdir, cause);
+	free(cause);
+	/* The first is unharmed, and once it is closed the dir is free. */
+	expect_next(sp, 1);
+	expect_next(sp, 2);
+	spool_close(sp);
+	sp = open_spool(1 << 20, 0);
+	ck_assert_uint_eq(spool_pending(sp), 2);
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(missing_dir_fails_naming_it)
+{
+	struct spool	*sp;
+	char		*cause = NULL, path[128];
+
+	snprintf(path, sizeof path, "%s/does-not-exist", tmpdir);
+	sp = spool_open(path, 1 << 20, 1, 0, &cause);
+	ck_assert_ptr_null(sp);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(strstr(cause, path) != NULL, "cause should name %s: %s",
+	    path, cause);
+	free(cause);
+}
+END_TEST
+
+START_TEST(foreign_files_in_dir_are_ignored)
+{
+	struct spool	*sp;
+	FILE		*f;
+	char		 path[128];
+
+	snprintf(path, sizeof path, "%s/README", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("not a segment\n", f);
+	fclose(f);
+	sp = open_spool(1 << 20, 0);
+	ck_assert_uint_eq(spool_pending(sp), 0);
+	append_range(sp, 1, 1, 10);
+	spool_close(sp);
+	sp = open_spool(1 << 20, 0);
+	expect_next(sp, 1);
+	spool_close(sp);
+	ck_assert_int_eq(file_size(path), 14);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("spool");
+	TCase	*tc = tcase_create("spool");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, crc32c_check_value);
+	tcase_add_test(tc, record_round_trip_byte_for_byte);
+	tcase_add_test(tc, empty_body_round_trip);
+	tcase_add_test(tc, segments_rotate_and_read_back_in_order);
+	tcase_add_test(tc, oversized_record_gets_its_own_segment);
+	tcase_add_test(tc, done_releases_whole_segments_in_order);
+	tcase_add_test(tc, rewind_rereads_unconfirmed);
+	tcase_add_test(tc, rewind_after_whole_segments_released);
+	tcase_add_test(tc, reopen_replays_unconfirmed);
+	tcase_add_test(tc, fully_drained_spool_reopens_empty);
+	tcase_add_test(tc, torn_tail_cut_at_open_and_counted);
+	tcase_add_test(tc, corrupt_middle_record_skipped_and_counted);
+	tcase_add_test(tc, corrupt_magic_and_length_skipped);
+	tcase_add_test(tc, oldest_age_skips_damaged_records);
+	tcase_add_test(tc, damage_in_an_older_segment_is_not_torn);
+	tcase_add_test(tc, max_bytes_refuses_with_minus_one);
+	tcase_add_test(tc, second_open_of_same_dir_fails);
+	tcase_add_test(tc, missing_dir_fails_naming_it);
+	tcase_add_test(tc, foreign_files_in_dir_are_ignored);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? 0 : 1);
+}
