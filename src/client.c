@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "contract.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "publisher.h"
 #include "subs.h"
@@ -42,6 +43,7 @@ struct preq {
 	struct client		*c;
 	struct pub_job		*job;		/* while the publisher has it */
 	int			 waiting;
+	uint64_t		 accepted_ms;	/* monotonic */
 	uint64_t		 deadline;
 	char			*reply;		/* NULL until answered */
 	size_t			 replylen;
@@ -376,7 +378,9 @@ client_publish(struct client *c, const struct request *req)
 	p = client_defer(c, &req->id);
 	p->job = job;
 	job->cookie = p;
-	p->deadline = util_now_ms() + (uint64_t)warrend_conf->publish_timeout_ms;
+	p->accepted_ms = util_now_ms();
+	p->deadline = p->accepted_ms +
+	    (uint64_t)warrend_conf->publish_timeout_ms;
 	p->waiting = 1;
 	TAILQ_INSERT_TAIL(&client_waiting, p, wentry);
 	client_arm_timer();
@@ -724,6 +728,7 @@ client_refuse(int fd)
 		log_debug("refusing client: %s", strerror(errno));
 	close(fd);
 	warrend_stats.refused++;
+	proto_count_error("too_many_clients");
 }
 
 /* Take over a freshly accepted connection. */
@@ -823,6 +828,7 @@ client_outcome(struct preq *p, const struct pub_job *j)
 	if (j->outcome == PUB_CONFIRMED && (!j->returned ||
 	    !warrend_conf->unroutable_error)) {
 		warrend_stats.confirmed++;
+		metrics_confirm_latency(util_now_ms() - p->accepted_ms);
 		proto_reply_begin(&b, OP_PUBLISH, id, p->idlen, 1);
 		proto_member_str(&b, "message_id", j->message_id);
 		proto_member_str(&b, "routing_key", j->routing_key);

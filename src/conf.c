@@ -54,6 +54,8 @@ static const struct conf_key {
 	{ "spool", "dir", T_STRING, 0, 0 },
 	{ "spool", "max_bytes", T_INT, 0, 1LL << 50 },
 	{ "spool", "fsync", T_STRING, 0, 0 },
+	{ NULL, "metrics", T_GROUP, 0, 0 },
+	{ "metrics", "listen", T_STRING, 0, 0 },
 };
 
 /* The file a setting came from, or the main file. */
@@ -504,6 +506,20 @@ conf_contract_dir(struct conf *cf, const config_setting_t *where,
 	return (rv);
 }
 
+/* Is s "host:port" with a port from 1 to 65535? */
+static int
+conf_listen_ok(const char *s)
+{
+	const char	*colon = strrchr(s, ':');
+	char		*end;
+	long		 p;
+
+	if (colon == NULL || colon == s || colon[1] == '\0')
+		return (-1);
+	p = strtol(colon + 1, &end, 10);
+	return (*end == '\0' && p >= 1 && p <= 65535 ? 0 : -1);
+}
+
 /* Fill cf from the parsed file, defaults first. */
 static int
 conf_read(struct conf *cf, const config_setting_t *root, char **cause)
@@ -525,8 +541,18 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	    conf_string(root, "spool.dir", &cf->spool_dir,
 	    "/var/lib/warren/spool", f, cause) != 0 ||
 	    conf_string(root, "contracts_dir", &cf->contracts_dir, NULL, f,
+	    cause) != 0 ||
+	    conf_string(root, "metrics.listen", &cf->metrics_listen, NULL, f,
 	    cause) != 0)
 		return (-1);
+	if (cf->metrics_listen != NULL && conf_listen_ok(cf->metrics_listen) !=
+	    0) {
+		s = config_setting_lookup((config_setting_t *)root,
+		    "metrics.listen");
+		*cause = conf_error(s, f, "metrics.listen \"%s\" is not "
+		    "host:port", cf->metrics_listen);
+		return (-1);
+	}
 	if (strlen(cf->socket_path) >= sizeof(((struct sockaddr_un *)0)->
 	    sun_path)) {
 		s = config_setting_lookup((config_setting_t *)root,
@@ -649,6 +675,7 @@ conf_free(struct conf *cf)
 	free(cf->queue_type);
 	free(cf->spool_dir);
 	free(cf->contracts_dir);
+	free(cf->metrics_listen);
 	free(cf);
 }
 

@@ -42,6 +42,7 @@ struct conf {
 
 	int		  shutdown_timeout_ms;
 	char		 *contracts_dir;
+	char		 *metrics_listen;	/* "host:port", NULL: off */
 	struct contract_set contracts;
 	int		  has_password;		/* some URL carries one */
 };

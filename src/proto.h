@@ -4,6 +4,7 @@
 #define WARREN_PROTO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 #include "json.h"
@@ -69,7 +70,13 @@ void		 proto_member_raw(struct pbuf *, const char *key,
 		    const char *json, size_t len);
 void		 proto_reply_end(struct pbuf *);
 
-/* A whole error reply; field may be NULL. */
+/* Every error code a reply can carry, NULL-terminated (for metrics). */
+extern const char *const proto_error_codes[];
+/* Count an error reply by code; how many of code i so far. */
+void		 proto_count_error(const char *code);
+uint64_t	 proto_errors(size_t i);
+
+/* A whole error reply (counted); field may be NULL. */
 void		 proto_reply_error(struct pbuf *, enum proto_op,
 		    const char *id, size_t idlen, const char *code,
 		    const char *message, const char *field);

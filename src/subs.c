@@ -82,13 +82,7 @@ static int			 subs_efd = -1;
 static char			*subs_service;	/* the consumer's, from start */
 static struct event		*subs_ev;
 static int			 subs_connected;
-static struct {
-	uint64_t	 deliveries;
-	uint64_t	 acks;
-	uint64_t	 nacks;
-	uint64_t	 dead_lettered;
-	uint64_t	 requeued;
-} subs_count;
+static struct subs_counts subs_count;
 
 /* The client's consuming state, made on first use. */
 static struct subs_client *
@@ -600,6 +594,13 @@ subs_free(void)
 	if (subs_efd != -1)
 		close(subs_efd);
 	free(subs_service);
+}
+
+/* Consuming counters. */
+void
+subs_get_counts(struct subs_counts *c)
+{
+	*c = subs_count;
 }
 
 /* The number of events being consumed. */

@@ -3,6 +3,8 @@
 #ifndef WARREN_SUBS_H
 #define WARREN_SUBS_H
 
+#include <stdint.h>
+
 #include "json.h"
 
 struct client;
@@ -26,6 +28,15 @@ void	subs_reload(void);
 /* Shutting down: answer waiting subscribes, stop the thread. */
 void	subs_shutdown(void);
 void	subs_free(void);
+/* Consuming counters. */
+struct subs_counts {
+	uint64_t	 deliveries;
+	uint64_t	 acks;
+	uint64_t	 nacks;
+	uint64_t	 dead_lettered;
+	uint64_t	 requeued;
+};
+void	subs_get_counts(struct subs_counts *);
 /* The number of events being consumed. */
 int	subs_active(void);
 /* Add the consumer's members to a stats object being built. */

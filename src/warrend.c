@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "publisher.h"
 #include "sdnotify.h"
 #include "consumer.h"
@@ -78,6 +79,11 @@ warrend_reload(void)
 	    (cf->socket_group != NULL &&
 	    cf->socket_gid != warrend_conf->socket_gid))
 		log_warnx("reload: socket settings changed; they take effect "
+		    "when warrend restarts");
+	if ((cf->metrics_listen == NULL) != (warrend_conf->metrics_listen ==
+	    NULL) || (cf->metrics_listen != NULL &&
+	    strcmp(cf->metrics_listen, warrend_conf->metrics_listen) != 0))
+		log_warnx("reload: metrics.listen changed; it takes effect "
 		    "when warrend restarts");
 	conf_free(warrend_conf);
 	warrend_conf = cf;
@@ -277,7 +283,7 @@ main(int argc, char **argv)
 	if (client_init(&cause) != 0 ||
 	    publisher_start(warrend_conf, client_done_fd(), &cause) != 0 ||
 	    listener_open(warrend_conf, &cause) != 0 ||
-	    subs_start(&cause) != 0)
+	    subs_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
 		fatalx("%s", cause);
 	listener_start();
 	for (i = 0; signos[i] != 0; i++) {
@@ -300,6 +306,7 @@ main(int argc, char **argv)
 		event_free(warrend_hard_stop);
 	event_free(warrend_tick);
 	listener_close();
+	metrics_stop();
 	publisher_stop(0);
 	publisher_join(1000);
 	consumer_stop();
