@@ -1,5 +1,6 @@
 /* client.c -- local connections: line framing, replies in request order,
- * backpressure. Runs on the loop thread only. */
+ * backpressure. What a request asks for is request.c's. Runs on the loop
+ * thread only. */
 #include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -16,11 +17,10 @@
 
 #include "client.h"
 #include "conf.h"
-#include "contract.h"
 #include "log.h"
-#include "metrics.h"
 #include "proto.h"
 #include "publisher.h"
+#include "request.h"
 #include "subs.h"
 #include "util.h"
 #include "warrend.h"
@@ -189,7 +189,7 @@ client_flush(struct client *c)
 }
 
 /* A reply for the current request: written now if nothing is ahead. */
-static void
+void
 client_reply(struct client *c, struct pbuf *b)
 {
 	struct preq	*p;
@@ -206,49 +206,6 @@ client_reply(struct client *c, struct pbuf *b)
 	memset(b, 0, sizeof *b);
 	TAILQ_INSERT_TAIL(&c->queue, p, centry);
 	c->nqueued++;
-}
-
-/* Reply with an error. */
-static void
-client_error(struct client *c, enum proto_op op, const struct json_span *id,
-    const char *code, const char *message, const char *field)
-{
-	struct pbuf	 b = { NULL, 0, 0 };
-
-	warrend_stats.errors++;
-	proto_reply_error(&b, op, id != NULL ? id->ptr : NULL,
-	    id != NULL ? id->len : 0, code, message, field);
-	client_reply(c, &b);
-}
-
-/* Reply ok with nothing more. */
-static void
-client_ok(struct client *c, const struct request *req)
-{
-	struct pbuf	 b = { NULL, 0, 0 };
-
-	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
-	proto_reply_end(&b);
-	client_reply(c, &b);
-}
-
-/* May this peer publish events of contract ct? */
-static int
-client_allowed(const struct client *c, const struct contract *ct)
-{
-	size_t	 i;
-
-	if (ct->allow_users == NULL && ct->allow_groups == NULL)
-		return (1);
-	for (i = 0; i < ct->nuids; i++) {
-		if (ct->uids[i] == c->uid)
-			return (1);
-	}
-	for (i = 0; i < ct->ngids; i++) {
-		if (ct->gids[i] == c->gid)
-			return (1);
-	}
-	return (0);
 }
 
 /* Arm the timeout timer for the oldest waiting publish. */
@@ -331,51 +288,36 @@ client_subs(struct client *c)
 	return (&c->subs);
 }
 
-/* The wall clock in milliseconds, for the message timestamp. */
-static int64_t
-client_wallclock_ms(void)
+/* The peer's uid, (uid_t)-1 if unknown. */
+uid_t
+client_uid(const struct client *c)
 {
-	struct timeval	 tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	return (c->uid);
 }
 
-/* Check a publish and hand it to the publisher thread. */
-static void
-client_publish(struct client *c, const struct request *req)
+/* The peer's gid, (gid_t)-1 if unknown. */
+gid_t
+client_gid(const struct client *c)
 {
-	const struct contract	*ct;
-	struct pub_job		*job;
-	struct preq		*p;
-	char			*msg, *path, uuid[37];
+	return (c->gid);
+}
 
-	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
-	    NULL) {
-		xasprintf(&msg, "no contract for event \"%s\"", req->event);
-		client_error(c, req->op, &req->id, "unknown_event", msg, NULL);
-		free(msg);
-		return;
-	}
-	if (!client_allowed(c, ct)) {
-		xasprintf(&msg, "uid %lu gid %lu may not publish %s",
-		    (unsigned long)c->uid, (unsigned long)c->gid, ct->name);
-		client_error(c, req->op, &req->id, "forbidden", msg, NULL);
-		free(msg);
-		return;
-	}
-	if (contract_validate(ct, req->data_json, &msg, &path) != 0) {
-		client_error(c, req->op, &req->id, "validation", msg, path);
-		free(msg);
-		free(path);
-		return;
-	}
-	if (req->message_id == NULL)
-		util_uuid(uuid);
-	job = publisher_job_new(ct->routing_key, ct->name, req->message_id ?
-	    req->message_id : uuid, req->data.ptr, req->data.len);
-	job->timestamp_ms = client_wallclock_ms();
-	p = client_defer(c, &req->id);
+/* The number of publishes with the publisher. */
+int
+client_in_flight(void)
+{
+	return (client_jobs);
+}
+
+/* Hand a checked publish to the publisher thread; its reply is deferred
+ * until the outcome comes back or publish_timeout_ms passes. */
+void
+client_submit(struct client *c, const struct json_span *id,
+    struct pub_job *job)
+{
+	struct preq	*p;
+
+	p = client_defer(c, id);
 	p->job = job;
 	job->cookie = p;
 	p->accepted_ms = util_now_ms();
@@ -387,191 +329,6 @@ client_publish(struct client *c, const struct request *req)
 	client_jobs++;
 	warrend_stats.accepted++;
 	publisher_submit(job);
-}
-
-/* The "contracts" op. */
-static void
-client_contracts(struct client *c, const struct request *req)
-{
-	struct pbuf	 b = { NULL, 0, 0 };
-	cJSON		*a = cJSON_CreateArray();
-	char		*s;
-	size_t		 i;
-
-	for (i = 0; i < warrend_conf->contracts.n; i++)
-		cJSON_AddItemToArray(a,
-		    contract_to_json(warrend_conf->contracts.v[i]));
-	if ((s = cJSON_PrintUnformatted(a)) == NULL)
-		fatalx("cJSON_PrintUnformatted failed");
-	cJSON_Delete(a);
-	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
-	proto_member_raw(&b, "contracts", s, strlen(s));
-	proto_reply_end(&b);
-	free(s);
-	client_reply(c, &b);
-}
-
-/* The spool's part of the stats object. */
-static void
-client_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
-{
-	const struct spool_stats	*st = &ps->spool;
-	struct timeval			 tv;
-	long long			 age = 0;
-	char				*s;
-
-	if (st->oldest_ms > 0) {
-		gettimeofday(&tv, NULL);
-		age = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 -
-		    st->oldest_ms;
-		if (age < 0)
-			age = 0;
-	}
-	xasprintf(&s, ",\"spool\":{\"enabled\":%s,\"records\":%llu,"
-	    "\"bytes\":%llu,\"oldest_age_ms\":%lld,\"appended\":%llu,"
-	    "\"drained\":%llu,\"full\":%llu,\"corrupt\":%llu,"
-	    "\"torn\":%llu}", ps->spool_enabled ? "true" : "false",
-	    (unsigned long long)st->records, (unsigned long long)st->bytes,
-	    age, (unsigned long long)st->appended,
-	    (unsigned long long)st->drained, (unsigned long long)st->full,
-	    (unsigned long long)st->corrupt, (unsigned long long)st->torn);
-	pbuf_adds(b, s);
-	free(s);
-}
-
-/* The "stats" op. */
-static void
-client_stats(struct client *c, const struct request *req)
-{
-	struct publisher_stats	 ps;
-	struct warrend_stats	*w = &warrend_stats;
-	struct pbuf		 b = { NULL, 0, 0 };
-	char			*s;
-	int			 n;
-
-	publisher_get_stats(&ps);
-	n = xasprintf(&s, "{\"clients\":%d,\"accepted\":%llu,"
-	    "\"confirmed\":%llu,\"unroutable\":%llu,\"nacked\":%llu,"
-	    "\"timed_out\":%llu,\"spooled\":%llu,\"errors\":%llu,"
-	    "\"in_flight\":%d,"
-	    "\"connections\":%llu,\"refused\":%llu,\"broker\":{"
-	    "\"connected\":%s,\"blocked\":%s,\"reconnects\":%llu,"
-	    "\"published\":%llu,\"republished\":%llu,\"address\":",
-	    client_n, (unsigned long long)w->accepted,
-	    (unsigned long long)w->confirmed, (unsigned long long)w->unroutable,
-	    (unsigned long long)w->nacked, (unsigned long long)w->timed_out,
-	    (unsigned long long)w->spooled, (unsigned long long)w->errors,
-	    client_jobs,
-	    (unsigned long long)w->connections,
-	    (unsigned long long)w->refused, ps.connected ? "true" : "false",
-	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
-	    (unsigned long long)ps.published,
-	    (unsigned long long)ps.republished);
-	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
-	proto_member_raw(&b, "stats", s, (size_t)n);
-	pbuf_add_quoted(&b, ps.broker);
-	pbuf_adds(&b, "}");
-	client_spool_stats(&b, &ps);
-	subs_stats(&b);
-	pbuf_adds(&b, "}");
-	proto_reply_end(&b);
-	free(s);
-	client_reply(c, &b);
-}
-
-/* The "subscribe" and "unsubscribe" ops: the same rules as publishing
- * decide who may. */
-static void
-client_subscription(struct client *c, const struct request *req)
-{
-	const struct contract	*ct;
-	char			*msg;
-
-	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
-	    NULL) {
-		xasprintf(&msg, "no contract for event \"%s\"", req->event);
-		client_error(c, req->op, &req->id, "unknown_event", msg, NULL);
-		free(msg);
-		return;
-	}
-	if (!client_allowed(c, ct)) {
-		xasprintf(&msg, "uid %lu gid %lu may not subscribe to %s",
-		    (unsigned long)c->uid, (unsigned long)c->gid, ct->name);
-		client_error(c, req->op, &req->id, "forbidden", msg, NULL);
-		free(msg);
-		return;
-	}
-	if (req->op == OP_SUBSCRIBE)
-		subs_subscribe(c, ct, &req->id);
-	else {
-		/* Unsubscribing from what one is not subscribed to is done. */
-		subs_unsubscribe(c, ct);
-		client_ok(c, req);
-	}
-}
-
-/* Handle one request line. */
-static void
-client_request(struct client *c, const char *line, size_t len)
-{
-	struct request	 req;
-	const char	*code;
-	char		*msg = NULL;
-
-	if (proto_parse(line, len, &req, &code, &msg) != 0) {
-		client_error(c, req.op, &req.id, code, msg, NULL);
-		goto out;
-	}
-	if (warrend_stopping) {
-		client_error(c, req.op, &req.id, "shutting_down",
-		    "warrend is stopping", NULL);
-		goto out;
-	}
-	switch (req.op) {
-	case OP_PUBLISH:
-		client_publish(c, &req);
-		break;
-	case OP_PING:
-		client_ok(c, &req);
-		break;
-	case OP_CONTRACTS:
-		client_contracts(c, &req);
-		break;
-	case OP_STATS:
-		client_stats(c, &req);
-		break;
-	case OP_ACK:
-	case OP_NACK:
-		if (subs_settle(c, req.tag, req.op == OP_ACK, req.requeue) !=
-		    0) {
-			xasprintf(&msg, "tag %lld is not an unsettled delivery "
-			    "of this connection", req.tag);
-			client_error(c, req.op, &req.id, "unknown_tag", msg,
-			    NULL);
-		}
-		break;
-	case OP_SUBSCRIBE:
-	case OP_UNSUBSCRIBE:
-		client_subscription(c, &req);
-		break;
-	case OP_NONE:
-		fatalx("%s: request without op", __func__);
-	}
-out:
-	free(msg);
-	proto_request_clear(&req);
-}
-
-/* Answer a line longer than max_line. */
-static void
-client_too_large(struct client *c)
-{
-	char	*msg;
-
-	xasprintf(&msg, "request line longer than max_line (%zu bytes)",
-	    warrend_conf->max_line);
-	client_error(c, OP_NONE, NULL, "too_large", msg, NULL);
-	free(msg);
 }
 
 /* Is the line only whitespace? Blank lines are skipped, not errors. */
@@ -635,12 +392,12 @@ client_process(struct client *c)
 		if ((eol = client_find_eol(c, in)) == -1) {
 			if (evbuffer_get_length(in) <= max)
 				break;
-			client_too_large(c);
+			request_too_large(c);
 			c->discard = 1;
 			continue;
 		}
 		if ((size_t)eol > max) {
-			client_too_large(c);
+			request_too_large(c);
 			evbuffer_drain(in, (size_t)eol + 1);
 			c->scanned = 0;
 			continue;
@@ -652,7 +409,7 @@ client_process(struct client *c)
 		}
 		line = (char *)evbuffer_pullup(in, eol + 1);
 		if (!client_blank(line, (size_t)eol))
-			client_request(c, line, (size_t)eol);
+			request_handle(c, line, (size_t)eol);
 		evbuffer_drain(in, (size_t)eol + 1);
 		c->scanned = 0;
 		client_update_pause(c);
@@ -798,83 +555,6 @@ client_free(struct client *c)
 		event_base_loopexit(warrend_base, NULL);
 }
 
-/* Warn about unroutable events, at most once per 10 s: one misbound
- * routing key must not flood the journal. */
-static void
-client_warn_unroutable(const struct pub_job *j)
-{
-	static uint64_t	 last, suppressed;
-	uint64_t	 now = util_now_ms();
-
-	if (last != 0 && now - last < 10000) {
-		suppressed++;
-		return;
-	}
-	log_warnx("%s %s: unroutable, no queue is bound to %s (%llu more "
-	    "unroutable events in the last interval)", j->type, j->message_id,
-	    j->routing_key, (unsigned long long)suppressed);
-	last = now;
-	suppressed = 0;
-}
-
-/* Build the reply for a publish the publisher has finished with. */
-static void
-client_outcome(struct preq *p, const struct pub_job *j)
-{
-	struct pbuf	 b = { NULL, 0, 0 };
-	const char	*id = p->idlen > 0 ? p->id : NULL;
-	char		*msg = NULL;
-
-	if (j->outcome == PUB_CONFIRMED && (!j->returned ||
-	    !warrend_conf->unroutable_error)) {
-		warrend_stats.confirmed++;
-		metrics_confirm_latency(util_now_ms() - p->accepted_ms);
-		proto_reply_begin(&b, OP_PUBLISH, id, p->idlen, 1);
-		proto_member_str(&b, "message_id", j->message_id);
-		proto_member_str(&b, "routing_key", j->routing_key);
-		if (j->returned) {
-			warrend_stats.unroutable++;
-			proto_member_raw(&b, "routed", "false", 5);
-			client_warn_unroutable(j);
-		}
-		proto_reply_end(&b);
-	} else if (j->outcome == PUB_CONFIRMED) {
-		warrend_stats.unroutable++;
-		warrend_stats.errors++;
-		xasprintf(&msg, "no queue is bound to routing key %s",
-		    j->routing_key);
-		proto_reply_error(&b, OP_PUBLISH, id, p->idlen, "unroutable",
-		    msg, NULL);
-	} else if (j->outcome == PUB_SPOOLED) {
-		warrend_stats.spooled++;
-		proto_reply_begin(&b, OP_PUBLISH, id, p->idlen, 1);
-		proto_member_str(&b, "message_id", j->message_id);
-		proto_member_str(&b, "routing_key", j->routing_key);
-		proto_member_raw(&b, "spooled", "true", 4);
-		proto_reply_end(&b);
-	} else if (j->outcome == PUB_FULL) {
-		warrend_stats.errors++;
-		xasprintf(&msg, "the broker cannot be reached and the spool "
-		    "is full (max_bytes %lld) or cannot be written",
-		    warrend_conf->spool_max_bytes);
-		proto_reply_error(&b, OP_PUBLISH, id, p->idlen, "unavailable",
-		    msg, NULL);
-	} else if (j->outcome == PUB_NACKED) {
-		warrend_stats.nacked++;
-		warrend_stats.errors++;
-		proto_reply_error(&b, OP_PUBLISH, id, p->idlen, "rejected",
-		    "the broker refused the event (basic.nack)", NULL);
-	} else {
-		warrend_stats.errors++;
-		proto_reply_error(&b, OP_PUBLISH, id, p->idlen,
-		    "shutting_down", "warrend stopped before the broker "
-		    "confirmed the event", NULL);
-	}
-	free(msg);
-	p->reply = b.p;
-	p->replylen = b.len;
-}
-
 /* Let clients paused for the publisher read again. */
 static void
 client_resume_jobwait(void)
@@ -909,9 +589,9 @@ static void
 client_done_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct pbuf	 b = { NULL, 0, 0 };
 	struct pub_job	*j;
 	struct preq	*p;
-	struct client	*c;
 
 	(void)fd;
 	(void)events;
@@ -926,14 +606,12 @@ client_done_cb(evutil_socket_t fd, short events, void *arg)
 			TAILQ_REMOVE(&client_waiting, p, wentry);
 			p->waiting = 0;
 		}
-		if ((c = p->c) == NULL)
+		if (p->c == NULL)
 			client_preq_release(p);
 		else if (p->reply == NULL) {
-			client_outcome(p, j);
-			if (p == TAILQ_FIRST(&c->queue)) {
-				client_flush(c);
-				client_kick(c);
-			}
+			request_outcome(&b, j, client_preq_id(p), p->idlen,
+			    p->accepted_ms);
+			client_answer(p, &b);
 		}
 		publisher_job_free(j);
 	}
@@ -948,9 +626,7 @@ client_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct pbuf	 b = { NULL, 0, 0 };
 	struct preq	*p;
-	struct client	*c;
 	uint64_t	 now = util_now_ms();
-	char		*msg;
 
 	(void)fd;
 	(void)events;
@@ -961,22 +637,10 @@ client_timer_cb(evutil_socket_t fd, short events, void *arg)
 		p->waiting = 0;
 		publisher_cancel(p->job);
 		warrend_stats.timed_out++;
-		if ((c = p->c) == NULL)
+		if (p->c == NULL)
 			continue;
-		warrend_stats.errors++;
-		xasprintf(&msg, "the broker did not confirm the event within "
-		    "%d ms (it is unreachable or blocked)",
-		    warrend_conf->publish_timeout_ms);
-		proto_reply_error(&b, OP_PUBLISH, p->idlen > 0 ? p->id : NULL,
-		    p->idlen, "unavailable", msg, NULL);
-		free(msg);
-		p->reply = b.p;
-		p->replylen = b.len;
-		memset(&b, 0, sizeof b);
-		if (p == TAILQ_FIRST(&c->queue)) {
-			client_flush(c);
-			client_kick(c);
-		}
+		request_timed_out(&b, client_preq_id(p), p->idlen);
+		client_answer(p, &b);
 	}
 	client_arm_timer();
 }

@@ -3,6 +3,8 @@
 #ifndef WARREN_CLIENT_H
 #define WARREN_CLIENT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 /* Set up the loop side of the publisher: its completion eventfd. */
@@ -22,7 +24,20 @@ struct client;
 struct json_span;
 struct pbuf;
 struct preq;
+struct pub_job;
 struct subs_client;
+
+/* A reply for the request being handled (taking b's memory): written now
+ * if nothing is ahead of it, else when its turn comes. */
+void		 client_reply(struct client *c, struct pbuf *b);
+/* Hand a checked publish to the publisher; its reply comes later. */
+void		 client_submit(struct client *c, const struct json_span *id,
+		    struct pub_job *job);
+/* The peer's credentials, (uid_t)-1 and (gid_t)-1 if unknown. */
+uid_t		 client_uid(const struct client *c);
+gid_t		 client_gid(const struct client *c);
+/* The number of publishes with the publisher. */
+int		 client_in_flight(void);
 
 /* A slot for a reply that comes later, in c's request order. */
 struct preq	*client_defer(struct client *c, const struct json_span *id);

@@ -17,52 +17,11 @@
 #include "conf.h"
 #include "log.h"
 #include "publisher.h"
+#include "publisher-int.h"
 #include "spool.h"
 #include "util.h"
 
-
-static struct publisher {
-	pthread_t		 thread;
-	int			 running;
-	pthread_mutex_t		 lock;		/* guards in, done, stop, stats */
-	struct pub_jobq		 in;
-	struct pub_jobq		 done;
-	int			 stopping;
-	uint64_t		 stop_deadline;
-	int			 exited;
-	struct publisher_stats	 stats;
-	int			 wake_fd;	/* loop -> thread */
-	int			 sweep;		/* atomic: jobs were cancelled */
-	int			 done_fd;	/* thread -> loop */
-
-	/* Thread only from here on. */
-	struct broker_link	  link;		/* the connector's */
-	struct broker_async	 *async;
-	int			  async_gone;	/* connector stopped */
-	char			  addr[128];	/* of the connection in use */
-	int			  heartbeat;
-	char			 *exchange;
-	char			 *service;
-	int			  window;
-	int			  publish_timeout_ms;
-	struct spool		 *spool;	/* NULL: max_bytes = 0 */
-	int			  spool_full;	/* in a "spool full" episode */
-	int			  spool_refused; /* a spooled event was nacked */
-	uint64_t		  spool_hold;	/* no draining before this */
-	int			  spool_holds;	/* nacks in a row: backoff */
-
-	amqp_connection_state_t	  conn;
-	int			  fd;
-	int			  connected;
-	int			  blocked;
-	struct pub_jobq		  pending;	/* to publish, in order */
-	struct pub_job		**ring;		/* in flight, by tag % window */
-	uint64_t		  low_tag;	/* lowest unconfirmed tag */
-	uint64_t		  next_tag;
-	int			  inflight;
-	uint64_t		  ret_left;	/* body bytes of a basic.return */
-	int			  in_return;
-} pub = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+struct publisher pub = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 /* Nudge an eventfd. */
 static void
@@ -144,7 +103,7 @@ publisher_collect(struct pub_jobq *q)
 }
 
 /* Give a finished job back to the loop (thread side). */
-static void
+void
 publisher_finish(struct pub_job *j, enum pub_outcome outcome)
 {
 	int	 was_empty;
@@ -177,72 +136,6 @@ publisher_set_state(void)
 	pthread_mutex_unlock(&pub.lock);
 }
 
-/*
- * Write jobs to the spool in order, as one group commit, and answer each:
- * spooled, or full. Cancelled jobs are given back; copies already spooled
- * (detached jobs) are freed.
- */
-static void
-publisher_to_spool(struct pub_jobq *q)
-{
-	struct pub_jobq	 done = TAILQ_HEAD_INITIALIZER(done);
-	struct pub_job	*j;
-	int		 rv;
-
-	while ((j = TAILQ_FIRST(q)) != NULL) {
-		TAILQ_REMOVE(q, j, entry);
-		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
-			publisher_finish(j, PUB_CANCELLED);
-			continue;
-		}
-		if (j->cookie == NULL) {
-			publisher_job_free(j);
-			continue;
-		}
-		if ((rv = spool_append(pub.spool, j)) == -2)
-			log_warn("publisher: spool append");
-		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
-		if (rv == -1 && !pub.spool_full)
-			log_warnx("publisher: spool is full (max_bytes): "
-			    "refusing events until it drains");
-		else if (rv == 0 && pub.spool_full)
-			log_info("publisher: spool accepts events again");
-		if (rv != -2)
-			pub.spool_full = rv == -1;
-		TAILQ_INSERT_TAIL(&done, j, entry);
-	}
-	if (!TAILQ_EMPTY(&done) && spool_sync(pub.spool) != 0) {
-		/* Not known to be durable: say so; replay may still send it. */
-		log_warn("publisher: spool sync");
-		TAILQ_FOREACH(j, &done, entry)
-			j->outcome = PUB_FULL;
-	}
-	while ((j = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, j, entry);
-		publisher_finish(j, j->outcome);
-	}
-}
-
-/*
- * The connection went (or we stop): records read back from the spool are
- * forgotten and read again later; events of waiting clients go to the
- * spool behind them, in order.
- */
-static void
-publisher_unsent_to_spool(struct pub_jobq *q)
-{
-	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
-	struct pub_job	*j;
-
-	while ((j = TAILQ_FIRST(q)) != NULL) {
-		TAILQ_REMOVE(q, j, entry);
-		if (!j->from_spool)
-			TAILQ_INSERT_TAIL(&direct, j, entry);
-	}
-	spool_rewind(pub.spool);
-	publisher_to_spool(&direct);
-}
-
 /* Drop the connection; everything in flight goes back to the front of the
  * pending queue, in tag order, to be republished with its message_id. */
 static void
@@ -265,7 +158,7 @@ publisher_drop(int graceful)
 	}
 	TAILQ_CONCAT(&back, &pub.pending, entry);
 	if (pub.spool != NULL)
-		publisher_unsent_to_spool(&back);
+		publisher_spool_unsent(&back);
 	else
 		TAILQ_CONCAT(&pub.pending, &back, entry);
 	if (graceful && pub.connected)
@@ -402,24 +295,6 @@ publisher_returned(const amqp_basic_properties_t *p)
 	}
 }
 
-/* Blocked: events not yet sent go to the spool; records read back from
- * it stay queued for when the broker unblocks. */
-static void
-publisher_pending_to_spool(void)
-{
-	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
-	struct pub_job	*j, *next;
-
-	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
-		next = TAILQ_NEXT(j, entry);
-		if (j->from_spool)
-			continue;
-		TAILQ_REMOVE(&pub.pending, j, entry);
-		TAILQ_INSERT_TAIL(&direct, j, entry);
-	}
-	publisher_to_spool(&direct);
-}
-
 /* Handle a method frame; return -1 when the connection must go. */
 static int
 publisher_method(const amqp_method_t *m)
@@ -450,7 +325,7 @@ publisher_method(const amqp_method_t *m)
 		pub.blocked = 1;
 		publisher_set_state();
 		if (pub.spool != NULL)
-			publisher_pending_to_spool();
+			publisher_spool_pending();
 		log_warnx("publisher: broker %s blocked publishing: %.*s",
 		    pub.addr, (int)bl->reason.len,
 		    (const char *)bl->reason.bytes);
@@ -655,93 +530,6 @@ publisher_sweep(void)
 	}
 }
 
-/*
- * The broker refused a spooled event: take every spooled event back out of
- * flight (their confirms will find nothing), and read the spool again from
- * the oldest unconfirmed one after a pause that grows while it refuses.
- */
-static void
-publisher_spool_retreat(void)
-{
-	struct pub_job	*j, *next;
-	uint64_t	 t, delay = 100;
-	int		 i;
-
-	if (!pub.spool_refused)
-		return;
-	pub.spool_refused = 0;
-	for (t = pub.low_tag; t < pub.next_tag; t++) {
-		j = pub.ring[t % (uint64_t)pub.window];
-		if (j != NULL && j->from_spool) {
-			pub.ring[t % (uint64_t)pub.window] = NULL;
-			pub.inflight--;
-		}
-	}
-	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
-		next = TAILQ_NEXT(j, entry);
-		if (j->from_spool)
-			TAILQ_REMOVE(&pub.pending, j, entry);
-	}
-	spool_rewind(pub.spool);
-	for (i = 0; i < pub.spool_holds && delay < 30000; i++)
-		delay *= 2;
-	pub.spool_holds++;
-	pub.spool_hold = util_now_ms() + delay;
-	log_warnx("publisher: broker %s refused a spooled event: trying "
-	    "again in %llu ms", pub.addr, (unsigned long long)delay);
-}
-
-/* Read records back from the spool while the window has room. */
-static void
-publisher_fill(void)
-{
-	struct pub_job	*j;
-	int		 room = pub.window - pub.inflight;
-
-	if (pub.spool == NULL || pub.blocked || pub.stopping ||
-	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold)
-		return;
-	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
-		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
-}
-
-/*
- * A publish the broker has not confirmed within half of publish_timeout_ms
- * (a slow or silently stuck broker) is made safe in the spool and its
- * client answered; the copy in flight is kept only to be confirmed.
- */
-static void
-publisher_timeouts(void)
-{
-	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct pub_job	*j, *copy;
-	uint64_t	 t, now = util_now_ms();
-	uint64_t	 limit = (uint64_t)pub.publish_timeout_ms / 2;
-
-	if (pub.spool == NULL)
-		return;
-	for (t = pub.low_tag; t < pub.next_tag; t++) {
-		if ((j = pub.ring[t % (uint64_t)pub.window]) == NULL ||
-		    j->from_spool || j->cookie == NULL)
-			continue;
-		if (now - j->sent_ms < limit)
-			break;
-		copy = publisher_job_new(j->routing_key, j->type,
-		    j->message_id, j->body, j->bodylen);
-		copy->timestamp_ms = j->timestamp_ms;
-		copy->cookie = j->cookie;
-		copy->cancelled = __atomic_load_n(&j->cancelled,
-		    __ATOMIC_ACQUIRE);
-		j->cookie = NULL;
-		TAILQ_INSERT_TAIL(&q, copy, entry);
-	}
-	if (!TAILQ_EMPTY(&q)) {
-		log_warnx("publisher: broker %s is slow to confirm: events "
-		    "go to the spool", pub.addr);
-		publisher_to_spool(&q);
-	}
-}
-
 /* Is there work to do at once, without waiting for the broker? */
 static int
 publisher_busy(void)
@@ -751,18 +539,6 @@ publisher_busy(void)
 	return (!TAILQ_EMPTY(&pub.pending) || (pub.spool != NULL &&
 	    !pub.stopping && spool_unread(pub.spool) > 0 &&
 	    util_now_ms() >= pub.spool_hold));
-}
-
-/* Copy the spool's figures where the loop can read them, and show the
- * loop (and so the watchdog) that this thread is alive. */
-static void
-publisher_spool_stats(void)
-{
-	pthread_mutex_lock(&pub.lock);
-	pub.stats.alive++;
-	if (pub.spool != NULL)
-		spool_get_stats(pub.spool, &pub.stats.spool);
-	pthread_mutex_unlock(&pub.lock);
 }
 
 /* Fail every job left when the thread exits. */
@@ -775,7 +551,7 @@ publisher_fail_all(void)
 	TAILQ_CONCAT(&pub.pending, &pub.in, entry);
 	pthread_mutex_unlock(&pub.lock);
 	if (pub.spool != NULL) {
-		publisher_unsent_to_spool(&pub.pending);
+		publisher_spool_unsent(&pub.pending);
 		return;
 	}
 	while ((j = TAILQ_FIRST(&pub.pending)) != NULL) {
@@ -832,7 +608,7 @@ publisher_intake(void)
 	 * them, on disk. */
 	if (pub.spool != NULL && (!pub.connected || pub.blocked ||
 	    spool_unread(pub.spool) > 0))
-		publisher_to_spool(&q);
+		publisher_spool_write(&q);
 	else
 		TAILQ_CONCAT(&pub.pending, &q, entry);
 	publisher_sweep();
@@ -864,14 +640,14 @@ publisher_main(void *arg)
 				first = 0;
 		}
 		if (pub.connected) {
-			publisher_fill();
+			publisher_spool_fill();
 			if (publisher_drain() != 0 ||
 			    (full = publisher_flush()) == -1) {
 				publisher_drop(0);
 				continue;
 			}
 			publisher_spool_retreat();
-			publisher_timeouts();
+			publisher_spool_timeouts();
 		}
 		publisher_spool_stats();
 		publisher_wait(full == 1, full != 1 && publisher_busy());

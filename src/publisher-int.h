@@ -1,0 +1,80 @@
+/* publisher-int.h -- the publisher thread's state and the functions its
+ * two files share. Private: only publisher.c and publisher-spool.c include
+ * it; everyone else goes through publisher.h. */
+#ifndef WARREN_PUBLISHER_INT_H
+#define WARREN_PUBLISHER_INT_H
+
+#include <sys/queue.h>
+
+#include <amqp.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "broker.h"
+#include "publisher.h"
+
+struct publisher {
+	pthread_t		 thread;
+	int			 running;
+	pthread_mutex_t		 lock;		/* guards in, done, stop, stats */
+	struct pub_jobq		 in;
+	struct pub_jobq		 done;
+	int			 stopping;
+	uint64_t		 stop_deadline;
+	int			 exited;
+	struct publisher_stats	 stats;
+	int			 wake_fd;	/* loop -> thread */
+	int			 sweep;		/* atomic: jobs were cancelled */
+	int			 done_fd;	/* thread -> loop */
+
+	/* Thread only from here on. */
+	struct broker_link	  link;		/* the connector's */
+	struct broker_async	 *async;
+	int			  async_gone;	/* connector stopped */
+	char			  addr[128];	/* of the connection in use */
+	int			  heartbeat;
+	char			 *exchange;
+	char			 *service;
+	int			  window;
+	int			  publish_timeout_ms;
+	struct spool		 *spool;	/* NULL: max_bytes = 0 */
+	int			  spool_full;	/* in a "spool full" episode */
+	int			  spool_refused; /* a spooled event was nacked */
+	uint64_t		  spool_hold;	/* no draining before this */
+	int			  spool_holds;	/* nacks in a row: backoff */
+
+	amqp_connection_state_t	  conn;
+	int			  fd;
+	int			  connected;
+	int			  blocked;
+	struct pub_jobq		  pending;	/* to publish, in order */
+	struct pub_job		**ring;		/* in flight, by tag % window */
+	uint64_t		  low_tag;	/* lowest unconfirmed tag */
+	uint64_t		  next_tag;
+	int			  inflight;
+	uint64_t		  ret_left;	/* body bytes of a basic.return */
+	int			  in_return;
+};
+
+extern struct publisher	pub;
+
+/* Give a finished job back to the loop (thread side). */
+void	publisher_finish(struct pub_job *j, enum pub_outcome outcome);
+
+/* Write jobs to the spool as one group commit and answer each. */
+void	publisher_spool_write(struct pub_jobq *q);
+/* The connection went: unsent events to the spool, read-back records
+ * forgotten to be read again. */
+void	publisher_spool_unsent(struct pub_jobq *q);
+/* Blocked: events not yet sent go to the spool. */
+void	publisher_spool_pending(void);
+/* The broker refused a spooled event: back off and read the spool again. */
+void	publisher_spool_retreat(void);
+/* Read records back from the spool while the window has room. */
+void	publisher_spool_fill(void);
+/* Spool events the broker is slow to confirm and answer their clients. */
+void	publisher_spool_timeouts(void);
+/* Copy the spool's figures for the loop; count the thread alive. */
+void	publisher_spool_stats(void);
+
+#endif

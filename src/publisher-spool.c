@@ -1,0 +1,193 @@
+/* publisher-spool.c -- the publisher thread's use of the spool: events
+ * the broker cannot take now are written to it and answered, and read back
+ * and republished once it can. Runs on the publisher thread only. */
+#include <pthread.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "publisher-int.h"
+#include "spool.h"
+#include "util.h"
+
+/*
+ * Write jobs to the spool in order, as one group commit, and answer each:
+ * spooled, or full. Cancelled jobs are given back; copies already spooled
+ * (detached jobs) are freed.
+ */
+void
+publisher_spool_write(struct pub_jobq *q)
+{
+	struct pub_jobq	 done = TAILQ_HEAD_INITIALIZER(done);
+	struct pub_job	*j;
+	int		 rv;
+
+	while ((j = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, j, entry);
+		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
+			publisher_finish(j, PUB_CANCELLED);
+			continue;
+		}
+		if (j->cookie == NULL) {
+			publisher_job_free(j);
+			continue;
+		}
+		if ((rv = spool_append(pub.spool, j)) == -2)
+			log_warn("publisher: spool append");
+		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
+		if (rv == -1 && !pub.spool_full)
+			log_warnx("publisher: spool is full (max_bytes): "
+			    "refusing events until it drains");
+		else if (rv == 0 && pub.spool_full)
+			log_info("publisher: spool accepts events again");
+		if (rv != -2)
+			pub.spool_full = rv == -1;
+		TAILQ_INSERT_TAIL(&done, j, entry);
+	}
+	if (!TAILQ_EMPTY(&done) && spool_sync(pub.spool) != 0) {
+		/* Not known to be durable: say so; replay may still send it. */
+		log_warn("publisher: spool sync");
+		TAILQ_FOREACH(j, &done, entry)
+			j->outcome = PUB_FULL;
+	}
+	while ((j = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, j, entry);
+		publisher_finish(j, j->outcome);
+	}
+}
+
+/*
+ * The connection went (or we stop): records read back from the spool are
+ * forgotten and read again later; events of waiting clients go to the
+ * spool behind them, in order.
+ */
+void
+publisher_spool_unsent(struct pub_jobq *q)
+{
+	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
+	struct pub_job	*j;
+
+	while ((j = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, j, entry);
+		if (!j->from_spool)
+			TAILQ_INSERT_TAIL(&direct, j, entry);
+	}
+	spool_rewind(pub.spool);
+	publisher_spool_write(&direct);
+}
+
+/* Blocked: events not yet sent go to the spool; records read back from
+ * it stay queued for when the broker unblocks. */
+void
+publisher_spool_pending(void)
+{
+	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
+	struct pub_job	*j, *next;
+
+	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (j->from_spool)
+			continue;
+		TAILQ_REMOVE(&pub.pending, j, entry);
+		TAILQ_INSERT_TAIL(&direct, j, entry);
+	}
+	publisher_spool_write(&direct);
+}
+
+/*
+ * The broker refused a spooled event: take every spooled event back out of
+ * flight (their confirms will find nothing), and read the spool again from
+ * the oldest unconfirmed one after a pause that grows while it refuses.
+ */
+void
+publisher_spool_retreat(void)
+{
+	struct pub_job	*j, *next;
+	uint64_t	 t, delay = 100;
+	int		 i;
+
+	if (!pub.spool_refused)
+		return;
+	pub.spool_refused = 0;
+	for (t = pub.low_tag; t < pub.next_tag; t++) {
+		j = pub.ring[t % (uint64_t)pub.window];
+		if (j != NULL && j->from_spool) {
+			pub.ring[t % (uint64_t)pub.window] = NULL;
+			pub.inflight--;
+		}
+	}
+	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (j->from_spool)
+			TAILQ_REMOVE(&pub.pending, j, entry);
+	}
+	spool_rewind(pub.spool);
+	for (i = 0; i < pub.spool_holds && delay < 30000; i++)
+		delay *= 2;
+	pub.spool_holds++;
+	pub.spool_hold = util_now_ms() + delay;
+	log_warnx("publisher: broker %s refused a spooled event: trying "
+	    "again in %llu ms", pub.addr, (unsigned long long)delay);
+}
+
+/* Read records back from the spool while the window has room. */
+void
+publisher_spool_fill(void)
+{
+	struct pub_job	*j;
+	int		 room = pub.window - pub.inflight;
+
+	if (pub.spool == NULL || pub.blocked || pub.stopping ||
+	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold)
+		return;
+	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
+		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
+}
+
+/*
+ * A publish the broker has not confirmed within half of publish_timeout_ms
+ * (a slow or silently stuck broker) is made safe in the spool and its
+ * client answered; the copy in flight is kept only to be confirmed.
+ */
+void
+publisher_spool_timeouts(void)
+{
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_job	*j, *copy;
+	uint64_t	 t, now = util_now_ms();
+	uint64_t	 limit = (uint64_t)pub.publish_timeout_ms / 2;
+
+	if (pub.spool == NULL)
+		return;
+	for (t = pub.low_tag; t < pub.next_tag; t++) {
+		if ((j = pub.ring[t % (uint64_t)pub.window]) == NULL ||
+		    j->from_spool || j->cookie == NULL)
+			continue;
+		if (now - j->sent_ms < limit)
+			break;
+		copy = publisher_job_new(j->routing_key, j->type,
+		    j->message_id, j->body, j->bodylen);
+		copy->timestamp_ms = j->timestamp_ms;
+		copy->cookie = j->cookie;
+		copy->cancelled = __atomic_load_n(&j->cancelled,
+		    __ATOMIC_ACQUIRE);
+		j->cookie = NULL;
+		TAILQ_INSERT_TAIL(&q, copy, entry);
+	}
+	if (!TAILQ_EMPTY(&q)) {
+		log_warnx("publisher: broker %s is slow to confirm: events "
+		    "go to the spool", pub.addr);
+		publisher_spool_write(&q);
+	}
+}
+
+/* Copy the spool's figures where the loop can read them, and show the
+ * loop (and so the watchdog) that this thread is alive. */
+void
+publisher_spool_stats(void)
+{
+	pthread_mutex_lock(&pub.lock);
+	pub.stats.alive++;
+	if (pub.spool != NULL)
+		spool_get_stats(pub.spool, &pub.stats.spool);
+	pthread_mutex_unlock(&pub.lock);
+}

@@ -1,0 +1,386 @@
+/* request.c -- what a request line asks for: parse it, check it, do it
+ * and build its reply. Connections, reply order and backpressure are
+ * client.c's. Runs on the loop thread only. */
+#include <sys/time.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "conf.h"
+#include "contract.h"
+#include "log.h"
+#include "metrics.h"
+#include "proto.h"
+#include "publisher.h"
+#include "request.h"
+#include "subs.h"
+#include "util.h"
+#include "warrend.h"
+
+/* Reply with an error. */
+static void
+request_error(struct client *c, enum proto_op op, const struct json_span *id,
+    const char *code, const char *message, const char *field)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+
+	warrend_stats.errors++;
+	proto_reply_error(&b, op, id != NULL ? id->ptr : NULL,
+	    id != NULL ? id->len : 0, code, message, field);
+	client_reply(c, &b);
+}
+
+/* Reply ok with nothing more. */
+static void
+request_ok(struct client *c, const struct request *req)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+
+	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
+	proto_reply_end(&b);
+	client_reply(c, &b);
+}
+
+/* May this peer publish events of contract ct? */
+static int
+request_allowed(const struct client *c, const struct contract *ct)
+{
+	size_t	 i;
+
+	if (ct->allow_users == NULL && ct->allow_groups == NULL)
+		return (1);
+	for (i = 0; i < ct->nuids; i++) {
+		if (ct->uids[i] == client_uid(c))
+			return (1);
+	}
+	for (i = 0; i < ct->ngids; i++) {
+		if (ct->gids[i] == client_gid(c))
+			return (1);
+	}
+	return (0);
+}
+
+/* Answer a line longer than max_line. */
+void
+request_too_large(struct client *c)
+{
+	char	*msg;
+
+	xasprintf(&msg, "request line longer than max_line (%zu bytes)",
+	    warrend_conf->max_line);
+	request_error(c, OP_NONE, NULL, "too_large", msg, NULL);
+	free(msg);
+}
+
+/* The wall clock in milliseconds, for the message timestamp. */
+static int64_t
+request_wallclock_ms(void)
+{
+	struct timeval	 tv;
+
+	gettimeofday(&tv, NULL);
+	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/* Check a publish and hand it to the publisher thread (through client.c,
+ * which answers it when the publisher is done or the time is up). */
+static void
+request_publish(struct client *c, const struct request *req)
+{
+	const struct contract	*ct;
+	struct pub_job		*job;
+	char			*msg, *path, uuid[37];
+
+	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
+	    NULL) {
+		xasprintf(&msg, "no contract for event \"%s\"", req->event);
+		request_error(c, req->op, &req->id, "unknown_event", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (!request_allowed(c, ct)) {
+		xasprintf(&msg, "uid %lu gid %lu may not publish %s",
+		    (unsigned long)client_uid(c),
+		    (unsigned long)client_gid(c), ct->name);
+		request_error(c, req->op, &req->id, "forbidden", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (contract_validate(ct, req->data_json, &msg, &path) != 0) {
+		request_error(c, req->op, &req->id, "validation", msg, path);
+		free(msg);
+		free(path);
+		return;
+	}
+	if (req->message_id == NULL)
+		util_uuid(uuid);
+	job = publisher_job_new(ct->routing_key, ct->name, req->message_id ?
+	    req->message_id : uuid, req->data.ptr, req->data.len);
+	job->timestamp_ms = request_wallclock_ms();
+	client_submit(c, &req->id, job);
+}
+
+/* Warn about unroutable events, at most once per 10 s: one misbound
+ * routing key must not flood the journal. */
+static void
+request_warn_unroutable(const struct pub_job *j)
+{
+	static uint64_t	 last, suppressed;
+	uint64_t	 now = util_now_ms();
+
+	if (last != 0 && now - last < 10000) {
+		suppressed++;
+		return;
+	}
+	log_warnx("%s %s: unroutable, no queue is bound to %s (%llu more "
+	    "unroutable events in the last interval)", j->type, j->message_id,
+	    j->routing_key, (unsigned long long)suppressed);
+	last = now;
+	suppressed = 0;
+}
+
+/* Build the reply for a publish the publisher has finished with; id is
+ * the request's raw id (NULL if none), accepted_ms when it was taken. */
+void
+request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
+    size_t idlen, uint64_t accepted_ms)
+{
+	char	*msg = NULL;
+
+	if (j->outcome == PUB_CONFIRMED && (!j->returned ||
+	    !warrend_conf->unroutable_error)) {
+		warrend_stats.confirmed++;
+		metrics_confirm_latency(util_now_ms() - accepted_ms);
+		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
+		proto_member_str(b, "message_id", j->message_id);
+		proto_member_str(b, "routing_key", j->routing_key);
+		if (j->returned) {
+			warrend_stats.unroutable++;
+			proto_member_raw(b, "routed", "false", 5);
+			request_warn_unroutable(j);
+		}
+		proto_reply_end(b);
+	} else if (j->outcome == PUB_CONFIRMED) {
+		warrend_stats.unroutable++;
+		warrend_stats.errors++;
+		xasprintf(&msg, "no queue is bound to routing key %s",
+		    j->routing_key);
+		proto_reply_error(b, OP_PUBLISH, id, idlen, "unroutable",
+		    msg, NULL);
+	} else if (j->outcome == PUB_SPOOLED) {
+		warrend_stats.spooled++;
+		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
+		proto_member_str(b, "message_id", j->message_id);
+		proto_member_str(b, "routing_key", j->routing_key);
+		proto_member_raw(b, "spooled", "true", 4);
+		proto_reply_end(b);
+	} else if (j->outcome == PUB_FULL) {
+		warrend_stats.errors++;
+		xasprintf(&msg, "the broker cannot be reached and the spool "
+		    "is full (max_bytes %lld) or cannot be written",
+		    warrend_conf->spool_max_bytes);
+		proto_reply_error(b, OP_PUBLISH, id, idlen, "unavailable",
+		    msg, NULL);
+	} else if (j->outcome == PUB_NACKED) {
+		warrend_stats.nacked++;
+		warrend_stats.errors++;
+		proto_reply_error(b, OP_PUBLISH, id, idlen, "rejected",
+		    "the broker refused the event (basic.nack)", NULL);
+	} else {
+		warrend_stats.errors++;
+		proto_reply_error(b, OP_PUBLISH, id, idlen,
+		    "shutting_down", "warrend stopped before the broker "
+		    "confirmed the event", NULL);
+	}
+	free(msg);
+}
+
+/* Build the reply for a publish not confirmed within publish_timeout_ms. */
+void
+request_timed_out(struct pbuf *b, const char *id, size_t idlen)
+{
+	char	*msg;
+
+	warrend_stats.errors++;
+	xasprintf(&msg, "the broker did not confirm the event within "
+	    "%d ms (it is unreachable or blocked)",
+	    warrend_conf->publish_timeout_ms);
+	proto_reply_error(b, OP_PUBLISH, id, idlen, "unavailable", msg, NULL);
+	free(msg);
+}
+
+/* The "contracts" op. */
+static void
+request_contracts(struct client *c, const struct request *req)
+{
+	struct pbuf	 b = { NULL, 0, 0 };
+	cJSON		*a = cJSON_CreateArray();
+	char		*s;
+	size_t		 i;
+
+	for (i = 0; i < warrend_conf->contracts.n; i++)
+		cJSON_AddItemToArray(a,
+		    contract_to_json(warrend_conf->contracts.v[i]));
+	if ((s = cJSON_PrintUnformatted(a)) == NULL)
+		fatalx("cJSON_PrintUnformatted failed");
+	cJSON_Delete(a);
+	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
+	proto_member_raw(&b, "contracts", s, strlen(s));
+	proto_reply_end(&b);
+	free(s);
+	client_reply(c, &b);
+}
+
+/* The spool's part of the stats object. */
+static void
+request_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
+{
+	const struct spool_stats	*st = &ps->spool;
+	struct timeval			 tv;
+	long long			 age = 0;
+	char				*s;
+
+	if (st->oldest_ms > 0) {
+		gettimeofday(&tv, NULL);
+		age = (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 -
+		    st->oldest_ms;
+		if (age < 0)
+			age = 0;
+	}
+	xasprintf(&s, ",\"spool\":{\"enabled\":%s,\"records\":%llu,"
+	    "\"bytes\":%llu,\"oldest_age_ms\":%lld,\"appended\":%llu,"
+	    "\"drained\":%llu,\"full\":%llu,\"corrupt\":%llu,"
+	    "\"torn\":%llu}", ps->spool_enabled ? "true" : "false",
+	    (unsigned long long)st->records, (unsigned long long)st->bytes,
+	    age, (unsigned long long)st->appended,
+	    (unsigned long long)st->drained, (unsigned long long)st->full,
+	    (unsigned long long)st->corrupt, (unsigned long long)st->torn);
+	pbuf_adds(b, s);
+	free(s);
+}
+
+/* The "stats" op. */
+static void
+request_stats(struct client *c, const struct request *req)
+{
+	struct publisher_stats	 ps;
+	struct warrend_stats	*w = &warrend_stats;
+	struct pbuf		 b = { NULL, 0, 0 };
+	char			*s;
+	int			 n;
+
+	publisher_get_stats(&ps);
+	n = xasprintf(&s, "{\"clients\":%d,\"accepted\":%llu,"
+	    "\"confirmed\":%llu,\"unroutable\":%llu,\"nacked\":%llu,"
+	    "\"timed_out\":%llu,\"spooled\":%llu,\"errors\":%llu,"
+	    "\"in_flight\":%d,"
+	    "\"connections\":%llu,\"refused\":%llu,\"broker\":{"
+	    "\"connected\":%s,\"blocked\":%s,\"reconnects\":%llu,"
+	    "\"published\":%llu,\"republished\":%llu,\"address\":",
+	    client_count(), (unsigned long long)w->accepted,
+	    (unsigned long long)w->confirmed, (unsigned long long)w->unroutable,
+	    (unsigned long long)w->nacked, (unsigned long long)w->timed_out,
+	    (unsigned long long)w->spooled, (unsigned long long)w->errors,
+	    client_in_flight(),
+	    (unsigned long long)w->connections,
+	    (unsigned long long)w->refused, ps.connected ? "true" : "false",
+	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
+	    (unsigned long long)ps.published,
+	    (unsigned long long)ps.republished);
+	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
+	proto_member_raw(&b, "stats", s, (size_t)n);
+	pbuf_add_quoted(&b, ps.broker);
+	pbuf_adds(&b, "}");
+	request_spool_stats(&b, &ps);
+	subs_stats(&b);
+	pbuf_adds(&b, "}");
+	proto_reply_end(&b);
+	free(s);
+	client_reply(c, &b);
+}
+
+/* The "subscribe" and "unsubscribe" ops: the same rules as publishing
+ * decide who may. */
+static void
+request_subscription(struct client *c, const struct request *req)
+{
+	const struct contract	*ct;
+	char			*msg;
+
+	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
+	    NULL) {
+		xasprintf(&msg, "no contract for event \"%s\"", req->event);
+		request_error(c, req->op, &req->id, "unknown_event", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (!request_allowed(c, ct)) {
+		xasprintf(&msg, "uid %lu gid %lu may not subscribe to %s",
+		    (unsigned long)client_uid(c),
+		    (unsigned long)client_gid(c), ct->name);
+		request_error(c, req->op, &req->id, "forbidden", msg, NULL);
+		free(msg);
+		return;
+	}
+	if (req->op == OP_SUBSCRIBE)
+		subs_subscribe(c, ct, &req->id);
+	else {
+		/* Unsubscribing from what one is not subscribed to is done. */
+		subs_unsubscribe(c, ct);
+		request_ok(c, req);
+	}
+}
+
+/* Handle one request line of c. */
+void
+request_handle(struct client *c, const char *line, size_t len)
+{
+	struct request	 req;
+	const char	*code;
+	char		*msg = NULL;
+
+	if (proto_parse(line, len, &req, &code, &msg) != 0) {
+		request_error(c, req.op, &req.id, code, msg, NULL);
+		goto out;
+	}
+	if (warrend_stopping) {
+		request_error(c, req.op, &req.id, "shutting_down",
+		    "warrend is stopping", NULL);
+		goto out;
+	}
+	switch (req.op) {
+	case OP_PUBLISH:
+		request_publish(c, &req);
+		break;
+	case OP_PING:
+		request_ok(c, &req);
+		break;
+	case OP_CONTRACTS:
+		request_contracts(c, &req);
+		break;
+	case OP_STATS:
+		request_stats(c, &req);
+		break;
+	case OP_ACK:
+	case OP_NACK:
+		if (subs_settle(c, req.tag, req.op == OP_ACK, req.requeue) !=
+		    0) {
+			xasprintf(&msg, "tag %lld is not an unsettled delivery "
+			    "of this connection", req.tag);
+			request_error(c, req.op, &req.id, "unknown_tag", msg,
+			    NULL);
+		}
+		break;
+	case OP_SUBSCRIBE:
+	case OP_UNSUBSCRIBE:
+		request_subscription(c, &req);
+		break;
+	case OP_NONE:
+		fatalx("%s: request without op", __func__);
+	}
+out:
+	free(msg);
+	proto_request_clear(&req);
+}
