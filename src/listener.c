@@ -158,6 +158,13 @@ listener_start(void)
 	listener_retry = evtimer_new(warrend_base, listener_retry_cb, NULL);
 }
 
+/* Did systemd pass the socket (socket activation)? */
+int
+listener_from_systemd(void)
+{
+	return (listener_inherited);
+}
+
 /* Stop accepting and remove the socket file if it is still ours. */
 void
 listener_close(void)

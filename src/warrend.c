@@ -292,6 +292,7 @@ main(int argc, char **argv)
 		evsignal_add(sigs[i], NULL);
 	}
 	log_info("warrend %s listening on %s, %zu contracts", PACKAGE_VERSION,
+	    listener_from_systemd() ? "the socket passed by systemd" :
 	    warrend_conf->socket_path, warrend_conf->contracts.n);
 	sdnotify("READY=1");
 	warrend_tick_start();
