@@ -42,6 +42,7 @@ struct publisher {
 	int			  spool_refused; /* a spooled event was nacked */
 	uint64_t		  spool_hold;	/* no draining before this */
 	int			  spool_holds;	/* nacks in a row: backoff */
+	int			  detached;	/* in flight, already spooled */
 
 	amqp_connection_state_t	  conn;
 	int			  fd;

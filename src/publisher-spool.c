@@ -28,7 +28,8 @@ publisher_spool_write(struct pub_jobq *q)
 			continue;
 		}
 		if (j->cookie == NULL) {
-			publisher_job_free(j);
+			publisher_job_free(j);	/* it is in the spool already */
+			pub.detached--;
 			continue;
 		}
 		if ((rv = spool_append(pub.spool, j)) == -2)
@@ -136,8 +137,11 @@ publisher_spool_fill(void)
 	struct pub_job	*j;
 	int		 room = pub.window - pub.inflight;
 
+	/* Not while copies of spooled events are still in flight on a slow
+	 * connection: they would only go out a third time. */
 	if (pub.spool == NULL || pub.blocked || pub.stopping ||
-	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold)
+	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold ||
+	    pub.detached > 0)
 		return;
 	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
 		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
@@ -164,14 +168,20 @@ publisher_spool_timeouts(void)
 			continue;
 		if (now - j->sent_ms < limit)
 			break;
+		/*
+		 * The job the loop knows goes to the spool and back to the
+		 * loop; a copy the loop never sees waits here for the
+		 * confirm, so the loop can never touch a freed job.
+		 */
 		copy = publisher_job_new(j->routing_key, j->type,
 		    j->message_id, j->body, j->bodylen);
 		copy->timestamp_ms = j->timestamp_ms;
-		copy->cookie = j->cookie;
-		copy->cancelled = __atomic_load_n(&j->cancelled,
-		    __ATOMIC_ACQUIRE);
-		j->cookie = NULL;
-		TAILQ_INSERT_TAIL(&q, copy, entry);
+		copy->tag = j->tag;
+		copy->sent_ms = j->sent_ms;
+		copy->returned = j->returned;
+		pub.ring[t % (uint64_t)pub.window] = copy;
+		pub.detached++;
+		TAILQ_INSERT_TAIL(&q, j, entry);
 	}
 	if (!TAILQ_EMPTY(&q)) {
 		log_warnx("publisher: broker %s is slow to confirm: events "

@@ -250,9 +250,10 @@ publisher_settle(uint64_t tag, enum pub_outcome outcome)
 			    j->routing_key);
 		pub.spool_holds = 0;
 		spool_done(pub.spool, j);
-	} else if (j->cookie == NULL)
-		publisher_job_free(j);	/* a copy of it is in the spool */
-	else
+	} else if (j->cookie == NULL) {
+		publisher_job_free(j);	/* it is in the spool as well */
+		pub.detached--;
+	} else
 		publisher_finish(j, outcome);
 }
 

@@ -178,8 +178,9 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 		proto_reply_end(b);
 	} else if (j->outcome == PUB_FULL) {
 		warrend_stats.errors++;
-		xasprintf(&msg, "the broker cannot be reached and the spool "
-		    "is full (max_bytes %lld) or cannot be written",
+		xasprintf(&msg, "the spool is full (max_bytes %lld) or cannot "
+		    "be written, and the broker is unreachable, blocked or "
+		    "still taking what the spool holds",
 		    warrend_conf->spool_max_bytes);
 		proto_reply_error(b, OP_PUBLISH, id, idlen, "unavailable",
 		    msg, NULL);

@@ -569,6 +569,21 @@ spool_decode(struct spool *sp, size_t len)
 	return (j);
 }
 
+/* The reader is at the end of the data with records still counted as
+ * unread: they were damaged after they were written (or scanned). Count
+ * them as such, so the spool can empty. */
+static void
+spool_lost(struct spool *sp)
+{
+	if (sp->unread == 0)
+		return;
+	log_warnx("spool: %llu records damaged since they were written: "
+	    "skipped", (unsigned long long)sp->unread);
+	sp->st.corrupt += sp->unread;
+	sp->pending -= sp->unread;
+	sp->unread = 0;
+}
+
 /* The next record not yet handed out, as a new job. */
 struct pub_job *
 spool_next(struct spool *sp)
@@ -578,8 +593,10 @@ spool_next(struct spool *sp)
 
 	while (sp->unread > 0 && sp->rseg != NULL) {
 		if (sp->roff >= sp->rseg->size) {
-			if (TAILQ_NEXT(sp->rseg, entry) == NULL)
+			if (TAILQ_NEXT(sp->rseg, entry) == NULL) {
+				spool_lost(sp);
 				return (NULL);
+			}
 			sp->rseg = TAILQ_NEXT(sp->rseg, entry);
 			sp->roff = 0;
 			if (sp->rfd != -1)

@@ -794,8 +794,15 @@ def silent_broker_publishes_answered_spooled_not_unavailable():
         proxy.freeze()
         ok, replies = [], []
         disconnected_at = None
+        # Publish until warrend has noticed (heartbeat: 2 x 2 s of silence)
+        # and retried; the deadline only bounds a warrend that never does.
+        end = time.monotonic() + 60
         with d.client() as c:
-            for k in range(1000, 3000):
+            for k in range(1000, 1000000):
+                if time.monotonic() > end:
+                    break
+                if k > 1100:
+                    time.sleep(0.005)   # a steady trickle, not a flood
                 req = publish_req(data=resource_data(k), id=k, message_id=mid(name, k))
                 r = c.request(req, timeout=30)
                 replies.append(r)
