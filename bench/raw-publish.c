@@ -1,4 +1,5 @@
-/* raw-publish.c -- publish with rabbitmq-c alone: the yardstick for warrend. */
+/* raw-publish.c -- publish (or consume) with rabbitmq-c alone: the yardstick
+ * for warrend. */
 
 #include <err.h>
 #include <inttypes.h>
@@ -24,6 +25,7 @@
 #define RAW_PUBLISH	0	/* modes */
 #define RAW_SETUP	1
 #define RAW_DELETE	2
+#define RAW_CONSUME	3
 
 struct raw {
 	const char		*url;
@@ -35,6 +37,10 @@ struct raw {
 	unsigned long		 total;
 	unsigned long		 window;
 	unsigned long		 maxlen;
+	unsigned long		 prefetch;
+	unsigned long		 rate;		/* -r: events/s, 0 for flat out */
+	double			 start;
+	int			 stamp;		/* -T: sent_ns in each body */
 
 	amqp_connection_state_t	 conn;
 	uint64_t		 rng;
@@ -52,10 +58,11 @@ static void __attribute__((noreturn))	usage(void);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: raw-publish [-D | -S] [-b binding] [-e event] "
-	    "[-k routing-key] [-l max-length]\n"
-	    "                   [-n total] [-q queue] [-u url] [-w window] "
-	    "[-x exchange]\n");
+	fprintf(stderr, "usage: raw-publish [-T] [-C | -D | -S] [-b binding] "
+	    "[-e event] [-k routing-key]\n"
+	    "                   [-l max-length] [-n total] [-p prefetch] "
+	    "[-q queue] [-r rate]\n"
+	    "                   [-u url] [-w window] [-x exchange]\n");
 	exit(2);
 }
 
@@ -232,7 +239,8 @@ raw_publish(struct raw *r)
 	size_t			 len;
 	int			 rc;
 
-	len = bench_body(body, sizeof body, r->sent);
+	len = bench_body(body, sizeof body, r->sent,
+	    r->stamp ? bench_wall_ns() : 0);
 	raw_uuid(r, id);
 	memset(&p, 0, sizeof p);
 	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
@@ -321,20 +329,19 @@ raw_frame(struct raw *r, const amqp_frame_t *f)
 	}
 }
 
-/* Handle one frame, waiting up to RAW_TIMEOUT if block; 0 if none came. */
+/* Handle one frame, waiting up to secs for it; 0 if none came. */
 static int
-raw_wait(struct raw *r, int block)
+raw_wait(struct raw *r, double secs)
 {
-	struct timeval	tv = { block ? RAW_TIMEOUT : 0, 0 };
+	struct timeval	tv;
 	amqp_frame_t	f;
 	int		rc;
 
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - tv.tv_sec) * 1e6);
 	rc = amqp_simple_wait_frame_noblock(r->conn, &f, &tv);
-	if (rc == AMQP_STATUS_TIMEOUT) {
-		if (block)
-			errx(1, "no confirm in %d seconds", RAW_TIMEOUT);
+	if (rc == AMQP_STATUS_TIMEOUT)
 		return (0);
-	}
 	if (rc != AMQP_STATUS_OK)
 		errx(1, "reading confirms: %s", amqp_error_string2(rc));
 	raw_frame(r, &f);
@@ -342,24 +349,112 @@ raw_wait(struct raw *r, int block)
 	return (1);
 }
 
-/* Publish every event, keeping the window full, until all are confirmed. */
+/* Seconds to wait for a frame: until the next event is due at the -r rate
+ * when the window has room for it, else as long as a confirm may take. */
+static double
+raw_pause(const struct raw *r)
+{
+	double	d;
+
+	if (r->rate == 0 || r->sent >= r->total ||
+	    r->sent - r->confirmed >= r->window)
+		return (RAW_TIMEOUT);
+	d = r->start + (double)r->sent / r->rate - bench_now();
+	return (d > 0 ? d : 0);
+}
+
+/* Publish while the window has room and, with -r, the next event is due. */
+static void
+raw_fill(struct raw *r)
+{
+	while (r->sent < r->total && r->sent - r->confirmed < r->window &&
+	    (r->rate == 0 || raw_pause(r) == 0))
+		raw_publish(r);
+}
+
+/* Publish every event, keeping the window full (or the pace), until all
+ * are confirmed. */
 static void
 raw_run(struct raw *r)
 {
+	double	pause;
+
 	amqp_confirm_select(r->conn, RAW_CHANNEL);
 	raw_check(amqp_get_rpc_reply(r->conn), "confirm.select");
 	if ((r->pending = calloc(r->total + 2, 1)) == NULL)
 		err(1, "calloc");
 	r->low = 1;
+	r->start = bench_now();
 	while (r->confirmed < r->total) {
-		while (r->sent < r->total &&
-		    r->sent - r->confirmed < r->window)
-			raw_publish(r);
-		raw_wait(r, 1);
+		raw_fill(r);
+		pause = raw_pause(r);
+		if (!raw_wait(r, pause) && pause == RAW_TIMEOUT)
+			errx(1, "no confirm in %d seconds", RAW_TIMEOUT);
 		while (raw_wait(r, 0))
 			;
 	}
 	free(r->pending);
+}
+
+/* The send time at the head of a body written by -T, or 0. */
+static uint64_t
+raw_sent_ns(const amqp_bytes_t *body)
+{
+	static const char	 key[] = "{\"sent_ns\":";
+	const char		*p = body->bytes, *end = p + body->len;
+	uint64_t		 v = 0;
+
+	if (body->len < sizeof key || memcmp(p, key, sizeof key - 1) != 0)
+		return (0);
+	for (p += sizeof key - 1; p < end && *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	return (v);
+}
+
+/* Take one delivery, time it and ack it; exit on anything else. */
+static void
+raw_take(struct raw *r, struct bench_tally *t, unsigned long *redelivered)
+{
+	struct timeval		tv = { RAW_TIMEOUT, 0 };
+	amqp_envelope_t		env;
+	amqp_rpc_reply_t	rep;
+
+	amqp_maybe_release_buffers(r->conn);
+	rep = amqp_consume_message(r->conn, &env, &tv, 0);
+	if (rep.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+	    rep.library_error == AMQP_STATUS_TIMEOUT)
+		errx(1, "no delivery in %d seconds (%lu of %lu)", RAW_TIMEOUT,
+		    t->received, r->total);
+	raw_check(rep, "consuming");
+	bench_tally_add(t, bench_wall_ns(), raw_sent_ns(&env.message.body));
+	*redelivered += env.redelivered != 0;
+	if (amqp_basic_ack(r->conn, RAW_CHANNEL, env.delivery_tag, 0) !=
+	    AMQP_STATUS_OK)
+		errx(1, "basic.ack failed");
+	amqp_destroy_envelope(&env);
+}
+
+/* Consume total messages from the -q queue with prefetch, acking each one
+ * by itself as warrend does; say "ready" first, report at the end. */
+static void
+raw_consume(struct raw *r)
+{
+	struct bench_tally	 t;
+	unsigned long		 redelivered = 0;
+
+	bench_tally_init(&t, r->total);
+	amqp_basic_qos(r->conn, RAW_CHANNEL, 0, (uint16_t)r->prefetch, 0);
+	raw_check(amqp_get_rpc_reply(r->conn), "basic.qos");
+	amqp_basic_consume(r->conn, RAW_CHANNEL, amqp_cstring_bytes(r->queue),
+	    amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+	raw_check(amqp_get_rpc_reply(r->conn), "basic.consume");
+	printf("ready\n");
+	fflush(stdout);
+	while (t.received < r->total)
+		raw_take(r, &t, &redelivered);
+	bench_tally_print(&t);
+	printf(" redelivered=%lu failures=0\n", redelivered);
+	free(t.lat);
 }
 
 /* Read a positive number for option c, or exit. */
@@ -381,16 +476,18 @@ raw_options(struct raw *r, int argc, char **argv)
 {
 	int	c, mode = RAW_PUBLISH;
 
-	while ((c = getopt(argc, argv, "b:De:k:l:n:q:Su:w:x:")) != -1) {
+	while ((c = getopt(argc, argv, "b:CDe:k:l:n:p:q:r:STu:w:x:")) != -1) {
 		switch (c) {
 		case 'b':
 			r->binding = optarg;
 			break;
+		case 'C':
 		case 'D':
 		case 'S':
 			if (mode != RAW_PUBLISH)
 				usage();
-			mode = c == 'D' ? RAW_DELETE : RAW_SETUP;
+			mode = c == 'C' ? RAW_CONSUME : c == 'D' ? RAW_DELETE :
+			    RAW_SETUP;
 			break;
 		case 'e':
 			r->event = optarg;
@@ -404,8 +501,17 @@ raw_options(struct raw *r, int argc, char **argv)
 		case 'n':
 			r->total = raw_number(c, optarg);
 			break;
+		case 'p':
+			r->prefetch = raw_number(c, optarg);
+			break;
 		case 'q':
 			r->queue = optarg;
+			break;
+		case 'r':
+			r->rate = raw_number(c, optarg);
+			break;
+		case 'T':
+			r->stamp = 1;
 			break;
 		case 'u':
 			r->url = optarg;
@@ -420,12 +526,15 @@ raw_options(struct raw *r, int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (mode == RAW_CONSUME && r->queue == NULL))
 		usage();
+	if (r->prefetch > 65535)
+		errx(2, "-p: at most 65535");
 	return (mode);
 }
 
-/* Set up, publish and report; or only set up (-S) or delete (-D). */
+/* Set up, publish and report; or only set up (-S), delete (-D) or
+ * consume (-C). */
 int
 main(int argc, char **argv)
 {
@@ -433,7 +542,7 @@ main(int argc, char **argv)
 		.url = "amqp://guest:guest@127.0.0.1:5672/%2f",
 		.exchange = "bench.raw", .key = "bench.event",
 		.binding = "#", .event = "BenchEvent",
-		.total = 200000, .window = 1024,
+		.total = 200000, .window = 1024, .prefetch = 64,
 	};
 	double		 start, secs;
 	int		 mode;
@@ -442,6 +551,11 @@ main(int argc, char **argv)
 	r.rng = ((uint64_t)time(NULL) * 2654435761U) ^ ((uint64_t)getpid() << 32);
 	r.rng |= 1;
 	raw_connect(&r);
+	if (mode == RAW_CONSUME) {
+		raw_consume(&r);
+		raw_close(&r);
+		return (0);
+	}
 	if (mode == RAW_DELETE)
 		raw_delete(&r);
 	else

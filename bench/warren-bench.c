@@ -114,7 +114,7 @@ client_fill(struct bench *b, struct client *c)
 		    "\"event\":\"%s\",\"data\":", c->sent + 1, b->event);
 		if (n < 0 || n + BENCH_BODY_MAX + 3 > BENCH_LINE_MAX)
 			errx(1, "event name too long");
-		len = n + bench_body(p + n, BENCH_BODY_MAX, b->numbered++);
+		len = n + bench_body(p + n, BENCH_BODY_MAX, b->numbered++, 0);
 		memcpy(p + len, "}\n", 2);
 		c->outlen += len + 2;
 		c->sent++;
