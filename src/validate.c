@@ -246,13 +246,15 @@ validate_number(const struct field *f, double v, const struct validate_path *p,
 		return (validate_reject(message, path, p, "expected integer, "
 		    "got %s", isfinite(v) ? "a fractional number" :
 		    "a number out of range"));
-	contract_fmt_num(b, sizeof b, v);
+	/* Formatting is costly: only for a message. */
 	if ((f->set & FIELD_MINIMUM) && v < f->minimum) {
+		contract_fmt_num(b, sizeof b, v);
 		contract_fmt_num(a, sizeof a, f->minimum);
 		return (validate_reject(message, path, p, "less than minimum %s "
 		    "(got %s)", a, b));
 	}
 	if ((f->set & FIELD_MAXIMUM) && v > f->maximum) {
+		contract_fmt_num(b, sizeof b, v);
 		contract_fmt_num(a, sizeof a, f->maximum);
 		return (validate_reject(message, path, p, "greater than maximum "
 		    "%s (got %s)", a, b));
