@@ -641,9 +641,15 @@ publisher_main(void *arg)
 				first = 0;
 		}
 		if (pub.connected) {
+			/* Confirms first, so the refill sees the room they
+			 * made. */
+			if (publisher_drain() != 0) {
+				publisher_drop(0);
+				continue;
+			}
+			publisher_spool_retreat();
 			publisher_spool_fill();
-			if (publisher_drain() != 0 ||
-			    (full = publisher_flush()) == -1) {
+			if ((full = publisher_flush()) == -1) {
 				publisher_drop(0);
 				continue;
 			}
