@@ -42,6 +42,8 @@ struct preq {
 	TAILQ_ENTRY(preq)	 wentry;	/* in client_waiting */
 	struct client		*c;
 	struct pub_job		*job;		/* while the publisher has it */
+	struct pub_job		*job2;		/* the projection, if any */
+	struct pub_job		*held;		/* done first, kept for the reply */
 	int			 waiting;
 	uint64_t		 accepted_ms;	/* monotonic */
 	uint64_t		 deadline;
@@ -167,7 +169,9 @@ static void
 client_preq_release(struct preq *p)
 {
 	p->c = NULL;
-	if (p->job == NULL) {
+	if (p->job == NULL && p->job2 == NULL) {
+		if (p->held != NULL)
+			publisher_job_free(p->held);
 		free(p->reply);
 		free(p);
 	}
@@ -313,13 +317,17 @@ client_in_flight(void)
  * until the outcome comes back or publish_timeout_ms passes. */
 void
 client_submit(struct client *c, const struct json_span *id,
-    struct pub_job *job)
+    struct pub_job *job, struct pub_job *job2)
 {
 	struct preq	*p;
 
 	p = client_defer(c, id);
 	p->job = job;
 	job->cookie = p;
+	if ((p->job2 = job2) != NULL) {
+		job2->cookie = p;
+		client_jobs++;
+	}
 	p->accepted_ms = util_now_ms();
 	p->deadline = p->accepted_ms +
 	    (uint64_t)warrend_conf->publish_timeout_ms;
@@ -329,6 +337,41 @@ client_submit(struct client *c, const struct json_span *id,
 	client_jobs++;
 	warrend_stats.accepted++;
 	publisher_submit(job);
+	if (job2 != NULL)
+		publisher_submit(job2);
+}
+
+/*
+ * A job of p is done. With a projection, the reply waits for both: the one
+ * done first is held, and the reply carries the newer event's outcome
+ * unless the projection failed. Return the job to reply with (NULL: wait),
+ * and in *spare one to free afterwards.
+ */
+static struct pub_job *
+client_pair(struct preq *p, struct pub_job *j, struct pub_job **spare)
+{
+	struct pub_job	*main, *side;
+
+	*spare = NULL;
+	if (p->job == j)
+		p->job = NULL;
+	else
+		p->job2 = NULL;
+	if (p->job != NULL || p->job2 != NULL) {
+		p->held = j;
+		return (NULL);
+	}
+	if (p->held == NULL)
+		return (j);
+	main = j->projection ? p->held : j;
+	side = j->projection ? j : p->held;
+	p->held = NULL;
+	if (side->outcome != PUB_CONFIRMED && side->outcome != PUB_SPOOLED)
+		main->outcome = side->outcome;
+	else if (side->outcome == PUB_SPOOLED && main->outcome == PUB_CONFIRMED)
+		main->outcome = PUB_SPOOLED;
+	*spare = j == main ? side : j;
+	return (main);
 }
 
 /* Is the line only whitespace? Blank lines are skipped, not errors. */
@@ -590,7 +633,7 @@ client_done_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct pbuf	 b = { NULL, 0, 0 };
-	struct pub_job	*j;
+	struct pub_job	*j, *spare;
 	struct preq	*p;
 
 	(void)fd;
@@ -601,7 +644,8 @@ client_done_cb(evutil_socket_t fd, short events, void *arg)
 		TAILQ_REMOVE(&q, j, entry);
 		p = j->cookie;
 		client_jobs--;
-		p->job = NULL;
+		if ((j = client_pair(p, j, &spare)) == NULL)
+			continue;		/* its pair is still out */
 		if (p->waiting) {
 			TAILQ_REMOVE(&client_waiting, p, wentry);
 			p->waiting = 0;
@@ -614,6 +658,8 @@ client_done_cb(evutil_socket_t fd, short events, void *arg)
 			client_answer(p, &b);
 		}
 		publisher_job_free(j);
+		if (spare != NULL)
+			publisher_job_free(spare);
 	}
 	client_resume_jobwait();
 	if (warrend_stopping && client_publisher_gone)
@@ -635,7 +681,10 @@ client_timer_cb(evutil_socket_t fd, short events, void *arg)
 	    p->deadline <= now) {
 		TAILQ_REMOVE(&client_waiting, p, wentry);
 		p->waiting = 0;
-		publisher_cancel(p->job);
+		if (p->job != NULL)
+			publisher_cancel(p->job);
+		if (p->job2 != NULL)
+			publisher_cancel(p->job2);
 		warrend_stats.timed_out++;
 		if (p->c == NULL)
 			continue;

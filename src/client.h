@@ -30,9 +30,10 @@ struct subs_client;
 /* A reply for the request being handled (taking b's memory): written now
  * if nothing is ahead of it, else when its turn comes. */
 void		 client_reply(struct client *c, struct pbuf *b);
-/* Hand a checked publish to the publisher; its reply comes later. */
+/* Hand a checked publish (and its projection onto the contract it
+ * replaces, or NULL) to the publisher; the reply comes when both are done. */
 void		 client_submit(struct client *c, const struct json_span *id,
-		    struct pub_job *job);
+		    struct pub_job *job, struct pub_job *job2);
 /* The peer's credentials, (uid_t)-1 and (gid_t)-1 if unknown. */
 uid_t		 client_uid(const struct client *c);
 gid_t		 client_gid(const struct client *c);

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "project.h"
 #include "util.h"
 
 enum conf_type { T_STRING, T_INT, T_BOOL, T_GROUP, T_ARRAY, T_LIST };
@@ -520,6 +521,39 @@ conf_listen_ok(const char *s)
 	return (*end == '\0' && p >= 1 && p <= 65535 ? 0 : -1);
 }
 
+/* Resolve every "replaces" and check that the projection of the newer
+ * event always keeps the older contract. */
+static int
+conf_replaces(struct conf *cf, char **cause)
+{
+	struct contract	*c;
+	const struct contract *old;
+	char		*why;
+	size_t		 i;
+
+	for (i = 0; i < cf->contracts.n; i++) {
+		c = cf->contracts.v[i];
+		if (c->replaces == NULL)
+			continue;
+		if ((old = contract_find(&cf->contracts, c->replaces)) == NULL) {
+			xasprintf(cause, "%s:%d: contract %s: replaces %s: no "
+			    "such contract", c->file, c->replaces_line, c->name,
+			    c->replaces);
+			return (-1);
+		}
+		if (project_check(c, old, &why) != 0) {
+			xasprintf(cause, "%s:%d: contract %s: replaces %s: the "
+			    "projection would break %s: field %s", c->file,
+			    c->replaces_line, c->name, old->name, old->name,
+			    why);
+			free(why);
+			return (-1);
+		}
+		c->replaced = old;
+	}
+	return (0);
+}
+
 /* Fill cf from the parsed file, defaults first. */
 static int
 conf_read(struct conf *cf, const config_setting_t *root, char **cause)
@@ -643,6 +677,8 @@ conf_load(const char *file, char **cause)
 		goto fail;
 	if (cf->contracts_dir != NULL && conf_contract_dir(cf,
 	    config_setting_lookup(root, "contracts_dir"), cause) != 0)
+		goto fail;
+	if (conf_replaces(cf, cause) != 0)
 		goto fail;
 	config_destroy(&cfg);
 	free(dir);

@@ -522,10 +522,11 @@ field_compile(const struct contract_ctx *cx, struct field *f,
 {
 	const struct field_key	*k;
 	const config_setting_t	*e;
-	const char		*name;
+	const char		*name, *file;
 	size_t			 j;
 	int			 i, len;
 
+	contract_where(s, &file, &f->line);
 	if (field_type(cx, f, s) != 0)
 		return (-1);
 	len = config_setting_length(s);
@@ -585,6 +586,16 @@ contract_key(const struct contract_ctx *cx, struct contract *c,
 		return (field_compile_list(cx, s, &c->fields, &c->nfields));
 	if (strcmp(name, "additional_fields") == 0)
 		return (contract_get_bool(cx, s, &c->additional_fields));
+	if (strcmp(name, "replaces") == 0) {
+		if (contract_dup_string(cx, s, &c->replaces) != 0)
+			return (-1);
+		c->replaces_line = (int)config_setting_source_line(s);
+		if (!contract_name_valid(c->replaces) ||
+		    strcmp(c->replaces, c->name) == 0)
+			return (contract_fail(cx, s, "replaces \"%s\" is not "
+			    "the name of another contract", c->replaces));
+		return (0);
+	}
 	return (contract_fail(cx, s, "unknown key \"%s\"", name));
 }
 
@@ -682,6 +693,7 @@ contract_free(struct contract *c)
 	free(c->routing_key);
 	free(c->description);
 	free(c->publisher);
+	free(c->replaces);
 	contract_free_strings(c->consumers, c->nconsumers);
 	contract_free_strings(c->allow_users, c->nallow_users);
 	contract_free_strings(c->allow_groups, c->nallow_groups);
@@ -824,6 +836,8 @@ contract_to_json(const struct contract *c)
 	if (c->publisher != NULL)
 		cJSON_AddStringToObject(o, "publisher", c->publisher);
 	contract_json_strings(o, "consumers", c->consumers, c->nconsumers);
+	if (c->replaces != NULL)
+		cJSON_AddStringToObject(o, "replaces", c->replaces);
 	cJSON_AddBoolToObject(o, "additional_fields", c->additional_fields);
 	contract_json_fields(o, c->fields, c->nfields);
 	return (o);

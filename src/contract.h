@@ -20,6 +20,9 @@ struct contract {
 	int		  additional_fields;
 	char		**allow_users;	/* names or numeric ids; NULL: anyone */
 	size_t		  nallow_users;
+	char		 *replaces;	/* the older event this one migrates */
+	int		  replaces_line;
+	const struct contract *replaced; /* resolved by conf.c */
 	char		**allow_groups;
 	size_t		  nallow_groups;
 	uid_t		 *uids;		/* resolved by conf.c from allow_users */

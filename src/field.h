@@ -1,4 +1,5 @@
-/* field.h -- contract fields; only contract.c and validate.c include it. */
+/* field.h -- contract fields; only contract.c, validate.c, lint.c and
+ * compat.c include it. */
 #ifndef WARREN_FIELD_H
 #define WARREN_FIELD_H
 
@@ -52,6 +53,7 @@ struct field {
 	struct field	 *items;
 	long long	  min_items;
 	long long	  max_items;
+	int		  line;		/* where it was defined */
 };
 
 /* A double as the shortest text that reads back as the same value. */

@@ -36,6 +36,7 @@ struct pub_job {
 	uint64_t		 sent_ms;	/* when published (monotonic) */
 	/* A record read back from the spool (cookie is NULL). */
 	TAILQ_ENTRY(pub_job)	 sentry;	/* in the spool's read list */
+	int			 projection;	/* the older version's copy */
 	int			 from_spool;
 	int			 spool_done;	/* confirmed or given up */
 	uint64_t		 spool_seg;

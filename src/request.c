@@ -10,8 +10,10 @@
 #include "client.h"
 #include "conf.h"
 #include "contract.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "project.h"
 #include "proto.h"
 #include "publisher.h"
 #include "request.h"
@@ -84,13 +86,50 @@ request_wallclock_ms(void)
 	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
+/* The event cut down to the contract it replaces, as a second job with
+ * the same message_id; NULL (and an error reply) if the cut-down event
+ * breaks that contract, which -t rules out for what the contracts say. */
+static struct pub_job *
+request_projection(struct client *c, const struct request *req,
+    const struct contract *ct, const struct pub_job *job)
+{
+	const struct contract	*old = ct->replaced;
+	struct pub_job		*j;
+	cJSON			*tree;
+	char			*body, *msg = NULL, *path = NULL;
+	size_t			 len;
+	int			 rv;
+
+	body = project_body(old, req->data.ptr, req->data.len, &len);
+	if ((tree = cJSON_ParseWithLength(body, len)) != NULL)
+		json_annotate_numbers(tree, body, len);
+	rv = tree == NULL ? -1 : contract_validate(old, tree, &msg, &path);
+	cJSON_Delete(tree);
+	if (rv != 0) {
+		free(body);
+		xasprintf(&body, "as %s (which %s replaces): %s", old->name,
+		    ct->name, msg != NULL ? msg : "not a JSON object");
+		request_error(c, req->op, &req->id, "validation", body, path);
+		free(body);
+		free(msg);
+		free(path);
+		return (NULL);
+	}
+	j = publisher_job_new(old->routing_key, old->name, job->message_id,
+	    body, len);
+	j->timestamp_ms = job->timestamp_ms;
+	j->projection = 1;
+	free(body);
+	return (j);
+}
+
 /* Check a publish and hand it to the publisher thread (through client.c,
  * which answers it when the publisher is done or the time is up). */
 static void
 request_publish(struct client *c, const struct request *req)
 {
 	const struct contract	*ct;
-	struct pub_job		*job;
+	struct pub_job		*job, *job2 = NULL;
 	char			*msg, *path, uuid[37];
 
 	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
@@ -119,7 +158,12 @@ request_publish(struct client *c, const struct request *req)
 	job = publisher_job_new(ct->routing_key, ct->name, req->message_id ?
 	    req->message_id : uuid, req->data.ptr, req->data.len);
 	job->timestamp_ms = request_wallclock_ms();
-	client_submit(c, &req->id, job);
+	if (ct->replaced != NULL && (job2 = request_projection(c, req, ct,
+	    job)) == NULL) {
+		publisher_job_free(job);
+		return;
+	}
+	client_submit(c, &req->id, job, job2);
 }
 
 /* Warn about unroutable events, at most once per 10 s: one misbound

@@ -43,12 +43,24 @@ warren_usage(int status)
 	    "  ping                  check that warrend answers\n"
 	    "  stats                 print warrend's counters\n"
 	    "  contracts             print the event contracts in force\n"
+	    "  contracts --json-schema name\n"
+	    "                        print a contract as JSON Schema, from "
+	    "the config\n"
 	    "  publish event [json]  publish json, or one object per line "
 	    "of stdin\n"
 	    "  subscribe [--exec cmd] [--requeue] event\n"
 	    "                        print each delivery (or run cmd with its "
 	    "data\n"
-	    "                        on stdin) and ack it once done\n");
+	    "                        on stdin) and ack it once done\n"
+	    "  compat [--json] old new\n"
+	    "                        compare two contract files; exit 1 on a "
+	    "breaking\n"
+	    "                        change that keeps its routing key\n"
+	    "  lint [--strict] [config]\n"
+	    "                        check the contracts against the event "
+	    "design checklist\n"
+	    "  asyncapi              print an AsyncAPI 3.0 document for the "
+	    "contracts\n");
 	exit(status);
 }
 
@@ -661,6 +673,21 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		warren_usage(WARREN_EXIT_TROUBLE);
+	if (strcmp(argv[0], "lint") == 0) {
+		if ((status = warren_lint_run(cflag, argc, argv)) == -1)
+			warren_usage(WARREN_EXIT_TROUBLE);
+		return (status);
+	}
+	if (warren_schema_wants(argc, argv)) {
+		if ((status = warren_schema_run(cflag, argc, argv)) == -1)
+			warren_usage(WARREN_EXIT_TROUBLE);
+		return (status);
+	}
+	if (strcmp(argv[0], "compat") == 0) {
+		if ((status = warren_compat_run(argc, argv)) == -1)
+			warren_usage(WARREN_EXIT_TROUBLE);
+		return (status);
+	}
 	path = warren_socket_path(sflag, cflag);
 	status = warren_run(path, argc, argv);
 	free(path);

@@ -54,4 +54,17 @@ void		 warren_conn_open(struct warren_conn *, const char *path);
 /* warren subscribe [--exec cmd] [--requeue] event: -1 for a usage error. */
 int		 warren_subscribe_run(const char *path, int argc, char **argv);
 
+/* warren compat [--json] old new: -1 for a usage error, else 0, or 1 when
+ * a change is forbidden. */
+int		 warren_compat_run(int argc, char **argv);
+
+/* warren lint [--strict] [config]: -1 for a usage error. */
+int		 warren_lint_run(const char *cflag, int argc, char **argv);
+
+/* warren contracts --json-schema NAME and warren asyncapi, read from the
+ * config file cflag (NULL: the default), not from warrend: is argv one of
+ * them, and run it (-1 for a usage error, 1 for an unknown contract). */
+int		 warren_schema_wants(int argc, char **argv);
+int		 warren_schema_run(const char *cflag, int argc, char **argv);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "lint.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -249,6 +250,18 @@ warrend_options(int argc, char **argv, int *debug)
 	return (test);
 }
 
+/* -t: print a lint finding as a warning; it does not fail the check. */
+static void
+warrend_lint_cb(const struct lint_finding *lf, void *arg)
+{
+	char	*s;
+
+	(void)arg;
+	s = lint_format(lf);
+	fprintf(stderr, "warning: %s\n", s);
+	free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -272,6 +285,8 @@ main(int argc, char **argv)
 	}
 	if (test) {
 		printf("configuration OK\n");
+		fflush(stdout);
+		lint_contracts(&warrend_conf->contracts, warrend_lint_cb, NULL);
 		conf_free(warrend_conf);
 		exit(0);
 	}
