@@ -69,8 +69,12 @@ warren_subscribe_env(const cJSON *d)
 	size_t			 i;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		/* Never let a value of our own environment pass for this
+		 * delivery's. */
 		if ((v = warren_reply_str(d, keys[i][0])) != NULL)
 			setenv(keys[i][1], v, 1);
+		else
+			unsetenv(keys[i][1]);
 	}
 	setenv("WARREN_REDELIVERED", cJSON_IsTrue(cJSON_GetObjectItem(d,
 	    "redelivered")) ? "1" : "0", 1);
