@@ -415,7 +415,7 @@ conf_contract_list(struct conf *cf, const config_setting_t *list,
 			    "group { ... }", i);
 			return (-1);
 		}
-		if (contract_compile(s, &c, cause) != 0)
+		if (conf_schema_compile(s, file, &c, cause) != 0)
 			return (-1);
 		if (conf_contract_acl(c, s, file, cause) != 0 ||
 		    contract_set_add(&cf->contracts, c, cause) != 0) {

@@ -51,6 +51,21 @@ struct conf {
 struct conf	*conf_load(const char *file, char **cause);
 void		 conf_free(struct conf *);
 
+/*
+ * Compile a contract group (contract_compile()), or, when it has schema =
+ * "path.json", the contract that JSON Schema describes with the group's
+ * other keys over it; file is where the group is, for messages and for a
+ * relative path (conf-schema.c).
+ */
+int		 conf_schema_compile(const config_setting_t *group,
+		    const char *file, struct contract **, char **cause);
+
+/* Add a JSON value to parent as setting name (NULL in an array or list):
+ * an object a group, an array of one scalar type an array, any other a
+ * list. Returns -1 for a null or a name libconfig refuses. */
+int		 conf_schema_setting(config_setting_t *parent, const char *name,
+		    const cJSON *);
+
 /* Does any key or value in a and b that the publisher uses differ? */
 int		 conf_broker_changed(const struct conf *a, const struct conf *b);
 

@@ -3,11 +3,14 @@
  * gives for a contract: the first step of defining a contract by a schema.
  * Pure: no I/O.
  *
- * What a contract cannot say is an error, not dropped: exclusive bounds,
- * oneOf, formats other than date-time, date and uuid, null array items.
+ * What a contract cannot say is an error, not dropped: exclusive bounds
+ * but on an integer (where gt=0 is minimum 1), oneOf, formats other than
+ * date-time, date and uuid, null array items, and any keyword that is
+ * neither read here nor an annotation.
  * A property is optional when it is not required or may be null (warren
  * has no "present but maybe null"). additionalProperties absent means
  * extra fields are allowed, as in JSON Schema. */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -27,16 +30,32 @@ struct schema_import {
 
 #define SCHEMA_IMPORT_MAX_DEPTH 32	/* a recursive $ref must end */
 
-/* The keywords a contract has no counterpart for. */
+/* The keywords a contract has no counterpart for; the first two, the
+ * exclusive bounds, have one on an integer. */
 static const char *const schema_import_unsupported[] = {
 	"exclusiveMinimum", "exclusiveMaximum", "multipleOf", "uniqueItems",
 	"oneOf", "not", "if", "patternProperties", "propertyNames",
 	"minProperties", "maxProperties", "prefixItems", "contains",
 	"dependentRequired", "dependentSchemas", "unevaluatedProperties",
-	"unevaluatedItems", "contentEncoding", "contentMediaType"
+	"unevaluatedItems", "contentEncoding", "contentMediaType",
+	"contentSchema", "allOf", "anyOf", "additionalItems", "minContains",
+	"maxContains", "dependencies", "$dynamicRef"
 };
 #define SCHEMA_IMPORT_NUNSUPPORTED \
 	(sizeof schema_import_unsupported / sizeof schema_import_unsupported[0])
+
+/* The keywords read, or that only annotate (as do "x-" ones); any other
+ * is refused rather than passed over. */
+static const char *const schema_import_known[] = {
+	"type", "format", "enum", "const", "properties", "required",
+	"additionalProperties", "items", "minLength", "maxLength", "pattern",
+	"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+	"minItems", "maxItems", "description", "title", "default", "examples",
+	"deprecated", "readOnly", "writeOnly", "$comment", "$schema", "$id",
+	"$defs", "definitions"
+};
+#define SCHEMA_IMPORT_NKNOWN \
+	(sizeof schema_import_known / sizeof schema_import_known[0])
 
 static cJSON	*schema_import_field(const struct schema_import *,
 		    const char *, const cJSON *, int, const char *, int);
@@ -191,22 +210,47 @@ schema_import_format(const struct schema_import *in, const cJSON *t,
 	    format));
 }
 
+/* The first keyword of t that is neither read nor an annotation, or
+ * NULL. */
+static const char *
+schema_import_unknown(const cJSON *t)
+{
+	const cJSON	*k;
+	size_t		 i;
+
+	for (k = t->child; k != NULL; k = k->next) {
+		if (strncmp(k->string, "x-", 2) == 0)
+			continue;
+		for (i = 0; i < SCHEMA_IMPORT_NKNOWN; i++)
+			if (strcmp(k->string, schema_import_known[i]) == 0)
+				break;
+		if (i == SCHEMA_IMPORT_NKNOWN)
+			return (k->string);
+	}
+	return (NULL);
+}
+
 /* Which field type the (dereferenced) schema t describes; -1 if none. */
 static int
 schema_import_kind(const struct schema_import *in, const cJSON *t,
     const char *path)
 {
-	const char	*type;
+	const char	*type = schema_import_str(t, "type"), *unknown;
 	size_t		 i;
 
 	for (i = 0; i < SCHEMA_IMPORT_NUNSUPPORTED; i++) {
+		if (i < 2 && type != NULL && strcmp(type, "integer") == 0)
+			continue;	/* exclusive bounds: see _bounds */
 		if (schema_import_has(t, schema_import_unsupported[i]))
 			return (schema_import_fail(in, path, "%s is not "
 			    "supported", schema_import_unsupported[i]));
 	}
+	if ((unknown = schema_import_unknown(t)) != NULL)
+		return (schema_import_fail(in, path, "%s is not supported",
+		    unknown));
 	if (schema_import_has(t, "enum") || schema_import_has(t, "const"))
 		return (FIELD_ENUM);
-	if ((type = schema_import_str(t, "type")) == NULL) {
+	if (type == NULL) {
 		if (schema_import_has(t, "properties"))
 			return (FIELD_OBJECT);
 		return (schema_import_fail(in, path, "no type (a type that is "
@@ -239,22 +283,39 @@ schema_import_count(const struct schema_import *in, const cJSON *t,
 	return (0);
 }
 
-/* Copy t's minimum and maximum to out. */
+/* Copy t's minimum and maximum to out. An integer's exclusive bound is
+ * the inclusive one next to it (exclusiveMinimum 0 is minimum 1), or the
+ * inclusive bound if that is tighter; a number's was refused before. */
 static int
 schema_import_bounds(const struct schema_import *in, const cJSON *t, cJSON *out,
     const char *path)
 {
 	static const char *const keys[] = { "minimum", "maximum" };
-	const cJSON	*v;
+	static const char *const excl[] = { "exclusiveMinimum",
+	    "exclusiveMaximum" };
+	const cJSON	*v, *x;
+	double		 b, e;
 	int		 i;
 
 	for (i = 0; i < 2; i++) {
-		if ((v = cJSON_GetObjectItemCaseSensitive(t, keys[i])) == NULL)
-			continue;
-		if (!cJSON_IsNumber(v))
+		v = cJSON_GetObjectItemCaseSensitive(t, keys[i]);
+		x = cJSON_GetObjectItemCaseSensitive(t, excl[i]);
+		if ((v != NULL && !cJSON_IsNumber(v)) || (x != NULL &&
+		    (!cJSON_IsNumber(x) || fabs(x->valuedouble) >
+		    9007199254740992.0)))
 			return (schema_import_fail(in, path, "%s must be a "
-			    "number", keys[i]));
-		cJSON_AddNumberToObject(out, keys[i], v->valuedouble);
+			    "number", v != NULL && !cJSON_IsNumber(v) ?
+			    keys[i] : excl[i]));
+		if (v == NULL && x == NULL)
+			continue;
+		b = v != NULL ? v->valuedouble : 0;
+		if (x != NULL) {
+			e = i == 0 ? floor(x->valuedouble) + 1 :
+			    ceil(x->valuedouble) - 1;
+			if (v == NULL || (i == 0 ? e > b : e < b))
+				b = e;
+		}
+		cJSON_AddNumberToObject(out, keys[i], b);
 	}
 	return (0);
 }
@@ -265,7 +326,7 @@ static int
 schema_import_string(const struct schema_import *in, const cJSON *t, cJSON *out,
     const char *path)
 {
-	const char	*x, *p;
+	const char	*x, *p, *q;
 	char		*pat;
 
 	if (schema_import_count(in, t, "minLength", out, "min_length",
@@ -277,6 +338,16 @@ schema_import_string(const struct schema_import *in, const cJSON *t, cJSON *out,
 	if (x != NULL)
 		cJSON_AddStringToObject(out, "pattern", x);
 	else if (p != NULL) {
+		/* \d, \w, \s, \b, \p{..} and the like mean something
+		 * else (or nothing) to POSIX regcomp: refuse, never change
+		 * what the pattern matches. */
+		for (q = p; (q = strchr(q, '\\')) != NULL; q += 2) {
+			if (q[1] == '\0' || isalnum((unsigned char)q[1]))
+				return (schema_import_fail(in, path, "pattern "
+				    "escape \"\\%c\" has no POSIX equivalent: "
+				    "write it as a bracket expression, e.g. "
+				    "[0-9] for \\d", q[1] != '\0' ? q[1] : ' '));
+		}
 		pat = schema_pattern_from_ecma(p);
 		cJSON_AddStringToObject(out, "pattern", pat);
 		free(pat);

@@ -32,7 +32,7 @@ warren_compat_list(const config_setting_t *list, const char *file,
 		return (-1);
 	}
 	for (i = 0; (s = config_setting_get_elem(list, i)) != NULL; i++) {
-		if (contract_compile(s, &c, cause) != 0)
+		if (conf_schema_compile(s, file, &c, cause) != 0)
 			return (-1);
 		if (contract_set_add(set, c, cause) != 0) {
 			contract_free(c);

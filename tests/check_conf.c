@@ -283,6 +283,105 @@ START_TEST(allow_users_resolved)
 }
 END_TEST
 
+/* The contract JSON (as contract_to_json() gives it) as settings, compiled:
+ * the same JSON back. */
+START_TEST(schema_json_to_settings_round_trips)
+{
+	static const char	*json = "{\"name\":\"E\",\"routing_key\":"
+	    "\"a.b\",\"description\":\"d\",\"consumers\":[\"x\",\"y\"],"
+	    "\"additional_fields\":false,\"fields\":["
+	    "{\"name\":\"s\",\"type\":\"string\",\"optional\":true,"
+	    "\"min_length\":1,\"max_length\":3000000000,\"pattern\":\"[a-z]+\"},"
+	    "{\"name\":\"n\",\"type\":\"number\",\"optional\":false,"
+	    "\"minimum\":-0.5,\"maximum\":2},"
+	    "{\"name\":\"e\",\"type\":\"enum\",\"optional\":false,"
+	    "\"values\":[\"a\"]},"
+	    "{\"name\":\"o\",\"type\":\"object\",\"optional\":false,"
+	    "\"additional_fields\":true,\"fields\":[]},"
+	    "{\"name\":\"l\",\"type\":\"array\",\"optional\":false,"
+	    "\"items\":{\"type\":\"object\",\"additional_fields\":false,"
+	    "\"fields\":[{\"name\":\"k\",\"type\":\"uuid\",\"optional\":"
+	    "false}]},\"min_items\":0,\"max_items\":2}]}";
+	config_t	 cfg;
+	struct contract	*c;
+	cJSON		*in, *out, *null;
+	char		*cause = NULL, *got, *want;
+
+	config_init(&cfg);
+	ck_assert_ptr_nonnull(in = cJSON_Parse(json));
+	ck_assert_int_eq(conf_schema_setting(config_root_setting(&cfg), "c",
+	    in), 0);
+	ck_assert_msg(contract_compile(config_lookup(&cfg, "c"), &c, &cause) ==
+	    0, "expected the settings to compile, got %s", cause);
+	out = contract_to_json(c);
+	got = cJSON_PrintUnformatted(out);
+	want = cJSON_PrintUnformatted(in);
+	ck_assert_msg(strcmp(got, want) == 0, "expected %s, got %s", want, got);
+	null = cJSON_CreateNull();
+	ck_assert_int_eq(conf_schema_setting(config_root_setting(&cfg), "z",
+	    null), -1);
+	free(got);
+	free(want);
+	cJSON_Delete(null);
+	cJSON_Delete(out);
+	cJSON_Delete(in);
+	contract_free(c);
+	config_destroy(&cfg);
+}
+END_TEST
+
+#define SCHEMA_JSON "{\"description\": \"From the schema.\", " \
+	"\"properties\": {\"id\": {\"title\": \"Id\", \"type\": " \
+	"\"string\"}}, \"required\": [\"id\"], \"title\": \"SchemaEvent\", " \
+	"\"type\": \"object\", \"x-warren-routing-key\": \"schema.made\"}"
+
+/* schema = "file.json", relative to the config's directory; the group's
+ * keys win over the schema's. */
+START_TEST(schema_key_loads_and_group_keys_win)
+{
+	struct conf		*cf;
+	const struct contract	*c;
+
+	write_file("s.json", SCHEMA_JSON);
+	cf = load_ok("service = \"s\";\ncontracts = ( {\n"
+	    "  schema = \"s.json\";\n  description = \"From the group.\";\n"
+	    "} );\n");
+	ck_assert_int_eq((int)cf->contracts.n, 1);
+	c = cf->contracts.v[0];
+	ck_assert_str_eq(c->name, "SchemaEvent");
+	ck_assert_str_eq(c->routing_key, "schema.made");
+	ck_assert_str_eq(c->description, "From the group.");
+	ck_assert_int_eq((int)c->nfields, 1);
+	ck_assert_int_eq(c->line, 2);
+	ck_assert_ptr_nonnull(strstr(c->file, "warrend.conf"));
+	conf_free(cf);
+	cf = load_ok("service = \"s\";\ncontracts = ( { name = \"Renamed\"; "
+	    "routing_key = \"re.named\"; schema = \"s.json\"; } );\n");
+	ck_assert_str_eq(cf->contracts.v[0]->name, "Renamed");
+	ck_assert_str_eq(cf->contracts.v[0]->routing_key, "re.named");
+	conf_free(cf);
+}
+END_TEST
+
+/* Schema errors name the config line and the schema file. */
+START_TEST(schema_key_errors_name_file_and_line)
+{
+	write_file("s.json", SCHEMA_JSON);
+	write_file("m.json", "{\"title\": \"M\", \"type\": \"object\", "
+	    "\"properties\": {\"q\": {\"multipleOf\": 5, \"type\": "
+	    "\"integer\"}}, \"x-warren-routing-key\": \"m.m\"}");
+	load_fails("service = \"s\";\ncontracts = ( {\n schema = \"s.json\";"
+	    "\n fields = (); } );\n", "warrend.conf:3: ", "not both");
+	load_fails("service = \"s\";\ncontracts = ( {\n schema = \"none.json\";"
+	    " } );\n", "warrend.conf:3: schema ", "/none.json: No such file");
+	load_fails("service = \"s\";\ncontracts = ( {\n schema = \"m.json\";"
+	    " } );\n", "/m.json: q: multipleOf is not supported",
+	    "warrend.conf:3: ");
+	load_fails("service = \"s\";\ncontracts = ( { schema = 1; } );\n",
+	    "warrend.conf:2: ", "schema must be");
+}
+END_TEST
+
 /* Remove the scratch directory. */
 static void
 cleanup(void)
@@ -320,6 +419,9 @@ main(void)
 	tcase_add_test(tc, contract_errors_name_their_line);
 	tcase_add_test(tc, contracts_dir_loaded_in_order);
 	tcase_add_test(tc, allow_users_resolved);
+	tcase_add_test(tc, schema_json_to_settings_round_trips);
+	tcase_add_test(tc, schema_key_loads_and_group_keys_win);
+	tcase_add_test(tc, schema_key_errors_name_file_and_line);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -539,6 +539,12 @@ START_TEST(schema_import_refuses_what_a_contract_cannot_say)
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"m\":{\"type\":"
 	    "\"string\",\"format\":\"email\"}}}",
 	    "schema: m: format \"email\" is not supported");
+	check_import_fails("{\"title\":\"T\",\"properties\":{\"u\":{\"anyOf\":"
+	    "[{\"type\":\"string\"},{\"type\":\"integer\"}]}}}",
+	    "schema: u: anyOf is not supported");
+	check_import_fails("{\"title\":\"T\",\"properties\":{\"v\":{\"type\":"
+	    "\"string\",\"title\":\"V\",\"x-ui\":1,\"minLenght\":1}}}",
+	    "schema: v: minLenght is not supported");
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"a\":{\"type\":"
 	    "\"array\",\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":"
 	    "\"null\"}]}}}}", "schema: a[]: array items may not be null");
@@ -551,6 +557,41 @@ START_TEST(schema_import_refuses_what_a_contract_cannot_say)
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"c\":{\"type\":"
 	    "\"integer\",\"minimum\":\"1\"}}}",
 	    "schema: c: minimum must be a number");
+	/* POSIX regcomp would read \\d as a plain d: never accept it. */
+	check_import_fails("{\"title\":\"T\",\"properties\":{\"z\":{\"type\":"
+	    "\"string\",\"pattern\":\"^\\\\d{5}$\"}}}",
+	    "schema: z: pattern escape \"\\d\" has no POSIX equivalent: write "
+	    "it as a bracket expression, e.g. [0-9] for \\d");
+}
+END_TEST
+
+START_TEST(schema_import_integer_exclusive_bounds_become_inclusive)
+{
+	cJSON	*s, *got;
+	char	*cause = NULL;
+
+	/* Pydantic's Field(gt=0, lt=10), conint(gt=0.5), and a minimum
+	 * tighter than the exclusive bound beside it. */
+	s = cJSON_Parse("{\"title\":\"T\",\"properties\":{"
+	    "\"p\":{\"exclusiveMaximum\":10,\"exclusiveMinimum\":0,"
+	    "\"type\":\"integer\"},"
+	    "\"h\":{\"exclusiveMinimum\":0.5,\"exclusiveMaximum\":2.5,"
+	    "\"type\":\"integer\"},"
+	    "\"t\":{\"exclusiveMinimum\":0,\"minimum\":5,"
+	    "\"type\":\"integer\"}},\"required\":[\"p\",\"h\",\"t\"]}");
+	got = schema_to_contract_json(s, &cause);
+	ck_assert_msg(got != NULL, "expected the schema to read, got \"%s\"",
+	    cause);
+	check_json("T", got, "{\"name\":\"T\",\"consumers\":[],"
+	    "\"additional_fields\":true,\"fields\":["
+	    "{\"name\":\"p\",\"type\":\"integer\",\"optional\":false,"
+	    "\"minimum\":1,\"maximum\":9},"
+	    "{\"name\":\"h\",\"type\":\"integer\",\"optional\":false,"
+	    "\"minimum\":1,\"maximum\":2},"
+	    "{\"name\":\"t\",\"type\":\"integer\",\"optional\":false,"
+	    "\"minimum\":5}]}");
+	cJSON_Delete(got);
+	cJSON_Delete(s);
 }
 END_TEST
 
@@ -670,6 +711,7 @@ schema_suite(void)
 	tcase_add_test(tc, schema_round_trip_is_lossless);
 	tcase_add_test(tc, schema_import_reads_pydantic_output);
 	tcase_add_test(tc, schema_import_refuses_what_a_contract_cannot_say);
+	tcase_add_test(tc, schema_import_integer_exclusive_bounds_become_inclusive);
 	tcase_add_test(tc, asyncapi_servers_never_carry_a_password);
 	tcase_add_test(tc, asyncapi_operations_follow_publisher_and_consumers);
 	suite_add_tcase(s, tc);
