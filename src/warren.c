@@ -230,18 +230,25 @@ warren_reply_parse(const char *line, size_t len)
 {
 	cJSON		*r;
 	const cJSON	*code, *msg;
+	char		 why[256];
 
 	r = cJSON_ParseWithLength(line, len);
 	if (r == NULL || !cJSON_IsObject(r) ||
-	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(r, "ok")))
+	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
+		cJSON_Delete(r);
 		errx(WARREN_EXIT_TROUBLE, "unexpected reply from warrend: "
 		    "%.*s", len > 200 ? 200 : (int)len, line);
+	}
 	code = cJSON_GetObjectItemCaseSensitive(r, "error");
 	msg = cJSON_GetObjectItemCaseSensitive(r, "message");
 	if (cJSON_IsString(code) &&
-	    strcmp(code->valuestring, "too_many_clients") == 0)
+	    strcmp(code->valuestring, "too_many_clients") == 0) {
+		snprintf(why, sizeof why, "%s", cJSON_IsString(msg) ?
+		    msg->valuestring : "too many clients");
+		cJSON_Delete(r);	/* exit frees it, but say so to LSan */
 		errx(WARREN_EXIT_TROUBLE, "warrend refused the connection: %s",
-		    cJSON_IsString(msg) ? msg->valuestring : "too many clients");
+		    why);
+	}
 	return (r);
 }
 
