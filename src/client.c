@@ -131,7 +131,7 @@ client_maybe_close(struct client *c)
 static void
 client_update_pause(struct client *c)
 {
-	int	 was = c->paused;
+	int	 reading;
 
 	c->paused &= PAUSE_JOBS;
 	if (c->nqueued >= CLIENT_MAX_QUEUED)
@@ -141,9 +141,12 @@ client_update_pause(struct client *c)
 		c->paused |= PAUSE_OUTPUT;
 	if (c->eof)
 		return;
-	if (c->paused && !was)
+	/* Compare with what libevent does, not with what we last asked:
+	 * every reason to pause must stop the reading. */
+	reading = (bufferevent_get_enabled(c->bev) & EV_READ) != 0;
+	if (c->paused && reading)
 		bufferevent_disable(c->bev, EV_READ);
-	else if (!c->paused && was)
+	else if (!c->paused && !reading)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -445,9 +448,11 @@ client_process(struct client *c)
 			c->scanned = 0;
 			continue;
 		}
-		if (client_jobs >= client_max_jobs()) {
+		/* Stopping, every line is only answered: no job is made. */
+		if (client_jobs >= client_max_jobs() && !warrend_stopping) {
 			c->paused |= PAUSE_JOBS;
 			TAILQ_INSERT_TAIL(&client_jobwait, c, jentry);
+			client_update_pause(c);
 			break;
 		}
 		line = (char *)evbuffer_pullup(in, eol + 1);
@@ -722,6 +727,12 @@ client_shutdown(void)
 	struct client	*c;
 
 	subs_shutdown();
+	/* Lines held back for the publisher are now only answered. */
+	while ((c = TAILQ_FIRST(&client_jobwait)) != NULL) {
+		TAILQ_REMOVE(&client_jobwait, c, jentry);
+		c->paused &= ~PAUSE_JOBS;
+		client_update_pause(c);
+	}
 	TAILQ_FOREACH(c, &client_list, entry)
 		client_process(c);
 	if (client_publisher_gone)

@@ -55,6 +55,7 @@ struct publisher {
 	int			  inflight;
 	uint64_t		  ret_left;	/* body bytes of a basic.return */
 	int			  in_return;
+	char			  ret_key[256];	/* routing key of a return */
 };
 
 extern struct publisher	pub;

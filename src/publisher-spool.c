@@ -116,6 +116,10 @@ publisher_spool_retreat(void)
 			pub.inflight--;
 		}
 	}
+	/* Their confirms, if any come, find nothing: move past them. */
+	while (pub.low_tag < pub.next_tag &&
+	    pub.ring[pub.low_tag % (uint64_t)pub.window] == NULL)
+		pub.low_tag++;
 	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
 		if (j->from_spool)
@@ -135,7 +139,7 @@ void
 publisher_spool_fill(void)
 {
 	struct pub_job	*j;
-	int		 room = pub.window - pub.inflight;
+	int		 room = pub.window - (int)(pub.next_tag - pub.low_tag);
 
 	/* Not while copies of spooled events are still in flight on a slow
 	 * connection: they would only go out a third time. */

@@ -230,7 +230,7 @@ publisher_settle(uint64_t tag, enum pub_outcome outcome)
 	if (tag < pub.low_tag || tag >= pub.next_tag)
 		return;
 	slot = tag % (uint64_t)pub.window;
-	if ((j = pub.ring[slot]) == NULL)
+	if ((j = pub.ring[slot]) == NULL || j->tag != tag)
 		return;
 	pub.ring[slot] = NULL;
 	pub.inflight--;
@@ -286,7 +286,9 @@ publisher_returned(const amqp_basic_properties_t *p)
 		return;
 	for (t = pub.low_tag; t < pub.next_tag; t++) {
 		j = pub.ring[t % (uint64_t)pub.window];
+		/* A projection shares the message_id: the key tells. */
 		if (j == NULL || j->returned ||
+		    strcmp(j->routing_key, pub.ret_key) != 0 ||
 		    strlen(j->message_id) != p->message_id.len ||
 		    memcmp(j->message_id, p->message_id.bytes,
 		    p->message_id.len) != 0)
@@ -305,6 +307,7 @@ publisher_method(const amqp_method_t *m)
 	const amqp_connection_close_t		*cc;
 	const amqp_channel_close_t		*ch;
 	const amqp_connection_blocked_t		*bl;
+	const amqp_basic_return_t		*ret;
 	amqp_connection_close_ok_t		 ok;
 
 	switch (m->id) {
@@ -319,7 +322,11 @@ publisher_method(const amqp_method_t *m)
 		    PUB_NACKED);
 		return (0);
 	case AMQP_BASIC_RETURN_METHOD:
+		ret = m->decoded;
 		pub.in_return = 1;
+		snprintf(pub.ret_key, sizeof pub.ret_key, "%.*s",
+		    (int)ret->routing_key.len,
+		    (const char *)ret->routing_key.bytes);
 		return (0);
 	case AMQP_CONNECTION_BLOCKED_METHOD:
 		bl = m->decoded;
@@ -481,7 +488,10 @@ publisher_flush(void)
 	struct pub_job	*j;
 	int		 sent = 0;
 
-	while (!pub.blocked && pub.inflight < pub.window &&
+	/* The span of tags, not the count in flight, bounds the ring: acks
+	 * come out of order, and a slot must never hold two tags. */
+	while (!pub.blocked &&
+	    pub.next_tag - pub.low_tag < (uint64_t)pub.window &&
 	    (j = TAILQ_FIRST(&pub.pending)) != NULL) {
 		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
 			TAILQ_REMOVE(&pub.pending, j, entry);
@@ -493,9 +503,11 @@ publisher_flush(void)
 				return (-1);
 			if (pub.blocked)
 				break;
-			if (!publisher_writable())
-				return (1);
 		}
+		/* A full socket would block the publish, perhaps for ever
+		 * if the broker has stopped reading. */
+		if (!publisher_writable())
+			return (1);
 		TAILQ_REMOVE(&pub.pending, j, entry);
 		j->sent_ms = util_now_ms();
 		j->tag = pub.next_tag++;

@@ -8,9 +8,7 @@ import time
 import os
 import threading
 
-from warrentest import (Broker, Daemon, Failure, Pipeliner, expect, expect_eq,
-                        expect_error, fail, publish_req, resource_data, run,
-                        short, unique, wait_for)
+from warrentest import (Broker, Daemon, Failure, Pipeliner, expect, expect_eq, expect_error, fail, order_data, publish_req, resource_data, run, short, unique, wait_for)
 
 
 def drain_ids(b, q, n):
@@ -208,8 +206,33 @@ def idle_warrend_burns_no_cpu():
                "%.2f s" % used)
 
 
+def out_of_order_confirms_never_mix_up_events():
+    """With a window of 2, routed (slow, persistent) and unroutable (fast)
+    events interleaved make the broker confirm out of order: every publish
+    must still be answered ok, and nothing may stay in flight."""
+    with Broker() as b, Daemon("ooo_confirms", spool={"max_bytes": 0},
+                               broker_opts={"confirm_window": 2,
+                                            "publish_timeout_ms": 20000}) as d:
+        q = unique("ooo")
+        b.bind_queue(q, d.exchange, "resource.accessed", durable=True)
+        with d.client() as c:
+            for i in range(300):
+                if i % 3 == 0:
+                    c.send(publish_req(id=i))
+                else:
+                    c.send(publish_req("OrderPlacedEvent", order_data(), id=i))
+            for i in range(300):
+                r = c.read()
+                expect(r.get("ok") is True and r.get("id") == i,
+                       "publish %d answered ok in order" % i, json.dumps(r))
+        wait_for(lambda: d.stats()["stats"]["in_flight"] == 0,
+                 "nothing left in flight")
+        b.wait_count(q, 100)
+
+
 if __name__ == "__main__":
     run([
+        out_of_order_confirms_never_mix_up_events,
         idle_warrend_burns_no_cpu,
         load_1000_pipelined_requests_answered_in_order,
         load_pipelined_errors_keep_request_order,
