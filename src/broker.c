@@ -387,3 +387,27 @@ broker_async_stop(struct broker_async *ba, int timeout_ms)
 	free(ba);
 	return (0);
 }
+
+/* Read every frame that is ready, without waiting, handing each to fn. */
+int
+broker_drain(amqp_connection_state_t conn, const char *who, const char *addr,
+    int (*fn)(const amqp_frame_t *, void *), void *arg)
+{
+	struct timeval	 zero = { 0, 0 };
+	amqp_frame_t	 f;
+	int		 rv;
+
+	for (;;) {
+		rv = amqp_simple_wait_frame_noblock(conn, &f, &zero);
+		if (rv == AMQP_STATUS_TIMEOUT)
+			return (0);
+		if (rv != AMQP_STATUS_OK) {
+			log_warnx("%s: broker %s: connection lost: %s", who,
+			    addr, amqp_error_string2(rv));
+			return (-1);
+		}
+		if (fn(&f, arg) != 0)
+			return (-1);
+		amqp_maybe_release_buffers(conn);
+	}
+}

@@ -63,6 +63,17 @@ amqp_connection_state_t broker_async_take(struct broker_async *,
  * still stuck in a connect (it is left to the process exit). */
 int	broker_async_stop(struct broker_async *, int timeout_ms);
 
+/*
+ * Read every frame that is ready, without waiting, and hand each to fn
+ * (which returns -1 when the connection must go). This also sends a due
+ * heartbeat and notices a silent peer (AMQP_STATUS_HEARTBEAT_TIMEOUT): the
+ * workaround for 0.11's publish hanging on a dead connection. Return -1 if
+ * the connection is lost.
+ */
+int	broker_drain(amqp_connection_state_t, const char *who,
+	    const char *addr, int (*fn)(const amqp_frame_t *, void *),
+	    void *arg);
+
 /* Describe a failed RPC reply. */
 void	broker_reply_text(amqp_rpc_reply_t, char *buf, size_t len);
 

@@ -522,33 +522,26 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 	}
 }
 
-/* Read every frame that is ready, without waiting (this also sends due
- * heartbeats and notices a silent broker). */
+/* Handle one frame: deliveries are assembled from theirs. */
+static int
+consumer_frame(const amqp_frame_t *f, void *arg)
+{
+	(void)arg;
+	if (f->frame_type == AMQP_FRAME_METHOD)
+		return (consumer_method(f->channel, &f->payload.method));
+	if (f->frame_type == AMQP_FRAME_HEADER)
+		consumer_header(f->channel, f);
+	if (f->frame_type == AMQP_FRAME_BODY)
+		consumer_body(f->channel, &f->payload.body_fragment);
+	return (0);
+}
+
+/* Read every frame that is ready, without waiting. */
 static int
 consumer_drain(void)
 {
-	struct timeval	 zero = { 0, 0 };
-	amqp_frame_t	 f;
-	int		 rv;
-
-	for (;;) {
-		rv = amqp_simple_wait_frame_noblock(cons.conn, &f, &zero);
-		if (rv == AMQP_STATUS_TIMEOUT)
-			return (0);
-		if (rv != AMQP_STATUS_OK) {
-			log_warnx("consumer: broker %s: connection lost: %s",
-			    cons.link.addr, amqp_error_string2(rv));
-			return (-1);
-		}
-		if (f.frame_type == AMQP_FRAME_METHOD &&
-		    consumer_method(f.channel, &f.payload.method) != 0)
-			return (-1);
-		if (f.frame_type == AMQP_FRAME_HEADER)
-			consumer_header(f.channel, &f);
-		if (f.frame_type == AMQP_FRAME_BODY)
-			consumer_body(f.channel, &f.payload.body_fragment);
-		amqp_maybe_release_buffers(cons.conn);
-	}
+	return (broker_drain(cons.conn, "consumer", cons.link.addr,
+	    consumer_frame, NULL));
 }
 
 /* Tell the loop whether we are connected. */

@@ -366,8 +366,9 @@ publisher_method(const amqp_method_t *m)
 
 /* Handle one frame; the content of a basic.return is read and dropped. */
 static int
-publisher_frame(const amqp_frame_t *f)
+publisher_frame(const amqp_frame_t *f, void *arg)
 {
+	(void)arg;
 	switch (f->frame_type) {
 	case AMQP_FRAME_METHOD:
 		return (publisher_method(&f->payload.method));
@@ -392,32 +393,12 @@ publisher_frame(const amqp_frame_t *f)
 	}
 }
 
-/*
- * Read every frame that is ready, without waiting. This also sends a due
- * heartbeat and notices a silent peer (AMQP_STATUS_HEARTBEAT_TIMEOUT), which
- * is the workaround for 0.11's publish hanging on a dead connection.
- */
+/* Read every frame that is ready, without waiting. */
 static int
 publisher_drain(void)
 {
-	struct timeval	 zero = { 0, 0 };
-	amqp_frame_t	 f;
-	int		 rv;
-
-	for (;;) {
-		rv = amqp_simple_wait_frame_noblock(pub.conn, &f, &zero);
-		if (rv == AMQP_STATUS_TIMEOUT)
-			break;
-		if (rv != AMQP_STATUS_OK) {
-			log_warnx("publisher: broker %s: connection lost: %s",
-			    pub.addr, amqp_error_string2(rv));
-			return (-1);
-		}
-		if (publisher_frame(&f) != 0)
-			return (-1);
-		amqp_maybe_release_buffers(pub.conn);
-	}
-	return (0);
+	return (broker_drain(pub.conn, "publisher", pub.addr,
+	    publisher_frame, NULL));
 }
 
 /* Is the socket ready to take a frame without blocking? */
