@@ -349,7 +349,7 @@ class Client:
         self.sock.settimeout(DEADLINE)
         self.sock.sendall(data)
 
-    def readline(self, timeout=DEADLINE):
+    def readline(self, timeout=DEADLINE, partial_ok=False):
         """The next line (bytes, without the newline); None on EOF."""
         end = time.monotonic() + timeout
         while b"\n" not in self.buf:
@@ -365,10 +365,12 @@ class Client:
             except ConnectionResetError:
                 chunk = b""
             if not chunk:
-                if self.buf:
+                if self.buf and not partial_ok:
                     line, self.buf = self.buf, b""
                     fail("connection closed after a partial line %s%s"
                          % (short(line), self._ctx()))
+                # A daemon killed mid-write leaves half a reply: no answer.
+                self.buf = b""
                 return None
             self.buf += chunk
         line, _, self.buf = self.buf.partition(b"\n")
