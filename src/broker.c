@@ -361,22 +361,13 @@ broker_async_take(struct broker_async *ba, char *addr, size_t len)
 int
 broker_async_stop(struct broker_async *ba, int timeout_ms)
 {
-	struct timespec	 ts;
-
 	if (ba == NULL)
 		return (0);
 	pthread_mutex_lock(&ba->lock);
 	ba->stop = 1;
 	pthread_cond_signal(&ba->cond);
 	pthread_mutex_unlock(&ba->lock);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	if (pthread_timedjoin_np(ba->thread, NULL, &ts) != 0) {
+	if (util_join(ba->thread, timeout_ms) != 0) {
 		log_warnx("%s: connector did not stop in time", ba->link->who);
 		return (-1);
 	}

@@ -821,21 +821,13 @@ consumer_stop(void)
 void
 consumer_join(int timeout_ms)
 {
-	struct timespec		 ts;
 	struct consumer_msg	*m;
 	struct ccmd		*cmd;
 	size_t			 i;
 
 	if (!cons.running)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	if (pthread_timedjoin_np(cons.thread, NULL, &ts) != 0) {
+	if (util_join(cons.thread, timeout_ms) != 0) {
 		log_warnx("consumer thread did not stop in time");
 		return;
 	}

@@ -721,18 +721,10 @@ publisher_stop(int timeout_ms)
 void
 publisher_join(int timeout_ms)
 {
-	struct timespec	 ts;
 
 	if (!pub.running)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	if (pthread_timedjoin_np(pub.thread, NULL, &ts) != 0) {
+	if (util_join(pub.thread, timeout_ms) != 0) {
 		log_warnx("publisher thread did not stop in time");
 		return;
 	}

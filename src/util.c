@@ -91,6 +91,22 @@ xasprintf(char **ret, const char *fmt, ...)
 	return (n);
 }
 
+/* Wait at most timeout_ms for thread t to exit; -1 if it has not. */
+int
+util_join(pthread_t t, int timeout_ms)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return (pthread_timedjoin_np(t, NULL, &ts) == 0 ? 0 : -1);
+}
+
 /* Milliseconds on the monotonic clock. */
 uint64_t
 util_now_ms(void)

@@ -2,6 +2,7 @@
 #ifndef WARREN_UTIL_H
 #define WARREN_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,9 @@ int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 xvasprintf(char **, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
+
+/* Wait at most timeout_ms for thread t to exit; -1 if it has not. */
+int	 util_join(pthread_t t, int timeout_ms);
 
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
