@@ -86,6 +86,33 @@ request_wallclock_ms(void)
 	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
+/* The contract of req's event if the peer may "verb" it; else answer
+ * unknown_event or forbidden and return NULL. */
+static const struct contract *
+request_contract(struct client *c, const struct request *req,
+    const char *verb)
+{
+	const struct contract	*ct;
+	char			*msg;
+
+	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
+	    NULL) {
+		xasprintf(&msg, "no contract for event \"%s\"", req->event);
+		request_error(c, req->op, &req->id, "unknown_event", msg, NULL);
+		free(msg);
+		return (NULL);
+	}
+	if (!request_allowed(c, ct)) {
+		xasprintf(&msg, "uid %lu gid %lu may not %s %s",
+		    (unsigned long)client_uid(c),
+		    (unsigned long)client_gid(c), verb, ct->name);
+		request_error(c, req->op, &req->id, "forbidden", msg, NULL);
+		free(msg);
+		return (NULL);
+	}
+	return (ct);
+}
+
 /* The event cut down to the contract it replaces, as a second job with
  * the same message_id; NULL (and an error reply) if the cut-down event
  * breaks that contract, which -t rules out for what the contracts say. */
@@ -132,21 +159,8 @@ request_publish(struct client *c, const struct request *req)
 	struct pub_job		*job, *job2 = NULL;
 	char			*msg, *path, uuid[37];
 
-	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
-	    NULL) {
-		xasprintf(&msg, "no contract for event \"%s\"", req->event);
-		request_error(c, req->op, &req->id, "unknown_event", msg, NULL);
-		free(msg);
+	if ((ct = request_contract(c, req, "publish")) == NULL)
 		return;
-	}
-	if (!request_allowed(c, ct)) {
-		xasprintf(&msg, "uid %lu gid %lu may not publish %s",
-		    (unsigned long)client_uid(c),
-		    (unsigned long)client_gid(c), ct->name);
-		request_error(c, req->op, &req->id, "forbidden", msg, NULL);
-		free(msg);
-		return;
-	}
 	if (contract_validate(ct, req->data_json, &msg, &path) != 0) {
 		request_error(c, req->op, &req->id, "validation", msg, path);
 		free(msg);
@@ -352,23 +366,9 @@ static void
 request_subscription(struct client *c, const struct request *req)
 {
 	const struct contract	*ct;
-	char			*msg;
 
-	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
-	    NULL) {
-		xasprintf(&msg, "no contract for event \"%s\"", req->event);
-		request_error(c, req->op, &req->id, "unknown_event", msg, NULL);
-		free(msg);
+	if ((ct = request_contract(c, req, "subscribe to")) == NULL)
 		return;
-	}
-	if (!request_allowed(c, ct)) {
-		xasprintf(&msg, "uid %lu gid %lu may not subscribe to %s",
-		    (unsigned long)client_uid(c),
-		    (unsigned long)client_gid(c), ct->name);
-		request_error(c, req->op, &req->id, "forbidden", msg, NULL);
-		free(msg);
-		return;
-	}
 	if (req->op == OP_SUBSCRIBE)
 		subs_subscribe(c, ct, &req->id);
 	else {
