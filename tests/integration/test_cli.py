@@ -23,7 +23,7 @@ from warrentest import (DEADLINE, RESOURCE_ACCESSED, STOP_BOUND, UNREACHABLE_URL
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WARREN = os.environ.get("WARREN") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "src", "warren"))
+    os.path.join(HERE, "..", "..", "src", "warren", "warren"))
 
 EVENT = "ResourceAccessedEvent"
 ROUTING_KEY = "resource.accessed"

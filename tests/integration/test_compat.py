@@ -17,7 +17,7 @@ from warrentest import RESOURCE_ACCESSED, conf_text, expect, expect_eq, fail, ru
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WARREN = os.environ.get("WARREN") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "src", "warren"))
+    os.path.join(HERE, "..", "..", "src", "warren", "warren"))
 RUN_BOUND = 30.0
 
 V1 = RESOURCE_ACCESSED

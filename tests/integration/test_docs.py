@@ -3,8 +3,8 @@
 with mandoc, and every config key, contract and field key, field type,
 protocol op, error code, option, command and environment variable the
 sources accept is documented where a reader looks for it. The lists come
-from the sources themselves (src/conf.c, src/contract.c, src/proto.c,
-src/client.c, src/subs.c, src/warrend.c, src/warren.c), so a key added to
+from the sources themselves (src/lib/conf.c, src/lib/contract.c, src/lib/proto.c,
+src/warrend/client.c, src/warrend/consume.c, src/warrend/warrend.c, src/warren/warren.c), so a key added to
 the code without its documentation fails here."""
 
 import glob
@@ -58,7 +58,10 @@ def strip_c_comments(text):
 
 
 def c_source(name):
-    return strip_c_comments(read("src", name))
+    for layer in ("lib", "warrend", "warren"):
+        if os.path.exists(os.path.join(SRC, layer, name)):
+            return strip_c_comments(read("src", layer, name))
+    fail("no src/*/%s" % name)
 
 
 def balanced(text, start, open_ch, close_ch):
@@ -143,56 +146,56 @@ def word_literals(text):
 
 def conf_keys():
     """(group or None, name, type) of every entry of conf_keys[]."""
-    body = c_table(c_source("conf.c"), "conf_keys", "src/conf.c")
+    body = c_table(c_source("conf.c"), "conf_keys", "src/lib/conf.c")
     keys = [(None if g == "NULL" else g.strip('"'), n, t) for g, n, t in re.findall(
         r'\{\s*(NULL|"\w+")\s*,\s*"(\w+)"\s*,\s*(T_\w+)', body)]
-    expect(len(keys) >= 10, "the entries of conf_keys[] in src/conf.c", body[:300])
+    expect(len(keys) >= 10, "the entries of conf_keys[] in src/lib/conf.c", body[:300])
     return keys
 
 
 def contract_keys():
     """The keys a contract group accepts: the strcmp(name, "...") tests of
-    contract_key() in src/contract.c."""
-    body = c_function(c_source("contract.c"), "contract_key", "src/contract.c")
+    contract_key() in src/lib/contract.c."""
+    body = c_function(c_source("contract.c"), "contract_key", "src/lib/contract.c")
     keys = re.findall(r'strcmp\s*\(\s*name\s*,\s*"(\w+)"\s*\)', body)
     expect(len(keys) >= 5, 'strcmp(name, "...") key tests in contract_key() in '
-           "src/contract.c", body[:300])
+           "src/lib/contract.c", body[:300])
     return keys
 
 
 def field_keys():
-    body = c_table(c_source("contract.c"), "field_keys", "src/contract.c")
+    body = c_table(c_source("contract.c"), "field_keys", "src/lib/contract.c")
     keys = re.findall(r'\{\s*"(\w+)"\s*,', body)
-    expect(len(keys) >= 5, "the entries of field_keys[] in src/contract.c", body[:300])
+    expect(len(keys) >= 5, "the entries of field_keys[] in src/lib/contract.c", body[:300])
     return keys
 
 
 def field_types():
-    body = c_table(c_source("contract.c"), "field_type_names", "src/contract.c")
+    body = c_table(c_source("contract.c"), "field_type_names", "src/lib/contract.c")
     types = word_literals(body)
-    expect(len(types) >= 5, "the entries of field_type_names[] in src/contract.c",
+    expect(len(types) >= 5, "the entries of field_type_names[] in src/lib/contract.c",
            body[:300])
     return types
 
 
 def proto_ops():
-    body = c_table(c_source("proto.c"), "proto_ops", "src/proto.c")
+    body = c_table(c_source("proto.c"), "proto_ops", "src/lib/proto.c")
     ops = re.findall(r'\{\s*"(\w+)"\s*,\s*OP_\w+', body)
-    expect(len(ops) >= 5, "the entries of proto_ops[] in src/proto.c", body[:300])
+    expect(len(ops) >= 5, "the entries of proto_ops[] in src/lib/proto.c", body[:300])
     return ops
 
 
 def warrend_sources():
-    """The C files of warrend (every src/*.c but the client warren(1))."""
-    names = [os.path.basename(p) for p in sorted(glob.glob(os.path.join(SRC, "*.c")))]
-    names = [n for n in names if not (n.startswith("warren.") or n.startswith("warren-"))]
-    expect(len(names) >= 5, "warrend's C files in src/", names)
+    """The C files of warrend: src/lib and src/warrend, not the client's."""
+    names = [os.path.basename(p) for layer in ("lib", "warrend")
+             for p in sorted(glob.glob(os.path.join(SRC, layer, "*.c")))]
+    expect(len(names) >= 5, "warrend's C files in src/lib and src/warrend", names)
     return names
 
 
 def error_codes():
     """{code: [where it comes from, ...]} for every error code warrend can
-    send. The sources: the proto_error_codes[] table of src/proto.c, the
+    send. The sources: the proto_error_codes[] table of src/lib/proto.c, the
     literal given as the `code` parameter of every function that has one
     (client_error, request_error, proto_reply_error, ...), literals assigned
     to a variable named code, and error lines written out by hand."""
@@ -202,7 +205,7 @@ def error_codes():
         found.setdefault(code, []).append(where)
 
     for code in word_literals(c_table(c_source("proto.c"), "proto_error_codes",
-                                      "src/proto.c")):
+                                      "src/lib/proto.c")):
         add(code, "proto.c proto_error_codes[]")
     files = warrend_sources()
     srcs = {f: c_source(f) for f in files}
@@ -242,11 +245,11 @@ def getopt_letters(file):
 
 
 def warren_commands():
-    """The commands listed by warren's usage message (src/warren.c)."""
-    body = c_function(c_source("warren.c"), "warren_usage", "src/warren.c")
+    """The commands listed by warren's usage message (src/warren/warren.c)."""
+    body = c_function(c_source("warren.c"), "warren_usage", "src/warren/warren.c")
     text = "".join(bytes(s, "utf-8").decode("unicode_escape") for s in literals(body))
     if "commands:\n" not in text:
-        fail('warren_usage() in src/warren.c has no "commands:" list: %r' % text[:300])
+        fail('warren_usage() in src/warren/warren.c has no "commands:" list: %r' % text[:300])
     cmds = re.findall(r"^  ([a-z][a-z0-9-]*)\b", text.split("commands:\n", 1)[1], re.M)
     expect(len(cmds) >= 3, "commands in warren's usage message", text)
     return cmds
@@ -359,28 +362,28 @@ def every_config_key_documented_in_warrend_conf_5():
             sh = "%s SETTINGS" % group.upper()
             if not tagged(section(page, sh), "Ic", name):
                 missing.append(".It Ic %s in %s (key %s.%s)" % (name, sh, group, name))
-    report_missing(missing, "every key of conf_keys[] (src/conf.c) documented in "
+    report_missing(missing, "every key of conf_keys[] (src/lib/conf.c) documented in "
                    "man/%s" % page)
 
 
 def every_contract_key_documented_in_warrend_conf_5():
     lines = section("warrend.conf.5", "CONTRACTS", "Contract keys")
     missing = [".It Ic %s" % k for k in contract_keys() if not tagged(lines, "Ic", k)]
-    report_missing(missing, "every contract key of contract_key() (src/contract.c) "
+    report_missing(missing, "every contract key of contract_key() (src/lib/contract.c) "
                    "in man/warrend.conf.5, CONTRACTS / Contract keys")
 
 
 def every_field_key_documented_in_warrend_conf_5():
     lines = section("warrend.conf.5", "CONTRACTS", "Field keys")
     missing = [".It Ic %s" % k for k in field_keys() if not tagged(lines, "Ic", k)]
-    report_missing(missing, "every key of field_keys[] (src/contract.c) in "
+    report_missing(missing, "every key of field_keys[] (src/lib/contract.c) in "
                    "man/warrend.conf.5, CONTRACTS / Field keys")
 
 
 def every_field_type_documented_in_warrend_conf_5():
     lines = section("warrend.conf.5", "CONTRACTS", "Types")
     missing = [".It Ic %s" % t for t in field_types() if not tagged(lines, "Ic", t)]
-    report_missing(missing, "every type of field_type_names[] (src/contract.c) in "
+    report_missing(missing, "every type of field_type_names[] (src/lib/contract.c) in "
                    "man/warrend.conf.5, CONTRACTS / Types")
 
 
@@ -401,7 +404,7 @@ def every_op_documented_in_warren_protocol_7():
     expect(titles, "operation subsections (.Ss) in man/warren-protocol.7 OPERATIONS",
            "none")
     missing = [".Ss %s" % op for op in proto_ops() if op not in titles]
-    report_missing(missing, "every op of proto_ops[] (src/proto.c) with its own .Ss in "
+    report_missing(missing, "every op of proto_ops[] (src/lib/proto.c) with its own .Ss in "
                    "man/warren-protocol.7, OPERATIONS (found: %s)" % sorted(titles))
 
 
@@ -410,7 +413,7 @@ def every_warrend_option_documented_in_warrend_8():
     missing = [".It Fl %s" % c for c in getopt_letters("warrend.c")
                if not tagged(lines, "Fl", c)]
     report_missing(missing, "every option letter of warrend's getopt string "
-                   "(src/warrend.c) in man/warrend.8, OPTIONS")
+                   "(src/warrend/warrend.c) in man/warrend.8, OPTIONS")
 
 
 def every_warren_option_documented_in_warren_1():
@@ -418,7 +421,7 @@ def every_warren_option_documented_in_warren_1():
     missing = [".It Fl %s" % c for c in getopt_letters("warren.c")
                if not tagged(lines, "Fl", c)]
     report_missing(missing, "every option letter of warren's getopt string "
-                   "(src/warren.c) in man/warren.1, OPTIONS")
+                   "(src/warren/warren.c) in man/warren.1, OPTIONS")
 
 
 def every_warren_command_documented_in_warren_1():
@@ -430,7 +433,7 @@ def every_warren_command_documented_in_warren_1():
             missing.append(".It Cm %s in DESCRIPTION" % cmd)
         if not marked(synopsis, "Cm", cmd):
             missing.append(".Cm %s in SYNOPSIS" % cmd)
-    report_missing(missing, "every command of warren's usage message (src/warren.c) "
+    report_missing(missing, "every command of warren's usage message (src/warren/warren.c) "
                    "in man/warren.1")
 
 
@@ -477,7 +480,7 @@ def shipped_config_mentions_every_config_key():
         where = () if group is None else (group,)
         if (where, name) not in seen:
             missing.append("%s%s" % ("" if group is None else group + ".", name))
-    report_missing(missing, "every key of conf_keys[] (src/conf.c) shown in "
+    report_missing(missing, "every key of conf_keys[] (src/lib/conf.c) shown in "
                    "conf/warrend.conf, in its group")
 
 

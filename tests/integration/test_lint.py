@@ -15,7 +15,7 @@ from warrentest import TOP_SRCDIR, WARREND, expect, expect_eq, fail, run, short
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WARREN = os.environ.get("WARREN") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "src", "warren"))
+    os.path.join(HERE, "..", "..", "src", "warren", "warren"))
 RUN_BOUND = 30.0
 
 # The seed's self-contained ResourceAccessedEvent, every string bounded.
@@ -164,7 +164,7 @@ def parse_findings(out, what):
 
 def lint_rules_in_source():
     """The rule names of lint_rules[] in src/lint.c."""
-    with open(os.path.join(TOP_SRCDIR, "src", "lint.c"), encoding="utf-8") as f:
+    with open(os.path.join(TOP_SRCDIR, "src", "lib", "lint.c"), encoding="utf-8") as f:
         src = f.read()
     m = re.search(r"lint_rules\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
     if m is None:

@@ -22,7 +22,7 @@ from warrentest import (ORDER_PLACED, RESOURCE_ACCESSED, TOP_SRCDIR, conf_text,
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WARREN = os.environ.get("WARREN") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "src", "warren"))
+    os.path.join(HERE, "..", "..", "src", "warren", "warren"))
 SHIPPED_CONF = os.path.join(TOP_SRCDIR, "conf", "warrend.conf")
 VALIDATOR_SRC = os.path.join(HERE, "asyncapi")
 VALIDATOR_DIR = os.environ.get("WARREN_ASYNCAPI_DIR") or "/var/cache/warren-tests/asyncapi"

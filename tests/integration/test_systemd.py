@@ -13,7 +13,7 @@ import stat
 import subprocess
 import time
 
-from warrentest import (BROKER_URL, DEADLINE, UNREACHABLE_URL, WARREND, Client,
+from warrentest import (BROKER_ADDR, BROKER_URL, DEADLINE, UNREACHABLE_URL, WARREND, Client,
                         Daemon, Failure, RESOURCE_ACCESSED, expect,
                         expect_ok, fail, publish_req, run, short, wait_for)
 
@@ -274,7 +274,7 @@ def notify_status_says_connected_to_broker_and_spool_empty():
         d.env_fn = notify_env(n.where)
         d.start()
         n.wait_line("READY=1")
-        n.wait(lambda ls: any("connected to 127.0.0.1:5672" in s and "spool empty" in s
+        n.wait(lambda ls: any("connected to " + BROKER_ADDR in s and "spool empty" in s
                               for s in status_lines(ls)),
                'a STATUS= line with "connected to 127.0.0.1:5672" and "spool empty"')
         expect_exit_zero(d)
@@ -575,13 +575,13 @@ def journal_stream_naming_another_file_keeps_timestamps():
 
 def broker_password_never_in_log():
     unreachable = "amqp://guest:%s@127.0.0.1:1/%%2f" % PASSWORD
-    reachable = "amqp://guest:%s@127.0.0.1:5672/%%2f" % PASSWORD    # wrong password
+    reachable = "amqp://guest:%s@%s/%%2f" % (PASSWORD, BROKER_ADDR)    # wrong password
     with SdDaemon("password", urls=[unreachable, reachable], args=["-d"],
                   broker_opts={"publish_timeout_ms": 500}) as d:
         d.start()
         d.wait_serving()
         wait_for(lambda: "127.0.0.1:1" in d.log(), "a log line about 127.0.0.1:1")
-        wait_for(lambda: re.search(r"127\.0\.0\.1:5672.*login", d.log()),
+        wait_for(lambda: re.search(re.escape(BROKER_ADDR) + r".*login", d.log()),
                  "a log line about the refused login at 127.0.0.1:5672")
         with d.client() as c:
             # Spooled or unavailable: either way it goes through the log paths.

@@ -25,12 +25,16 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WARREND = os.environ.get("WARREND") or os.path.normpath(
-    os.path.join(HERE, "..", "..", "src", "warrend"))
+    os.path.join(HERE, "..", "..", "src", "warrend", "warrend"))
 TOP_SRCDIR = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 BROKER_HOST = "127.0.0.1"
-BROKER_PORT = 5672
-BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2f"
+# WARREN_TEST_BROKER_PORT and WARREN_TEST_BROKER_NODE point the suite at
+# another local node (rabbitmqctl -n), so two checkouts can test at once.
+BROKER_PORT = int(os.environ.get("WARREN_TEST_BROKER_PORT", "5672"))
+BROKER_NODE = os.environ.get("WARREN_TEST_BROKER_NODE")
+BROKER_ADDR = "127.0.0.1:%d" % BROKER_PORT
+BROKER_URL = "amqp://guest:guest@%s/%%2f" % BROKER_ADDR
 UNREACHABLE_URL = "amqp://guest:guest@127.0.0.1:1/%2f"
 
 DEADLINE = 20.0          # generous default for "wait until" loops (seconds)
@@ -834,7 +838,8 @@ def rabbitmqctl(*args, timeout=120):
     env.setdefault("HOME", "/root")
     if not env.get("HOME"):
         env["HOME"] = "/root"
-    p = subprocess.run(["rabbitmqctl"] + list(args), env=env, stdin=subprocess.DEVNULL,
+    node = ["-n", BROKER_NODE] if BROKER_NODE else []
+    p = subprocess.run(["rabbitmqctl"] + node + list(args), env=env, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace")
 

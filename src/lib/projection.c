@@ -1,4 +1,4 @@
-/* project.c -- versioned migration: a newer event cut down to the fields of
+/* projection.c -- versioned migration: a newer event cut down to the fields of
  * the contract it replaces, so both versions are published while consumers
  * migrate (the seed's "publish both versions"). Pure: no I/O. */
 #include <stdio.h>
@@ -7,16 +7,16 @@
 
 #include "contract.h"
 #include "field.h"
-#include "project.h"
+#include "projection.h"
 #include "proto.h"
 #include "util.h"
 
-static int	project_field(const struct field *, const struct field *,
+static int	projection_field(const struct field *, const struct field *,
 		    const char *, char **);
 
 /* The field called name among fields[0, n), or NULL. */
 static const struct field *
-project_find(const struct field *fields, size_t n, const char *name)
+projection_find(const struct field *fields, size_t n, const char *name)
 {
 	size_t	 i;
 
@@ -29,7 +29,7 @@ project_find(const struct field *fields, size_t n, const char *name)
 
 /* Fail with "path: why". */
 static int
-project_fail(char **cause, const char *path, const char *why)
+projection_fail(char **cause, const char *path, const char *why)
 {
 	xasprintf(cause, "%s: %s", path, why);
 	return (-1);
@@ -37,36 +37,36 @@ project_fail(char **cause, const char *path, const char *why)
 
 /* Are n's bounds within o's? */
 static int
-project_bounds(const struct field *n, const struct field *o, const char *path,
+projection_bounds(const struct field *n, const struct field *o, const char *path,
     char **cause)
 {
 	if ((o->set & FIELD_MIN_LENGTH) && (!(n->set & FIELD_MIN_LENGTH) ||
 	    n->min_length < o->min_length))
-		return (project_fail(cause, path, "min_length is looser"));
+		return (projection_fail(cause, path, "min_length is looser"));
 	if ((o->set & FIELD_MAX_LENGTH) && (!(n->set & FIELD_MAX_LENGTH) ||
 	    n->max_length > o->max_length))
-		return (project_fail(cause, path, "max_length is looser"));
+		return (projection_fail(cause, path, "max_length is looser"));
 	if ((o->set & FIELD_MINIMUM) && (!(n->set & FIELD_MINIMUM) ||
 	    n->minimum < o->minimum))
-		return (project_fail(cause, path, "minimum is looser"));
+		return (projection_fail(cause, path, "minimum is looser"));
 	if ((o->set & FIELD_MAXIMUM) && (!(n->set & FIELD_MAXIMUM) ||
 	    n->maximum > o->maximum))
-		return (project_fail(cause, path, "maximum is looser"));
+		return (projection_fail(cause, path, "maximum is looser"));
 	if ((o->set & FIELD_MIN_ITEMS) && (!(n->set & FIELD_MIN_ITEMS) ||
 	    n->min_items < o->min_items))
-		return (project_fail(cause, path, "min_items is looser"));
+		return (projection_fail(cause, path, "min_items is looser"));
 	if ((o->set & FIELD_MAX_ITEMS) && (!(n->set & FIELD_MAX_ITEMS) ||
 	    n->max_items > o->max_items))
-		return (project_fail(cause, path, "max_items is looser"));
+		return (projection_fail(cause, path, "max_items is looser"));
 	if ((o->set & FIELD_PATTERN) && (!(n->set & FIELD_PATTERN) ||
 	    strcmp(n->pattern, o->pattern) != 0))
-		return (project_fail(cause, path, "pattern differs"));
+		return (projection_fail(cause, path, "pattern differs"));
 	return (0);
 }
 
 /* Are n's enum values all among o's? */
 static int
-project_values(const struct field *n, const struct field *o, const char *path,
+projection_values(const struct field *n, const struct field *o, const char *path,
     char **cause)
 {
 	size_t	 i, j;
@@ -77,7 +77,7 @@ project_values(const struct field *n, const struct field *o, const char *path,
 				break;
 		}
 		if (j == o->nvalues)
-			return (project_fail(cause, path, "an enum value the "
+			return (projection_fail(cause, path, "an enum value the "
 			    "older contract does not allow"));
 	}
 	return (0);
@@ -85,7 +85,7 @@ project_values(const struct field *n, const struct field *o, const char *path,
 
 /* Do objects with n's fields, copied whole, keep o's? */
 static int
-project_object(const struct field *n, const struct field *o,
+projection_object(const struct field *n, const struct field *o,
     const char *path, char **cause)
 {
 	char	*sub;
@@ -94,15 +94,15 @@ project_object(const struct field *n, const struct field *o,
 
 	for (i = 0; rv == 0 && i < n->nfields; i++) {
 		xasprintf(&sub, "%s.%s", path, n->fields[i].name);
-		if (project_find(o->fields, o->nfields, n->fields[i].name) ==
+		if (projection_find(o->fields, o->nfields, n->fields[i].name) ==
 		    NULL && !o->additional_fields)
-			rv = project_fail(cause, sub, "not in the older "
+			rv = projection_fail(cause, sub, "not in the older "
 			    "contract, which allows no other fields");
 		free(sub);
 	}
 	for (i = 0; rv == 0 && i < o->nfields; i++) {
 		xasprintf(&sub, "%s.%s", path, o->fields[i].name);
-		rv = project_field(project_find(n->fields, n->nfields,
+		rv = projection_field(projection_find(n->fields, n->nfields,
 		    o->fields[i].name), &o->fields[i], sub, cause);
 		free(sub);
 	}
@@ -111,29 +111,29 @@ project_object(const struct field *n, const struct field *o,
 
 /* Is every value n accepts accepted by o? n NULL: the field is absent. */
 static int
-project_field(const struct field *n, const struct field *o, const char *path,
+projection_field(const struct field *n, const struct field *o, const char *path,
     char **cause)
 {
 	char	*sub;
 	int	 rv;
 
 	if (n == NULL)
-		return (o->optional ? 0 : project_fail(cause, path,
+		return (o->optional ? 0 : projection_fail(cause, path,
 		    "required by the older contract, absent from the newer"));
 	if (n->optional && !o->optional)
-		return (project_fail(cause, path, "optional in the newer "
+		return (projection_fail(cause, path, "optional in the newer "
 		    "contract, required in the older"));
 	if (n->type != o->type && !(n->type == FIELD_INTEGER &&
 	    o->type == FIELD_NUMBER))
-		return (project_fail(cause, path, "the types differ"));
-	if (project_bounds(n, o, path, cause) != 0 ||
-	    (o->type == FIELD_ENUM && project_values(n, o, path, cause) != 0))
+		return (projection_fail(cause, path, "the types differ"));
+	if (projection_bounds(n, o, path, cause) != 0 ||
+	    (o->type == FIELD_ENUM && projection_values(n, o, path, cause) != 0))
 		return (-1);
 	if (o->type == FIELD_OBJECT)
-		return (project_object(n, o, path, cause));
+		return (projection_object(n, o, path, cause));
 	if (o->type == FIELD_ARRAY && o->items != NULL) {
 		xasprintf(&sub, "%s[]", path);
-		rv = project_field(n->items, o->items, sub, cause);
+		rv = projection_field(n->items, o->items, sub, cause);
 		free(sub);
 		return (rv);
 	}
@@ -142,13 +142,13 @@ project_field(const struct field *n, const struct field *o, const char *path,
 
 /* Is every event of v2, cut down to v1's fields, valid for v1? */
 int
-project_check(const struct contract *v2, const struct contract *v1,
+projection_check(const struct contract *v2, const struct contract *v1,
     char **cause)
 {
 	size_t	 i;
 
 	for (i = 0; i < v1->nfields; i++) {
-		if (project_field(project_find(v2->fields, v2->nfields,
+		if (projection_field(projection_find(v2->fields, v2->nfields,
 		    v1->fields[i].name), &v1->fields[i], v1->fields[i].name,
 		    cause) != 0)
 			return (-1);
@@ -158,7 +158,7 @@ project_check(const struct contract *v2, const struct contract *v1,
 
 /* Skip one JSON value (already checked) at p; return what follows it. */
 static const char *
-project_skip(const char *p, const char *end)
+projection_skip(const char *p, const char *end)
 {
 	int	 depth = 0, instr = 0;
 
@@ -190,7 +190,7 @@ project_skip(const char *p, const char *end)
 
 /* Step over JSON whitespace. */
 static const char *
-project_ws(const char *p, const char *end)
+projection_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
 	    *p == '\n'))
@@ -200,7 +200,7 @@ project_ws(const char *p, const char *end)
 
 /* The data object cut down to v1's top-level fields, byte for byte. */
 char *
-project_body(const struct contract *v1, const char *data, size_t len,
+projection_body(const struct contract *v1, const char *data, size_t len,
     size_t *outlen)
 {
 	struct pbuf	 b = { NULL, 0, 0 };
@@ -208,16 +208,16 @@ project_body(const struct contract *v1, const char *data, size_t len,
 	char		*name;
 	int		 first = 1;
 
-	p = project_ws(p, end) + 1;		/* the '{' */
+	p = projection_ws(p, end) + 1;		/* the '{' */
 	pbuf_add(&b, "{", 1);
-	while ((p = project_ws(p, end)) < end && *p == '"') {
+	while ((p = projection_ws(p, end)) < end && *p == '"') {
 		key = p;
-		p = project_skip(p, end);
+		p = projection_skip(p, end);
 		name = xstrndup(key + 1, (size_t)(p - key - 2));
-		p = project_ws(p, end) + 1;	/* the ':' */
-		val = project_ws(p, end);
-		p = project_skip(val, end);
-		if (project_find(v1->fields, v1->nfields, name) != NULL) {
+		p = projection_ws(p, end) + 1;	/* the ':' */
+		val = projection_ws(p, end);
+		p = projection_skip(val, end);
+		if (projection_find(v1->fields, v1->nfields, name) != NULL) {
 			if (!first)
 				pbuf_add(&b, ",", 1);
 			pbuf_add(&b, key, (size_t)(val - key));
@@ -225,7 +225,7 @@ project_body(const struct contract *v1, const char *data, size_t len,
 			first = 0;
 		}
 		free(name);
-		p = project_ws(p, end);
+		p = projection_ws(p, end);
 		if (p < end && *p == ',')
 			p++;
 	}

@@ -13,11 +13,11 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
-#include "project.h"
+#include "projection.h"
 #include "proto.h"
 #include "publisher.h"
 #include "request.h"
-#include "subs.h"
+#include "consume.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -127,7 +127,7 @@ request_projection(struct client *c, const struct request *req,
 	size_t			 len;
 	int			 rv;
 
-	body = project_body(old, req->data.ptr, req->data.len, &len);
+	body = projection_body(old, req->data.ptr, req->data.len, &len);
 	if ((tree = cJSON_ParseWithLength(body, len)) != NULL)
 		json_annotate_numbers(tree, body, len);
 	rv = tree == NULL ? -1 : contract_validate(old, tree, &msg, &path);
@@ -353,7 +353,7 @@ request_stats(struct client *c, const struct request *req)
 	pbuf_add_quoted(&b, ps.broker);
 	pbuf_adds(&b, "}");
 	request_spool_stats(&b, &ps);
-	subs_stats(&b);
+	consume_stats(&b);
 	pbuf_adds(&b, "}");
 	proto_reply_end(&b);
 	free(s);
@@ -370,10 +370,10 @@ request_subscription(struct client *c, const struct request *req)
 	if ((ct = request_contract(c, req, "subscribe to")) == NULL)
 		return;
 	if (req->op == OP_SUBSCRIBE)
-		subs_subscribe(c, ct, &req->id);
+		consume_subscribe(c, ct, &req->id);
 	else {
 		/* Unsubscribing from what one is not subscribed to is done. */
-		subs_unsubscribe(c, ct);
+		consume_unsubscribe(c, ct);
 		request_ok(c, req);
 	}
 }
@@ -410,7 +410,7 @@ request_handle(struct client *c, const char *line, size_t len)
 		break;
 	case OP_ACK:
 	case OP_NACK:
-		if (subs_settle(c, req.tag, req.op == OP_ACK, req.requeue) !=
+		if (consume_settle(c, req.tag, req.op == OP_ACK, req.requeue) !=
 		    0) {
 			xasprintf(&msg, "tag %lld is not an unsettled delivery "
 			    "of this connection", req.tag);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "contract.h"
-#include "project.h"
+#include "projection.h"
 
 /* Compile one contract from a libconfig group text, or abort. */
 static struct contract *
@@ -43,7 +43,7 @@ expect_check(const char *v2fields, const char *needle)
 	    "= \"a.b.v2\"; replaces = \"AEvent\"; fields = ( %s ); };",
 	    v2fields);
 	new = compile(text);
-	rv = project_check(new, old, &cause);
+	rv = projection_check(new, old, &cause);
 	if (needle == NULL)
 		ck_assert_msg(rv == 0, "expected a safe projection, got: %s",
 		    cause);
@@ -114,11 +114,11 @@ START_TEST(projection_keeps_old_fields_byte_for_byte_in_order)
 	char		*out;
 	size_t		 len;
 
-	out = project_body(old, data, strlen(data), &len);
+	out = projection_body(old, data, strlen(data), &len);
 	ck_assert_str_eq(out, "{\"n\" : 9007199254740993,\"id\":\"a\\\"b\"}");
 	ck_assert_int_eq((int)len, (int)strlen(out));
 	free(out);
-	out = project_body(old, "{}", 2, &len);
+	out = projection_body(old, "{}", 2, &len);
 	ck_assert_str_eq(out, "{}");
 	free(out);
 	contract_free(old);

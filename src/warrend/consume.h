@@ -1,7 +1,7 @@
-/* subs.h -- the loop side of consuming: local subscribers of each event,
+/* consume.h -- the loop side of consuming: local subscribers of each event,
  * deliveries handed out round robin, per-connection tags, ack and nack. */
-#ifndef WARREN_SUBS_H
-#define WARREN_SUBS_H
+#ifndef WARREN_CONSUME_H
+#define WARREN_CONSUME_H
 
 #include <stdint.h>
 
@@ -9,37 +9,37 @@
 
 struct client;
 struct contract;
-struct subs_client;
+struct consume_client;
 struct pbuf;
 
 /* Start the consumer thread and watch its messages. */
-int	subs_start(char **cause);
+int	consume_start(char **cause);
 /* Subscribe c to ct's queue; the reply comes when the queue is ready. */
-void	subs_subscribe(struct client *c, const struct contract *ct,
+void	consume_subscribe(struct client *c, const struct contract *ct,
 	    const struct json_span *id);
 /* Unsubscribe c; return 0, or -1 if c was not subscribed. */
-int	subs_unsubscribe(struct client *c, const struct contract *ct);
+int	consume_unsubscribe(struct client *c, const struct contract *ct);
 /* Settle a delivery by c's tag; return -1 if c holds no such tag. */
-int	subs_settle(struct client *c, long long tag, int ack, int requeue);
+int	consume_settle(struct client *c, long long tag, int ack, int requeue);
 /* c is going: requeue its unsettled deliveries, drop its subscriptions. */
-void	subs_client_gone(struct client *c);
+void	consume_client_gone(struct client *c);
 /* After a reload: stop consuming events whose contract is gone. */
-void	subs_reload(void);
+void	consume_reload(void);
 /* Shutting down: answer waiting subscribes, stop the thread. */
-void	subs_shutdown(void);
-void	subs_free(void);
+void	consume_shutdown(void);
+void	consume_free(void);
 /* Consuming counters. */
-struct subs_counts {
+struct consume_counts {
 	uint64_t	 deliveries;
 	uint64_t	 acks;
 	uint64_t	 nacks;
 	uint64_t	 dead_lettered;
 	uint64_t	 requeued;
 };
-void	subs_get_counts(struct subs_counts *);
+void	consume_get_counts(struct consume_counts *);
 /* The number of events being consumed. */
-int	subs_active(void);
+int	consume_active(void);
 /* Add the consumer's members to a stats object being built. */
-void	subs_stats(struct pbuf *);
+void	consume_stats(struct pbuf *);
 
 #endif

@@ -1,4 +1,4 @@
-/* warren-compat.c -- "warren compat [--json] old new": compare the contracts
+/* warren-evolution.c -- "warren compat [--json] old new": compare the contracts
  * of two files and print every change, additive or breaking; exit 1 when a
  * breaking change keeps its routing key, so CI can refuse it. It talks to no
  * warrend. See warren(1). */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
+#include "evolution.h"
 #include "conf.h"
 #include "contract.h"
 #include "util.h"
@@ -113,18 +113,18 @@ warren_compat_load(const char *file, struct contract_set *set, char **cause)
 
 /* Print one change: "CONTRACT[.FIELD]: KIND: message [class[, FORBIDDEN]]". */
 static void
-warren_compat_line(const struct compat_change *ch)
+warren_compat_line(const struct evolution_change *ch)
 {
 	printf("%s%s%s: %s: %s [%s%s]\n", ch->contract,
 	    ch->field != NULL ? "." : "", ch->field != NULL ? ch->field : "",
-	    compat_kind_name(ch->kind), ch->message,
-	    compat_class_name(ch->class),
-	    ch->verdict == COMPAT_FORBIDDEN ? ", FORBIDDEN" : "");
+	    evolution_kind_name(ch->kind), ch->message,
+	    evolution_class_name(ch->class),
+	    ch->verdict == EVOLUTION_FORBIDDEN ? ", FORBIDDEN" : "");
 }
 
 /* Print the report for people: a line per change, then the counts. */
 static void
-warren_compat_text(const struct compat_report *r)
+warren_compat_text(const struct evolution_report *r)
 {
 	size_t	 i;
 
@@ -140,12 +140,12 @@ warren_compat_text(const struct compat_report *r)
 
 /* Print the report as one JSON object. */
 static void
-warren_compat_json(const struct compat_report *r)
+warren_compat_json(const struct evolution_report *r)
 {
 	cJSON	*j;
 	char	*s;
 
-	j = compat_to_json(r);
+	j = evolution_to_json(r);
 	if ((s = cJSON_Print(j)) == NULL)
 		errx(WARREN_EXIT_TROUBLE, "out of memory");
 	puts(s);
@@ -163,7 +163,7 @@ warren_compat_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct contract_set	 sets[2];
-	struct compat_report	 r;
+	struct evolution_report	 r;
 	char			*cause;
 	int			 ch, json = 0, i, status;
 
@@ -180,13 +180,13 @@ warren_compat_run(int argc, char **argv)
 		if (warren_compat_load(argv[optind + i], &sets[i], &cause) != 0)
 			errx(WARREN_EXIT_TROUBLE, "%s", cause);
 	}
-	compat_compare(&sets[0], &sets[1], &r);
+	evolution_compare(&sets[0], &sets[1], &r);
 	if (json)
 		warren_compat_json(&r);
 	else
 		warren_compat_text(&r);
 	status = r.nforbidden > 0 ? WARREN_EXIT_REFUSED : 0;
-	compat_report_clear(&r);
+	evolution_report_clear(&r);
 	contract_set_clear(&sets[0]);
 	contract_set_clear(&sets[1]);
 	if (fflush(stdout) != 0)

@@ -13,7 +13,7 @@
 #include "metrics.h"
 #include "proto.h"
 #include "publisher.h"
-#include "subs.h"
+#include "consume.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -116,12 +116,12 @@ metrics_cb(struct evhttp_request *req, void *arg)
 {
 	struct evbuffer		*b = evbuffer_new();
 	struct publisher_stats	 ps;
-	struct subs_counts	 sc;
+	struct consume_counts	 sc;
 	struct warrend_stats	*w = &warrend_stats;
 
 	(void)arg;
 	publisher_get_stats(&ps);
-	subs_get_counts(&sc);
+	consume_get_counts(&sc);
 	metrics_one(b, "warren_events_accepted_total", "counter",
 	    "Publishes checked and handed on.", w->accepted);
 	metrics_errors(b);

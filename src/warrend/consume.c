@@ -1,4 +1,4 @@
-/* subs.c -- the loop side of consuming: local subscribers of each event,
+/* consume.c -- the loop side of consuming: local subscribers of each event,
  * deliveries handed out round robin, per-connection tags, ack and nack.
  * Runs on the loop thread; the broker is the consumer thread's. */
 #include <sys/queue.h>
@@ -17,78 +17,78 @@
 #include "contract.h"
 #include "log.h"
 #include "proto.h"
-#include "subs.h"
+#include "consume.h"
 #include "util.h"
 #include "warrend.h"
 
-struct subs_event;
+struct consume_event;
 
 /* A client subscribed to an event. */
-struct subs_member {
-	TAILQ_ENTRY(subs_member) eentry;	/* in ev->members */
-	TAILQ_ENTRY(subs_member) centry;	/* in sc->members */
+struct consume_member {
+	TAILQ_ENTRY(consume_member) eentry;	/* in ev->members */
+	TAILQ_ENTRY(consume_member) centry;	/* in sc->members */
 	struct client		*c;
-	struct subs_event	*ev;
+	struct consume_event	*ev;
 };
-TAILQ_HEAD(subs_memberq, subs_member);
+TAILQ_HEAD(consume_memberq, consume_member);
 
 /* A subscribe request waiting for the consumer thread. */
-struct subs_wait {
-	TAILQ_ENTRY(subs_wait)	 eentry;
-	TAILQ_ENTRY(subs_wait)	 centry;
+struct consume_wait {
+	TAILQ_ENTRY(consume_wait)	 eentry;
+	TAILQ_ENTRY(consume_wait)	 centry;
 	struct client		*c;
 	struct preq		*p;
-	struct subs_event	*ev;
+	struct consume_event	*ev;
 	int			 leave;		/* unsubscribed meanwhile */
 };
-TAILQ_HEAD(subs_waitq, subs_wait);
+TAILQ_HEAD(consume_waitq, consume_wait);
 
 /* A delivery a client holds and has not settled. */
-struct subs_delivery {
-	TAILQ_ENTRY(subs_delivery) entry;
+struct consume_delivery {
+	TAILQ_ENTRY(consume_delivery) entry;
 	uint64_t		 tag;		/* the client's */
 	uint64_t		 epoch;
 	uint16_t		 channel;
 	uint64_t		 dtag;		/* the broker's */
 };
-TAILQ_HEAD(subs_deliveryq, subs_delivery);
+TAILQ_HEAD(consume_deliveryq, consume_delivery);
 
 /* What one client has to do with consuming. */
-struct subs_client {
+struct consume_client {
 	uint64_t		 next_tag;
 	uint64_t		 stale_below;	/* older tags died with a link */
-	struct subs_deliveryq	 unsettled;
+	struct consume_deliveryq	 unsettled;
 	int			 nunsettled;
-	struct subs_memberq	 members;
-	struct subs_waitq	 waits;
+	struct consume_memberq	 members;
+	struct consume_waitq	 waits;
 };
 
-enum subs_state { SUBS_IDLE, SUBS_PENDING, SUBS_ACTIVE };
+enum consume_state { CONSUME_IDLE, CONSUME_PENDING, CONSUME_ACTIVE };
 
 /* An event with local subscribers (or once had them). */
-struct subs_event {
-	TAILQ_ENTRY(subs_event)	 entry;
+struct consume_event {
+	TAILQ_ENTRY(consume_event)	 entry;
 	char			*event;
-	enum subs_state		 state;
-	struct subs_memberq	 members;
+	enum consume_state		 state;
+	struct consume_memberq	 members;
 	int			 nmembers;
-	struct subs_member	*next;		/* round robin */
-	struct subs_waitq	 waits;
+	struct consume_member	*next;		/* round robin */
+	struct consume_waitq	 waits;
 };
-TAILQ_HEAD(subs_eventq, subs_event);
+TAILQ_HEAD(consume_eventq, consume_event);
 
-static struct subs_eventq	 subs_events = TAILQ_HEAD_INITIALIZER(subs_events);
-static int			 subs_efd = -1;
-static char			*subs_service;	/* the consumer's, from start */
-static struct event		*subs_ev;
-static int			 subs_connected;
-static struct subs_counts subs_count;
+static struct consume_eventq	 consume_events = TAILQ_HEAD_INITIALIZER(consume_events);
+static int			 consume_efd = -1;
+static char			*consume_service;	/* the consumer's, from start */
+static struct event		*consume_ev;
+static int			 consume_connected;
+static struct consume_counts consume_count;
 
 /* The client's consuming state, made on first use. */
-static struct subs_client *
-subs_client(struct client *c)
+static struct consume_client *
+consume_client(struct client *c)
 {
-	struct subs_client	**scp = client_subs(c);
+	struct consume_client	**scp = client_subs(c);
 
 	if (*scp == NULL) {
 		*scp = xcalloc(1, sizeof **scp);
@@ -100,12 +100,12 @@ subs_client(struct client *c)
 }
 
 /* Find an event's state; make it if asked. */
-static struct subs_event *
-subs_event(const char *event, int create)
+static struct consume_event *
+consume_event(const char *event, int create)
 {
-	struct subs_event	*ev;
+	struct consume_event	*ev;
 
-	TAILQ_FOREACH(ev, &subs_events, entry) {
+	TAILQ_FOREACH(ev, &consume_events, entry) {
 		if (strcmp(ev->event, event) == 0)
 			return (ev);
 	}
@@ -115,18 +115,18 @@ subs_event(const char *event, int create)
 	ev->event = xstrdup(event);
 	TAILQ_INIT(&ev->members);
 	TAILQ_INIT(&ev->waits);
-	TAILQ_INSERT_TAIL(&subs_events, ev, entry);
+	TAILQ_INSERT_TAIL(&consume_events, ev, entry);
 	return (ev);
 }
 
 /* Build the ok reply of a subscribe. */
 static void
-subs_reply_ok(struct pbuf *b, const char *id, size_t idlen,
+consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
     const char *event)
 {
 	char	*queue;
 
-	xasprintf(&queue, "%s.%s", subs_service, event);
+	xasprintf(&queue, "%s.%s", consume_service, event);
 	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
 	proto_member_str(b, "queue", queue);
 	proto_reply_end(b);
@@ -135,10 +135,10 @@ subs_reply_ok(struct pbuf *b, const char *id, size_t idlen,
 
 /* Make c a member of ev. */
 static void
-subs_join(struct client *c, struct subs_event *ev)
+consume_join(struct client *c, struct consume_event *ev)
 {
-	struct subs_client	*sc = subs_client(c);
-	struct subs_member	*m = xcalloc(1, sizeof *m);
+	struct consume_client	*sc = consume_client(c);
+	struct consume_member	*m = xcalloc(1, sizeof *m);
 
 	m->c = c;
 	m->ev = ev;
@@ -148,11 +148,11 @@ subs_join(struct client *c, struct subs_event *ev)
 }
 
 /* c's membership of ev, if any. */
-static struct subs_member *
-subs_member(struct client *c, const struct subs_event *ev)
+static struct consume_member *
+consume_member(struct client *c, const struct consume_event *ev)
 {
-	struct subs_client	*sc = *client_subs(c);
-	struct subs_member	*m;
+	struct consume_client	*sc = *client_subs(c);
+	struct consume_member	*m;
 
 	if (sc == NULL)
 		return (NULL);
@@ -165,18 +165,18 @@ subs_member(struct client *c, const struct subs_event *ev)
 
 /* Subscribe c to ct's queue. */
 void
-subs_subscribe(struct client *c, const struct contract *ct,
+consume_subscribe(struct client *c, const struct contract *ct,
     const struct json_span *id)
 {
-	struct subs_event	*ev = subs_event(ct->name, 1);
-	struct subs_client	*sc = subs_client(c);
-	struct subs_wait	*w;
+	struct consume_event	*ev = consume_event(ct->name, 1);
+	struct consume_client	*sc = consume_client(c);
+	struct consume_wait	*w;
 	struct pbuf		 b = { NULL, 0, 0 };
 
-	if (subs_member(c, ev) != NULL || ev->state == SUBS_ACTIVE) {
-		if (subs_member(c, ev) == NULL)
-			subs_join(c, ev);
-		subs_reply_ok(&b, id->ptr, id->len, ev->event);
+	if (consume_member(c, ev) != NULL || ev->state == CONSUME_ACTIVE) {
+		if (consume_member(c, ev) == NULL)
+			consume_join(c, ev);
+		consume_reply_ok(&b, id->ptr, id->len, ev->event);
 		client_answer(client_defer(c, id), &b);
 		return;
 	}
@@ -186,18 +186,18 @@ subs_subscribe(struct client *c, const struct contract *ct,
 	w->p = client_defer(c, id);
 	TAILQ_INSERT_TAIL(&ev->waits, w, eentry);
 	TAILQ_INSERT_TAIL(&sc->waits, w, centry);
-	if (ev->state == SUBS_IDLE) {
-		ev->state = SUBS_PENDING;
+	if (ev->state == CONSUME_IDLE) {
+		ev->state = CONSUME_PENDING;
 		consumer_subscribe(ct->name, ct->routing_key);
 	}
 }
 
 /* Remove membership m; the last member leaving stops the consumer. */
 static void
-subs_leave(struct subs_member *m)
+consume_leave(struct consume_member *m)
 {
-	struct subs_event	*ev = m->ev;
-	struct subs_client	*sc = *client_subs(m->c);
+	struct consume_event	*ev = m->ev;
+	struct consume_client	*sc = *client_subs(m->c);
 
 	if (ev->next == m)
 		ev->next = TAILQ_NEXT(m, eentry);
@@ -206,20 +206,20 @@ subs_leave(struct subs_member *m)
 	ev->nmembers--;
 	free(m);
 	if (ev->nmembers == 0 && TAILQ_EMPTY(&ev->waits) &&
-	    ev->state == SUBS_ACTIVE) {
-		ev->state = SUBS_IDLE;
+	    ev->state == CONSUME_ACTIVE) {
+		ev->state = CONSUME_IDLE;
 		consumer_cancel(ev->event);
 	}
 }
 
 /* Unsubscribe c from ct. */
 int
-subs_unsubscribe(struct client *c, const struct contract *ct)
+consume_unsubscribe(struct client *c, const struct contract *ct)
 {
-	struct subs_event	*ev = subs_event(ct->name, 0);
-	struct subs_client	*sc = *client_subs(c);
-	struct subs_member	*m;
-	struct subs_wait	*w;
+	struct consume_event	*ev = consume_event(ct->name, 0);
+	struct consume_client	*sc = *client_subs(c);
+	struct consume_member	*m;
+	struct consume_wait	*w;
 	int			 rv = -1;
 
 	if (ev == NULL || sc == NULL)
@@ -231,18 +231,18 @@ subs_unsubscribe(struct client *c, const struct contract *ct)
 			rv = 0;
 		}
 	}
-	if ((m = subs_member(c, ev)) == NULL)
+	if ((m = consume_member(c, ev)) == NULL)
 		return (rv);
-	subs_leave(m);
+	consume_leave(m);
 	return (0);
 }
 
 /* Settle a delivery by c's tag. */
 int
-subs_settle(struct client *c, long long tag, int ack, int requeue)
+consume_settle(struct client *c, long long tag, int ack, int requeue)
 {
-	struct subs_client	*sc = *client_subs(c);
-	struct subs_delivery	*d;
+	struct consume_client	*sc = *client_subs(c);
+	struct consume_delivery	*d;
 
 	if (sc == NULL)
 		return (-1);
@@ -257,28 +257,28 @@ subs_settle(struct client *c, long long tag, int ack, int requeue)
 	sc->nunsettled--;
 	consumer_settle(d->epoch, d->channel, d->dtag, ack, requeue);
 	if (ack)
-		subs_count.acks++;
+		consume_count.acks++;
 	else
-		subs_count.nacks++;
+		consume_count.nacks++;
 	free(d);
 	return (0);
 }
 
 /* c is going: requeue what it holds, end its memberships and waits. */
 void
-subs_client_gone(struct client *c)
+consume_client_gone(struct client *c)
 {
-	struct subs_client	*sc = *client_subs(c);
-	struct subs_delivery	*d;
-	struct subs_member	*m;
-	struct subs_wait	*w;
+	struct consume_client	*sc = *client_subs(c);
+	struct consume_delivery	*d;
+	struct consume_member	*m;
+	struct consume_wait	*w;
 
 	if (sc == NULL)
 		return;
 	while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
 		TAILQ_REMOVE(&sc->unsettled, d, entry);
 		consumer_settle(d->epoch, d->channel, d->dtag, 0, 1);
-		subs_count.requeued++;
+		consume_count.requeued++;
 		free(d);
 	}
 	while ((w = TAILQ_FIRST(&sc->waits)) != NULL) {
@@ -287,7 +287,7 @@ subs_client_gone(struct client *c)
 		free(w);
 	}
 	while ((m = TAILQ_FIRST(&sc->members)) != NULL)
-		subs_leave(m);
+		consume_leave(m);
 	free(sc);
 	*client_subs(c) = NULL;
 }
@@ -295,37 +295,37 @@ subs_client_gone(struct client *c)
 /* The broker refused to restore ev's queue (after a reconnect): its
  * subscribers are subscribed no longer; a new subscribe tries again. */
 static void
-subs_lost(struct subs_event *ev)
+consume_lost(struct consume_event *ev)
 {
-	struct subs_member	*m;
+	struct consume_member	*m;
 
 	log_warnx("subscribe %s: %d local subscribers dropped", ev->event,
 	    ev->nmembers);
 	while ((m = TAILQ_FIRST(&ev->members)) != NULL) {
-		ev->state = SUBS_PENDING;	/* no cancel: nothing consumes */
-		subs_leave(m);
+		ev->state = CONSUME_PENDING;	/* no cancel: nothing consumes */
+		consume_leave(m);
 	}
 }
 
 /* After a reload: an event whose contract is gone is consumed no more, so
  * its messages wait in the queue instead of being dead-lettered. */
 void
-subs_reload(void)
+consume_reload(void)
 {
-	struct subs_event	*ev;
-	struct subs_member	*m;
+	struct consume_event	*ev;
+	struct consume_member	*m;
 
-	TAILQ_FOREACH(ev, &subs_events, entry) {
+	TAILQ_FOREACH(ev, &consume_events, entry) {
 		if (contract_find(&warrend_conf->contracts, ev->event) != NULL ||
-		    ev->state != SUBS_ACTIVE)
+		    ev->state != CONSUME_ACTIVE)
 			continue;
 		log_warnx("reload: contract %s is gone: %d local subscribers "
 		    "dropped, its queue is no longer consumed", ev->event,
 		    ev->nmembers);
 		while ((m = TAILQ_FIRST(&ev->members)) != NULL)
-			subs_leave(m);
-		if (ev->state == SUBS_ACTIVE) {
-			ev->state = SUBS_IDLE;
+			consume_leave(m);
+		if (ev->state == CONSUME_ACTIVE) {
+			ev->state = CONSUME_IDLE;
 			consumer_cancel(ev->event);
 		}
 	}
@@ -333,25 +333,25 @@ subs_reload(void)
 
 /* The consumer thread answered a subscribe. */
 static void
-subs_subscribed(const struct consumer_msg *msg)
+consume_subscribed(const struct consumer_msg *msg)
 {
-	struct subs_event	*ev = subs_event(msg->event, 1);
-	struct subs_wait	*w;
+	struct consume_event	*ev = consume_event(msg->event, 1);
+	struct consume_wait	*w;
 	struct pbuf		 b = { NULL, 0, 0 };
 	const char		*code;
 
 	if (msg->error != NULL)
 		log_warnx("subscribe %s: %s", msg->event, msg->error);
-	if (msg->error != NULL && ev->state == SUBS_ACTIVE)
-		subs_lost(ev);
-	ev->state = msg->error == NULL ? SUBS_ACTIVE : SUBS_IDLE;
+	if (msg->error != NULL && ev->state == CONSUME_ACTIVE)
+		consume_lost(ev);
+	ev->state = msg->error == NULL ? CONSUME_ACTIVE : CONSUME_IDLE;
 	while ((w = TAILQ_FIRST(&ev->waits)) != NULL) {
 		TAILQ_REMOVE(&ev->waits, w, eentry);
 		TAILQ_REMOVE(&(*client_subs(w->c))->waits, w, centry);
 		if (msg->error == NULL) {
-			if (!w->leave && subs_member(w->c, ev) == NULL)
-				subs_join(w->c, ev);
-			subs_reply_ok(&b, client_preq_id(w->p),
+			if (!w->leave && consume_member(w->c, ev) == NULL)
+				consume_join(w->c, ev);
+			consume_reply_ok(&b, client_preq_id(w->p),
 			    client_preq_idlen(w->p), ev->event);
 		} else {
 			code = msg->unreachable ? "unavailable" : "rejected";
@@ -362,8 +362,8 @@ subs_subscribed(const struct consumer_msg *msg)
 		client_answer(w->p, &b);
 		free(w);
 	}
-	if (ev->state == SUBS_ACTIVE && ev->nmembers == 0) {
-		ev->state = SUBS_IDLE;
+	if (ev->state == CONSUME_ACTIVE && ev->nmembers == 0) {
+		ev->state = CONSUME_IDLE;
 		consumer_cancel(ev->event);
 	}
 }
@@ -371,7 +371,7 @@ subs_subscribed(const struct consumer_msg *msg)
 /* Is the body a JSON object that keeps ev's contract? Log why not, once
  * per message. */
 static int
-subs_body_ok(const struct consumer_msg *msg)
+consume_body_ok(const struct consumer_msg *msg)
 {
 	const struct contract	*ct;
 	cJSON			*tree;
@@ -406,10 +406,10 @@ subs_body_ok(const struct consumer_msg *msg)
 }
 
 /* The next member in turn. */
-static struct subs_member *
-subs_pick(struct subs_event *ev)
+static struct consume_member *
+consume_pick(struct consume_event *ev)
 {
-	struct subs_member	*m = ev->next;
+	struct consume_member	*m = ev->next;
 
 	if (m == NULL)
 		m = TAILQ_FIRST(&ev->members);
@@ -420,10 +420,10 @@ subs_pick(struct subs_event *ev)
 
 /* Write a deliver line to m's client and remember the delivery. */
 static void
-subs_hand_out(struct subs_member *m, const struct consumer_msg *msg)
+consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 {
-	struct subs_client	*sc = subs_client(m->c);
-	struct subs_delivery	*d = xcalloc(1, sizeof *d);
+	struct consume_client	*sc = consume_client(m->c);
+	struct consume_delivery	*d = xcalloc(1, sizeof *d);
 	struct pbuf		 b = { NULL, 0, 0 };
 	char			 num[32];
 	size_t			 i, start;
@@ -458,47 +458,47 @@ subs_hand_out(struct subs_member *m, const struct consumer_msg *msg)
 	pbuf_adds(&b, "}\n");
 	client_send(m->c, b.p, b.len);
 	pbuf_free(&b);
-	subs_count.deliveries++;
+	consume_count.deliveries++;
 }
 
 /* A delivery from the consumer thread. */
 static void
-subs_delivery(const struct consumer_msg *msg)
+consume_delivery(const struct consumer_msg *msg)
 {
-	struct subs_event	*ev = subs_event(msg->event, 0);
-	struct subs_member	*m;
+	struct consume_event	*ev = consume_event(msg->event, 0);
+	struct consume_member	*m;
 
-	if (subs_body_ok(msg) != 0) {
-		subs_count.dead_lettered++;
+	if (consume_body_ok(msg) != 0) {
+		consume_count.dead_lettered++;
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 0);
 		return;
 	}
-	if (ev == NULL || (m = subs_pick(ev)) == NULL) {
+	if (ev == NULL || (m = consume_pick(ev)) == NULL) {
 		/* Sent before the consumer was cancelled: back it goes. */
-		subs_count.requeued++;
+		consume_count.requeued++;
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 1);
 		return;
 	}
-	subs_hand_out(m, msg);
+	consume_hand_out(m, msg);
 }
 
 /* The consumer connection came or went. Deliveries of a lost connection
  * were requeued by the broker: forget them, so a client that never acks
  * them does not make us grow. */
 static void
-subs_state(const struct consumer_msg *msg)
+consume_state(const struct consumer_msg *msg)
 {
-	struct subs_event	*ev;
-	struct subs_member	*m;
-	struct subs_client	*sc;
-	struct subs_delivery	*d;
+	struct consume_event	*ev;
+	struct consume_member	*m;
+	struct consume_client	*sc;
+	struct consume_delivery	*d;
 
-	subs_connected = msg->connected;
+	consume_connected = msg->connected;
 	if (msg->connected)
 		return;
-	TAILQ_FOREACH(ev, &subs_events, entry) {
+	TAILQ_FOREACH(ev, &consume_events, entry) {
 		TAILQ_FOREACH(m, &ev->members, eentry) {
-			sc = subs_client(m->c);
+			sc = consume_client(m->c);
 			sc->stale_below = sc->next_tag + 1;
 			while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
 				TAILQ_REMOVE(&sc->unsettled, d, entry);
@@ -511,7 +511,7 @@ subs_state(const struct consumer_msg *msg)
 
 /* Messages from the consumer thread. */
 static void
-subs_done_cb(evutil_socket_t fd, short events, void *arg)
+consume_done_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct consumer_msgq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct consumer_msg	*msg;
@@ -524,13 +524,13 @@ subs_done_cb(evutil_socket_t fd, short events, void *arg)
 		TAILQ_REMOVE(&q, msg, entry);
 		switch (msg->type) {
 		case CM_SUBSCRIBED:
-			subs_subscribed(msg);
+			consume_subscribed(msg);
 			break;
 		case CM_DELIVERY:
-			subs_delivery(msg);
+			consume_delivery(msg);
 			break;
 		case CM_STATE:
-			subs_state(msg);
+			consume_state(msg);
 			break;
 		}
 		consumer_msg_free(msg);
@@ -539,31 +539,31 @@ subs_done_cb(evutil_socket_t fd, short events, void *arg)
 
 /* Start the consumer thread and watch its messages. */
 int
-subs_start(char **cause)
+consume_start(char **cause)
 {
-	if ((subs_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+	if ((consume_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		xasprintf(cause, "eventfd: %s", strerror(errno));
 		return (-1);
 	}
-	subs_ev = event_new(warrend_base, subs_efd, EV_READ | EV_PERSIST,
-	    subs_done_cb, NULL);
-	if (subs_ev == NULL || event_add(subs_ev, NULL) != 0) {
+	consume_ev = event_new(warrend_base, consume_efd, EV_READ | EV_PERSIST,
+	    consume_done_cb, NULL);
+	if (consume_ev == NULL || event_add(consume_ev, NULL) != 0) {
 		xasprintf(cause, "cannot watch the consumer thread");
 		return (-1);
 	}
-	subs_service = xstrdup(warrend_conf->service);
-	return (consumer_start(warrend_conf, subs_efd, cause));
+	consume_service = xstrdup(warrend_conf->service);
+	return (consumer_start(warrend_conf, consume_efd, cause));
 }
 
 /* Shutting down: answer waiting subscribes and stop the thread. */
 void
-subs_shutdown(void)
+consume_shutdown(void)
 {
-	struct subs_event	*ev;
-	struct subs_wait	*w;
+	struct consume_event	*ev;
+	struct consume_wait	*w;
 	struct pbuf		 b = { NULL, 0, 0 };
 
-	TAILQ_FOREACH(ev, &subs_events, entry) {
+	TAILQ_FOREACH(ev, &consume_events, entry) {
 		while ((w = TAILQ_FIRST(&ev->waits)) != NULL) {
 			TAILQ_REMOVE(&ev->waits, w, eentry);
 			TAILQ_REMOVE(&(*client_subs(w->c))->waits, w, centry);
@@ -579,63 +579,63 @@ subs_shutdown(void)
 
 /* Free the loop-side state (every client is gone by now). */
 void
-subs_free(void)
+consume_free(void)
 {
-	struct subs_event	*ev;
+	struct consume_event	*ev;
 
 	consumer_join(1000);
-	while ((ev = TAILQ_FIRST(&subs_events)) != NULL) {
-		TAILQ_REMOVE(&subs_events, ev, entry);
+	while ((ev = TAILQ_FIRST(&consume_events)) != NULL) {
+		TAILQ_REMOVE(&consume_events, ev, entry);
 		free(ev->event);
 		free(ev);
 	}
-	if (subs_ev != NULL)
-		event_free(subs_ev);
-	if (subs_efd != -1)
-		close(subs_efd);
-	free(subs_service);
+	if (consume_ev != NULL)
+		event_free(consume_ev);
+	if (consume_efd != -1)
+		close(consume_efd);
+	free(consume_service);
 }
 
 /* Consuming counters. */
 void
-subs_get_counts(struct subs_counts *c)
+consume_get_counts(struct consume_counts *c)
 {
-	*c = subs_count;
+	*c = consume_count;
 }
 
 /* The number of events being consumed. */
 int
-subs_active(void)
+consume_active(void)
 {
-	struct subs_event	*ev;
+	struct consume_event	*ev;
 	int			 n = 0;
 
-	TAILQ_FOREACH(ev, &subs_events, entry)
-		n += ev->state == SUBS_ACTIVE;
+	TAILQ_FOREACH(ev, &consume_events, entry)
+		n += ev->state == CONSUME_ACTIVE;
 	return (n);
 }
 
 /* Add the consuming counters to a stats object being built. */
 void
-subs_stats(struct pbuf *b)
+consume_stats(struct pbuf *b)
 {
 	struct consumer_stats	 cs;
-	struct subs_event	*ev;
+	struct consume_event	*ev;
 	char			*s;
 	int			 n = 0;
 
 	consumer_get_stats(&cs);
-	TAILQ_FOREACH(ev, &subs_events, entry)
-		n += ev->state == SUBS_ACTIVE;
+	TAILQ_FOREACH(ev, &consume_events, entry)
+		n += ev->state == CONSUME_ACTIVE;
 	xasprintf(&s, ",\"subscriptions\":%d,\"deliveries\":%llu,"
 	    "\"acks\":%llu,\"nacks\":%llu,\"dead_lettered\":%llu,"
 	    "\"requeued\":%llu,\"consumer\":{\"connected\":%s,"
 	    "\"reconnects\":%llu}", n,
-	    (unsigned long long)subs_count.deliveries,
-	    (unsigned long long)subs_count.acks,
-	    (unsigned long long)subs_count.nacks,
-	    (unsigned long long)subs_count.dead_lettered,
-	    (unsigned long long)subs_count.requeued,
+	    (unsigned long long)consume_count.deliveries,
+	    (unsigned long long)consume_count.acks,
+	    (unsigned long long)consume_count.nacks,
+	    (unsigned long long)consume_count.dead_lettered,
+	    (unsigned long long)consume_count.requeued,
 	    cs.connected ? "true" : "false",
 	    (unsigned long long)cs.reconnects);
 	pbuf_adds(b, s);

@@ -17,7 +17,7 @@
 
 #include "conf.h"
 #include "log.h"
-#include "project.h"
+#include "projection.h"
 #include "util.h"
 
 enum conf_type { T_STRING, T_INT, T_BOOL, T_GROUP, T_ARRAY, T_LIST };
@@ -541,7 +541,7 @@ conf_replaces(struct conf *cf, char **cause)
 			    c->replaces);
 			return (-1);
 		}
-		if (project_check(c, old, &why) != 0) {
+		if (projection_check(c, old, &why) != 0) {
 			xasprintf(cause, "%s:%d: contract %s: replaces %s: the "
 			    "projection would break %s: field %s", c->file,
 			    c->replaces_line, c->name, old->name, old->name,

@@ -1,5 +1,5 @@
 /* field.h -- contract fields; only contract.c, validate.c, lint.c and
- * compat.c include it. */
+ * evolution.c include it. */
 #ifndef WARREN_FIELD_H
 #define WARREN_FIELD_H
 

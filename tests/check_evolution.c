@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
+#include "evolution.h"
 #include "contract.h"
 
 /* ResourceAccessedEvent on resource.accessed with the given fields. */
@@ -31,15 +31,15 @@
 struct want {
 	const char		*contract;
 	const char		*field;		/* NULL: the contract */
-	enum compat_kind	 kind;
-	enum compat_class	 class;
-	enum compat_verdict	 verdict;
+	enum evolution_kind	 kind;
+	enum evolution_class	 class;
+	enum evolution_verdict	 verdict;
 };
 
-#define W(c, f, k, cl, v) { c, f, COMPAT_##k, COMPAT_##cl, COMPAT_##v }
+#define W(c, f, k, cl, v) { c, f, EVOLUTION_##k, EVOLUTION_##cl, EVOLUTION_##v }
 #define WRA(f, k, cl, v) W(RAE, f, k, cl, v)
 
-static const struct compat_case {
+static const struct evolution_case {
 	const char	*name;
 	const char	*from;		/* groups of "contracts = ( ... );" */
 	const char	*to;
@@ -252,19 +252,19 @@ check_set(const char *groups, struct contract_set *set)
 
 /* Compare the contracts of two texts into r. */
 static void
-check_compare(const char *from, const char *to, struct compat_report *r,
+check_compare(const char *from, const char *to, struct evolution_report *r,
     struct contract_set sets[2])
 {
 	check_set(from, &sets[0]);
 	check_set(to, &sets[1]);
-	compat_compare(&sets[0], &sets[1], r);
+	evolution_compare(&sets[0], &sets[1], r);
 }
 
 /* Free what check_compare made. */
 static void
-check_done(struct compat_report *r, struct contract_set sets[2])
+check_done(struct evolution_report *r, struct contract_set sets[2])
 {
-	compat_report_clear(r);
+	evolution_report_clear(r);
 	contract_set_clear(&sets[0]);
 	contract_set_clear(&sets[1]);
 }
@@ -280,8 +280,8 @@ check_same(const char *a, const char *b)
 
 /* Describe a change for a failure message (static buffer). */
 static const char *
-check_describe(const char *contract, const char *field, enum compat_kind k,
-    enum compat_class c, enum compat_verdict v)
+check_describe(const char *contract, const char *field, enum evolution_kind k,
+    enum evolution_class c, enum evolution_verdict v)
 {
 	static char	 buf[2][256];
 	static int	 i;
@@ -289,13 +289,13 @@ check_describe(const char *contract, const char *field, enum compat_kind k,
 	i = !i;
 	snprintf(buf[i], sizeof buf[i], "%s%s%s %s %s %s", contract,
 	    field != NULL ? "." : "", field != NULL ? field : "",
-	    compat_kind_name(k), compat_class_name(c), compat_verdict_name(v));
+	    evolution_kind_name(k), evolution_class_name(c), evolution_verdict_name(v));
 	return (buf[i]);
 }
 
 /* Expect change got to be want. */
 static void
-check_change(const char *name, size_t i, const struct compat_change *got,
+check_change(const char *name, size_t i, const struct evolution_change *got,
     const struct want *want)
 {
 	ck_assert_msg(check_same(got->contract, want->contract) &&
@@ -311,9 +311,9 @@ check_change(const char *name, size_t i, const struct compat_change *got,
 
 START_TEST(every_change_classified)
 {
-	const struct compat_case	*tc = &cases[_i];
+	const struct evolution_case	*tc = &cases[_i];
 	struct contract_set		 sets[2];
-	struct compat_report		 r;
+	struct evolution_report		 r;
 	size_t				 i, nforbidden = 0, nbreaking = 0;
 
 	check_compare(tc->from, tc->to, &r, sets);
@@ -322,8 +322,8 @@ START_TEST(every_change_classified)
 	    r.n > 0 ? r.v[0].message : "");
 	for (i = 0; i < r.n; i++) {
 		check_change(tc->name, i, &r.v[i], &tc->want[i]);
-		nforbidden += tc->want[i].verdict == COMPAT_FORBIDDEN;
-		nbreaking += tc->want[i].class == COMPAT_BREAKING;
+		nforbidden += tc->want[i].verdict == EVOLUTION_FORBIDDEN;
+		nbreaking += tc->want[i].class == EVOLUTION_BREAKING;
 	}
 	ck_assert_msg(r.nforbidden == nforbidden && r.nbreaking == nbreaking &&
 	    r.nadditive == r.n - nbreaking, "%s: expected %zu forbidden, %zu "
@@ -339,7 +339,7 @@ static void
 check_message(const char *from, const char *to, const char *want)
 {
 	struct contract_set	 sets[2];
-	struct compat_report	 r;
+	struct evolution_report	 r;
 
 	check_compare(from, to, &r, sets);
 	ck_assert_msg(r.n == 1, "expected one change \"%s\", got %zu", want,
@@ -382,7 +382,7 @@ END_TEST
 START_TEST(report_as_json_counts_changes)
 {
 	struct contract_set	 sets[2];
-	struct compat_report	 r;
+	struct evolution_report	 r;
 	cJSON			*j;
 	char			*s;
 	const char		*want = "{\"changes\":[{\"contract\":"
@@ -395,7 +395,7 @@ START_TEST(report_as_json_counts_changes)
 
 	check_compare(RA(V(S)), RA(V(S) ", " UA_REQ) ", "
 	    C("OrderPlacedEvent", "order.placed", V(S)), &r, sets);
-	j = compat_to_json(&r);
+	j = evolution_to_json(&r);
 	s = cJSON_PrintUnformatted(j);
 	ck_assert_msg(strcmp(s, want) == 0, "expected %s, got %s", want, s);
 	cJSON_free(s);
@@ -409,18 +409,18 @@ END_TEST
 START_TEST(empty_sets_have_no_changes)
 {
 	struct contract_set	 a = { NULL, 0 }, b = { NULL, 0 };
-	struct compat_report	 r;
+	struct evolution_report	 r;
 
-	compat_compare(&a, &b, &r);
+	evolution_compare(&a, &b, &r);
 	ck_assert_msg(r.n == 0 && r.nforbidden == 0 && r.nbreaking == 0 &&
 	    r.nadditive == 0, "expected no changes, got %zu", r.n);
-	compat_report_clear(&r);
+	evolution_report_clear(&r);
 }
 END_TEST
 
 /* All the compat tests. */
 static Suite *
-compat_suite(void)
+evolution_suite(void)
 {
 	Suite	*s = suite_create("compat");
 	TCase	*tc;
@@ -446,7 +446,7 @@ main(void)
 		fprintf(stderr, "check_compat: no C.UTF-8 locale\n");
 		return (EXIT_FAILURE);
 	}
-	sr = srunner_create(compat_suite());
+	sr = srunner_create(evolution_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,4 +1,4 @@
-/* compat.c -- compare two contract sets and classify each change by the
+/* evolution.c -- compare two contract sets and classify each change by the
  * rules of event evolution: an optional field or a looser constraint is
  * additive; anything a publisher or consumer of the old contract could trip
  * over is breaking, and forbidden unless it comes as a new contract on a new
@@ -9,25 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
+#include "evolution.h"
 #include "field.h"
 #include "util.h"
 
 /* Where changes are being noted: whose, and whether a breaking one is
  * forbidden there (its consumers keep their routing key). */
-struct compat_ctx {
-	struct compat_report	*r;
+struct evolution_ctx {
+	struct evolution_report	*r;
 	const char		*contract;
 	int			 forbid;
 };
 
 /* A numeric constraint, the flag saying it is set, and which way it
  * limits: an upper bound tightens as it falls. */
-static const struct compat_bound {
+static const struct evolution_bound {
 	const char	*name;
 	int		 flag;
 	int		 upper;
-} compat_bounds[] = {
+} evolution_bounds[] = {
 	{ "min_length", FIELD_MIN_LENGTH, 0 },
 	{ "max_length", FIELD_MAX_LENGTH, 1 },
 	{ "minimum", FIELD_MINIMUM, 0 },
@@ -36,44 +36,44 @@ static const struct compat_bound {
 	{ "max_items", FIELD_MAX_ITEMS, 1 },
 };
 
-/* The kind names, indexed by enum compat_kind. */
-static const char *const compat_kind_names[] = {
+/* The kind names, indexed by enum evolution_kind. */
+static const char *const evolution_kind_names[] = {
 	"added", "removed", "renamed", "routing_key_changed", "type_changed",
 	"made_required", "made_optional", "tightened", "relaxed"
 };
 
-static void	compat_field(const struct compat_ctx *, const char *,
+static void	evolution_field(const struct evolution_ctx *, const char *,
 		    const struct field *, const struct field *);
 
 /* The name of a kind of change. */
 const char *
-compat_kind_name(enum compat_kind kind)
+evolution_kind_name(enum evolution_kind kind)
 {
-	return (compat_kind_names[kind]);
+	return (evolution_kind_names[kind]);
 }
 
 /* The name of a class of change. */
 const char *
-compat_class_name(enum compat_class class)
+evolution_class_name(enum evolution_class class)
 {
-	return (class == COMPAT_BREAKING ? "breaking" : "additive");
+	return (class == EVOLUTION_BREAKING ? "breaking" : "additive");
 }
 
 /* The name of a verdict. */
 const char *
-compat_verdict_name(enum compat_verdict verdict)
+evolution_verdict_name(enum evolution_verdict verdict)
 {
-	return (verdict == COMPAT_FORBIDDEN ? "forbidden" : "ok");
+	return (verdict == EVOLUTION_FORBIDDEN ? "forbidden" : "ok");
 }
 
 /* Note a change at path (NULL: the contract itself) and count it. */
 static void
-compat_vnote(const struct compat_ctx *cx, const char *path,
-    enum compat_kind kind, enum compat_class class, const char *fmt,
+evolution_vnote(const struct evolution_ctx *cx, const char *path,
+    enum evolution_kind kind, enum evolution_class class, const char *fmt,
     va_list ap)
 {
-	struct compat_report	*r = cx->r;
-	struct compat_change	*ch;
+	struct evolution_report	*r = cx->r;
+	struct evolution_change	*ch;
 
 	r->v = xreallocarray(r->v, r->n + 1, sizeof *r->v);
 	ch = &r->v[r->n++];
@@ -81,50 +81,50 @@ compat_vnote(const struct compat_ctx *cx, const char *path,
 	ch->field = path != NULL ? xstrdup(path) : NULL;
 	ch->kind = kind;
 	ch->class = class;
-	ch->verdict = COMPAT_OK;
-	if (class == COMPAT_BREAKING && cx->forbid)
-		ch->verdict = COMPAT_FORBIDDEN;
+	ch->verdict = EVOLUTION_OK;
+	if (class == EVOLUTION_BREAKING && cx->forbid)
+		ch->verdict = EVOLUTION_FORBIDDEN;
 	xvasprintf(&ch->message, fmt, ap);
-	if (class == COMPAT_BREAKING)
+	if (class == EVOLUTION_BREAKING)
 		r->nbreaking++;
 	else
 		r->nadditive++;
-	if (ch->verdict == COMPAT_FORBIDDEN)
+	if (ch->verdict == EVOLUTION_FORBIDDEN)
 		r->nforbidden++;
 }
 
 /* Note a change at path. */
 static void __attribute__((format(printf, 5, 6)))
-compat_note(const struct compat_ctx *cx, const char *path,
-    enum compat_kind kind, enum compat_class class, const char *fmt, ...)
+evolution_note(const struct evolution_ctx *cx, const char *path,
+    enum evolution_kind kind, enum evolution_class class, const char *fmt, ...)
 {
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	compat_vnote(cx, path, kind, class, fmt, ap);
+	evolution_vnote(cx, path, kind, class, fmt, ap);
 	va_end(ap);
 }
 
 /* Note a constraint that now accepts less (tighter: breaking) or more. */
 static void __attribute__((format(printf, 4, 5)))
-compat_constraint(const struct compat_ctx *cx, const char *path, int tighter,
+evolution_constraint(const struct evolution_ctx *cx, const char *path, int tighter,
     const char *fmt, ...)
 {
 	va_list	 ap;
 
 	va_start(ap, fmt);
 	if (tighter)
-		compat_vnote(cx, path, COMPAT_TIGHTENED, COMPAT_BREAKING, fmt,
+		evolution_vnote(cx, path, EVOLUTION_TIGHTENED, EVOLUTION_BREAKING, fmt,
 		    ap);
 	else
-		compat_vnote(cx, path, COMPAT_RELAXED, COMPAT_ADDITIVE, fmt,
+		evolution_vnote(cx, path, EVOLUTION_RELAXED, EVOLUTION_ADDITIVE, fmt,
 		    ap);
 	va_end(ap);
 }
 
 /* A bound's value in f; unset, it does not limit (a count's floor is 0). */
 static double
-compat_bound_value(const struct field *f, const struct compat_bound *b)
+evolution_bound_value(const struct field *f, const struct evolution_bound *b)
 {
 	if (!(f->set & b->flag)) {
 		if (b->upper)
@@ -149,10 +149,10 @@ compat_bound_value(const struct field *f, const struct compat_bound *b)
 
 /* Compare one bound of two fields by what it lets through. */
 static void
-compat_bound(const struct compat_ctx *cx, const char *path,
-    const struct field *o, const struct field *n, const struct compat_bound *b)
+evolution_bound(const struct evolution_ctx *cx, const char *path,
+    const struct field *o, const struct field *n, const struct evolution_bound *b)
 {
-	double	 ov = compat_bound_value(o, b), nv = compat_bound_value(n, b);
+	double	 ov = evolution_bound_value(o, b), nv = evolution_bound_value(n, b);
 	char	 os[32], ns[32];
 	int	 tighter;
 
@@ -162,37 +162,37 @@ compat_bound(const struct compat_ctx *cx, const char *path,
 	contract_fmt_num(os, sizeof os, ov);
 	contract_fmt_num(ns, sizeof ns, nv);
 	if (!(o->set & b->flag))
-		compat_constraint(cx, path, tighter, "%s %s added", b->name,
+		evolution_constraint(cx, path, tighter, "%s %s added", b->name,
 		    ns);
 	else if (!(n->set & b->flag))
-		compat_constraint(cx, path, tighter, "%s %s removed", b->name,
+		evolution_constraint(cx, path, tighter, "%s %s removed", b->name,
 		    os);
 	else
-		compat_constraint(cx, path, tighter, "%s %s from %s to %s",
+		evolution_constraint(cx, path, tighter, "%s %s from %s to %s",
 		    b->name, nv < ov ? "lowered" : "raised", os, ns);
 }
 
 /* Compare patterns: a new or different one may refuse what passed. */
 static void
-compat_pattern(const struct compat_ctx *cx, const char *path,
+evolution_pattern(const struct evolution_ctx *cx, const char *path,
     const struct field *o, const struct field *n)
 {
 	if (o->pattern == NULL && n->pattern == NULL)
 		return;
 	if (o->pattern == NULL)
-		compat_constraint(cx, path, 1, "pattern \"%s\" added",
+		evolution_constraint(cx, path, 1, "pattern \"%s\" added",
 		    n->pattern);
 	else if (n->pattern == NULL)
-		compat_constraint(cx, path, 0, "pattern \"%s\" removed",
+		evolution_constraint(cx, path, 0, "pattern \"%s\" removed",
 		    o->pattern);
 	else if (strcmp(o->pattern, n->pattern) != 0)
-		compat_constraint(cx, path, 1, "pattern changed from \"%s\" to "
+		evolution_constraint(cx, path, 1, "pattern changed from \"%s\" to "
 		    "\"%s\"", o->pattern, n->pattern);
 }
 
 /* Is s one of the n strings of v? */
 static int
-compat_has(char *const *v, size_t n, const char *s)
+evolution_has(char *const *v, size_t n, const char *s)
 {
 	size_t	 i;
 
@@ -205,36 +205,36 @@ compat_has(char *const *v, size_t n, const char *s)
 
 /* Compare enum values: one removed is refused, one added is new. */
 static void
-compat_values(const struct compat_ctx *cx, const char *path,
+evolution_values(const struct evolution_ctx *cx, const char *path,
     const struct field *o, const struct field *n)
 {
 	size_t	 i;
 
 	for (i = 0; i < o->nvalues; i++) {
-		if (!compat_has(n->values, n->nvalues, o->values[i]))
-			compat_constraint(cx, path, 1, "enum value \"%s\" "
+		if (!evolution_has(n->values, n->nvalues, o->values[i]))
+			evolution_constraint(cx, path, 1, "enum value \"%s\" "
 			    "removed", o->values[i]);
 	}
 	for (i = 0; i < n->nvalues; i++) {
-		if (!compat_has(o->values, o->nvalues, n->values[i]))
-			compat_constraint(cx, path, 0, "enum value \"%s\" "
+		if (!evolution_has(o->values, o->nvalues, n->values[i]))
+			evolution_constraint(cx, path, 0, "enum value \"%s\" "
 			    "added", n->values[i]);
 	}
 }
 
 /* Compare additional_fields: turned off, unknown members are refused. */
 static void
-compat_additional(const struct compat_ctx *cx, const char *path, int o,
+evolution_additional(const struct evolution_ctx *cx, const char *path, int o,
     int n)
 {
 	if (o != n)
-		compat_constraint(cx, path, o, "additional_fields changed from "
+		evolution_constraint(cx, path, o, "additional_fields changed from "
 		    "%s to %s", o ? "true" : "false", n ? "true" : "false");
 }
 
 /* Find a field of a list by name. */
 static const struct field *
-compat_field_find(const struct field *v, size_t n, const char *name)
+evolution_field_find(const struct field *v, size_t n, const char *name)
 {
 	size_t	 i;
 
@@ -247,7 +247,7 @@ compat_field_find(const struct field *v, size_t n, const char *name)
 
 /* The path of field name inside parent (NULL at the top). */
 static char *
-compat_path(const char *parent, const char *name)
+evolution_path(const char *parent, const char *name)
 {
 	char	*path;
 
@@ -259,7 +259,7 @@ compat_path(const char *parent, const char *name)
 
 /* Compare two lists of fields, an object's at parent or the contract's. */
 static void
-compat_fields(const struct compat_ctx *cx, const char *parent,
+evolution_fields(const struct evolution_ctx *cx, const char *parent,
     const struct field *of, size_t on, const struct field *nf, size_t nn)
 {
 	const struct field	*f;
@@ -267,25 +267,25 @@ compat_fields(const struct compat_ctx *cx, const char *parent,
 	size_t			 i;
 
 	for (i = 0; i < on; i++) {
-		path = compat_path(parent, of[i].name);
-		if ((f = compat_field_find(nf, nn, of[i].name)) != NULL)
-			compat_field(cx, path, &of[i], f);
+		path = evolution_path(parent, of[i].name);
+		if ((f = evolution_field_find(nf, nn, of[i].name)) != NULL)
+			evolution_field(cx, path, &of[i], f);
 		else
-			compat_note(cx, path, COMPAT_REMOVED, COMPAT_BREAKING,
+			evolution_note(cx, path, EVOLUTION_REMOVED, EVOLUTION_BREAKING,
 			    "%s %s field removed", of[i].optional ? "optional" :
 			    "required", field_type_names[of[i].type]);
 		free(path);
 	}
 	for (i = 0; i < nn; i++) {
-		if (compat_field_find(of, on, nf[i].name) != NULL)
+		if (evolution_field_find(of, on, nf[i].name) != NULL)
 			continue;
-		path = compat_path(parent, nf[i].name);
+		path = evolution_path(parent, nf[i].name);
 		if (nf[i].optional)
-			compat_note(cx, path, COMPAT_ADDED, COMPAT_ADDITIVE,
+			evolution_note(cx, path, EVOLUTION_ADDED, EVOLUTION_ADDITIVE,
 			    "optional %s field added",
 			    field_type_names[nf[i].type]);
 		else
-			compat_note(cx, path, COMPAT_ADDED, COMPAT_BREAKING,
+			evolution_note(cx, path, EVOLUTION_ADDED, EVOLUTION_BREAKING,
 			    "required %s field added",
 			    field_type_names[nf[i].type]);
 		free(path);
@@ -294,70 +294,70 @@ compat_fields(const struct compat_ctx *cx, const char *parent,
 
 /* Compare the item types of two arrays at path, as "PATH[]". */
 static void
-compat_items(const struct compat_ctx *cx, const char *path,
+evolution_items(const struct evolution_ctx *cx, const char *path,
     const struct field *o, const struct field *n)
 {
 	char	*ipath;
 
 	xasprintf(&ipath, "%s[]", path);
 	if (o->items == NULL && n->items != NULL)
-		compat_constraint(cx, ipath, 1, "item type %s added",
+		evolution_constraint(cx, ipath, 1, "item type %s added",
 		    field_type_names[n->items->type]);
 	else if (o->items != NULL && n->items == NULL)
-		compat_constraint(cx, ipath, 0, "item type %s removed",
+		evolution_constraint(cx, ipath, 0, "item type %s removed",
 		    field_type_names[o->items->type]);
 	else if (o->items != NULL)
-		compat_field(cx, ipath, o->items, n->items);
+		evolution_field(cx, ipath, o->items, n->items);
 	free(ipath);
 }
 
 /* Compare one field, or an array's item type, at path. */
 static void
-compat_field(const struct compat_ctx *cx, const char *path,
+evolution_field(const struct evolution_ctx *cx, const char *path,
     const struct field *o, const struct field *n)
 {
 	size_t	 i;
 
 	if (o->optional && !n->optional)
-		compat_note(cx, path, COMPAT_REQUIRED, COMPAT_BREAKING,
+		evolution_note(cx, path, EVOLUTION_REQUIRED, EVOLUTION_BREAKING,
 		    "field made required");
 	else if (!o->optional && n->optional)
-		compat_note(cx, path, COMPAT_OPTIONAL, COMPAT_ADDITIVE,
+		evolution_note(cx, path, EVOLUTION_OPTIONAL, EVOLUTION_ADDITIVE,
 		    "field made optional");
 	if (o->type != n->type) {
 		/* the old constraints say nothing about the new type */
-		compat_note(cx, path, COMPAT_TYPE, COMPAT_BREAKING, "type "
+		evolution_note(cx, path, EVOLUTION_TYPE, EVOLUTION_BREAKING, "type "
 		    "changed from %s to %s", field_type_names[o->type],
 		    field_type_names[n->type]);
 		return;
 	}
-	for (i = 0; i < sizeof compat_bounds / sizeof compat_bounds[0]; i++)
-		compat_bound(cx, path, o, n, &compat_bounds[i]);
-	compat_pattern(cx, path, o, n);
-	compat_values(cx, path, o, n);
+	for (i = 0; i < sizeof evolution_bounds / sizeof evolution_bounds[0]; i++)
+		evolution_bound(cx, path, o, n, &evolution_bounds[i]);
+	evolution_pattern(cx, path, o, n);
+	evolution_values(cx, path, o, n);
 	if (o->type == FIELD_OBJECT) {
-		compat_additional(cx, path, o->additional_fields,
+		evolution_additional(cx, path, o->additional_fields,
 		    n->additional_fields);
-		compat_fields(cx, path, o->fields, o->nfields, n->fields,
+		evolution_fields(cx, path, o->fields, o->nfields, n->fields,
 		    n->nfields);
 	}
 	if (o->type == FIELD_ARRAY)
-		compat_items(cx, path, o, n);
+		evolution_items(cx, path, o, n);
 }
 
 /* Compare what two contracts accept. */
 static void
-compat_body(const struct compat_ctx *cx, const struct contract *o,
+evolution_body(const struct evolution_ctx *cx, const struct contract *o,
     const struct contract *n)
 {
-	compat_additional(cx, NULL, o->additional_fields, n->additional_fields);
-	compat_fields(cx, NULL, o->fields, o->nfields, n->fields, n->nfields);
+	evolution_additional(cx, NULL, o->additional_fields, n->additional_fields);
+	evolution_fields(cx, NULL, o->fields, o->nfields, n->fields, n->nfields);
 }
 
 /* Split a valid routing key: the length of <domain>.<action> and the
  * version, 1 when there is no .v<N>. */
 static void
-compat_key_split(const char *key, size_t *base, unsigned long *version)
+evolution_key_split(const char *key, size_t *base, unsigned long *version)
 {
 	const char	*v;
 
@@ -374,13 +374,13 @@ compat_key_split(const char *key, size_t *base, unsigned long *version)
 /* Is routing key b a newer version of a: same <domain>.<action>, higher
  * .v<N>? */
 static int
-compat_newer(const char *a, const char *b)
+evolution_newer(const char *a, const char *b)
 {
 	size_t		 abase, bbase;
 	unsigned long	 aversion, bversion;
 
-	compat_key_split(a, &abase, &aversion);
-	compat_key_split(b, &bbase, &bversion);
+	evolution_key_split(a, &abase, &aversion);
+	evolution_key_split(b, &bbase, &bversion);
 	return (abase == bbase && strncmp(a, b, abase) == 0 &&
 	    bversion > aversion);
 }
@@ -388,7 +388,7 @@ compat_newer(const char *a, const char *b)
 /* The index in set of the contract with this name, or else this routing
  * key; set->n if there is none. */
 static size_t
-compat_index(const struct contract_set *set, const char *name,
+evolution_index(const struct contract_set *set, const char *name,
     const char *key)
 {
 	size_t	 i;
@@ -404,14 +404,14 @@ compat_index(const struct contract_set *set, const char *name,
 
 /* The first contract in set that is a newer (older) version of key. */
 static const struct contract *
-compat_version(const struct contract_set *set, const char *key, int newer)
+evolution_version(const struct contract_set *set, const char *key, int newer)
 {
 	const char	*other;
 	size_t		 i;
 
 	for (i = 0; i < set->n; i++) {
 		other = set->v[i]->routing_key;
-		if (newer ? compat_newer(key, other) : compat_newer(other, key))
+		if (newer ? evolution_newer(key, other) : evolution_newer(other, key))
 			return (set->v[i]);
 	}
 	return (NULL);
@@ -420,18 +420,18 @@ compat_version(const struct contract_set *set, const char *key, int newer)
 /* An old contract with no counterpart: removed, which consumers of its key
  * notice unless a newer version of it is left for them to move to. */
 static void
-compat_removed(struct compat_ctx *cx, const struct contract *o,
+evolution_removed(struct evolution_ctx *cx, const struct contract *o,
     const struct contract_set *to)
 {
 	const struct contract	*s;
 
-	if ((s = compat_version(to, o->routing_key, 1)) == NULL) {
-		compat_note(cx, NULL, COMPAT_REMOVED, COMPAT_BREAKING,
+	if ((s = evolution_version(to, o->routing_key, 1)) == NULL) {
+		evolution_note(cx, NULL, EVOLUTION_REMOVED, EVOLUTION_BREAKING,
 		    "contract on %s removed", o->routing_key);
 		return;
 	}
 	cx->forbid = 0;
-	compat_note(cx, NULL, COMPAT_REMOVED, COMPAT_BREAKING, "contract on %s "
+	evolution_note(cx, NULL, EVOLUTION_REMOVED, EVOLUTION_BREAKING, "contract on %s "
 	    "removed; its newer version %s on %s remains", o->routing_key,
 	    s->name, s->routing_key);
 }
@@ -439,58 +439,58 @@ compat_removed(struct compat_ctx *cx, const struct contract *o,
 /* Follow an old contract into to: same name, else its routing key under
  * a name that is new (a rename), else gone. Mark its match in taken. */
 static void
-compat_contract(struct compat_report *r, const struct contract *o,
+evolution_contract(struct evolution_report *r, const struct contract *o,
     const struct contract_set *from, const struct contract_set *to,
     char *taken)
 {
-	struct compat_ctx	 cx = { r, o->name, 1 };
+	struct evolution_ctx	 cx = { r, o->name, 1 };
 	const struct contract	*n;
 	size_t			 i;
 
-	if ((i = compat_index(to, o->name, NULL)) < to->n) {
+	if ((i = evolution_index(to, o->name, NULL)) < to->n) {
 		n = to->v[i];
 		if (strcmp(o->routing_key, n->routing_key) != 0) {
-			compat_note(&cx, NULL, COMPAT_ROUTING_KEY,
-			    COMPAT_BREAKING, "routing key changed from %s to "
+			evolution_note(&cx, NULL, EVOLUTION_ROUTING_KEY,
+			    EVOLUTION_BREAKING, "routing key changed from %s to "
 			    "%s", o->routing_key, n->routing_key);
 			/* the move is the break; what it carries is not */
 			cx.forbid = 0;
 		}
-	} else if ((i = compat_index(to, NULL, o->routing_key)) < to->n &&
-	    compat_index(from, to->v[i]->name, NULL) == from->n) {
+	} else if ((i = evolution_index(to, NULL, o->routing_key)) < to->n &&
+	    evolution_index(from, to->v[i]->name, NULL) == from->n) {
 		n = to->v[i];
-		compat_note(&cx, NULL, COMPAT_RENAMED, COMPAT_BREAKING,
+		evolution_note(&cx, NULL, EVOLUTION_RENAMED, EVOLUTION_BREAKING,
 		    "renamed to %s on the same routing key %s", n->name,
 		    n->routing_key);
 	} else {
-		compat_removed(&cx, o, to);
+		evolution_removed(&cx, o, to);
 		return;
 	}
 	taken[i] = 1;
-	compat_body(&cx, o, n);
+	evolution_body(&cx, o, n);
 }
 
 /* A contract new in to: an addition, on a routing key of its own. */
 static void
-compat_added(struct compat_report *r, const struct contract *n,
+evolution_added(struct evolution_report *r, const struct contract *n,
     const struct contract_set *from)
 {
-	struct compat_ctx	 cx = { r, n->name, 0 };
+	struct evolution_ctx	 cx = { r, n->name, 0 };
 	const struct contract	*o;
 
-	if ((o = compat_version(from, n->routing_key, 0)) != NULL)
-		compat_note(&cx, NULL, COMPAT_ADDED, COMPAT_ADDITIVE, "new "
+	if ((o = evolution_version(from, n->routing_key, 0)) != NULL)
+		evolution_note(&cx, NULL, EVOLUTION_ADDED, EVOLUTION_ADDITIVE, "new "
 		    "contract on %s, a newer version of %s on %s",
 		    n->routing_key, o->name, o->routing_key);
 	else
-		compat_note(&cx, NULL, COMPAT_ADDED, COMPAT_ADDITIVE, "new "
+		evolution_note(&cx, NULL, EVOLUTION_ADDED, EVOLUTION_ADDITIVE, "new "
 		    "contract on %s", n->routing_key);
 }
 
 /* Fill r with every change from the contracts in from to those in to. */
 void
-compat_compare(const struct contract_set *from, const struct contract_set *to,
-    struct compat_report *r)
+evolution_compare(const struct contract_set *from, const struct contract_set *to,
+    struct evolution_report *r)
 {
 	char	*taken;
 	size_t	 i;
@@ -498,17 +498,17 @@ compat_compare(const struct contract_set *from, const struct contract_set *to,
 	memset(r, 0, sizeof *r);
 	taken = xcalloc(to->n, 1);
 	for (i = 0; i < from->n; i++)
-		compat_contract(r, from->v[i], from, to, taken);
+		evolution_contract(r, from->v[i], from, to, taken);
 	for (i = 0; i < to->n; i++) {
 		if (!taken[i])
-			compat_added(r, to->v[i], from);
+			evolution_added(r, to->v[i], from);
 	}
 	free(taken);
 }
 
 /* Free every change of r and empty it. */
 void
-compat_report_clear(struct compat_report *r)
+evolution_report_clear(struct evolution_report *r)
 {
 	size_t	 i;
 
@@ -523,7 +523,7 @@ compat_report_clear(struct compat_report *r)
 
 /* One change as a JSON object; field is null for the contract itself. */
 static cJSON *
-compat_change_to_json(const struct compat_change *ch)
+evolution_change_to_json(const struct evolution_change *ch)
 {
 	cJSON	*o = cJSON_CreateObject();
 
@@ -532,23 +532,23 @@ compat_change_to_json(const struct compat_change *ch)
 		cJSON_AddStringToObject(o, "field", ch->field);
 	else
 		cJSON_AddNullToObject(o, "field");
-	cJSON_AddStringToObject(o, "kind", compat_kind_name(ch->kind));
-	cJSON_AddStringToObject(o, "class", compat_class_name(ch->class));
-	cJSON_AddStringToObject(o, "verdict", compat_verdict_name(ch->verdict));
+	cJSON_AddStringToObject(o, "kind", evolution_kind_name(ch->kind));
+	cJSON_AddStringToObject(o, "class", evolution_class_name(ch->class));
+	cJSON_AddStringToObject(o, "verdict", evolution_verdict_name(ch->verdict));
 	cJSON_AddStringToObject(o, "message", ch->message);
 	return (o);
 }
 
 /* The report as {"changes":[...],"forbidden":N,"breaking":N,"additive":N}. */
 cJSON *
-compat_to_json(const struct compat_report *r)
+evolution_to_json(const struct evolution_report *r)
 {
 	cJSON	*o = cJSON_CreateObject(), *a;
 	size_t	 i;
 
 	a = cJSON_AddArrayToObject(o, "changes");
 	for (i = 0; i < r->n; i++)
-		cJSON_AddItemToArray(a, compat_change_to_json(&r->v[i]));
+		cJSON_AddItemToArray(a, evolution_change_to_json(&r->v[i]));
 	cJSON_AddNumberToObject(o, "forbidden", (double)r->nforbidden);
 	cJSON_AddNumberToObject(o, "breaking", (double)r->nbreaking);
 	cJSON_AddNumberToObject(o, "additive", (double)r->nadditive);

@@ -25,7 +25,7 @@ struct json_span;
 struct pbuf;
 struct preq;
 struct pub_job;
-struct subs_client;
+struct consume_client;
 
 /* A reply for the request being handled (taking b's memory): written now
  * if nothing is ahead of it, else when its turn comes. */
@@ -49,7 +49,7 @@ const char	*client_preq_id(const struct preq *p);
 size_t		 client_preq_idlen(const struct preq *p);
 /* Write a line that is not a reply (a delivery) now. */
 void		 client_send(struct client *c, const char *line, size_t len);
-/* Where subs.c keeps its state for c. */
-struct subs_client **client_subs(struct client *c);
+/* Where consume.c keeps its state for c. */
+struct consume_client **client_subs(struct client *c);
 
 #endif

@@ -21,7 +21,7 @@
 #include "proto.h"
 #include "publisher.h"
 #include "request.h"
-#include "subs.h"
+#include "consume.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -70,7 +70,7 @@ struct client {
 	int			 closing;	/* close once replies are out */
 	int			 processing;	/* inside client_process */
 	size_t			 scanned;	/* bytes known to hold no \n */
-	struct subs_client	*subs;		/* subs.c's */
+	struct consume_client	*subs;		/* consume.c's */
 };
 TAILQ_HEAD(clientq, client);
 
@@ -288,8 +288,8 @@ client_send(struct client *c, const char *line, size_t len)
 	bufferevent_write(c->bev, line, len);
 }
 
-/* Where subs.c keeps its state for c. */
-struct subs_client **
+/* Where consume.c keeps its state for c. */
+struct consume_client **
 client_subs(struct client *c)
 {
 	return (&c->subs);
@@ -587,7 +587,7 @@ client_free(struct client *c)
 {
 	struct preq	*p;
 
-	subs_client_gone(c);
+	consume_client_gone(c);
 	while ((p = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, p, centry);
 		client_preq_release(p);
@@ -726,7 +726,7 @@ client_shutdown(void)
 {
 	struct client	*c;
 
-	subs_shutdown();
+	consume_shutdown();
 	/* Lines held back for the publisher are now only answered. */
 	while ((c = TAILQ_FIRST(&client_jobwait)) != NULL) {
 		TAILQ_REMOVE(&client_jobwait, c, jentry);

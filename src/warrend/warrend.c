@@ -21,7 +21,7 @@
 #include "publisher.h"
 #include "sdnotify.h"
 #include "consumer.h"
-#include "subs.h"
+#include "consume.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -88,7 +88,7 @@ warrend_reload(void)
 		    "when warrend restarts");
 	conf_free(warrend_conf);
 	warrend_conf = cf;
-	subs_reload();
+	consume_reload();
 	log_info("configuration reloaded from %s: %zu contracts",
 	    warrend_file, cf->contracts.n);
 	sdnotify("READY=1");
@@ -144,7 +144,7 @@ warrend_describe(char *buf, size_t len, const struct publisher_stats *ps)
 	snprintf(buf, len, "%s %s, %d clients, %d subscriptions, %s",
 	    ps->connected ? (ps->blocked ? "blocked by" : "connected to") :
 	    "cannot reach", ps->broker[0] != '\0' ? ps->broker : "the broker",
-	    client_count(), subs_active(), spool);
+	    client_count(), consume_active(), spool);
 }
 
 /* Every second: STATUS= when it changed, and WATCHDOG=1 while the
@@ -298,7 +298,7 @@ main(int argc, char **argv)
 	if (client_init(&cause) != 0 ||
 	    publisher_start(warrend_conf, client_done_fd(), &cause) != 0 ||
 	    listener_open(warrend_conf, &cause) != 0 ||
-	    subs_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
+	    consume_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
 		fatalx("%s", cause);
 	listener_start();
 	for (i = 0; signos[i] != 0; i++) {
@@ -327,7 +327,7 @@ main(int argc, char **argv)
 	publisher_join(1000);
 	consumer_stop();
 	client_free_all();
-	subs_free();
+	consume_free();
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);
 	log_info("stopped");
