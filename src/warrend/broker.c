@@ -32,8 +32,14 @@ broker_link_init(struct broker_link *bl, const struct conf *cf,
 	bl->who = who;
 	bl->urls = xcalloc(cf->nurls, sizeof *bl->urls);
 	for (i = 0; i < cf->nurls; i++)
-		bl->urls[i] = xstrdup(cf->urls[i]);
+		url_copy(&bl->urls[i], &cf->urls[i]);
 	bl->nurls = cf->nurls;
+	bl->tls = cf->tls;
+	bl->tls.ca_file = cf->tls.ca_file ? xstrdup(cf->tls.ca_file) : NULL;
+	bl->tls.cert_file = cf->tls.cert_file ? xstrdup(cf->tls.cert_file) :
+	    NULL;
+	bl->tls.key_file = cf->tls.key_file ? xstrdup(cf->tls.key_file) : NULL;
+	bl->auth_external = cf->auth_external;
 	bl->heartbeat = cf->heartbeat;
 	bl->min_ms = cf->reconnect_min_ms;
 	bl->max_ms = cf->reconnect_max_ms;
@@ -46,8 +52,11 @@ broker_link_free(struct broker_link *bl)
 	size_t	 i;
 
 	for (i = 0; i < bl->nurls; i++)
-		free(bl->urls[i]);
+		url_clear(&bl->urls[i]);
 	free(bl->urls);
+	free(bl->tls.ca_file);
+	free(bl->tls.cert_file);
+	free(bl->tls.key_file);
 	bl->urls = NULL;
 	bl->nurls = 0;
 }
@@ -138,10 +147,11 @@ broker_rpc_ok(amqp_connection_state_t conn, const struct broker_link *bl,
 	return (-1);
 }
 
-/* Log in advertising what we understand. */
+/* Log in advertising what we understand: with the URL's user and
+ * password, or (auth_mechanism = "external") as the client certificate. */
 static int
 broker_login(struct broker_link *bl, amqp_connection_state_t conn,
-    const struct amqp_connection_info *ci)
+    const struct url *u)
 {
 	static const char	*names[] = { "connection.blocked",
 				    "publisher_confirms",
@@ -150,6 +160,7 @@ broker_login(struct broker_link *bl, amqp_connection_state_t conn,
 	amqp_table_t		 t;
 	amqp_rpc_reply_t	 r;
 	char			 msg[512];
+	const char		*tls;
 	int			 i;
 
 	for (i = 0; i < 4; i++) {
@@ -169,50 +180,85 @@ broker_login(struct broker_link *bl, amqp_connection_state_t conn,
 	props[2].value.value.table.entries = caps;
 	t.num_entries = 3;
 	t.entries = props;
-	r = amqp_login_with_properties(conn, ci->vhost, 0, 131072,
-	    bl->heartbeat, &t, AMQP_SASL_METHOD_PLAIN, ci->user, ci->password);
+	/* EXTERNAL's response is ignored by RabbitMQ but must not be empty
+	 * (librabbitmq cannot send an empty one). */
+	if (bl->auth_external)
+		r = amqp_login_with_properties(conn, u->vhost, 0, 131072,
+		    bl->heartbeat, &t, AMQP_SASL_METHOD_EXTERNAL,
+		    *u->user != '\0' ? u->user : "guest");
+	else
+		r = amqp_login_with_properties(conn, u->vhost, 0, 131072,
+		    bl->heartbeat, &t, AMQP_SASL_METHOD_PLAIN, u->user,
+		    u->password);
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return (0);
 	broker_reply_text(r, msg, sizeof msg);
-	log_warnx("%s: broker %s: login as %s: %s", bl->who, bl->addr,
-	    ci->user, msg);
+	tls = u->tls ? broker_tls_reason(NULL) : NULL;
+	log_warnx("%s: broker %s: login %s %s: %s%s%s%s", bl->who, bl->addr,
+	    bl->auth_external ? "(EXTERNAL) with the certificate of" : "as",
+	    bl->auth_external ? bl->tls.cert_file : u->user, msg,
+	    tls != NULL ? " (TLS: " : "", tls != NULL ? tls : "",
+	    tls != NULL ? ")" : "");
 	return (-1);
+}
+
+/* Open a TCP or TLS connection to u for conn; an AMQP status. */
+static int
+broker_link_open(struct broker_link *bl, amqp_connection_state_t conn,
+    const struct url *u, struct timeval *tv)
+{
+	amqp_socket_t	*sock;
+
+	if (u->tls)
+		sock = broker_tls_socket(conn, &bl->tls, u->host, bl->tls_why);
+	else
+		sock = amqp_tcp_socket_new(conn);
+	if (sock == NULL)
+		return (u->tls ? AMQP_STATUS_SSL_ERROR : AMQP_STATUS_NO_MEMORY);
+	amqp_set_handshake_timeout(conn, tv);
+	amqp_set_rpc_timeout(conn, tv);
+	/* One deadline for the TCP connect and the TLS handshake. */
+	return (amqp_socket_open_noblock(sock, u->host, u->port, tv));
+}
+
+/* Say why a connect failed: once per outage, the rest is debug noise. */
+static void
+broker_link_failed(struct broker_link *bl, const struct url *u, int rv)
+{
+	const char	*tls = u->tls ? broker_tls_reason(bl->tls_why) : NULL;
+	const char	*why = tls != NULL ? tls : amqp_error_string2(rv);
+
+	if (bl->attempts == 0)
+		log_warnx("%s: broker %s: cannot connect: %s%s; retrying",
+		    bl->who, bl->addr, tls != NULL ? "TLS: " : "", why);
+	else
+		log_debug("%s: broker %s: connect: %s%s (attempt %d)",
+		    bl->who, bl->addr, tls != NULL ? "TLS: " : "", why,
+		    bl->attempts + 1);
 }
 
 /* Connect to the current URL and log in. */
 amqp_connection_state_t
 broker_link_connect(struct broker_link *bl)
 {
-	struct amqp_connection_info	 ci;
+	const struct url		*u = &bl->urls[bl->url];
 	struct timeval			 tv = { BROKER_TIMEOUT_MS / 1000, 0 };
 	amqp_connection_state_t		 conn;
-	amqp_socket_t			*sock;
-	char				*url;
 	int				 rv;
 
-	url = xstrdup(bl->urls[bl->url]);
-	amqp_default_connection_info(&ci);
-	amqp_parse_url(url, &ci);	/* checked when the config loaded */
-	snprintf(bl->addr, sizeof bl->addr, "%s:%d", ci.host, ci.port);
+	if (strchr(u->host, ':') != NULL)
+		snprintf(bl->addr, sizeof bl->addr, "[%s]:%d", u->host,
+		    u->port);
+	else
+		snprintf(bl->addr, sizeof bl->addr, "%s:%d", u->host, u->port);
 	conn = amqp_new_connection();
-	sock = amqp_tcp_socket_new(conn);
-	amqp_set_handshake_timeout(conn, &tv);
-	amqp_set_rpc_timeout(conn, &tv);
-	rv = sock == NULL ? AMQP_STATUS_NO_MEMORY :
-	    amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
-	if (rv == AMQP_STATUS_OK && broker_login(bl, conn, &ci) == 0) {
-		free(url);
+	rv = broker_link_open(bl, conn, u, &tv);
+	if (rv == AMQP_STATUS_OK && broker_login(bl, conn, u) == 0) {
 		bl->connected_at = util_now_ms();
 		return (conn);
 	}
-	/* Say it once per outage; the rest is debug noise. */
-	if (rv != AMQP_STATUS_OK && bl->attempts == 0)
-		log_warnx("%s: broker %s: cannot connect: %s; retrying",
-		    bl->who, bl->addr, amqp_error_string2(rv));
-	else if (rv != AMQP_STATUS_OK)
-		log_debug("%s: broker %s: connect: %s (attempt %d)", bl->who,
-		    bl->addr, amqp_error_string2(rv), bl->attempts + 1);
-	free(url);
+	if (rv != AMQP_STATUS_OK)
+		broker_link_failed(bl, u, rv);
 	amqp_destroy_connection(conn);
 	bl->url = (bl->url + 1) % bl->nurls;
 	bl->connected_at = 0;

@@ -8,13 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conf;
+#include "broker-tls.h"
+#include "conf.h"
 
 struct broker_link {
 	const char	 *who;		/* "publisher", "consumer": for logs */
-	char		**urls;
+	struct url	 *urls;		/* copies of cf->urls */
 	size_t		  nurls;
 	size_t		  url;		/* the one to try next */
+	struct conf_tls	  tls;		/* a copy of cf->tls */
+	int		  auth_external;
+	char		  tls_why[BROKER_TLS_WHY];
 	int		  heartbeat;
 	int		  min_ms;
 	int		  max_ms;
