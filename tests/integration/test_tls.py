@@ -357,6 +357,21 @@ def sasl_external_logs_in_as_certificate():
                connections())
 
 
+def tls_verify_peer_off_connects_and_warns():
+    """verify_peer = false takes any certificate, and says it is unsafe."""
+    need_node()
+    with Broker(port=PORT) as b, tls_daemon(
+            "tls-no-verify", ca="stranger.pem", wait=True,
+            verify_peer=False) as d:
+        q = unique("tls-no-verify")
+        b.bind_queue(q, d.exchange, RK)
+        with d.client() as c:
+            expect_ok(c.request(publish_req(id=1)), "publish")
+        b.get_one(q)
+        wait_log(d, "broker.tls.verify_peer = false",
+                 "can pose as the broker")
+
+
 def configtest_refuses_unreadable_tls_file():
     need_node()
     d = tls_daemon("tls-configtest", ca="absent.pem")
@@ -379,6 +394,7 @@ def main():
              tls_expired_certificate_refused,
              tls_client_certificate_required,
              sasl_external_logs_in_as_certificate,
+             tls_verify_peer_off_connects_and_warns,
              configtest_refuses_unreadable_tls_file])
     finally:
         subprocess.run([RABBIT_NODE, "stop", NODE], stdout=subprocess.DEVNULL,
