@@ -147,20 +147,15 @@ broker_rpc_ok(amqp_connection_state_t conn, const struct broker_link *bl,
 	return (-1);
 }
 
-/* Log in advertising what we understand: with the URL's user and
- * password, or (auth_mechanism = "external") as the client certificate. */
-static int
-broker_login(struct broker_link *bl, amqp_connection_state_t conn,
-    const struct url *u)
+/* The client properties: product, version and the capabilities we
+ * understand; caps and props are the caller's storage. */
+static void
+broker_login_props(amqp_table_t *t, amqp_table_entry_t caps[4],
+    amqp_table_entry_t props[3])
 {
 	static const char	*names[] = { "connection.blocked",
 				    "publisher_confirms",
 				    "consumer_cancel_notify", "basic.nack" };
-	amqp_table_entry_t	 caps[4], props[3];
-	amqp_table_t		 t;
-	amqp_rpc_reply_t	 r;
-	char			 msg[512];
-	const char		*tls;
 	int			 i;
 
 	for (i = 0; i < 4; i++) {
@@ -178,8 +173,23 @@ broker_login(struct broker_link *bl, amqp_connection_state_t conn,
 	props[2].value.kind = AMQP_FIELD_KIND_TABLE;
 	props[2].value.value.table.num_entries = 4;
 	props[2].value.value.table.entries = caps;
-	t.num_entries = 3;
-	t.entries = props;
+	t->num_entries = 3;
+	t->entries = props;
+}
+
+/* Log in advertising what we understand: with the URL's user and
+ * password, or (auth_mechanism = "external") as the client certificate. */
+static int
+broker_login(struct broker_link *bl, amqp_connection_state_t conn,
+    const struct url *u)
+{
+	amqp_table_entry_t	 caps[4], props[3];
+	amqp_table_t		 t;
+	amqp_rpc_reply_t	 r;
+	char			 msg[512];
+	const char		*tls;
+
+	broker_login_props(&t, caps, props);
 	/* EXTERNAL's response is ignored by RabbitMQ but must not be empty
 	 * (librabbitmq cannot send an empty one). */
 	if (bl->auth_external)
