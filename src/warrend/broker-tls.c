@@ -71,6 +71,18 @@ broker_tls_host(SSL_CTX *ctx, const char *host)
 	return (X509_VERIFY_PARAM_set1_host(p, host, 0) == 1 ? 0 : -1);
 }
 
+/* A key that needs a passphrase fails at once: OpenSSL's default would
+ * ask for one on the terminal. */
+static int
+broker_tls_nopass_cb(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return (0);
+}
+
 /* Load the CAs and the client certificate; -1 with why set if a file
  * is not what it should be. */
 static int
@@ -89,6 +101,7 @@ broker_tls_files(amqp_socket_t *sock, SSL_CTX *ctx,
 		    "the system", r != NULL ? r : "unknown error");
 		return (-1);
 	}
+	SSL_CTX_set_default_passwd_cb(ctx, broker_tls_nopass_cb);
 	if (t->cert_file != NULL && amqp_ssl_socket_set_key(sock,
 	    t->cert_file, t->key_file) != AMQP_STATUS_OK) {
 		r = broker_tls_reason(NULL);
@@ -142,7 +155,7 @@ broker_tls_reason(const char *why)
 
 	if (why != NULL && *why != '\0')
 		return (why);
-	if ((e = ERR_peek_last_error()) == 0)
+	if ((e = ERR_peek_error()) == 0)
 		return (NULL);
 	r = ERR_reason_error_string(e);
 	return (r != NULL ? r : "TLS error");

@@ -116,6 +116,9 @@ class Pki:
                     "-startdate", dates[0], "-enddate", dates[1],
                     "-extfile", name + ".ext", "-extensions", "ext",
                     "-notext", "-out", name + ".pem", cwd=d)
+        if name == "client":
+            openssl("pkey", "-in", "client.key", "-aes256", "-passout",
+                    "pass:secret", "-out", "client-locked.key", cwd=d)
         for f in os.listdir(d):
             os.chmod(os.path.join(d, f), 0o644 if f.endswith(".pem") else 0o600)
         os.chmod(self.path("server.key"), 0o644)   # for the broker's user
@@ -372,6 +375,16 @@ def tls_verify_peer_off_connects_and_warns():
                  "can pose as the broker")
 
 
+def tls_encrypted_key_refused_with_reason():
+    """A key that needs a passphrase: no connection (warrend asks no one
+    for it), the log says the certificate cannot be used, events spool."""
+    need_node()
+    with tls_daemon("tls-locked-key", key="client-locked.key") as d:
+        wait_log(d, "cannot connect: TLS: cannot use the client certificate",
+                 "client-locked.key")
+        publish_spooled(d)
+
+
 def configtest_refuses_unreadable_tls_file():
     need_node()
     d = tls_daemon("tls-configtest", ca="absent.pem")
@@ -395,6 +408,7 @@ def main():
              tls_client_certificate_required,
              sasl_external_logs_in_as_certificate,
              tls_verify_peer_off_connects_and_warns,
+             tls_encrypted_key_refused_with_reason,
              configtest_refuses_unreadable_tls_file])
     finally:
         subprocess.run([RABBIT_NODE, "stop", NODE], stdout=subprocess.DEVNULL,
