@@ -74,6 +74,8 @@ void	publisher_spool_pending(void);
 void	publisher_spool_retreat(void);
 /* Read records back from the spool while the window has room. */
 void	publisher_spool_fill(void);
+/* A record read back was confirmed: release it and free its job. */
+void	publisher_spool_done(struct pub_job *j);
 /* Spool events the broker is slow to confirm and answer their clients. */
 void	publisher_spool_timeouts(void);
 /* Copy the spool's figures for the loop; count the thread alive. */

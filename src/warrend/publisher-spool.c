@@ -1,13 +1,138 @@
 /* publisher-spool.c -- the publisher thread's use of the spool: events
  * the broker cannot take now are written to it and answered, and read back
- * and republished once it can. Runs on the publisher thread only. */
+ * and republished once it can. Runs on the publisher thread only.
+ *
+ * A job is kept as the payload of one spool record (little-endian):
+ *
+ *	u16 routing key length, u16 type length, u16 message_id length,
+ *	u16 zero, the three strings, the body;
+ *
+ * the record's time is the job's timestamp. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "publisher-int.h"
 #include "spool.h"
 #include "util.h"
+
+#define PUB_SPOOL_FIXED	8	/* payload bytes before the strings */
+
+/* Store v as a little-endian u16. */
+static void
+publisher_spool_put(unsigned char *p, size_t v)
+{
+	p[0] = (unsigned char)(v & 0xff);
+	p[1] = (unsigned char)(v >> 8);
+}
+
+/* Load a little-endian u16. */
+static size_t
+publisher_spool_get(const unsigned char *p)
+{
+	return ((size_t)p[0] | (size_t)p[1] << 8);
+}
+
+/* Append j to the spool as one record: spool_append's result. */
+static int
+publisher_spool_append(struct pub_job *j)
+{
+	size_t			 rl = strlen(j->routing_key);
+	size_t			 tl = strlen(j->type), ml = strlen(j->message_id);
+	struct spool_data	 d;
+	unsigned char		*p;
+	int			 rv;
+
+	if (rl > 65535 || tl > 65535 || j->bodylen > SIZE_MAX / 2) {
+		errno = EFBIG;
+		return (-2);
+	}
+	d.len = PUB_SPOOL_FIXED + rl + tl + ml + j->bodylen;
+	p = xmalloc(d.len);
+	publisher_spool_put(p, rl);
+	publisher_spool_put(p + 2, tl);
+	publisher_spool_put(p + 4, ml);
+	publisher_spool_put(p + 6, 0);
+	memcpy(p + PUB_SPOOL_FIXED, j->routing_key, rl);
+	memcpy(p + PUB_SPOOL_FIXED + rl, j->type, tl);
+	memcpy(p + PUB_SPOOL_FIXED + rl + tl, j->message_id, ml);
+	memcpy(p + PUB_SPOOL_FIXED + rl + tl + ml, j->body, j->bodylen);
+	d.bytes = p;
+	d.time_ms = j->timestamp_ms;
+	rv = spool_append(pub.spool, &d);
+	free(p);
+	return (rv);
+}
+
+/* A job from a record read back, or NULL if its payload is not a job. */
+static struct pub_job *
+publisher_spool_decode(const struct spool_data *d)
+{
+	const unsigned char	*p = d->bytes;
+	const char		*s = (const char *)p + PUB_SPOOL_FIXED;
+	size_t			 rl, tl, ml;
+	char			*rk, *type, mid[256];
+	struct pub_job		*j;
+
+	if (d->len < PUB_SPOOL_FIXED)
+		return (NULL);
+	rl = publisher_spool_get(p);
+	tl = publisher_spool_get(p + 2);
+	ml = publisher_spool_get(p + 4);
+	if (PUB_SPOOL_FIXED + rl + tl + ml > d->len)
+		return (NULL);
+	rk = xstrndup(s, rl);
+	type = xstrndup(s + rl, tl);
+	snprintf(mid, sizeof mid, "%.*s", (int)(ml > 255 ? 255 : ml),
+	    s + rl + tl);
+	j = publisher_job_new(rk, type, mid, s + rl + tl + ml,
+	    d->len - PUB_SPOOL_FIXED - rl - tl - ml);
+	j->timestamp_ms = d->time_ms;
+	j->from_spool = 1;
+	free(rk);
+	free(type);
+	return (j);
+}
+
+/* The next record of the spool as a job, or NULL. */
+static struct pub_job *
+publisher_spool_next(void)
+{
+	struct spool_data	 d;
+	struct spool_rec	*r;
+	struct pub_job		*j;
+
+	while ((r = spool_next(pub.spool, &d)) != NULL) {
+		if ((j = publisher_spool_decode(&d)) != NULL) {
+			j->srec = r;
+			return (j);
+		}
+		log_warnx("publisher: a spool record of %zu bytes is not an "
+		    "event: dropped", d.len);
+		spool_done(pub.spool, r);
+	}
+	return (NULL);
+}
+
+/* A record read back was confirmed: release it and free its job. */
+void
+publisher_spool_done(struct pub_job *j)
+{
+	spool_done(pub.spool, j->srec);
+	publisher_job_free(j);
+}
+
+/* A record read back is forgotten, to be read again after spool_rewind. */
+static void
+publisher_spool_forget(struct pub_job *j)
+{
+	j->srec = NULL;		/* spool_rewind frees the handle */
+	publisher_job_free(j);
+}
 
 /*
  * Write jobs to the spool in order, as one group commit, and answer each:
@@ -32,7 +157,7 @@ publisher_spool_write(struct pub_jobq *q)
 			pub.detached--;
 			continue;
 		}
-		if ((rv = spool_append(pub.spool, j)) == -2)
+		if ((rv = publisher_spool_append(j)) == -2)
 			log_warn("publisher: spool append");
 		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
 		if (rv == -1 && !pub.spool_full)
@@ -71,6 +196,8 @@ publisher_spool_unsent(struct pub_jobq *q)
 		TAILQ_REMOVE(q, j, entry);
 		if (!j->from_spool)
 			TAILQ_INSERT_TAIL(&direct, j, entry);
+		else
+			publisher_spool_forget(j);
 	}
 	spool_rewind(pub.spool);
 	publisher_spool_write(&direct);
@@ -114,6 +241,7 @@ publisher_spool_retreat(void)
 		if (j != NULL && j->from_spool) {
 			pub.ring[t % (uint64_t)pub.window] = NULL;
 			pub.inflight--;
+			publisher_spool_forget(j);
 		}
 	}
 	/* Their confirms, if any come, find nothing: move past them. */
@@ -122,8 +250,10 @@ publisher_spool_retreat(void)
 		pub.low_tag++;
 	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
-		if (j->from_spool)
+		if (j->from_spool) {
 			TAILQ_REMOVE(&pub.pending, j, entry);
+			publisher_spool_forget(j);
+		}
 	}
 	spool_rewind(pub.spool);
 	for (i = 0; i < pub.spool_holds && delay < 30000; i++)
@@ -147,7 +277,7 @@ publisher_spool_fill(void)
 	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold ||
 	    pub.detached > 0)
 		return;
-	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
+	while (room-- > 0 && (j = publisher_spool_next()) != NULL)
 		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
 }
 

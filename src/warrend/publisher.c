@@ -249,7 +249,7 @@ publisher_settle(uint64_t tag, enum pub_outcome outcome)
 			    "queue is bound to %s", j->type, j->message_id,
 			    j->routing_key);
 		pub.spool_holds = 0;
-		spool_done(pub.spool, j);
+		publisher_spool_done(j);
 	} else if (j->cookie == NULL) {
 		publisher_job_free(j);	/* it is in the spool as well */
 		pub.detached--;

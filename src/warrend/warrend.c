@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "publisher.h"
 #include "sdnotify.h"
+#include "spool.h"
 #include "consumer.h"
 #include "consume.h"
 #include "util.h"
@@ -282,6 +283,12 @@ main(int argc, char **argv)
 			exit(1);
 		}
 		fatalx("%s", cause);
+	}
+	/* A spool.dir warrend would refuse fails the check too. */
+	if (test && warrend_conf->spool_max_bytes > 0 &&
+	    spool_check(warrend_conf->spool_dir, &cause) != 0) {
+		fprintf(stderr, "warrend: %s\n", cause);
+		exit(1);
 	}
 	if (test) {
 		printf("configuration OK\n");
