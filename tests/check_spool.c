@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sha256.h"
 #include "spool.h"
 
 #define TS0	1714564800123LL		/* 2024-05-01T12:00:00.123Z */
@@ -802,6 +803,198 @@ START_TEST(foreign_files_in_dir_are_ignored)
 }
 END_TEST
 
+/* spool_open of tmpdir must fail with a cause naming every word. */
+static void
+expect_refused(const char *dir, const char *w1, const char *w2)
+{
+	struct spool	*sp;
+	char		*cause = NULL;
+
+	sp = spool_open(dir, 1 << 20, 1, 0, &cause);
+	ck_assert_msg(sp == NULL, "spool_open of %s succeeded; expected it "
+	    "refused (%s, %s)", dir, w1, w2);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(strstr(cause, w1) != NULL && (w2 == NULL ||
+	    strstr(cause, w2) != NULL), "cause should say %s and %s: %s", w1,
+	    w2 ? w2 : "", cause);
+	free(cause);
+}
+
+/* Write a 0600 file that must stay as it is. */
+static void
+make_victim(const char *path)
+{
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("secret, mode 0600\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+}
+
+START_TEST(record_mac_is_hmac_under_spool_key)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	char			 segs[4][300], path[300];
+	unsigned char		*f, *k, mac[SHA256_LEN], *in;
+	size_t			 flen, klen;
+	struct stat		 st;
+
+	append_range(sp, 1, 1, 10);
+	spool_close(sp);
+	snprintf(path, sizeof path, "%s/spool.key", tmpdir);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_msg(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600,
+	    "spool.key: expected a regular file of mode 0600, got mode %o",
+	    (unsigned)st.st_mode);
+	k = slurp(path, &klen);
+	ck_assert_uint_eq(klen, 32);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	f = slurp(segs[0], &flen);
+	in = malloc(flen);
+	ck_assert_ptr_nonnull(in);
+	memcpy(in, f, 20);
+	memcpy(in + 20, f + SPOOL_HEADER, flen - SPOOL_HEADER);
+	hmac_sha256(k, klen, in, 20 + flen - SPOOL_HEADER, mac);
+	ck_assert_msg(memcmp(f + 20, mac, SHA256_LEN) == 0, "bytes 20..51 of "
+	    "a record are not the HMAC-SHA256 of its header and payload");
+	/* The same key serves the next start. */
+	sp = open_spool(1 << 20, 0);
+	expect_next(sp, 1);
+	spool_close(sp);
+	free(in);
+	free(f);
+	free(k);
+}
+END_TEST
+
+START_TEST(forged_record_skipped_counted_and_not_cut)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct spool_stats	 st;
+	char			 segs[4][300];
+	size_t			 rs = record_size(1, 40), flen;
+	unsigned char		*f, *r, crcin[512];
+	size_t			 plen = rs - SPOOL_HEADER;
+	uint32_t		 crc;
+	int			 i, fd;
+
+	append_range(sp, 1, 3, 40);
+	spool_close(sp);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	f = slurp(segs[0], &flen);
+	r = f + rs;
+	/* Record 2 and a copy of it at the end get another body with a right
+	 * CRC: intact, but not written by warrend. */
+	r[SPOOL_HEADER + 5] = '6';
+	memcpy(crcin, r + 4, 12);
+	memcpy(crcin + 12, r + SPOOL_HEADER, plen);
+	crc = spool_crc32c(crcin, 12 + plen);
+	for (i = 0; i < 4; i++)
+		r[16 + i] = (unsigned char)(crc >> (8 * i));
+	fd = open(segs[0], O_WRONLY | O_TRUNC);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, f, flen), (ssize_t)flen);
+	ck_assert_int_eq(write(fd, f + rs, rs), (ssize_t)rs);
+	close(fd);
+	free(f);
+
+	sp = open_spool(1 << 20, 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.forged, 2);
+	ck_assert_uint_eq(st.corrupt, 0);
+	ck_assert_uint_eq(st.torn, 0);
+	ck_assert_uint_eq(st.records, 2);
+	ck_assert_int_eq(file_size(segs[0]), (off_t)(4 * rs));
+	spool_done(sp, expect_next(sp, 1));
+	spool_done(sp, expect_next(sp, 3));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(symlinked_segment_refused_and_target_untouched)
+{
+	char	 victim[300], lnk[300];
+
+	snprintf(victim, sizeof victim, "%s/victim", tmpdir);
+	snprintf(lnk, sizeof lnk, "%s/0000000000000001.spool", tmpdir);
+	make_victim(victim);
+	ck_assert_int_eq(symlink(victim, lnk), 0);
+	expect_refused(tmpdir, "0000000000000001.spool", "symbolic link");
+	ck_assert_int_eq(file_size(victim), 18);
+	/* A hard link is no better. */
+	ck_assert_int_eq(unlink(lnk), 0);
+	ck_assert_int_eq(link(victim, lnk), 0);
+	expect_refused(tmpdir, "0000000000000001.spool", "one link");
+	ck_assert_int_eq(file_size(victim), 18);
+}
+END_TEST
+
+START_TEST(symlinked_lock_refused_and_nothing_made)
+{
+	char	 target[300], lnk[300];
+
+	snprintf(target, sizeof target, "%s/made-through-the-link", tmpdir);
+	snprintf(lnk, sizeof lnk, "%s/lock", tmpdir);
+	ck_assert_int_eq(symlink(target, lnk), 0);
+	expect_refused(tmpdir, "lock", "symbolic link");
+	ck_assert_int_eq(access(target, F_OK), -1);
+}
+END_TEST
+
+START_TEST(dir_writable_by_others_or_linked_refused)
+{
+	char	 lnk[300], *cause = NULL;
+
+	ck_assert_int_eq(chmod(tmpdir, 0777), 0);
+	expect_refused(tmpdir, tmpdir, "writable by its group or by others");
+	ck_assert_int_eq(chmod(tmpdir, 0730), 0);
+	expect_refused(tmpdir, tmpdir, "writable by its group or by others");
+	ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+	snprintf(lnk, sizeof lnk, "%s.link", tmpdir);
+	ck_assert_int_eq(symlink(tmpdir, lnk), 0);
+	expect_refused(lnk, lnk, "symbolic link");
+	ck_assert_int_eq(spool_check(lnk, &cause), -1);
+	free(cause);
+	strcat(lnk, "/");
+	expect_refused(lnk, "symbolic link", NULL);
+	lnk[strlen(lnk) - 1] = '\0';
+	unlink(lnk);
+	ck_assert_int_eq(spool_check(tmpdir, &cause), 0);
+}
+END_TEST
+
+START_TEST(key_readable_by_others_refused)
+{
+	struct spool	*sp = open_spool(1 << 20, 0);
+	char		 path[300];
+
+	spool_close(sp);
+	snprintf(path, sizeof path, "%s/spool.key", tmpdir);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	expect_refused(tmpdir, "spool.key", "0600");
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(truncate(path, 16), 0);
+	expect_refused(tmpdir, "spool.key", "32 bytes");
+}
+END_TEST
+
+START_TEST(first_format_segment_refused_saying_what_to_do)
+{
+	char	 seg[300];
+	FILE	*f;
+
+	snprintf(seg, sizeof seg, "%s/0000000000000001.spool", tmpdir);
+	f = fopen(seg, "w");
+	ck_assert_ptr_nonnull(f);
+	fwrite("WNWR\x04\0\0\0\0\0\0\0abcd", 1, 16, f);
+	fclose(f);
+	expect_refused(tmpdir, "older warrend", "previous warrend");
+	ck_assert_int_eq(file_size(seg), 16);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -830,6 +1023,13 @@ main(void)
 	tcase_add_test(tc, second_open_of_same_dir_fails);
 	tcase_add_test(tc, missing_dir_fails_naming_it);
 	tcase_add_test(tc, foreign_files_in_dir_are_ignored);
+	tcase_add_test(tc, record_mac_is_hmac_under_spool_key);
+	tcase_add_test(tc, forged_record_skipped_counted_and_not_cut);
+	tcase_add_test(tc, symlinked_segment_refused_and_target_untouched);
+	tcase_add_test(tc, symlinked_lock_refused_and_nothing_made);
+	tcase_add_test(tc, dir_writable_by_others_or_linked_refused);
+	tcase_add_test(tc, key_readable_by_others_refused);
+	tcase_add_test(tc, first_format_segment_refused_saying_what_to_do);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

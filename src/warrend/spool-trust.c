@@ -75,7 +75,7 @@ spool_dir_open(const char *dir, char **cause)
 
 /*
  * Open name in the spool directory without following a link (flags as for
- * open; O_CREAT only with O_EXCL). What is there must be a regular file of
+ * open). What is there, found or made, must be a regular file of
  * warrend's uid with one link: anything else was not made by warrend.
  * Return the fd, or -1 with *cause set (errno kept for ENOENT).
  */
