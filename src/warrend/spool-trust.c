@@ -5,12 +5,15 @@
  * in it is opened from the directory's fd with O_NOFOLLOW and must be a
  * regular file of that uid with one link; and each record carries an
  * HMAC-SHA256 under a key that only warrend can read (spool.key, 0600),
- * so that a record it did not write is never published. */
+ * so that a record it did not write is never published. The directory is
+ * listed through its fd too, never looked up again by name. */
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +203,57 @@ spool_key_load(int dirfd, const char *dir, unsigned char *key, char **cause)
 	}
 	close(fd);
 	return (0);
+}
+
+/* Segment files are NNNNNNNNNNNNNNNN.spool. */
+static int
+spool_is_segment(const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return (n == 22 && strspn(name, "0123456789") == 16 &&
+	    strcmp(name + 16, ".spool") == 0);
+}
+
+/* Order segment ids. */
+static int
+spool_id_cmp(const void *a, const void *b)
+{
+	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* The ids of the segments in the directory (read through its fd, not its
+ * name), sorted; return how many, or -1. */
+int
+spool_dir_list(int dirfd, const char *dir, uint64_t **ids, char **cause)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 fd, n = 0, size = 0;
+
+	*ids = NULL;
+	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		xasprintf(cause, "spool.dir %s: %s", dir, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (!spool_is_segment(e->d_name))
+			continue;
+		if (n == size) {
+			size = size == 0 ? 16 : size * 2;
+			*ids = xreallocarray(*ids, (size_t)size, sizeof **ids);
+		}
+		(*ids)[n++] = strtoull(e->d_name, NULL, 10);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(*ids, (size_t)n, sizeof **ids, spool_id_cmp);
+	return (n);
 }
 
 /* For warrend -t: would spool_open accept dir? A dir that does not exist

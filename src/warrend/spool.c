@@ -14,7 +14,6 @@
 #include <sys/queue.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #define SPOOL_CRC_OFF		16	/* where the CRC sits in the header */
 #define SPOOL_MAC_OFF		20	/* and the MAC */
 #define SPOOL_FORGED		-2	/* spool_record_at: MAC does not verify */
+#define SPOOL_FORGED_LOGS	10	/* lines for them, then one in all */
 
 /* A record handed out and not yet released. */
 struct spool_rec {
@@ -308,10 +308,11 @@ spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 			continue;
 		}
 		if (len == SPOOL_FORGED) {
-			log_warnx("spool: %s: record at offset %llu was not "
-			    "written by this warrend (its MAC does not verify): "
-			    "skipped, never published", path,
-			    (unsigned long long)off);
+			if (sp->st.forged < SPOOL_FORGED_LOGS)
+				log_warnx("spool: %s: record at offset %llu was "
+				    "not written by this warrend (its MAC does "
+				    "not verify): skipped, never published",
+				    path, (unsigned long long)off);
 			sp->st.forged++;
 			off += SPOOL_HEADER + spool_get(sp->hdr + 4, 4);
 			continue;
@@ -337,57 +338,6 @@ spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 	return (0);
 }
 
-/* Segment files are NNNNNNNNNNNNNNNN.spool. */
-static int
-spool_is_segment(const char *name)
-{
-	size_t	 n = strlen(name);
-
-	return (n == 22 && strspn(name, "0123456789") == 16 &&
-	    strcmp(name + 16, ".spool") == 0);
-}
-
-/* Order segment ids. */
-static int
-spool_id_cmp(const void *a, const void *b)
-{
-	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
-/* The ids of the segments in the directory (read through its fd, not its
- * name), sorted; return how many, or -1. */
-static int
-spool_list(struct spool *sp, uint64_t **ids, char **cause)
-{
-	DIR		*d;
-	struct dirent	*e;
-	int		 fd, n = 0, size = 0;
-
-	*ids = NULL;
-	if ((fd = dup(sp->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		xasprintf(cause, "spool.dir %s: %s", sp->dir, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return (-1);
-	}
-	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		if (!spool_is_segment(e->d_name))
-			continue;
-		if (n == size) {
-			size = size == 0 ? 16 : size * 2;
-			*ids = xreallocarray(*ids, (size_t)size, sizeof **ids);
-		}
-		(*ids)[n++] = strtoull(e->d_name, NULL, 10);
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(*ids, (size_t)n, sizeof **ids, spool_id_cmp);
-	return (n);
-}
-
 /* Find and scan every segment, oldest first; drop an empty last one. */
 static int
 spool_load(struct spool *sp, char **cause)
@@ -396,7 +346,7 @@ spool_load(struct spool *sp, char **cause)
 	uint64_t		*ids;
 	int			 i, n, rv = 0;
 
-	if ((n = spool_list(sp, &ids, cause)) == -1)
+	if ((n = spool_dir_list(sp->dirfd, sp->dir, &ids, cause)) == -1)
 		return (-1);
 	for (i = 0; i < n; i++) {
 		seg = xcalloc(1, sizeof *seg);
@@ -414,6 +364,10 @@ spool_load(struct spool *sp, char **cause)
 		}
 	}
 	free(ids);
+	if (sp->st.forged > SPOOL_FORGED_LOGS)
+		log_warnx("spool: %llu records in all were not written by this "
+		    "warrend: skipped, never published",
+		    (unsigned long long)sp->st.forged);
 	sp->unread = sp->pending;
 	sp->rseg = TAILQ_FIRST(&sp->segs);
 	return (rv);
