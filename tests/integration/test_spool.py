@@ -48,6 +48,19 @@ B = {"stopped": False, "watermark": None}   # broker state to restore
 # ------------------------------------------------------------ the broker
 
 
+def same_broker(pid):
+    """Does process pid test against our broker node? Tests of other
+    checkouts on their own nodes (WARREN_TEST_BROKER_NODE) do not touch
+    ours, so there is no need to wait for them."""
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+    except OSError:
+        return False        # gone, or not ours to read
+    node = env.get(b"WARREN_TEST_BROKER_NODE")
+    return (node.decode() if node else None) == warrentest.BROKER_NODE
+
+
 def wait_for_other_broker_tests(deadline=900):
     """Wait until no other test that stops the broker's app or sets its
     memory watermark is running, then until the broker is up."""
@@ -55,7 +68,8 @@ def wait_for_other_broker_tests(deadline=900):
     while True:
         p = subprocess.run(["pgrep", "-f", OTHERS], stdout=subprocess.PIPE,
                            stderr=subprocess.DEVNULL)
-        pids = [int(x) for x in p.stdout.split() if int(x) != os.getpid()]
+        pids = [int(x) for x in p.stdout.split()
+                if int(x) != os.getpid() and same_broker(int(x))]
         if not pids:
             break
         if time.monotonic() > end:
