@@ -262,12 +262,21 @@ int
 spool_check(const char *dir, char **cause)
 {
 	struct stat	 st;
+	char		*why;
 	int		 fd;
 
 	if (lstat(dir, &st) == -1 && errno == ENOENT)
 		return (0);
-	if ((fd = spool_dir_open(dir, cause)) == -1)
+	if ((fd = spool_dir_open(dir, cause)) == -1) {
+		if (st.st_uid != geteuid()) {
+			/* Root checking a service user's dir: say so. */
+			why = *cause;
+			xasprintf(cause, "%s (run warrend -t as the user warrend "
+			    "runs as)", why);
+			free(why);
+		}
 		return (-1);
+	}
 	close(fd);
 	return (0);
 }
