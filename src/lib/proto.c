@@ -175,14 +175,18 @@ int
 proto_parse(const char *line, size_t len, struct request *req,
     const char **code, char **message)
 {
-	size_t	 opi;
-	int	 rv = 0;
+	struct json_capture	 cap[] = { { "id", { NULL, 0 } },
+				    { "data", { NULL, 0 } } };
+	size_t			 opi;
+	int			 rv = 0;
 
 	memset(req, 0, sizeof *req);
-	if (json_check(line, len, &req->id, &req->data, message) != 0) {
+	if (json_check(line, len, cap, 2, message) != 0) {
 		*code = "bad_json";
 		return (-1);
 	}
+	req->id = cap[0].span;
+	req->data = cap[1].span;
 	if ((req->tree = cJSON_ParseWithLength(line, len)) == NULL) {
 		*code = "bad_json";
 		xasprintf(message, "not a JSON object");

@@ -385,7 +385,7 @@ consume_body_ok(const struct consumer_msg *msg)
 		    "dead-lettered", mid, msg->event);
 		return (-1);
 	}
-	if (json_check(msg->body, msg->bodylen, NULL, NULL, &cause) != 0) {
+	if (json_check(msg->body, msg->bodylen, NULL, 0, &cause) != 0) {
 		log_warnx("delivery %s of %s is not valid JSON (%s): "
 		    "dead-lettered", mid, msg->event, cause);
 		free(cause);
