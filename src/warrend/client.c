@@ -22,6 +22,7 @@
 #include "publisher.h"
 #include "request.h"
 #include "consume.h"
+#include "stats.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -338,7 +339,7 @@ client_submit(struct client *c, const struct json_span *id,
 	TAILQ_INSERT_TAIL(&client_waiting, p, wentry);
 	client_arm_timer();
 	client_jobs++;
-	warrend_stats.accepted++;
+	stats_count(STATS_ACCEPTED);
 	publisher_submit(job);
 	if (job2 != NULL)
 		publisher_submit(job2);
@@ -532,8 +533,7 @@ client_refuse(int fd)
 	if (write(fd, line, (size_t)n) == -1)
 		log_debug("refusing client: %s", strerror(errno));
 	close(fd);
-	warrend_stats.refused++;
-	proto_count_error("too_many_clients");
+	stats_refused();
 }
 
 /* Take over a freshly accepted connection. */
@@ -574,7 +574,7 @@ client_accept(int fd)
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&client_list, c, entry);
 	client_n++;
-	warrend_stats.connections++;
+	stats_count(STATS_CONNECTIONS);
 	log_debug("client %llu: connected, pid %ld uid %lu",
 	    (unsigned long long)c->serial, (long)c->pid,
 	    (unsigned long)c->uid);
@@ -690,7 +690,7 @@ client_timer_cb(evutil_socket_t fd, short events, void *arg)
 			publisher_cancel(p->job);
 		if (p->job2 != NULL)
 			publisher_cancel(p->job2);
-		warrend_stats.timed_out++;
+		stats_count(STATS_TIMED_OUT);
 		if (p->c == NULL)
 			continue;
 		request_timed_out(&b, client_preq_id(p), p->idlen);

@@ -27,7 +27,6 @@
 
 struct conf		*warrend_conf;
 struct event_base	*warrend_base;
-struct warrend_stats	 warrend_stats;
 int			 warrend_stopping;
 
 static const char	*warrend_file = CONF_DEFAULT_FILE;
