@@ -32,7 +32,7 @@ struct json_state {
 	char			*arena;
 	size_t			 arenalen;
 	size_t			 arenaspace;
-	struct json_capture	*cap;		/* the caller's, spans cleared */
+	struct json_capture	*cap;		/* the caller's */
 	size_t			 ncap;
 };
 

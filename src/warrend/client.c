@@ -1,7 +1,6 @@
 /* client.c -- local connections: line framing, replies in request order,
  * backpressure. What a request asks for is request.c's. Runs on the loop
  * thread only. */
-#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -19,7 +18,7 @@
 #include "conf.h"
 #include "log.h"
 #include "proto.h"
-#include "publisher.h"
+#include "publish.h"
 #include "request.h"
 #include "consume.h"
 #include "stats.h"
@@ -29,7 +28,6 @@
 #define CLIENT_MAX_QUEUED	1024		/* unanswered requests */
 #define CLIENT_OUT_HIGH		(256 * 1024)	/* stop reading above */
 #define CLIENT_OUT_LOW		(64 * 1024)	/* resume below */
-#define CLIENT_MIN_JOBS		4096		/* loop-wide, at least */
 
 #define PAUSE_QUEUED	0x1	/* too many unanswered requests */
 #define PAUSE_OUTPUT	0x2	/* replies not being read */
@@ -37,17 +35,12 @@
 
 struct client;
 
-/* A request whose reply is not written yet. */
+/* A request whose reply is not written yet: a slot in c's reply order.
+ * Whoever answers it later (publish.c, consume.c) forgets it when told
+ * that c is gone. */
 struct preq {
-	TAILQ_ENTRY(preq)	 centry;	/* in c->queue while c != NULL */
-	TAILQ_ENTRY(preq)	 wentry;	/* in client_waiting */
+	TAILQ_ENTRY(preq)	 centry;	/* in c->queue */
 	struct client		*c;
-	struct pub_job		*job;		/* while the publisher has it */
-	struct pub_job		*job2;		/* the projection, if any */
-	struct pub_job		*held;		/* done first, kept for the reply */
-	int			 waiting;
-	uint64_t		 accepted_ms;	/* monotonic */
-	uint64_t		 deadline;
 	char			*reply;		/* NULL until answered */
 	size_t			 replylen;
 	size_t			 idlen;
@@ -77,39 +70,17 @@ TAILQ_HEAD(clientq, client);
 
 static struct clientq	 client_list = TAILQ_HEAD_INITIALIZER(client_list);
 static struct clientq	 client_jobwait = TAILQ_HEAD_INITIALIZER(client_jobwait);
-static struct preqq	 client_waiting = TAILQ_HEAD_INITIALIZER(client_waiting);
 static int		 client_n;
 static uint64_t		 client_serial;
-static int		 client_jobs;		/* with the publisher */
-static int		 client_done_efd = -1;
-static struct event	*client_done_ev;
-static struct event	*client_timer;
-static int		 client_publisher_gone;
 
 static void	client_process(struct client *);
 static void	client_free(struct client *);
-
-/* The most publishes the loop hands the publisher at once. */
-static int
-client_max_jobs(void)
-{
-	int	 n = warrend_conf->confirm_window * 4;
-
-	return (n < CLIENT_MIN_JOBS ? CLIENT_MIN_JOBS : n);
-}
 
 /* The number of connected clients. */
 int
 client_count(void)
 {
 	return (client_n);
-}
-
-/* The eventfd the publisher thread signals. */
-int
-client_done_fd(void)
-{
-	return (client_done_efd);
 }
 
 /* Has everything been answered and written? Then a closing client goes. */
@@ -168,17 +139,12 @@ client_kick(struct client *c)
 	return (client_maybe_close(c));
 }
 
-/* Free a request unless the publisher still holds its job. */
+/* Free a request slot. */
 static void
 client_preq_release(struct preq *p)
 {
-	p->c = NULL;
-	if (p->job == NULL && p->job2 == NULL) {
-		if (p->held != NULL)
-			publisher_job_free(p->held);
-		free(p->reply);
-		free(p);
-	}
+	free(p->reply);
+	free(p);
 }
 
 /* Write every answered reply at the head of the queue, in order. */
@@ -216,22 +182,6 @@ client_reply(struct client *c, struct pbuf *b)
 	c->nqueued++;
 }
 
-/* Arm the timeout timer for the oldest waiting publish. */
-static void
-client_arm_timer(void)
-{
-	struct preq	*p = TAILQ_FIRST(&client_waiting);
-	struct timeval	 tv;
-	uint64_t	 now = util_now_ms(), ms;
-
-	if (p == NULL || evtimer_pending(client_timer, NULL))
-		return;
-	ms = p->deadline > now ? p->deadline - now : 0;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(client_timer, &tv);
-}
-
 /* A slot for a reply that comes later, in c's request order. */
 struct preq *
 client_defer(struct client *c, const struct json_span *id)
@@ -258,10 +208,6 @@ client_answer(struct preq *p, struct pbuf *b)
 	p->reply = b->p;
 	p->replylen = b->len;
 	memset(b, 0, sizeof *b);
-	if (c == NULL) {
-		client_preq_release(p);
-		return;
-	}
 	if (p == TAILQ_FIRST(&c->queue)) {
 		client_flush(c);
 		client_kick(c);
@@ -308,74 +254,6 @@ gid_t
 client_gid(const struct client *c)
 {
 	return (c->gid);
-}
-
-/* The number of publishes with the publisher. */
-int
-client_in_flight(void)
-{
-	return (client_jobs);
-}
-
-/* Hand a checked publish to the publisher thread; its reply is deferred
- * until the outcome comes back or publish_timeout_ms passes. */
-void
-client_submit(struct client *c, const struct json_span *id,
-    struct pub_job *job, struct pub_job *job2)
-{
-	struct preq	*p;
-
-	p = client_defer(c, id);
-	p->job = job;
-	job->cookie = p;
-	if ((p->job2 = job2) != NULL) {
-		job2->cookie = p;
-		client_jobs++;
-	}
-	p->accepted_ms = util_now_ms();
-	p->deadline = p->accepted_ms +
-	    (uint64_t)warrend_conf->publish_timeout_ms;
-	p->waiting = 1;
-	TAILQ_INSERT_TAIL(&client_waiting, p, wentry);
-	client_arm_timer();
-	client_jobs++;
-	stats_count(STATS_ACCEPTED);
-	publisher_submit(job);
-	if (job2 != NULL)
-		publisher_submit(job2);
-}
-
-/*
- * A job of p is done. With a projection, the reply waits for both: the one
- * done first is held, and the reply carries the newer event's outcome
- * unless the projection failed. Return the job to reply with (NULL: wait),
- * and in *spare one to free afterwards.
- */
-static struct pub_job *
-client_pair(struct preq *p, struct pub_job *j, struct pub_job **spare)
-{
-	struct pub_job	*main, *side;
-
-	*spare = NULL;
-	if (p->job == j)
-		p->job = NULL;
-	else
-		p->job2 = NULL;
-	if (p->job != NULL || p->job2 != NULL) {
-		p->held = j;
-		return (NULL);
-	}
-	if (p->held == NULL)
-		return (j);
-	main = j->projection ? p->held : j;
-	side = j->projection ? j : p->held;
-	p->held = NULL;
-	if (side->outcome != PUB_CONFIRMED && side->outcome != PUB_SPOOLED)
-		main->outcome = side->outcome;
-	else if (side->outcome == PUB_SPOOLED && main->outcome == PUB_CONFIRMED)
-		main->outcome = PUB_SPOOLED;
-	*spare = j == main ? side : j;
-	return (main);
 }
 
 /* Is the line only whitespace? Blank lines are skipped, not errors. */
@@ -450,7 +328,7 @@ client_process(struct client *c)
 			continue;
 		}
 		/* Stopping, every line is only answered: no job is made. */
-		if (client_jobs >= client_max_jobs() && !warrend_stopping) {
+		if (publish_full() && !warrend_stopping) {
 			c->paused |= PAUSE_JOBS;
 			TAILQ_INSERT_TAIL(&client_jobwait, c, jentry);
 			client_update_pause(c);
@@ -580,14 +458,14 @@ client_accept(int fd)
 	    (unsigned long)c->uid);
 }
 
-/* Forget a client; requests the publisher still holds are orphaned and
- * freed when their outcome arrives (the events are still published). */
+/* Forget a client; its publishes still go on (publish.c's). */
 static void
 client_free(struct client *c)
 {
 	struct preq	*p;
 
 	consume_client_gone(c);
+	publish_client_gone(c);
 	while ((p = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, p, centry);
 		client_preq_release(p);
@@ -599,7 +477,7 @@ client_free(struct client *c)
 	bufferevent_free(c->bev);
 	log_debug("client %llu: closed", (unsigned long long)c->serial);
 	free(c);
-	if (warrend_stopping && client_publisher_gone && client_n == 0)
+	if (warrend_stopping && publish_gone() && client_n == 0)
 		event_base_loopexit(warrend_base, NULL);
 }
 
@@ -609,7 +487,7 @@ client_resume_jobwait(void)
 {
 	struct client	*c;
 
-	while (client_jobs < client_max_jobs() / 2 &&
+	while (publish_has_room() &&
 	    (c = TAILQ_FIRST(&client_jobwait)) != NULL) {
 		TAILQ_REMOVE(&client_jobwait, c, jentry);
 		c->paused &= ~PAUSE_JOBS;
@@ -632,91 +510,14 @@ client_close_idle(void)
 		event_base_loopexit(warrend_base, NULL);
 }
 
-/* The publisher finished some jobs: answer them. */
-static void
-client_done_cb(evutil_socket_t fd, short events, void *arg)
+/* The publisher took jobs back (or exited): clients paused for it read
+ * on; when stopping and it has exited, the answered ones close. */
+void
+client_publish_room(void)
 {
-	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct pbuf	 b = { NULL, 0, 0 };
-	struct pub_job	*j, *spare;
-	struct preq	*p;
-
-	(void)fd;
-	(void)events;
-	(void)arg;
-	client_publisher_gone = publisher_collect(&q);
-	while ((j = TAILQ_FIRST(&q)) != NULL) {
-		TAILQ_REMOVE(&q, j, entry);
-		p = j->cookie;
-		client_jobs--;
-		if ((j = client_pair(p, j, &spare)) == NULL)
-			continue;		/* its pair is still out */
-		if (p->waiting) {
-			TAILQ_REMOVE(&client_waiting, p, wentry);
-			p->waiting = 0;
-		}
-		if (p->c == NULL)
-			client_preq_release(p);
-		else if (p->reply == NULL) {
-			request_outcome(&b, j, client_preq_id(p), p->idlen,
-			    p->accepted_ms);
-			client_answer(p, &b);
-		}
-		publisher_job_free(j);
-		if (spare != NULL)
-			publisher_job_free(spare);
-	}
 	client_resume_jobwait();
-	if (warrend_stopping && client_publisher_gone)
+	if (warrend_stopping && publish_gone())
 		client_close_idle();
-}
-
-/* Publishes older than publish_timeout_ms are answered "unavailable". */
-static void
-client_timer_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct pbuf	 b = { NULL, 0, 0 };
-	struct preq	*p;
-	uint64_t	 now = util_now_ms();
-
-	(void)fd;
-	(void)events;
-	(void)arg;
-	while ((p = TAILQ_FIRST(&client_waiting)) != NULL &&
-	    p->deadline <= now) {
-		TAILQ_REMOVE(&client_waiting, p, wentry);
-		p->waiting = 0;
-		if (p->job != NULL)
-			publisher_cancel(p->job);
-		if (p->job2 != NULL)
-			publisher_cancel(p->job2);
-		stats_count(STATS_TIMED_OUT);
-		if (p->c == NULL)
-			continue;
-		request_timed_out(&b, client_preq_id(p), p->idlen);
-		client_answer(p, &b);
-	}
-	client_arm_timer();
-}
-
-/* Set up the completion eventfd and the timeout timer. */
-int
-client_init(char **cause)
-{
-	client_done_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (client_done_efd == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
-		return (-1);
-	}
-	client_done_ev = event_new(warrend_base, client_done_efd,
-	    EV_READ | EV_PERSIST, client_done_cb, NULL);
-	client_timer = evtimer_new(warrend_base, client_timer_cb, NULL);
-	if (client_done_ev == NULL || client_timer == NULL ||
-	    event_add(client_done_ev, NULL) != 0) {
-		xasprintf(cause, "cannot set up the completion event");
-		return (-1);
-	}
-	return (0);
 }
 
 /* Shutting down: new requests are refused; once the publisher has given
@@ -735,11 +536,11 @@ client_shutdown(void)
 	}
 	TAILQ_FOREACH(c, &client_list, entry)
 		client_process(c);
-	if (client_publisher_gone)
+	if (publish_gone())
 		client_close_idle();
 }
 
-/* Free every client and the loop-side state. */
+/* Free every client. */
 void
 client_free_all(void)
 {
@@ -747,10 +548,4 @@ client_free_all(void)
 
 	while ((c = TAILQ_FIRST(&client_list)) != NULL)
 		client_free(c);
-	if (client_done_ev != NULL)
-		event_free(client_done_ev);
-	if (client_timer != NULL)
-		event_free(client_timer);
-	if (client_done_efd != -1)
-		close(client_done_efd);
 }

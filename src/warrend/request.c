@@ -14,6 +14,7 @@
 #include "log.h"
 #include "projection.h"
 #include "proto.h"
+#include "publish.h"
 #include "publisher.h"
 #include "request.h"
 #include "consume.h"
@@ -160,7 +161,7 @@ request_projection(struct client *c, const struct request *req,
 	return (j);
 }
 
-/* Check a publish and hand it to the publisher thread (through client.c,
+/* Check a publish and hand it to the publisher thread (through publish.c,
  * which answers it when the publisher is done or the time is up). */
 static void
 request_publish(struct client *c, const struct request *req)
@@ -187,7 +188,7 @@ request_publish(struct client *c, const struct request *req)
 		publisher_job_free(job);
 		return;
 	}
-	client_submit(c, &req->id, job, job2);
+	publish_submit(c, &req->id, job, job2);
 }
 
 /* Warn about unroutable events, at most once per 10 s: one misbound
@@ -372,9 +373,10 @@ request_stats(struct client *c, const struct request *req)
 	    (unsigned long long)stats_get(STATS_NACKED),
 	    (unsigned long long)stats_get(STATS_TIMED_OUT),
 	    (unsigned long long)stats_get(STATS_SPOOLED),
-	    (unsigned long long)stats_errors(), client_in_flight(),
+	    (unsigned long long)stats_errors(), publish_in_flight(),
 	    (unsigned long long)stats_get(STATS_CONNECTIONS),
-	    (unsigned long long)stats_get(STATS_REFUSED), ps.connected ? "true" : "false",
+	    (unsigned long long)stats_get(STATS_REFUSED),
+	    ps.connected ? "true" : "false",
 	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
 	    (unsigned long long)ps.published,
 	    (unsigned long long)ps.republished);
