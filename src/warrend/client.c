@@ -62,19 +62,22 @@ struct client {
 	int			 discard;	/* dropping a too-long line */
 	int			 eof;		/* peer stopped writing */
 	int			 closing;	/* close once replies are out */
-	int			 processing;	/* inside client_process */
+	int			 dead;		/* lost; freed by the reaper */
 	size_t			 scanned;	/* bytes known to hold no \n */
+	struct event		*later;		/* read on, from the loop */
 	struct consume_client	*subs;		/* consume.c's */
 };
 TAILQ_HEAD(clientq, client);
 
 static struct clientq	 client_list = TAILQ_HEAD_INITIALIZER(client_list);
 static struct clientq	 client_jobwait = TAILQ_HEAD_INITIALIZER(client_jobwait);
+static struct clientq	 client_dead = TAILQ_HEAD_INITIALIZER(client_dead);
+static struct event	*client_reaper;
 static int		 client_n;
 static uint64_t		 client_serial;
 
 static void	client_process(struct client *);
-static void	client_free(struct client *);
+static void	client_lose(struct client *);
 
 /* The number of connected clients. */
 int
@@ -87,6 +90,8 @@ client_count(void)
 static int
 client_maybe_close(struct client *c)
 {
+	if (c->dead)
+		return (1);
 	if (!c->eof && !c->closing)
 		return (0);
 	if (!TAILQ_EMPTY(&c->queue) ||
@@ -95,7 +100,7 @@ client_maybe_close(struct client *c)
 	if (!c->closing &&
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
 		return (0);
-	client_free(c);
+	client_lose(c);
 	return (1);
 }
 
@@ -123,20 +128,30 @@ client_update_pause(struct client *c)
 }
 
 /* Something changed for c: read on if nothing holds it back, and close it
- * if it is done. Return 1 if c was freed. */
-static int
+ * if it is done -- from the loop, not from under whoever called: a reply
+ * made while a line is handled must not handle lines or free c. */
+static void
 client_kick(struct client *c)
 {
-	/* A reply made while handling a line: that loop goes on by itself,
-	 * and must not be entered again nor see c freed under it. */
-	if (c->processing) {
-		client_update_pause(c);
-		return (0);
-	}
+	if (c->dead)
+		return;
 	client_update_pause(c);
+	event_active(c->later, EV_TIMEOUT, 1);
+}
+
+/* c was kicked: handle what it sent, close it if it is done. */
+static void
+client_later_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)fd;
+	(void)events;
+	if (c->dead)
+		return;
 	if (!c->paused)
 		client_process(c);
-	return (client_maybe_close(c));
+	client_maybe_close(c);
 }
 
 /* Free a request slot. */
@@ -168,6 +183,10 @@ client_reply(struct client *c, struct pbuf *b)
 {
 	struct preq	*p;
 
+	if (c->dead) {
+		pbuf_free(b);
+		return;
+	}
 	if (TAILQ_EMPTY(&c->queue)) {
 		bufferevent_write(c->bev, b->p, b->len);
 		pbuf_free(b);
@@ -232,7 +251,8 @@ client_preq_idlen(const struct preq *p)
 void
 client_send(struct client *c, const char *line, size_t len)
 {
-	bufferevent_write(c->bev, line, len);
+	if (!c->dead)
+		bufferevent_write(c->bev, line, len);
 }
 
 /* Where consume.c keeps its state for c. */
@@ -310,7 +330,6 @@ client_process(struct client *c)
 	ssize_t		 eol;
 	char		*line;
 
-	c->processing = 1;
 	while (!c->paused && evbuffer_get_length(in) > 0) {
 		if (c->discard && client_discard(c, in) != 0)
 			break;
@@ -341,7 +360,6 @@ client_process(struct client *c)
 		c->scanned = 0;
 		client_update_pause(c);
 	}
-	c->processing = 0;
 	client_update_pause(c);
 	if (c->eof && !c->paused && evbuffer_get_length(in) > 0 &&
 	    client_find_eol(c, in) == -1) {
@@ -385,7 +403,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_ERROR) {
 		log_debug("client %llu: %s", (unsigned long long)c->serial,
 		    strerror(EVUTIL_SOCKET_ERROR()));
-		client_free(c);
+		client_lose(c);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -446,6 +464,9 @@ client_accept(int fd)
 		fatalx("bufferevent_socket_new failed");
 	TAILQ_INIT(&c->queue);
 	c->serial = ++client_serial;
+	if ((c->later = event_new(warrend_base, -1, 0, client_later_cb,
+	    c)) == NULL)
+		fatalx("event_new failed");
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUT_LOW, 0);
@@ -458,12 +479,35 @@ client_accept(int fd)
 	    (unsigned long)c->uid);
 }
 
-/* Forget a client; its publishes still go on (publish.c's). */
+/* Free the clients lost since the last time, from the loop: nothing up
+ * the stack of whoever lost them still holds them. */
 static void
-client_free(struct client *c)
+client_reap_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	while ((c = TAILQ_FIRST(&client_dead)) != NULL) {
+		TAILQ_REMOVE(&client_dead, c, entry);
+		event_free(c->later);
+		free(c);
+	}
+}
+
+/* Lose a client: close its connection, forget its requests (its
+ * publishes still go on: publish.c's) and mark it dead; the reaper frees
+ * it from the loop, so a caller holding c never sees it freed. */
+static void
+client_lose(struct client *c)
 {
 	struct preq	*p;
 
+	if (c->dead)
+		return;
+	c->dead = 1;
+	event_del(c->later);
 	consume_client_gone(c);
 	publish_client_gone(c);
 	while ((p = TAILQ_FIRST(&c->queue)) != NULL) {
@@ -475,8 +519,14 @@ client_free(struct client *c)
 	TAILQ_REMOVE(&client_list, c, entry);
 	client_n--;
 	bufferevent_free(c->bev);
+	c->bev = NULL;
 	log_debug("client %llu: closed", (unsigned long long)c->serial);
-	free(c);
+	TAILQ_INSERT_TAIL(&client_dead, c, entry);
+	if (client_reaper == NULL &&
+	    (client_reaper = event_new(warrend_base, -1, 0, client_reap_cb,
+	    NULL)) == NULL)
+		fatalx("event_new failed");
+	event_active(client_reaper, EV_TIMEOUT, 1);
 	if (warrend_stopping && publish_gone() && client_n == 0)
 		event_base_loopexit(warrend_base, NULL);
 }
@@ -547,5 +597,9 @@ client_free_all(void)
 	struct client	*c;
 
 	while ((c = TAILQ_FIRST(&client_list)) != NULL)
-		client_free(c);
+		client_lose(c);
+	client_reap_cb(-1, 0, NULL);
+	if (client_reaper != NULL)
+		event_free(client_reaper);
+	client_reaper = NULL;
 }
