@@ -175,6 +175,9 @@ publisher_spool_write(struct pub_jobq *q)
 		TAILQ_FOREACH(j, &done, entry)
 			j->outcome = PUB_FULL;
 	}
+	/* The figures first: a client told "spooled" finds it in stats. */
+	if (!TAILQ_EMPTY(&done))
+		publisher_spool_stats();
 	while ((j = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, j, entry);
 		publisher_finish(j, j->outcome);
