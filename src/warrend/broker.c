@@ -324,7 +324,7 @@ broker_async_start(struct broker_link *link, broker_setup_fn setup,
 	pthread_cond_init(&ba->cond, NULL);
 	if ((error = pthread_create(&ba->thread, NULL, broker_async_main,
 	    ba)) != 0) {
-		xasprintf(cause, "pthread_create: %s", strerror(error));
+		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		free(ba);
 		return (NULL);
 	}

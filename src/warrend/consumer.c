@@ -787,7 +787,7 @@ consumer_start(const struct conf *cf, int done_fd, char **cause)
 	TAILQ_INIT(&cons.out);
 	cons.done_fd = done_fd;
 	if ((cons.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
+		xasprintf(cause, "eventfd: %s", util_strerror(errno));
 		return (-1);
 	}
 	broker_link_init(&cons.link, cf, "consumer");
@@ -799,7 +799,7 @@ consumer_start(const struct conf *cf, int done_fd, char **cause)
 	cons.prefetch = cf->prefetch;
 	if ((error = pthread_create(&cons.thread, NULL, consumer_main,
 	    NULL)) != 0) {
-		xasprintf(cause, "pthread_create: %s", strerror(error));
+		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		return (-1);
 	}
 	cons.running = 1;

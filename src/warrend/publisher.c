@@ -676,7 +676,7 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 	TAILQ_INIT(&pub.pending);
 	pub.done_fd = done_fd;
 	if ((pub.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
+		xasprintf(cause, "eventfd: %s", util_strerror(errno));
 		return (-1);
 	}
 	broker_link_init(&pub.link, cf, "publisher");
@@ -698,7 +698,7 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 	broker_async_request(pub.async, 0);
 	if ((error = pthread_create(&pub.thread, NULL, publisher_main,
 	    NULL)) != 0) {
-		xasprintf(cause, "pthread_create: %s", strerror(error));
+		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		return (-1);
 	}
 	pub.running = 1;
