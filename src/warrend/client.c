@@ -699,15 +699,12 @@ client_timer_cb(evutil_socket_t fd, short events, void *arg)
 	client_arm_timer();
 }
 
-/* Set up the completion eventfd and the timeout timer. */
+/* Watch the publisher's outcomes (it is started first); set up the
+ * timeout timer. */
 int
 client_init(char **cause)
 {
-	client_done_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (client_done_efd == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
-		return (-1);
-	}
+	client_done_efd = publisher_done_fd();
 	client_done_ev = event_new(warrend_base, client_done_efd,
 	    EV_READ | EV_PERSIST, client_done_cb, NULL);
 	client_timer = evtimer_new(warrend_base, client_timer_cb, NULL);
@@ -751,6 +748,6 @@ client_free_all(void)
 		event_free(client_done_ev);
 	if (client_timer != NULL)
 		event_free(client_timer);
-	if (client_done_efd != -1)
-		close(client_done_efd);
+	/* The publisher's eventfd: it closes it when its thread is gone. */
+	client_done_efd = -1;
 }

@@ -146,6 +146,18 @@ mailbox_take(struct mailbox *mb)
 	return (item);
 }
 
+/* Does the mailbox hold nothing? */
+int
+mailbox_empty(struct mailbox *mb)
+{
+	int	 empty;
+
+	pthread_mutex_lock(&mb->lock);
+	empty = mb->n == 0;
+	pthread_mutex_unlock(&mb->lock);
+	return (empty);
+}
+
 /* Refuse further items; the eventfd stays readable from now on, so the
  * receiver notices. */
 void

@@ -23,6 +23,9 @@ int		 mailbox_push(struct mailbox *, void *item);
 /* The oldest item, or NULL if there is none. */
 void		*mailbox_take(struct mailbox *);
 
+/* Does the mailbox hold nothing? (A hint: the other side may push.) */
+int		 mailbox_empty(struct mailbox *);
+
 /* Refuse further items; those inside can still be taken. */
 void		 mailbox_close(struct mailbox *);
 /* Is the mailbox closed and empty? (Its sender is done.) */
