@@ -18,6 +18,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "publish.h"
 #include "publisher.h"
 #include "sdnotify.h"
 #include "consumer.h"
@@ -27,7 +28,6 @@
 
 struct conf		*warrend_conf;
 struct event_base	*warrend_base;
-struct warrend_stats	 warrend_stats;
 int			 warrend_stopping;
 
 static const char	*warrend_file = CONF_DEFAULT_FILE;
@@ -215,6 +215,7 @@ warrend_rlimit(int max_clients)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;
 	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	/* cppcheck-suppress knownConditionTrueFalse ; not if rlim_max < want */
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
 		log_warnx("max_clients %d is above the descriptor limit %llu",
 		    max_clients, (unsigned long long)rl.rlim_cur);
@@ -298,13 +299,13 @@ main(int argc, char **argv)
 	/*
 	 * Modules in dependency order; teardown below is the exact reverse.
 	 * 1 publisher thread (opens the spool: a bad spool.dir must fail
-	 *   before the socket), 2 consumer thread, 3 client (watches the
-	 *   publisher's outcomes), 4 listener (feeds clients), 5 consume
+	 *   before the socket), 2 consumer thread, 3 publish (watches the
+	 *   publisher's outcomes), 4 listener (makes clients), 5 consume
 	 *   (watches the consumer's messages), 6 metrics.
 	 */
 	if (publisher_start(warrend_conf, &cause) != 0 ||
 	    consumer_start(warrend_conf, &cause) != 0 ||
-	    client_init(&cause) != 0 ||
+	    publish_start(&cause) != 0 ||
 	    listener_open(warrend_conf, &cause) != 0 ||
 	    consume_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
 		fatalx("%s", cause);
@@ -333,7 +334,8 @@ main(int argc, char **argv)
 	metrics_stop();
 	consume_free();
 	listener_close();
-	client_free_all();
+	client_free_all();	/* the listener's clients */
+	publish_free();
 	consumer_stop();
 	consumer_join(1000);
 	publisher_stop(0);
