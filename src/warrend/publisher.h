@@ -54,9 +54,10 @@ struct publisher_stats {
 	uint64_t	 alive;		/* counts the thread's iterations */
 };
 
-/* Start the thread with the broker settings of cf; done_fd is the eventfd
- * the thread writes when outcomes are ready. */
-int	 publisher_start(const struct conf *cf, int done_fd, char **cause);
+/* Start the thread with the broker settings of cf. */
+int	 publisher_start(const struct conf *cf, char **cause);
+/* The eventfd readable while outcomes wait for publisher_collect. */
+int	 publisher_done_fd(void);
 
 /* A new job, one allocation holding everything. */
 struct pub_job *publisher_job_new(const char *routing_key, const char *type,
