@@ -23,6 +23,10 @@ int	 util_join(pthread_t t, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
 
+/* strerror that any thread may call: the text lives in a per-thread
+ * buffer, valid until that thread's next call. */
+const char *util_strerror(int error);
+
 /* Write a new random (version 4) UUID, 36 characters and a NUL, to out. */
 void	 util_uuid(char out[37]);
 
