@@ -258,7 +258,7 @@ warrend_lint_cb(const struct lint_finding *lf, void *arg)
 
 	(void)arg;
 	s = lint_format(lf);
-	fprintf(stderr, "warning: %s\n", s);
+	log_warnx("warning: %s", s);
 	free(s);
 }
 
@@ -274,15 +274,13 @@ main(int argc, char **argv)
 		setlocale(LC_CTYPE, "");
 	test = warrend_options(argc, argv, &debug);
 	log_init("warrend", debug);
+	/* -t runs as a command (ExecStartPre, ExecReload, a shell): its
+	 * refusal is an error-priority line without a time stamp. */
+	log_set_tool(test);
 	if (!test)
 		sdnotify_init();
-	if ((warrend_conf = conf_load(warrend_file, &cause)) == NULL) {
-		if (test) {
-			fprintf(stderr, "warrend: %s\n", cause);
-			exit(1);
-		}
+	if ((warrend_conf = conf_load(warrend_file, &cause)) == NULL)
 		fatalx("%s", cause);
-	}
 	if (test) {
 		printf("configuration OK\n");
 		fflush(stdout);
@@ -298,8 +296,11 @@ main(int argc, char **argv)
 	if (client_init(&cause) != 0 ||
 	    publisher_start(warrend_conf, client_done_fd(), &cause) != 0 ||
 	    listener_open(warrend_conf, &cause) != 0 ||
-	    consume_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
+	    consume_start(&cause) != 0 ||
+	    metrics_start(warrend_conf, &cause) != 0) {
+		listener_close();	/* a failed start leaves no socket */
 		fatalx("%s", cause);
+	}
 	listener_start();
 	for (i = 0; signos[i] != 0; i++) {
 		sigs[i] = evsignal_new(warrend_base, signos[i],
