@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""What an operator sees: refusals reach the journal at error priority with
+no doubled "warrend:" prefix, a failed start leaves no socket file behind,
+and errors give the system's reason (Address already in use, Connection
+refused)."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+
+from warrentest import (WARREND, Daemon, expect, fail, run, short,
+                        wait_for)
+
+BROKEN = 'service = "operator";\nspool: { max_bytes = "big"; };\n'
+# A contract the lint checklist finds fault with (no description).
+LINTY = ('service = "operator";\nspool: { dir = "%s"; };\n'
+         'contracts = ( { name = "ThingHappenedEvent"; routing_key = '
+         '"thing.happened"; fields = ( { name = "id"; type = "string"; } ); } );\n')
+
+
+def run_warrend(args, journal, cwd):
+    """Run warrend with stderr in a file; with journal, $JOURNAL_STREAM names
+    that file as systemd does. Returns (status, stdout, stderr)."""
+    err_path = os.path.join(cwd, "stderr")
+    env = dict(os.environ)
+    env.pop("JOURNAL_STREAM", None)
+    with open(err_path, "wb") as errf:
+        if journal:
+            st = os.fstat(errf.fileno())
+            env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
+        try:
+            p = subprocess.run([WARREND] + args, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=errf, env=env,
+                               cwd=cwd, timeout=30)
+        except subprocess.TimeoutExpired:
+            fail("warrend %s did not exit within 30 s" % " ".join(args))
+    with open(err_path, "rb") as f:
+        err = f.read().decode("utf-8", "replace")
+    return p.returncode, p.stdout.decode("utf-8", "replace"), err
+
+
+class Scratch:
+    """A temp dir, removed afterwards."""
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="warren-operator.")
+        return self
+
+    def write(self, name, text, mode=0o600):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def configtest_refusal_is_one_error_line_in_the_journal():
+    with Scratch() as s:
+        path = s.write("warrend.conf", BROKEN)
+        rc, out, err = run_warrend(["-t", "-c", path], True, s.dir)
+        want = "<3>%s:2: spool.max_bytes must be an integer" % path
+        expect(rc == 1 and err.splitlines() == [want],
+               "exit 1 and the one stderr line %r (error priority, no "
+               "\"warrend:\": the journal adds the name)" % want,
+               "exit %d, stderr %s" % (rc, short(err)))
+
+
+def configtest_refusal_on_a_terminal_names_warrend_without_a_time():
+    with Scratch() as s:
+        path = s.write("warrend.conf", BROKEN)
+        rc, out, err = run_warrend(["-t", "-c", path], False, s.dir)
+        want = "warrend: %s:2: spool.max_bytes must be an integer" % path
+        expect(rc == 1 and err.splitlines() == [want],
+               "exit 1 and the one stderr line %r" % want,
+               "exit %d, stderr %s" % (rc, short(err)))
+
+
+def configtest_lint_finding_is_warning_priority_in_the_journal():
+    with Scratch() as s:
+        os.mkdir(os.path.join(s.dir, "spool"))
+        path = s.write("warrend.conf", LINTY % os.path.join(s.dir, "spool"))
+        rc, out, err = run_warrend(["-t", "-c", path], True, s.dir)
+        lines = err.splitlines()
+        expect(rc == 0 and out == "configuration OK\n" and lines and
+               all(ln.startswith("<4>warning: %s:" % path) for ln in lines),
+               "exit 0, configuration OK, and each finding as \"<4>warning: "
+               "FILE:...\"", "exit %d, stdout %s, stderr %s"
+               % (rc, short(out), short(err)))
+
+
+def occupied_port():
+    """A listening TCP socket on 127.0.0.1 and its port."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s, s.getsockname()[1]
+
+
+def failed_start_says_address_in_use_and_removes_its_socket():
+    busy, port = occupied_port()
+    d = Daemon("failed_start", wait_connected=False,
+               top={"metrics": {"listen": "127.0.0.1:%d" % port}})
+    try:
+        rc, out, err = run_warrend(["-c", d.conf_path], True, d.dir)
+        want = "<3>metrics.listen 127.0.0.1:%d: cannot listen there: " \
+            "Address already in use" % port
+        expect(rc == 1 and want in err.splitlines(),
+               "exit 1 and the stderr line %r" % want,
+               "exit %d, stderr %s" % (rc, short(err)))
+        expect(not os.path.exists(d.sock_path),
+               "no socket file left at %s after the failed start"
+               % d.sock_path, sorted(os.listdir(d.dir)))
+    finally:
+        busy.close()
+        shutil.rmtree(d.dir, ignore_errors=True)
+
+
+def broker_refusing_connections_logged_as_connection_refused():
+    busy, port = occupied_port()
+    busy.close()   # nobody listens there now: connect gets ECONNREFUSED
+    url = "amqp://guest:guest@127.0.0.1:%d/%%2f" % port
+    with Daemon("refused", urls=[url], wait_connected=False) as d:
+        want = "broker 127.0.0.1:%d: cannot connect: Connection refused" % port
+        wait_for(lambda: want in d.log(), "the log line %r" % want)
+        if "a socket error occurred" in d.log():
+            fail("the log still says \"a socket error occurred\": %s"
+                 % short(d.log_tail()))
+
+
+def startup_lines_in_the_journal_have_no_name_or_time():
+    with Daemon("journal_lines", wait_connected=False, journal=True) as d:
+        d.assert_serving()
+        lines = [ln for ln in d.log().split("\n") if ln]
+    bad = [ln for ln in lines if not re.match(r"<[0-7]>", ln) or
+           ln[3:].startswith("warrend:") or re.match(r"<\d>\d{4}-", ln)]
+    expect(lines and not bad, "every journal line as <N>message, without "
+           "\"warrend:\" or a time stamp", bad[:5])
+
+
+if __name__ == "__main__":
+    run([
+        configtest_refusal_is_one_error_line_in_the_journal,
+        configtest_refusal_on_a_terminal_names_warrend_without_a_time,
+        configtest_lint_finding_is_warning_priority_in_the_journal,
+        failed_start_says_address_in_use_and_removes_its_socket,
+        broker_refusing_connections_logged_as_connection_refused,
+        startup_lines_in_the_journal_have_no_name_or_time,
+    ])
