@@ -1303,6 +1303,36 @@ def subscribe_exec_large_data_read_or_not():
             wait_queue(queue_of(d), ready=0, unacked=0)
 
 
+def subscribe_exec_command_that_cannot_run_stops_and_keeps_the_event():
+    """A command the shell cannot find (127) or run (126), or one killed by a
+    signal, would fail every delivery: warren stops with a message saying
+    why, exit 2, and the event stays in the queue, not in .dead."""
+    name = "cli_exec_broken"
+    with Broker() as b, consumer_daemon(b, name) as d, TempDir() as tmp:
+        q = queue_of(d)
+        noexec = os.path.join(tmp, "noexec")
+        with open(noexec, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(noexec, 0o644)
+        cases = [("/nonexistent/cmd", r"command not found \(exit status 127\)"),
+                 (noexec, r"command cannot be run \(exit status 126\)"),
+                 ("cat >/dev/null; kill -KILL $$", r"killed by signal 9 \(Killed\)")]
+        for n, (cmd, why) in enumerate(cases):
+            with Subscriber(d, "--exec", cmd, EVENT) as s:
+                if n == 0:     # later ones get the event that stayed at once
+                    s.wait_subscribed(d)
+                    cli_publish(d, resource_data(1))
+                rc = s.wait_exit("the command failed to run")
+                err = s.stderr()
+                want = r"warren: --exec %s: %s; stopping, the event stays in the queue" \
+                    % (re.escape(cmd), why)
+                expect(rc == 2 and re.search(want, err),
+                       "exit 2 and a stderr line matching %r" % want,
+                       "exit %s, stderr %s" % (rc, short(err)))
+            wait_queue(q, ready=1, unacked=0, consumers=0)
+        wait_queue(q + ".dead", ready=0)
+
+
 EXEC_ENV = ('printf "%s|%s|%s|%s" "${WARREN_MESSAGE_ID-(unset)}" "$WARREN_EVENT" '
             '"$WARREN_ROUTING_KEY" "$WARREN_REDELIVERED" > "$CLI_DIR/env.tmp"; '
             'cat > /dev/null; echo >> "$CLI_DIR/env.tmp"; cat "$CLI_DIR/env.tmp" >> "$CLI_DIR/env"')
@@ -1588,6 +1618,7 @@ if __name__ == "__main__":
         subscribe_exec_runs_one_delivery_at_a_time,
         subscribe_exec_environment_describes_this_delivery_only,
         subscribe_exec_large_data_read_or_not,
+        subscribe_exec_command_that_cannot_run_stops_and_keeps_the_event,
         subscribe_exec_failure_nacks_to_dead_letter_queue,
         subscribe_exec_requeue_redelivers_until_success,
         subscribe_unknown_event_exits_1,
