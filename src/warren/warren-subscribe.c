@@ -225,7 +225,7 @@ warren_subscribe_loop(struct warren_sub *s)
 	}
 }
 
-/* warren subscribe [--exec cmd] [--requeue] event: -1 for a usage error. */
+/* warren subscribe [--exec cmd] [--requeue] event. */
 int
 warren_subscribe_run(const char *path, int argc, char **argv)
 {
@@ -239,20 +239,17 @@ warren_subscribe_run(const char *path, int argc, char **argv)
 	int			 ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+e:r", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'e':
+	while ((ch = warren_getopt(argc, argv, "e:r", opts)) != -1) {
+		if (ch == 'e')
 			s.exec = optarg;
-			break;
-		case 'r':
+		else
 			s.requeue = 1;
-			break;
-		default:
-			return (-1);
-		}
 	}
-	if (argc - optind != 1)
-		return (-1);
+	if (argc - optind < 1)
+		warren_usage_error(argv[0], "missing the event name");
+	if (argc - optind > 1)
+		warren_usage_error(argv[0], "unexpected argument: %s",
+		    argv[optind + 1]);
 	s.event = argv[optind];
 	signal(SIGPIPE, SIG_IGN);
 	warren_conn_open(&c, path);

@@ -89,8 +89,8 @@ warrend_reload(void)
 	conf_free(warrend_conf);
 	warrend_conf = cf;
 	consume_reload();
-	log_info("configuration reloaded from %s: %zu contracts",
-	    warrend_file, cf->contracts.n);
+	log_info("configuration reloaded from %s: %zu contract%s",
+	    warrend_file, cf->contracts.n, PLURAL(cf->contracts.n));
 	sdnotify("READY=1");
 	warrend_status[0] = '\0';	/* say it again */
 }
@@ -102,7 +102,8 @@ warrend_hard_stop_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-	log_warnx("shutdown: giving up on %d clients", client_count());
+	log_warnx("shutdown: giving up on %d client%s", client_count(),
+	    PLURAL(client_count()));
 	event_base_loopexit(warrend_base, NULL);
 }
 
@@ -139,12 +140,14 @@ warrend_describe(char *buf, size_t len, const struct publisher_stats *ps)
 	else if (ps->spool.records == 0)
 		snprintf(spool, sizeof spool, "spool empty");
 	else
-		snprintf(spool, sizeof spool, "spool %llu events",
-		    (unsigned long long)ps->spool.records);
-	snprintf(buf, len, "%s %s, %d clients, %d subscriptions, %s",
+		snprintf(spool, sizeof spool, "spool %llu event%s",
+		    (unsigned long long)ps->spool.records,
+		    PLURAL(ps->spool.records));
+	snprintf(buf, len, "%s %s, %d client%s, %d subscription%s, %s",
 	    ps->connected ? (ps->blocked ? "blocked by" : "connected to") :
 	    "cannot reach", ps->broker[0] != '\0' ? ps->broker : "the broker",
-	    client_count(), consume_active(), spool);
+	    client_count(), PLURAL(client_count()), consume_active(),
+	    PLURAL(consume_active()), spool);
 }
 
 /* Every second: STATUS= when it changed, and WATCHDOG=1 while the
@@ -307,9 +310,10 @@ main(int argc, char **argv)
 		    warrend_signal_cb, NULL);
 		evsignal_add(sigs[i], NULL);
 	}
-	log_info("warrend %s listening on %s, %zu contracts", PACKAGE_VERSION,
+	log_info("warrend %s listening on %s, %zu contract%s", PACKAGE_VERSION,
 	    listener_from_systemd() ? "the socket passed by systemd" :
-	    warrend_conf->socket_path, warrend_conf->contracts.n);
+	    warrend_conf->socket_path, warrend_conf->contracts.n,
+	    PLURAL(warrend_conf->contracts.n));
 	sdnotify("READY=1");
 	warrend_tick_start();
 	event_base_dispatch(warrend_base);

@@ -11,8 +11,8 @@ import socket
 import subprocess
 import tempfile
 
-from warrentest import (WARREND, Daemon, expect, fail, run, short,
-                        wait_for)
+from warrentest import (RESOURCE_ACCESSED, WARREND, Daemon, expect, fail, run,
+                        short, wait_for)
 
 BROKEN = 'service = "operator";\nspool: { max_bytes = "big"; };\n'
 # A contract the lint checklist finds fault with (no description).
@@ -143,6 +143,12 @@ def startup_lines_in_the_journal_have_no_name_or_time():
            "\"warrend:\" or a time stamp", bad[:5])
 
 
+def one_contract_is_singular_in_the_log():
+    with Daemon("plural", contracts=[RESOURCE_ACCESSED], wait_connected=False) as d:
+        want = "listening on %s, 1 contract\n" % d.sock_path
+        expect(want in d.log(), "the start-up line ending %r" % want, d.log_tail())
+
+
 if __name__ == "__main__":
     run([
         configtest_refusal_is_one_error_line_in_the_journal,
@@ -151,4 +157,5 @@ if __name__ == "__main__":
         failed_start_says_address_in_use_and_removes_its_socket,
         broker_refusing_connections_logged_as_connection_refused,
         startup_lines_in_the_journal_have_no_name_or_time,
+        one_contract_is_singular_in_the_log,
     ])
