@@ -6,12 +6,15 @@ refused)."""
 
 import os
 import re
+import shlex
 import shutil
+import signal
+import stat
 import socket
 import subprocess
 import tempfile
 
-from warrentest import (RESOURCE_ACCESSED, WARREND, Daemon, expect, fail, run,
+from warrentest import (RESOURCE_ACCESSED, TOP_SRCDIR, WARREND, Daemon, expect, fail, run,
                         short, wait_for)
 
 BROKEN = 'service = "operator";\nspool: { max_bytes = "big"; };\n'
@@ -149,6 +152,78 @@ def one_contract_is_singular_in_the_log():
         expect(want in d.log(), "the start-up line ending %r" % want, d.log_tail())
 
 
+def make_install(destdir):
+    """make install DESTDIR=destdir in the build tree warrend comes from."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(WARREND))))
+    env = dict(os.environ)
+    for v in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):   # not make check's jobs
+        env.pop(v, None)
+    p = subprocess.run(["make", "-C", top, "install",
+                        "DESTDIR=" + destdir], stdin=subprocess.DEVNULL,
+                       capture_output=True, env=env, timeout=120)
+    out = (p.stdout + p.stderr).decode("utf-8", "replace")
+    expect(p.returncode == 0, "make install DESTDIR=%s to succeed" % destdir, out)
+    return out
+
+
+def install_never_overwrites_an_edited_config():
+    with Scratch() as s:
+        make_install(s.dir)
+        found = [os.path.join(r, f)[len(s.dir):] for r, _, fs in os.walk(s.dir) for f in fs]
+        confs = [f for f in found if f.endswith("/warren/warrend.conf")]
+        expect(len(confs) == 1, "one warren/warrend.conf installed", found)
+        conf = s.dir + confs[0]
+        mode = stat.S_IMODE(os.stat(conf).st_mode)
+        expect(mode == 0o640, "a new warrend.conf with mode 0640 (it may hold a "
+               "password)", "%04o" % mode)
+        with open(conf, "a") as f:
+            f.write("# edited by the operator\n")
+        os.chmod(conf, 0o600)
+        out = make_install(s.dir)
+        with open(conf) as f:
+            text = f.read()
+        expect(text.endswith("# edited by the operator\n"),
+               "the edited warrend.conf kept by a second make install", out)
+        mode = stat.S_IMODE(os.stat(conf).st_mode)
+        expect(mode == 0o600, "its mode kept at 0600", "%04o" % mode)
+        with open(os.path.join(TOP_SRCDIR, "conf", "warrend.conf")) as f:
+            shipped = f.read()
+        with open(conf + ".dist") as f:
+            expect(f.read() == shipped, "the shipped file beside it as "
+                   "warrend.conf.dist", out)
+
+
+def unit_exec_lines(unit, key):
+    """The command lines of key= in a unit file, as argv lists, with
+    systemd's "$$" for a literal "$"."""
+    cmds = []
+    with open(os.path.join(TOP_SRCDIR, "systemd", unit)) as f:
+        for line in f:
+            if line.startswith(key + "="):
+                argv = shlex.split(line[len(key) + 1:].strip().lstrip("-@:+!"))
+                cmds.append([a.replace("$$", "$") for a in argv])
+    return cmds
+
+
+def reload_needs_only_warrend_and_sh():
+    """ExecReload runs nothing but warrend and /bin/sh (Essential): run as
+    systemd would, with $MAINPID in the environment and an empty PATH, it
+    checks the file and makes warrend reload."""
+    cmds = unit_exec_lines("warrend.service", "ExecReload")
+    progs = sorted(set(c[0] for c in cmds))
+    expect(progs == ["/bin/sh", "/usr/sbin/warrend"], "ExecReload= running only "
+           "/usr/sbin/warrend and /bin/sh", progs)
+    with Daemon("reload_sh", wait_connected=False) as d:
+        for argv in cmds:
+            argv = [WARREND if a == "/usr/sbin/warrend" else
+                    d.conf_path if a == "/etc/warren/warrend.conf" else a for a in argv]
+            p = subprocess.run(argv, env={"MAINPID": str(d.proc.pid), "PATH": "/nonexistent"},
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+            expect(p.returncode == 0, "%s to exit 0" % argv, p)
+        wait_for(lambda: "configuration reloaded" in d.log(),
+                 "\"configuration reloaded\" in warrend's log")
+
+
 if __name__ == "__main__":
     run([
         configtest_refusal_is_one_error_line_in_the_journal,
@@ -158,4 +233,6 @@ if __name__ == "__main__":
         broker_refusing_connections_logged_as_connection_refused,
         startup_lines_in_the_journal_have_no_name_or_time,
         one_contract_is_singular_in_the_log,
+        install_never_overwrites_an_edited_config,
+        reload_needs_only_warrend_and_sh,
     ])
