@@ -85,6 +85,8 @@ warren_cmd_help(const char *name)
 {
 	const struct warren_cmd	*c = warren_cmd_find(name);
 
+	if (c == NULL)
+		warren_usage();
 	printf("usage: warren [-c file | -s socket] %s\n", c->synopsis);
 	warren_indent(stdout, 2, c->help);
 	exit(0);
@@ -129,7 +131,8 @@ warren_getopt(int argc, char **argv, const char *shortopts,
 	size_t		 n;
 	int		 ch;
 
-	for (n = 0; longopts != NULL && longopts[n].name != NULL; n++)
+	for (n = 0; longopts != NULL && longopts[n].name != NULL &&
+	    n < sizeof opts / sizeof opts[0] - 2; n++)
 		opts[n] = longopts[n];
 	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
