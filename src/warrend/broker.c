@@ -185,8 +185,9 @@ broker_login(struct broker_link *bl, amqp_connection_state_t conn,
 
 /*
  * Why amqp_socket_open_noblock failed, in the system's words. rabbitmq-c
- * 0.11 only says "a socket error occurred" (errno is left at EINPROGRESS),
- * so when it gave that, try one connect ourselves and report its errno
+ * 0.11 only says "a socket error occurred" (errno is left at EINPROGRESS)
+ * or "hostname lookup failed", so then look the host up and try one
+ * connect ourselves, and report the resolver's or connect's reason
  * ("Connection refused", "No route to host"). Blocks up to a second; only
  * called on the connector thread, once per outage.
  */
@@ -198,15 +199,19 @@ broker_connect_reason(int rv, const char *host, int port, char *buf,
 	struct pollfd	 pfd;
 	char		 serv[16];
 	socklen_t	 sl = sizeof(int);
-	int		 fd, error = 0;
+	int		 fd, error = 0, gai;
 
-	if (rv != AMQP_STATUS_SOCKET_ERROR)
+	if (rv != AMQP_STATUS_SOCKET_ERROR &&
+	    rv != AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED)
 		return (amqp_error_string2(rv));
 	memset(&hints, 0, sizeof hints);
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(serv, sizeof serv, "%d", port);
-	if (getaddrinfo(host, serv, &hints, &ai) != 0)
-		return (amqp_error_string2(rv));
+	if ((gai = getaddrinfo(host, serv, &hints, &ai)) != 0) {
+		snprintf(buf, len, "hostname lookup failed: %s",
+		    gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		return (buf);
+	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (fd == -1 || connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)

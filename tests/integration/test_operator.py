@@ -136,6 +136,14 @@ def broker_refusing_connections_logged_as_connection_refused():
                  % short(d.log_tail()))
 
 
+def broker_host_unknown_logged_with_the_resolver_reason():
+    url = "amqp://guest:guest@nonexistent.invalid:5672/%2f"
+    with Daemon("unknown_host", urls=[url], wait_connected=False) as d:
+        pat = r"broker nonexistent\.invalid:5672: cannot connect: hostname lookup " \
+            r"failed: \S.*; retrying"
+        wait_for(lambda: re.search(pat, d.log()), "a log line matching %r" % pat)
+
+
 def startup_lines_in_the_journal_have_no_name_or_time():
     with Daemon("journal_lines", wait_connected=False, journal=True) as d:
         d.assert_serving()
@@ -231,6 +239,7 @@ if __name__ == "__main__":
         configtest_lint_finding_is_warning_priority_in_the_journal,
         failed_start_says_address_in_use_and_removes_its_socket,
         broker_refusing_connections_logged_as_connection_refused,
+        broker_host_unknown_logged_with_the_resolver_reason,
         startup_lines_in_the_journal_have_no_name_or_time,
         one_contract_is_singular_in_the_log,
         install_never_overwrites_an_edited_config,
