@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <getopt.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,9 +46,10 @@ warrend_usage(int status)
 	    "usage: warrend [-dhtV] [-c file]\n"
 	    "  -c file  configuration file (default %s)\n"
 	    "  -d       debug logging\n"
-	    "  -h       this help\n"
+	    "  -h       this help (also --help)\n"
 	    "  -t       check the configuration and every contract, then exit\n"
-	    "  -V       print the version and exit\n", CONF_DEFAULT_FILE);
+	    "  -V       print the version and exit (also --version)\n",
+	    CONF_DEFAULT_FILE);
 	exit(status);
 }
 
@@ -222,13 +224,34 @@ warrend_rlimit(int max_clients)
 		    max_clients, (unsigned long long)rl.rlim_cur);
 }
 
+/* getopt_long returned ch ('?' or ':'): name the mistake, show usage. */
+static void __attribute__((noreturn))
+warrend_bad_option(int ch, char **argv)
+{
+	if (ch == ':')
+		fprintf(stderr, "warrend: option %s needs an argument\n",
+		    argv[optind - 1]);
+	else if (optopt != 0)
+		fprintf(stderr, "warrend: unknown option -%c\n", optopt);
+	else
+		fprintf(stderr, "warrend: unknown option %s\n",
+		    argv[optind - 1]);
+	warrend_usage(1);
+}
+
 /* Parse the options; return 1 for -t. */
 static int
 warrend_options(int argc, char **argv, int *debug)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int	 ch, test = 0;
 
-	while ((ch = getopt(argc, argv, "c:dhtV")) != -1) {
+	opterr = 0;	/* say it as "warrend: ...", whatever argv[0] is */
+	while ((ch = getopt_long(argc, argv, ":c:dhtV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			warrend_file = optarg;
@@ -245,11 +268,14 @@ warrend_options(int argc, char **argv, int *debug)
 			printf("warrend %s\n", PACKAGE_VERSION);
 			exit(0);
 		default:
-			warrend_usage(1);
+			warrend_bad_option(ch, argv);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "warrend: unexpected argument: %s\n",
+		    argv[optind]);
 		warrend_usage(1);
+	}
 	return (test);
 }
 

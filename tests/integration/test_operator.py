@@ -97,6 +97,26 @@ def configtest_lint_finding_is_warning_priority_in_the_journal():
                % (rc, short(out), short(err)))
 
 
+def warrend_long_options_and_named_mistakes():
+    with Scratch() as s:
+        for flag in ("--help", "-h"):
+            rc, out, err = run_warrend([flag], False, s.dir)
+            expect(rc == 0 and out.startswith("usage: warrend ") and err == "",
+                   "warrend %s: exit 0 and the usage on stdout" % flag, (rc, out, err))
+        rc, out, err = run_warrend(["--version"], False, s.dir)
+        expect(rc == 0 and re.fullmatch(r"warrend \S+\n", out), "warrend --version: "
+               "exit 0 and \"warrend VERSION\"", (rc, out, err))
+        for args, first in ((["--bogus"], "warrend: unknown option --bogus"),
+                            (["-Q"], "warrend: unknown option -Q"),
+                            (["-c"], "warrend: option -c needs an argument"),
+                            (["x"], "warrend: unexpected argument: x")):
+            rc, out, err = run_warrend(args, False, s.dir)
+            lines = err.splitlines()
+            expect(rc == 1 and lines[:1] == [first] and lines[1].startswith("usage: warrend"),
+                   "warrend %s: exit 1, %r then the usage" % (" ".join(args), first),
+                   (rc, err))
+
+
 def occupied_port():
     """A listening TCP socket on 127.0.0.1 and its port."""
     s = socket.socket()
@@ -237,6 +257,7 @@ if __name__ == "__main__":
         configtest_refusal_is_one_error_line_in_the_journal,
         configtest_refusal_on_a_terminal_names_warrend_without_a_time,
         configtest_lint_finding_is_warning_priority_in_the_journal,
+        warrend_long_options_and_named_mistakes,
         failed_start_says_address_in_use_and_removes_its_socket,
         broker_refusing_connections_logged_as_connection_refused,
         broker_host_unknown_logged_with_the_resolver_reason,
