@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "conf-int.h"
+#include "conf-priv.h"
 #include "log.h"
 #include "url.h"
 #include "util.h"
