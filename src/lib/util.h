@@ -23,6 +23,10 @@ int	 util_join(pthread_t t, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
 
+/* min_ms doubled n times, at most max_ms, jittered: half fixed, half
+ * random. */
+uint64_t util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n);
+
 /* Write a new random (version 4) UUID, 36 characters and a NUL, to out. */
 void	 util_uuid(char out[37]);
 

@@ -11,7 +11,12 @@
 #include <stdint.h>
 
 #include "broker.h"
+#include "lograte.h"
 #include "publisher.h"
+
+/* While events wait in the spool, no retry waits longer than this
+ * (jittered: between half of it and all of it). */
+#define PUBLISHER_RETRY_CAP_MS	2000
 
 struct publisher {
 	pthread_t		 thread;
@@ -42,6 +47,12 @@ struct publisher {
 	int			  spool_refused; /* a spooled event was nacked */
 	uint64_t		  spool_hold;	/* no draining before this */
 	int			  spool_holds;	/* nacks in a row: backoff */
+	int			  proven;	/* a confirm came on this conn */
+	struct lograte		  lr_append;	/* spool append failing */
+	struct lograte		  lr_sync;	/* spool sync failing */
+	struct lograte		  lr_slow;	/* confirms later than the limit */
+	struct lograte		  lr_nack;	/* the broker refusing events */
+	int			  cap_ms;	/* told to the connector */
 	int			  detached;	/* in flight, already spooled */
 
 	amqp_connection_state_t	  conn;
@@ -76,6 +87,12 @@ void	publisher_spool_retreat(void);
 void	publisher_spool_fill(void);
 /* Spool events the broker is slow to confirm and answer their clients. */
 void	publisher_spool_timeouts(void);
+/* While the spool holds events, reconnect within about 2 s. */
+void	publisher_spool_cap(void);
+/* The broker took a refused event after all: a spell of nacks is over. */
+void	publisher_spool_taken(void);
+/* The broker confirmed an event in time: a slow spell is over. */
+void	publisher_spool_in_time(void);
 /* Copy the spool's figures for the loop; count the thread alive. */
 void	publisher_spool_stats(void);
 

@@ -1,6 +1,7 @@
 /* publisher-spool.c -- the publisher thread's use of the spool: events
  * the broker cannot take now are written to it and answered, and read back
  * and republished once it can. Runs on the publisher thread only. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -8,6 +9,40 @@
 #include "publisher-int.h"
 #include "spool.h"
 #include "util.h"
+
+/* An append or sync failed: logged when it starts, then as a count every
+ * few seconds (a full disk fails every event). */
+static void
+publisher_spool_failed(struct lograte *lr, const char *what, int error)
+{
+	uint64_t	 n = 0;
+
+	switch (lograte_hit(lr, util_now_ms(), 1, &n)) {
+	case LOGRATE_FIRST:
+		errno = error;
+		log_warn("publisher: spool %s", what);
+		break;
+	case LOGRATE_COUNT:
+		errno = error;
+		log_warn("publisher: spool %s failed %llu more times", what,
+		    (unsigned long long)n);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+}
+
+/* An append or sync worked: if it had been failing, say it is over. */
+static void
+publisher_spool_works(struct lograte *lr, const char *what)
+{
+	uint64_t	 total, ms;
+
+	if (lograte_end(lr, util_now_ms(), &total, &ms))
+		log_info("publisher: spool %s works again, after %llu failures "
+		    "in %llu ms", what, (unsigned long long)total,
+		    (unsigned long long)ms);
+}
 
 /*
  * Write jobs to the spool in order, as one group commit, and answer each:
@@ -33,7 +68,9 @@ publisher_spool_write(struct pub_jobq *q)
 			continue;
 		}
 		if ((rv = spool_append(pub.spool, j)) == -2)
-			log_warn("publisher: spool append");
+			publisher_spool_failed(&pub.lr_append, "append", errno);
+		else
+			publisher_spool_works(&pub.lr_append, "append");
 		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
 		if (rv == -1 && !pub.spool_full)
 			log_warnx("publisher: spool is full (max_bytes): "
@@ -46,10 +83,11 @@ publisher_spool_write(struct pub_jobq *q)
 	}
 	if (!TAILQ_EMPTY(&done) && spool_sync(pub.spool) != 0) {
 		/* Not known to be durable: say so; replay may still send it. */
-		log_warn("publisher: spool sync");
+		publisher_spool_failed(&pub.lr_sync, "sync", errno);
 		TAILQ_FOREACH(j, &done, entry)
 			j->outcome = PUB_FULL;
-	}
+	} else if (!TAILQ_EMPTY(&done))
+		publisher_spool_works(&pub.lr_sync, "sync");
 	while ((j = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, j, entry);
 		publisher_finish(j, j->outcome);
@@ -103,8 +141,7 @@ void
 publisher_spool_retreat(void)
 {
 	struct pub_job	*j, *next;
-	uint64_t	 t, delay = 100;
-	int		 i;
+	uint64_t	 t, delay, n;
 
 	if (!pub.spool_refused)
 		return;
@@ -126,12 +163,33 @@ publisher_spool_retreat(void)
 			TAILQ_REMOVE(&pub.pending, j, entry);
 	}
 	spool_rewind(pub.spool);
-	for (i = 0; i < pub.spool_holds && delay < 30000; i++)
-		delay *= 2;
-	pub.spool_holds++;
+	delay = util_backoff_ms(100, PUBLISHER_RETRY_CAP_MS, pub.spool_holds++);
 	pub.spool_hold = util_now_ms() + delay;
-	log_warnx("publisher: broker %s refused a spooled event: trying "
-	    "again in %llu ms", pub.addr, (unsigned long long)delay);
+	switch (lograte_hit(&pub.lr_nack, util_now_ms(), 1, &n)) {
+	case LOGRATE_FIRST:
+		log_warnx("publisher: broker %s refused a spooled event: "
+		    "trying again in %llu ms", pub.addr,
+		    (unsigned long long)delay);
+		break;
+	case LOGRATE_COUNT:
+		log_warnx("publisher: broker %s refused spooled events %llu "
+		    "more times", pub.addr, (unsigned long long)n);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+}
+
+/* A confirm of a spooled event: a spell of refusals, if any, is over. */
+void
+publisher_spool_taken(void)
+{
+	uint64_t	 total, ms;
+
+	if (lograte_end(&pub.lr_nack, util_now_ms(), &total, &ms))
+		log_info("publisher: broker %s takes spooled events again, "
+		    "after %llu refusals in %llu ms", pub.addr,
+		    (unsigned long long)total, (unsigned long long)ms);
 }
 
 /* Read records back from the spool while the window has room. */
@@ -161,7 +219,7 @@ publisher_spool_timeouts(void)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct pub_job	*j, *copy;
-	uint64_t	 t, now = util_now_ms();
+	uint64_t	 t, now = util_now_ms(), n = 0, count = 0;
 	uint64_t	 limit = (uint64_t)pub.publish_timeout_ms / 2;
 
 	if (pub.spool == NULL)
@@ -186,11 +244,52 @@ publisher_spool_timeouts(void)
 		pub.ring[t % (uint64_t)pub.window] = copy;
 		pub.detached++;
 		TAILQ_INSERT_TAIL(&q, j, entry);
+		n++;
 	}
-	if (!TAILQ_EMPTY(&q)) {
+	if (n == 0)
+		return;
+	switch (lograte_hit(&pub.lr_slow, now, n, &count)) {
+	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s is slow to confirm: events "
 		    "go to the spool", pub.addr);
-		publisher_spool_write(&q);
+		break;
+	case LOGRATE_COUNT:
+		log_warnx("publisher: broker %s is slow to confirm: %llu more "
+		    "events went to the spool", pub.addr,
+		    (unsigned long long)count);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+	publisher_spool_write(&q);
+}
+
+/* The broker confirmed an event within the limit: a slow spell, if there
+ * was one, is over. */
+void
+publisher_spool_in_time(void)
+{
+	uint64_t	 total, ms;
+
+	if (lograte_end(&pub.lr_slow, util_now_ms(), &total, &ms))
+		log_info("publisher: broker %s confirms in time again; %llu "
+		    "events were slow to confirm in %llu ms", pub.addr,
+		    (unsigned long long)total, (unsigned long long)ms);
+}
+
+/* While events wait in the spool, the connector tries again at least
+ * every ~2 s: the broker may be back (another node of a cluster) long
+ * before a grown backoff would look. */
+void
+publisher_spool_cap(void)
+{
+	int	 cap;
+
+	cap = pub.spool != NULL && spool_pending(pub.spool) > 0 ?
+	    PUBLISHER_RETRY_CAP_MS : 0;
+	if (cap != pub.cap_ms) {
+		pub.cap_ms = cap;
+		broker_async_cap(pub.async, cap);
 	}
 }
 
@@ -199,6 +298,12 @@ publisher_spool_timeouts(void)
 void
 publisher_spool_stats(void)
 {
+	uint64_t	 n;
+
+	if (lograte_tick(&pub.lr_slow, util_now_ms(), &n) == LOGRATE_COUNT)
+		log_warnx("publisher: broker %s is slow to confirm: %llu more "
+		    "events went to the spool", pub.addr,
+		    (unsigned long long)n);
 	pthread_mutex_lock(&pub.lock);
 	pub.stats.alive++;
 	if (pub.spool != NULL)

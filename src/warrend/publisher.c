@@ -167,7 +167,7 @@ publisher_drop(int graceful)
 	pub.conn = NULL;
 	pub.fd = -1;
 	if (pub.connected && !pub.stopping)
-		broker_async_request(pub.async, 1);
+		broker_async_request(pub.async, 1, pub.proven);
 	pub.connected = pub.blocked = 0;
 	pub.inflight = 0;
 	pub.in_return = 0;
@@ -214,6 +214,9 @@ publisher_adopt(void)
 	pthread_mutex_unlock(&pub.lock);
 	pub.fd = amqp_get_sockfd(pub.conn);
 	pub.connected = 1;
+	pub.proven = 0;
+	pub.spool_holds = 0;	/* a new connection: retry soon again */
+	pub.spool_hold = 0;
 	pub.low_tag = pub.next_tag = 1;
 	publisher_set_state();
 	log_info("publisher: connected to broker %s, exchange %s", pub.addr,
@@ -249,12 +252,16 @@ publisher_settle(uint64_t tag, enum pub_outcome outcome)
 			    "queue is bound to %s", j->type, j->message_id,
 			    j->routing_key);
 		pub.spool_holds = 0;
+		publisher_spool_taken();
 		spool_done(pub.spool, j);
 	} else if (j->cookie == NULL) {
 		publisher_job_free(j);	/* it is in the spool as well */
 		pub.detached--;
-	} else
+	} else {
+		if (outcome == PUB_CONFIRMED)
+			publisher_spool_in_time();
 		publisher_finish(j, outcome);
+	}
 }
 
 /* An ack or nack: "multiple" settles every tag up to this one. */
@@ -265,6 +272,10 @@ publisher_confirm(uint64_t tag, int multiple, enum pub_outcome outcome)
 
 	if (tag == 0 && multiple)
 		tag = pub.next_tag - 1;
+	if (outcome == PUB_CONFIRMED) {
+		pub.proven = 1;		/* the broker takes events */
+		pub.spool_holds = 0;
+	}
 	if (multiple) {
 		for (t = pub.low_tag; t <= tag && t < pub.next_tag; t++)
 			publisher_settle(t, outcome);
@@ -650,6 +661,7 @@ publisher_main(void *arg)
 			publisher_spool_timeouts();
 		}
 		publisher_spool_stats();
+		publisher_spool_cap();
 		publisher_wait(full == 1, full != 1 && publisher_busy());
 	}
 	publisher_drop(1);
@@ -695,7 +707,7 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 	if ((pub.async = broker_async_start(&pub.link, publisher_setup,
 	    pub.exchange, pub.wake_fd, cause)) == NULL)
 		return (-1);
-	broker_async_request(pub.async, 0);
+	broker_async_request(pub.async, 0, 0);
 	if ((error = pthread_create(&pub.thread, NULL, publisher_main,
 	    NULL)) != 0) {
 		xasprintf(cause, "pthread_create: %s", strerror(error));
