@@ -44,9 +44,14 @@ struct publisher {
 	int			  publish_timeout_ms;
 	struct spool		 *spool;	/* NULL: max_bytes = 0 */
 	int			  spool_full;	/* in a "spool full" episode */
-	int			  spool_refused; /* a spooled event was nacked */
+	int			  spool_refused; /* nacks came: retreat */
 	uint64_t		  spool_hold;	/* no draining before this */
-	int			  spool_holds;	/* nacks in a row: backoff */
+	int			  spool_holds;	/* nack rounds in a row: backoff */
+	int			  refusing;	/* the broker nacks: hold the drain */
+	int			  renew;	/* nacks persist: new connection */
+	int			  renewed;	/* dropped for that: keep backoff */
+	struct pub_jobq		  retry;	/* nacked spooled events, in order */
+	struct pub_jobq		  nacked;	/* nacked direct events: to spool */
 	int			  proven;	/* a confirm came on this conn */
 	struct lograte		  lr_append;	/* spool append failing */
 	struct lograte		  lr_sync;	/* spool sync failing */
@@ -81,8 +86,12 @@ void	publisher_spool_write(struct pub_jobq *q);
 void	publisher_spool_unsent(struct pub_jobq *q);
 /* Blocked: events not yet sent go to the spool. */
 void	publisher_spool_pending(void);
-/* The broker refused a spooled event: back off and read the spool again. */
+/* The broker nacked j: keep it to be retried (spooled if it was not). */
+void	publisher_spool_nacked(struct pub_job *j);
+/* After nacks: spool the nacked direct events and pause the drain. */
 void	publisher_spool_retreat(void);
+/* The connection went: forget the retries (the spool reads them again). */
+void	publisher_spool_forget(struct pub_jobq *back);
 /* Read records back from the spool while the window has room. */
 void	publisher_spool_fill(void);
 /* Spool events the broker is slow to confirm and answer their clients. */

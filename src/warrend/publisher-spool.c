@@ -133,62 +133,120 @@ publisher_spool_pending(void)
 }
 
 /*
- * The broker refused a spooled event: take every spooled event back out of
- * flight (their confirms will find nothing), and read the spool again from
- * the oldest unconfirmed one after a pause that grows while it refuses.
+ * The broker nacked j. With a spool a nack means "not confirmed", never
+ * "refused": a quorum queue electing a leader nacks for seconds. A spooled
+ * event waits on the retry list, in spool order, to be published again
+ * alone (never the whole window); a direct event goes to the spool and
+ * its client hears ok, spooled.
+ */
+void
+publisher_spool_nacked(struct pub_job *j)
+{
+	struct pub_job	*k;
+
+	pub.spool_refused = 1;
+	pub.refusing = 1;
+	j->returned = 0;
+	if (!j->from_spool) {
+		TAILQ_INSERT_TAIL(&pub.nacked, j, entry);
+		return;
+	}
+	/* Nacks come in tag order, mostly; keep the retries in spool order. */
+	TAILQ_FOREACH_REVERSE(k, &pub.retry, pub_jobq, entry) {
+		if (k->spool_seg < j->spool_seg || (k->spool_seg ==
+		    j->spool_seg && k->spool_end < j->spool_end)) {
+			TAILQ_INSERT_AFTER(&pub.retry, k, j, entry);
+			return;
+		}
+	}
+	TAILQ_INSERT_HEAD(&pub.retry, j, entry);
+}
+
+/*
+ * After a round of nacks: nacked direct events go to the spool, with the
+ * events not yet sent behind them, so nothing overtakes them; the drain
+ * pauses (100 ms doubling, at most PUBLISHER_RETRY_CAP_MS). A channel that
+ * goes on nacking round after round is replaced: RabbitMQ 3.10 leaves a
+ * channel that met a quorum queue without a leader nacking long after a
+ * new leader was elected, where a new channel is taken at once.
  */
 void
 publisher_spool_retreat(void)
 {
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct pub_job	*j, *next;
-	uint64_t	 t, delay, n;
+	uint64_t	 delay, n;
 
 	if (!pub.spool_refused)
 		return;
 	pub.spool_refused = 0;
-	for (t = pub.low_tag; t < pub.next_tag; t++) {
-		j = pub.ring[t % (uint64_t)pub.window];
-		if (j != NULL && j->from_spool) {
-			pub.ring[t % (uint64_t)pub.window] = NULL;
-			pub.inflight--;
-		}
-	}
-	/* Their confirms, if any come, find nothing: move past them. */
-	while (pub.low_tag < pub.next_tag &&
-	    pub.ring[pub.low_tag % (uint64_t)pub.window] == NULL)
-		pub.low_tag++;
+	TAILQ_CONCAT(&q, &pub.nacked, entry);
 	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
-		if (j->from_spool)
+		if (!j->from_spool) {
 			TAILQ_REMOVE(&pub.pending, j, entry);
+			TAILQ_INSERT_TAIL(&q, j, entry);
+		}
 	}
-	spool_rewind(pub.spool);
+	if (!TAILQ_EMPTY(&q))
+		publisher_spool_write(&q);
+	/* Nacks of what was sent before the pause began are the same
+	 * round; only a retry nacked again makes the pause grow. */
+	if (util_now_ms() < pub.spool_hold)
+		return;
 	delay = util_backoff_ms(100, PUBLISHER_RETRY_CAP_MS, pub.spool_holds++);
 	pub.spool_hold = util_now_ms() + delay;
+	if (pub.spool_holds % 4 == 3)
+		pub.renew = 1;	/* rounds 3, 7, 11...: a stuck channel */
+	pthread_mutex_lock(&pub.lock);
+	pub.stats.refusing = 1;
+	pthread_mutex_unlock(&pub.lock);
 	switch (lograte_hit(&pub.lr_nack, util_now_ms(), 1, &n)) {
 	case LOGRATE_FIRST:
-		log_warnx("publisher: broker %s refused a spooled event: "
-		    "trying again in %llu ms", pub.addr,
+		log_warnx("publisher: broker %s refused (nacked) events: "
+		    "kept, trying again in %llu ms", pub.addr,
 		    (unsigned long long)delay);
 		break;
 	case LOGRATE_COUNT:
-		log_warnx("publisher: broker %s refused spooled events %llu "
-		    "more times", pub.addr, (unsigned long long)n);
+		log_warnx("publisher: broker %s refused events %llu more "
+		    "times", pub.addr, (unsigned long long)n);
 		break;
 	case LOGRATE_QUIET:
 		break;
 	}
 }
 
-/* A confirm of a spooled event: a spell of refusals, if any, is over. */
+/* The connection went: the retries are records the spool reads again;
+ * nacked direct events join the events to spool. */
+void
+publisher_spool_forget(struct pub_jobq *back)
+{
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+
+	TAILQ_CONCAT(&q, &pub.retry, entry);	/* from_spool: rewound */
+	TAILQ_CONCAT(&q, &pub.nacked, entry);
+	TAILQ_CONCAT(&q, back, entry);
+	TAILQ_CONCAT(back, &q, entry);
+	pub.spool_refused = 0;
+	pub.refusing = 0;
+	pthread_mutex_lock(&pub.lock);
+	pub.stats.refusing = 0;
+	pthread_mutex_unlock(&pub.lock);
+}
+
+/* A confirm: a spell of refusals, if any, is over. */
 void
 publisher_spool_taken(void)
 {
 	uint64_t	 total, ms;
 
+	pub.refusing = 0;
+	pthread_mutex_lock(&pub.lock);
+	pub.stats.refusing = 0;
+	pthread_mutex_unlock(&pub.lock);
 	if (lograte_end(&pub.lr_nack, util_now_ms(), &total, &ms))
-		log_info("publisher: broker %s takes spooled events again, "
-		    "after %llu refusals in %llu ms", pub.addr,
+		log_info("publisher: broker %s takes events again, after %llu "
+		    "rounds of nacks in %llu ms", pub.addr,
 		    (unsigned long long)total, (unsigned long long)ms);
 }
 
@@ -205,6 +263,18 @@ publisher_spool_fill(void)
 	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold ||
 	    pub.detached > 0)
 		return;
+	/* The nacked ones again first; nothing new while the broker refuses:
+	 * the spool, bounded, takes the backpressure. */
+	while (room > 0 && (j = TAILQ_FIRST(&pub.retry)) != NULL) {
+		TAILQ_REMOVE(&pub.retry, j, entry);
+		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
+		room--;
+	}
+	if (pub.refusing) {
+		if (pub.inflight > 0 || !TAILQ_EMPTY(&pub.pending))
+			return;
+		room = 1;	/* one probe of a broker that refused */
+	}
 	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
 		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
 }

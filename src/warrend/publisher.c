@@ -157,8 +157,10 @@ publisher_drop(int graceful)
 		n++;
 	}
 	TAILQ_CONCAT(&back, &pub.pending, entry);
-	if (pub.spool != NULL)
+	if (pub.spool != NULL) {
+		publisher_spool_forget(&back);
 		publisher_spool_unsent(&back);
+	}
 	else
 		TAILQ_CONCAT(&pub.pending, &back, entry);
 	if (graceful && pub.connected)
@@ -215,7 +217,9 @@ publisher_adopt(void)
 	pub.fd = amqp_get_sockfd(pub.conn);
 	pub.connected = 1;
 	pub.proven = 0;
-	pub.spool_holds = 0;	/* a new connection: retry soon again */
+	if (!pub.renewed)
+		pub.spool_holds = 0;	/* a new connection: retry soon */
+	pub.renew = pub.renewed = 0;
 	pub.spool_hold = 0;
 	pub.low_tag = pub.next_tag = 1;
 	publisher_set_state();
@@ -237,22 +241,19 @@ publisher_settle(uint64_t tag, enum pub_outcome outcome)
 		return;
 	pub.ring[slot] = NULL;
 	pub.inflight--;
-	if (j->from_spool && outcome == PUB_NACKED) {
-		/*
-		 * Its client heard ok long ago, so it must not be dropped: a
-		 * full queue with reject-publish, say, takes it later. The
-		 * drain starts again from it after a pause.
-		 */
-		pub.spool_refused = 1;
-		pub.ring[slot] = j;	/* publisher_spool_retreat takes it */
-		pub.inflight++;
+	if (outcome == PUB_NACKED) {
+		pthread_mutex_lock(&pub.lock);
+		pub.stats.nacks++;
+		pthread_mutex_unlock(&pub.lock);
+	}
+	if (outcome == PUB_NACKED && pub.spool != NULL && (j->from_spool ||
+	    j->cookie != NULL)) {
+		publisher_spool_nacked(j);	/* kept, to be retried */
 	} else if (j->from_spool) {
 		if (j->returned)
 			log_warnx("publisher: spooled %s %s was returned: no "
 			    "queue is bound to %s", j->type, j->message_id,
 			    j->routing_key);
-		pub.spool_holds = 0;
-		publisher_spool_taken();
 		spool_done(pub.spool, j);
 	} else if (j->cookie == NULL) {
 		publisher_job_free(j);	/* it is in the spool as well */
@@ -275,6 +276,9 @@ publisher_confirm(uint64_t tag, int multiple, enum pub_outcome outcome)
 	if (outcome == PUB_CONFIRMED) {
 		pub.proven = 1;		/* the broker takes events */
 		pub.spool_holds = 0;
+		pub.renew = 0;
+		if (pub.refusing || pub.lr_nack.on)
+			publisher_spool_taken();
 	}
 	if (multiple) {
 		for (t = pub.low_tag; t <= tag && t < pub.next_tag; t++)
@@ -609,10 +613,10 @@ publisher_intake(void)
 	pthread_mutex_lock(&pub.lock);
 	TAILQ_CONCAT(&q, &pub.in, entry);
 	pthread_mutex_unlock(&pub.lock);
-	/* Unreachable, blocked, or the spool holds older events: behind
-	 * them, on disk. */
+	/* Unreachable, blocked, or the spool holds older events not yet
+	 * confirmed: behind them, on disk, so none is overtaken. */
 	if (pub.spool != NULL && (!pub.connected || pub.blocked ||
-	    spool_unread(pub.spool) > 0))
+	    spool_pending(pub.spool) > 0 || !TAILQ_EMPTY(&pub.nacked)))
 		publisher_spool_write(&q);
 	else
 		TAILQ_CONCAT(&pub.pending, &q, entry);
@@ -652,6 +656,14 @@ publisher_main(void *arg)
 				continue;
 			}
 			publisher_spool_retreat();
+			if (pub.renew && pub.inflight == 0) {
+				log_warnx("publisher: broker %s goes on "
+				    "refusing events: trying a new connection",
+				    pub.addr);
+				publisher_drop(0);
+				pub.renewed = 1;	/* keep the backoff growing */
+				continue;
+			}
 			publisher_spool_fill();
 			if ((full = publisher_flush()) == -1) {
 				publisher_drop(0);
@@ -686,6 +698,8 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 	TAILQ_INIT(&pub.in);
 	TAILQ_INIT(&pub.done);
 	TAILQ_INIT(&pub.pending);
+	TAILQ_INIT(&pub.retry);
+	TAILQ_INIT(&pub.nacked);
 	pub.done_fd = done_fd;
 	if ((pub.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		xasprintf(cause, "eventfd: %s", strerror(errno));

@@ -51,6 +51,8 @@ struct publisher_stats {
 	uint64_t	 reconnects;
 	uint64_t	 published;
 	uint64_t	 republished;
+	uint64_t	 nacks;		/* events the broker nacked */
+	int		 refusing;	/* it nacks and takes nothing now */
 	char		 broker[128];	/* host:port, without credentials */
 	int		 spool_enabled;
 	struct spool_stats spool;

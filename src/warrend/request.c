@@ -336,8 +336,9 @@ request_stats(struct client *c, const struct request *req)
 	    "\"timed_out\":%llu,\"spooled\":%llu,\"errors\":%llu,"
 	    "\"in_flight\":%d,"
 	    "\"connections\":%llu,\"refused\":%llu,\"broker\":{"
-	    "\"connected\":%s,\"blocked\":%s,\"reconnects\":%llu,"
-	    "\"published\":%llu,\"republished\":%llu,\"address\":",
+	    "\"connected\":%s,\"blocked\":%s,\"refusing\":%s,"
+	    "\"reconnects\":%llu,\"published\":%llu,\"republished\":%llu,"
+	    "\"nacks\":%llu,\"address\":",
 	    client_count(), (unsigned long long)w->accepted,
 	    (unsigned long long)w->confirmed, (unsigned long long)w->unroutable,
 	    (unsigned long long)w->nacked, (unsigned long long)w->timed_out,
@@ -345,9 +346,10 @@ request_stats(struct client *c, const struct request *req)
 	    client_in_flight(),
 	    (unsigned long long)w->connections,
 	    (unsigned long long)w->refused, ps.connected ? "true" : "false",
-	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
+	    ps.blocked ? "true" : "false", ps.refusing ? "true" : "false",
+	    (unsigned long long)ps.reconnects,
 	    (unsigned long long)ps.published,
-	    (unsigned long long)ps.republished);
+	    (unsigned long long)ps.republished, (unsigned long long)ps.nacks);
 	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
 	proto_member_raw(&b, "stats", s, (size_t)n);
 	pbuf_add_quoted(&b, ps.broker);
