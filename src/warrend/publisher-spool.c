@@ -374,6 +374,9 @@ publisher_spool_stats(void)
 		log_warnx("publisher: broker %s is slow to confirm: %llu more "
 		    "events went to the spool", pub.addr,
 		    (unsigned long long)n);
+	if (lograte_tick(&pub.lr_nack, util_now_ms(), &n) == LOGRATE_COUNT)
+		log_warnx("publisher: broker %s refused events %llu more times",
+		    pub.addr, (unsigned long long)n);
 	pthread_mutex_lock(&pub.lock);
 	pub.stats.alive++;
 	if (pub.spool != NULL)
