@@ -546,8 +546,8 @@ publisher_busy(void)
 	if (!pub.connected || pub.blocked || pub.inflight >= pub.window)
 		return (0);
 	return (!TAILQ_EMPTY(&pub.pending) || (pub.spool != NULL &&
-	    !pub.stopping && spool_unread(pub.spool) > 0 &&
-	    util_now_ms() >= pub.spool_hold));
+	    !pub.stopping && (spool_unread(pub.spool) > 0 ||
+	    !TAILQ_EMPTY(&pub.retry)) && util_now_ms() >= pub.spool_hold));
 }
 
 /* Fail every job left when the thread exits. */
@@ -575,7 +575,7 @@ static void
 publisher_wait(int want_write, int busy)
 {
 	struct pollfd	 pfd[2];
-	uint64_t	 n;
+	uint64_t	 n, now;
 	int		 timeout, nfd = 1;
 
 	/* At least once a second: heartbeats, and the watchdog's proof of
@@ -584,13 +584,15 @@ publisher_wait(int want_write, int busy)
 	    pub.heartbeat * 500 : 1000;
 	if (pub.stopping && timeout > 100)
 		timeout = 100;
-	if (busy)
-		timeout = 0;
-	else if (pub.spool_hold > util_now_ms() && timeout > 100)
-		timeout = 100;	/* the pause of a refused drain ends soon */
-	else if (pub.spool != NULL && pub.connected && timeout > 100 &&
+	/* The pause after nacks: retry when it ends, not later. */
+	now = util_now_ms();
+	if (pub.spool_hold > now && pub.spool_hold - now < (uint64_t)timeout)
+		timeout = (int)(pub.spool_hold - now) + 1;
+	if (pub.spool != NULL && pub.connected && timeout > 100 &&
 	    pub.inflight > 0)
 		timeout = 100;	/* to notice confirms that are late */
+	if (busy)
+		timeout = 0;
 	pfd[0].fd = pub.wake_fd;
 	pfd[0].events = POLLIN;
 	if (pub.connected) {
