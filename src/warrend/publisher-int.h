@@ -57,6 +57,7 @@ struct publisher {
 	struct lograte		  lr_sync;	/* spool sync failing */
 	struct lograte		  lr_slow;	/* confirms later than the limit */
 	struct lograte		  lr_nack;	/* the broker refusing events */
+	struct lograte		  lr_renew;	/* new connections for that */
 	int			  cap_ms;	/* told to the connector */
 	int			  detached;	/* in flight, already spooled */
 
@@ -98,6 +99,8 @@ void	publisher_spool_fill(void);
 void	publisher_spool_timeouts(void);
 /* While the spool holds events, reconnect within about 2 s. */
 void	publisher_spool_cap(void);
+/* Say that nacks go on and a new connection is tried (rate-limited). */
+void	publisher_spool_renew_log(void);
 /* The broker took a refused event after all: a spell of nacks is over. */
 void	publisher_spool_taken(void);
 /* The broker confirmed an event in time: a slow spell is over. */

@@ -196,8 +196,10 @@ publisher_spool_retreat(void)
 		return;
 	delay = util_backoff_ms(100, PUBLISHER_RETRY_CAP_MS, pub.spool_holds++);
 	pub.spool_hold = util_now_ms() + delay;
-	if (pub.spool_holds % 4 == 3)
-		pub.renew = 1;	/* rounds 3, 7, 11...: a stuck channel */
+	/* A new connection nacking its probe again, or any connection
+	 * nacking round after round: its channel may be stuck. */
+	if ((!pub.proven && pub.spool_holds >= 2) || pub.spool_holds % 4 == 3)
+		pub.renew = 1;
 	pthread_mutex_lock(&pub.lock);
 	pub.stats.refusing = 1;
 	pthread_mutex_unlock(&pub.lock);
@@ -234,6 +236,28 @@ publisher_spool_forget(struct pub_jobq *back)
 	pthread_mutex_unlock(&pub.lock);
 }
 
+/* Nacks go on: a new connection is tried. Logged when it starts, then as
+ * counts. */
+void
+publisher_spool_renew_log(void)
+{
+	uint64_t	 n;
+
+	switch (lograte_hit(&pub.lr_renew, util_now_ms(), 1, &n)) {
+	case LOGRATE_FIRST:
+		log_warnx("publisher: broker %s goes on refusing events: "
+		    "trying a new connection", pub.addr);
+		break;
+	case LOGRATE_COUNT:
+		log_warnx("publisher: broker %s goes on refusing events: "
+		    "%llu more new connections", pub.addr,
+		    (unsigned long long)n);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+}
+
 /* A confirm: a spell of refusals, if any, is over. */
 void
 publisher_spool_taken(void)
@@ -244,6 +268,7 @@ publisher_spool_taken(void)
 	pthread_mutex_lock(&pub.lock);
 	pub.stats.refusing = 0;
 	pthread_mutex_unlock(&pub.lock);
+	(void)lograte_end(&pub.lr_renew, util_now_ms(), &total, &ms);
 	if (lograte_end(&pub.lr_nack, util_now_ms(), &total, &ms))
 		log_info("publisher: broker %s takes events again, after %llu "
 		    "rounds of nacks in %llu ms", pub.addr,
@@ -263,17 +288,22 @@ publisher_spool_fill(void)
 	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold ||
 	    pub.detached > 0)
 		return;
-	/* The nacked ones again first; nothing new while the broker refuses:
-	 * the spool, bounded, takes the backpressure. */
+	/*
+	 * A connection that has confirmed nothing yet, or a broker that
+	 * nacks, gets one event at a time. A quorum queue electing a leader
+	 * after its node died nacks what it is sent, and may store it all
+	 * the same: a whole window sent then would come twice.
+	 */
+	if (!pub.proven || pub.refusing) {
+		if (pub.inflight > 0 || !TAILQ_EMPTY(&pub.pending))
+			return;
+		room = 1;
+	}
+	/* The nacked ones again first, in spool order. */
 	while (room > 0 && (j = TAILQ_FIRST(&pub.retry)) != NULL) {
 		TAILQ_REMOVE(&pub.retry, j, entry);
 		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
 		room--;
-	}
-	if (pub.refusing) {
-		if (pub.inflight > 0 || !TAILQ_EMPTY(&pub.pending))
-			return;
-		room = 1;	/* one probe of a broker that refused */
 	}
 	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
 		TAILQ_INSERT_TAIL(&pub.pending, j, entry);

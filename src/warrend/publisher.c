@@ -659,9 +659,7 @@ publisher_main(void *arg)
 			}
 			publisher_spool_retreat();
 			if (pub.renew && pub.inflight == 0) {
-				log_warnx("publisher: broker %s goes on "
-				    "refusing events: trying a new connection",
-				    pub.addr);
+				publisher_spool_renew_log();
 				publisher_drop(0);
 				pub.renewed = 1;	/* keep the backoff growing */
 				continue;
