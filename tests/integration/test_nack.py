@@ -177,10 +177,29 @@ def nack_forever_fills_the_spool_then_unavailable_and_loses_nothing():
         expect_eq("events answered ok, once each and in order", sorted(oks), got)
 
 
+def unroutable_logged_once_then_counted_then_its_end():
+    """Fifty unroutable events make one warning, not fifty; the first
+    routed one after them says the spell is over, with its count."""
+    with Broker() as b, Daemon("unroutable-log", broker_opts={"unroutable": "warn"}) as d:
+        b.declare_exchange(d.exchange)
+        with d.client() as c:
+            for i in range(50):
+                r = c.request(publish_req(id=i, data=resource_data(i)))
+                expect_ok(r, "publish", id=i, routed=False)
+            b.bind_queue(unique("unroutable-log"), d.exchange, RK)
+            expect_ok(c.request(publish_req(id=50)), "publish", id=50)
+        log = d.log()
+        expect_eq("'unroutable, no queue is bound' lines", 1,
+                  log.count("unroutable, no queue is bound to"))
+        expect("events are routed again, after 50 unroutable" in log,
+               "'events are routed again, after 50 unroutable' in the log", log[-2000:])
+
+
 if __name__ == "__main__":
     run([
         nack_without_spool_answered_rejected,
         nack_with_spool_kept_answered_spooled_then_delivered_once,
         nack_retries_exactly_the_nacked_events_each_once,
         nack_forever_fills_the_spool_then_unavailable_and_loses_nothing,
+        unroutable_logged_once_then_counted_then_its_end,
     ])
