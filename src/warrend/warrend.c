@@ -214,6 +214,7 @@ warrend_rlimit(int max_clients)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;
 	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	/* cppcheck-suppress knownConditionTrueFalse ; not if rlim_max < want */
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
 		log_warnx("max_clients %d is above the descriptor limit %llu",
 		    max_clients, (unsigned long long)rl.rlim_cur);
