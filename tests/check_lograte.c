@@ -9,9 +9,9 @@
 /* 12,373 disk-full failures in 16 s make four lines, not 12,373. */
 START_TEST(thousands_of_failures_make_a_line_every_interval)
 {
-	struct lograte	 lr = { 0 };
-	uint64_t	 now, count, counted = 0, total, ms;
-	int		 lines = 0, firsts = 0, i;
+	struct lograte lr = { 0 };
+	uint64_t       now, count, counted = 0, total, ms;
+	int	       lines = 0, firsts = 0, i;
 
 	for (i = 0; i < 12373; i++) {
 		now = 1000 + (uint64_t)i * 16000 / 12373;
@@ -43,8 +43,8 @@ END_TEST
 /* Occurrences after the last count line are counted by a tick. */
 START_TEST(tick_reports_what_waits_after_the_interval)
 {
-	struct lograte	 lr = { 0 };
-	uint64_t	 count = 0;
+	struct lograte lr = { 0 };
+	uint64_t       count = 0;
 
 	ck_assert_int_eq(lograte_hit(&lr, 0, 1, &count), LOGRATE_FIRST);
 	ck_assert_int_eq(lograte_hit(&lr, 10, 5, &count), LOGRATE_QUIET);
@@ -62,8 +62,8 @@ END_TEST
 /* The end is logged only when the condition was on; then it starts over. */
 START_TEST(end_only_once_and_a_new_episode_starts_in_full)
 {
-	struct lograte	 lr = { 0 };
-	uint64_t	 count, total, ms;
+	struct lograte lr = { 0 };
+	uint64_t       count, total, ms;
 
 	ck_assert_int_eq(lograte_end(&lr, 5, &total, &ms), 0);
 	ck_assert_int_eq(lograte_hit(&lr, 100, 3, &count), LOGRATE_FIRST);
@@ -79,8 +79,8 @@ END_TEST
 static Suite *
 lograte_suite(void)
 {
-	Suite	*s = suite_create("lograte");
-	TCase	*tc = tcase_create("episodes");
+	Suite *s = suite_create("lograte");
+	TCase *tc = tcase_create("episodes");
 
 	tcase_add_test(tc, thousands_of_failures_make_a_line_every_interval);
 	tcase_add_test(tc, tick_reports_what_waits_after_the_interval);
@@ -93,7 +93,7 @@ lograte_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	sr = srunner_create(lograte_suite());

@@ -132,6 +132,14 @@ publisher_spool_pending(void)
 	publisher_spool_write(&direct);
 }
 
+/* Does spooled record a come before b in the spool? */
+static int
+publisher_spool_before(const struct pub_job *a, const struct pub_job *b)
+{
+	return (a->spool_seg < b->spool_seg || (a->spool_seg == b->spool_seg &&
+	    a->spool_end < b->spool_end));
+}
+
 /*
  * The broker nacked j. With a spool a nack means "not confirmed", never
  * "refused": a quorum queue electing a leader nacks for seconds. A spooled
@@ -152,14 +160,18 @@ publisher_spool_nacked(struct pub_job *j)
 		return;
 	}
 	/* Nacks come in tag order, mostly; keep the retries in spool order. */
-	TAILQ_FOREACH_REVERSE(k, &pub.retry, pub_jobq, entry) {
-		if (k->spool_seg < j->spool_seg || (k->spool_seg ==
-		    j->spool_seg && k->spool_end < j->spool_end)) {
-			TAILQ_INSERT_AFTER(&pub.retry, k, j, entry);
+	k = TAILQ_LAST(&pub.retry, pub_jobq);
+	if (k == NULL || publisher_spool_before(k, j)) {
+		TAILQ_INSERT_TAIL(&pub.retry, j, entry);
+		return;
+	}
+	TAILQ_FOREACH(k, &pub.retry, entry) {
+		if (publisher_spool_before(j, k)) {
+			TAILQ_INSERT_BEFORE(k, j, entry);
 			return;
 		}
 	}
-	TAILQ_INSERT_HEAD(&pub.retry, j, entry);
+	TAILQ_INSERT_TAIL(&pub.retry, j, entry);
 }
 
 /*
