@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char	*log_name = "warrend";
 static int		 log_debug_on;
@@ -86,7 +87,7 @@ log_warn(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_WARNING, strerror(saved), fmt, ap);
+	log_vwrite(LOG_WARNING, util_strerror(saved), fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -134,7 +135,7 @@ fatal(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_ERR, strerror(saved), fmt, ap);
+	log_vwrite(LOG_ERR, util_strerror(saved), fmt, ap);
 	va_end(ap);
 	exit(1);
 }

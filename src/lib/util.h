@@ -27,6 +27,10 @@ uint64_t util_now_ms(void);
  * random. */
 uint64_t util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n);
 
+/* strerror that any thread may call: the text lives in a per-thread
+ * buffer, valid until that thread's next call. */
+const char *util_strerror(int error);
+
 /* Write a new random (version 4) UUID, 36 characters and a NUL, to out. */
 void	 util_uuid(char out[37]);
 

@@ -248,6 +248,7 @@ broker_async_wait(struct broker_async *ba)
 {
 	struct timespec	 ts;
 	uint64_t	 now, ms;
+	int		 stop;
 
 	pthread_mutex_lock(&ba->lock);
 	while (!ba->stop && (now = util_now_ms()) < ba->link->next_attempt) {
@@ -267,8 +268,9 @@ broker_async_wait(struct broker_async *ba)
 		}
 		pthread_cond_timedwait(&ba->cond, &ba->lock, &ts);
 	}
+	stop = ba->stop;	/* read under the lock that writes it */
 	pthread_mutex_unlock(&ba->lock);
-	return (ba->stop ? -1 : 0);
+	return (stop ? -1 : 0);
 }
 
 /* One attempt: connect, set up, hand over. */
@@ -340,7 +342,7 @@ broker_async_start(struct broker_link *link, broker_setup_fn setup,
 	pthread_cond_init(&ba->cond, NULL);
 	if ((error = pthread_create(&ba->thread, NULL, broker_async_main,
 	    ba)) != 0) {
-		xasprintf(cause, "pthread_create: %s", strerror(error));
+		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		free(ba);
 		return (NULL);
 	}

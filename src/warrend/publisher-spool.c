@@ -1,14 +1,139 @@
 /* publisher-spool.c -- the publisher thread's use of the spool: events
  * the broker cannot take now are written to it and answered, and read back
- * and republished once it can. Runs on the publisher thread only. */
+ * and republished once it can. Runs on the publisher thread only.
+ *
+ * A job is kept as the payload of one spool record (little-endian):
+ *
+ *	u16 routing key length, u16 type length, u16 message_id length,
+ *	u16 zero, the three strings, the body;
+ *
+ * the record's time is the job's timestamp. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "publisher-int.h"
 #include "spool.h"
 #include "util.h"
+
+#define PUB_SPOOL_FIXED	8	/* payload bytes before the strings */
+
+/* Store v as a little-endian u16. */
+static void
+publisher_spool_put(unsigned char *p, size_t v)
+{
+	p[0] = (unsigned char)(v & 0xff);
+	p[1] = (unsigned char)(v >> 8);
+}
+
+/* Load a little-endian u16. */
+static size_t
+publisher_spool_get(const unsigned char *p)
+{
+	return ((size_t)p[0] | (size_t)p[1] << 8);
+}
+
+/* Append j to the spool as one record: spool_append's result. */
+static int
+publisher_spool_append(struct publisher *pb, struct pub_job *j)
+{
+	size_t			 rl = strlen(j->routing_key);
+	size_t			 tl = strlen(j->type), ml = strlen(j->message_id);
+	struct spool_data	 d;
+	unsigned char		*buf;
+	int			 rv;
+
+	if (rl > 65535 || tl > 65535 || j->bodylen > SIZE_MAX / 2) {
+		errno = EFBIG;
+		return (-2);
+	}
+	d.len = PUB_SPOOL_FIXED + rl + tl + ml + j->bodylen;
+	buf = xmalloc(d.len);
+	publisher_spool_put(buf, rl);
+	publisher_spool_put(buf + 2, tl);
+	publisher_spool_put(buf + 4, ml);
+	publisher_spool_put(buf + 6, 0);
+	memcpy(buf + PUB_SPOOL_FIXED, j->routing_key, rl);
+	memcpy(buf + PUB_SPOOL_FIXED + rl, j->type, tl);
+	memcpy(buf + PUB_SPOOL_FIXED + rl + tl, j->message_id, ml);
+	memcpy(buf + PUB_SPOOL_FIXED + rl + tl + ml, j->body, j->bodylen);
+	d.bytes = buf;
+	d.time_ms = j->timestamp_ms;
+	rv = spool_append(pb->spool, &d);
+	free(buf);
+	return (rv);
+}
+
+/* A job from a record read back, or NULL if its payload is not a job. */
+static struct pub_job *
+publisher_spool_decode(const struct spool_data *d)
+{
+	const unsigned char	*p = d->bytes;
+	const char		*s = (const char *)p + PUB_SPOOL_FIXED;
+	size_t			 rl, tl, ml;
+	char			*rk, *type, mid[256];
+	struct pub_job		*j;
+
+	if (d->len < PUB_SPOOL_FIXED)
+		return (NULL);
+	rl = publisher_spool_get(p);
+	tl = publisher_spool_get(p + 2);
+	ml = publisher_spool_get(p + 4);
+	if (PUB_SPOOL_FIXED + rl + tl + ml > d->len)
+		return (NULL);
+	rk = xstrndup(s, rl);
+	type = xstrndup(s + rl, tl);
+	snprintf(mid, sizeof mid, "%.*s", (int)(ml > 255 ? 255 : ml),
+	    s + rl + tl);
+	j = publisher_job_new(rk, type, mid, s + rl + tl + ml,
+	    d->len - PUB_SPOOL_FIXED - rl - tl - ml);
+	j->timestamp_ms = d->time_ms;
+	j->from_spool = 1;
+	free(rk);
+	free(type);
+	return (j);
+}
+
+/* The next record of the spool as a job, or NULL. */
+static struct pub_job *
+publisher_spool_next(struct publisher *p)
+{
+	struct spool_data	 d;
+	struct spool_rec	*r;
+	struct pub_job		*j;
+
+	while ((r = spool_next(p->spool, &d)) != NULL) {
+		if ((j = publisher_spool_decode(&d)) != NULL) {
+			j->srec = r;
+			j->spool_seq = p->spool_seq++;
+			return (j);
+		}
+		log_warnx("publisher: a spool record of %zu bytes is not an "
+		    "event: dropped", d.len);
+		spool_done(p->spool, r);
+	}
+	return (NULL);
+}
+
+/* A record read back was confirmed: release it and free its job. */
+void
+publisher_spool_done(struct publisher *p, struct pub_job *j)
+{
+	spool_done(p->spool, j->srec);
+	publisher_job_free(j);
+}
+
+/* A record read back is forgotten, to be read again after spool_rewind. */
+static void
+publisher_spool_forget(struct pub_job *j)
+{
+	j->srec = NULL;		/* spool_rewind frees the handle */
+	publisher_job_free(j);
+}
 
 /* An append or sync failed: logged when it starts, then as a count every
  * few seconds (a full disk fails every event). */
@@ -50,7 +175,7 @@ publisher_spool_works(struct lograte *lr, const char *what)
  * (detached jobs) are freed.
  */
 void
-publisher_spool_write(struct pub_jobq *q)
+publisher_spool_write(struct publisher *p, struct pub_jobq *q)
 {
 	struct pub_jobq	 done = TAILQ_HEAD_INITIALIZER(done);
 	struct pub_job	*j;
@@ -59,38 +184,41 @@ publisher_spool_write(struct pub_jobq *q)
 	while ((j = TAILQ_FIRST(q)) != NULL) {
 		TAILQ_REMOVE(q, j, entry);
 		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
-			publisher_finish(j, PUB_CANCELLED);
+			publisher_finish(p, j, PUB_CANCELLED);
 			continue;
 		}
 		if (j->cookie == NULL) {
 			publisher_job_free(j);	/* it is in the spool already */
-			pub.detached--;
+			p->detached--;
 			continue;
 		}
-		if ((rv = spool_append(pub.spool, j)) == -2)
-			publisher_spool_failed(&pub.lr_append, "append", errno);
+		if ((rv = publisher_spool_append(p, j)) == -2)
+			publisher_spool_failed(&p->lr_append, "append", errno);
 		else
-			publisher_spool_works(&pub.lr_append, "append");
+			publisher_spool_works(&p->lr_append, "append");
 		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
-		if (rv == -1 && !pub.spool_full)
+		if (rv == -1 && !p->spool_full)
 			log_warnx("publisher: spool is full (max_bytes): "
 			    "refusing events until it drains");
-		else if (rv == 0 && pub.spool_full)
+		else if (rv == 0 && p->spool_full)
 			log_info("publisher: spool accepts events again");
 		if (rv != -2)
-			pub.spool_full = rv == -1;
+			p->spool_full = rv == -1;
 		TAILQ_INSERT_TAIL(&done, j, entry);
 	}
-	if (!TAILQ_EMPTY(&done) && spool_sync(pub.spool) != 0) {
+	if (!TAILQ_EMPTY(&done) && spool_sync(p->spool) != 0) {
 		/* Not known to be durable: say so; replay may still send it. */
-		publisher_spool_failed(&pub.lr_sync, "sync", errno);
+		publisher_spool_failed(&p->lr_sync, "sync", errno);
 		TAILQ_FOREACH(j, &done, entry)
 			j->outcome = PUB_FULL;
 	} else if (!TAILQ_EMPTY(&done))
-		publisher_spool_works(&pub.lr_sync, "sync");
+		publisher_spool_works(&p->lr_sync, "sync");
+	/* The figures first: a client told "spooled" finds it in stats. */
+	if (!TAILQ_EMPTY(&done))
+		publisher_spool_stats(p);
 	while ((j = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, j, entry);
-		publisher_finish(j, j->outcome);
+		publisher_finish(p, j, j->outcome);
 	}
 }
 
@@ -100,7 +228,7 @@ publisher_spool_write(struct pub_jobq *q)
  * spool behind them, in order.
  */
 void
-publisher_spool_unsent(struct pub_jobq *q)
+publisher_spool_unsent(struct publisher *p, struct pub_jobq *q)
 {
 	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
 	struct pub_job	*j;
@@ -109,35 +237,36 @@ publisher_spool_unsent(struct pub_jobq *q)
 		TAILQ_REMOVE(q, j, entry);
 		if (!j->from_spool)
 			TAILQ_INSERT_TAIL(&direct, j, entry);
+		else
+			publisher_spool_forget(j);
 	}
-	spool_rewind(pub.spool);
-	publisher_spool_write(&direct);
+	spool_rewind(p->spool);
+	publisher_spool_write(p, &direct);
 }
 
 /* Blocked: events not yet sent go to the spool; records read back from
  * it stay queued for when the broker unblocks. */
 void
-publisher_spool_pending(void)
+publisher_spool_pending(struct publisher *p)
 {
 	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
 	struct pub_job	*j, *next;
 
-	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+	for (j = TAILQ_FIRST(&p->pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
 		if (j->from_spool)
 			continue;
-		TAILQ_REMOVE(&pub.pending, j, entry);
+		TAILQ_REMOVE(&p->pending, j, entry);
 		TAILQ_INSERT_TAIL(&direct, j, entry);
 	}
-	publisher_spool_write(&direct);
+	publisher_spool_write(p, &direct);
 }
 
 /* Does spooled record a come before b in the spool? */
 static int
 publisher_spool_before(const struct pub_job *a, const struct pub_job *b)
 {
-	return (a->spool_seg < b->spool_seg || (a->spool_seg == b->spool_seg &&
-	    a->spool_end < b->spool_end));
+	return (a->spool_seq < b->spool_seq);
 }
 
 /*
@@ -148,30 +277,30 @@ publisher_spool_before(const struct pub_job *a, const struct pub_job *b)
  * its client hears ok, spooled.
  */
 void
-publisher_spool_nacked(struct pub_job *j)
+publisher_spool_nacked(struct publisher *p, struct pub_job *j)
 {
 	struct pub_job	*k;
 
-	pub.spool_refused = 1;
-	pub.refusing = 1;
+	p->spool_refused = 1;
+	p->refusing = 1;
 	j->returned = 0;
 	if (!j->from_spool) {
-		TAILQ_INSERT_TAIL(&pub.nacked, j, entry);
+		TAILQ_INSERT_TAIL(&p->nacked, j, entry);
 		return;
 	}
 	/* Nacks come in tag order, mostly; keep the retries in spool order. */
-	k = TAILQ_LAST(&pub.retry, pub_jobq);
+	k = TAILQ_LAST(&p->retry, pub_jobq);
 	if (k == NULL || publisher_spool_before(k, j)) {
-		TAILQ_INSERT_TAIL(&pub.retry, j, entry);
+		TAILQ_INSERT_TAIL(&p->retry, j, entry);
 		return;
 	}
-	TAILQ_FOREACH(k, &pub.retry, entry) {
+	TAILQ_FOREACH(k, &p->retry, entry) {
 		if (publisher_spool_before(j, k)) {
 			TAILQ_INSERT_BEFORE(k, j, entry);
 			return;
 		}
 	}
-	TAILQ_INSERT_TAIL(&pub.retry, j, entry);
+	TAILQ_INSERT_TAIL(&p->retry, j, entry);
 }
 
 /*
@@ -183,47 +312,47 @@ publisher_spool_nacked(struct pub_job *j)
  * new leader was elected, where a new channel is taken at once.
  */
 void
-publisher_spool_retreat(void)
+publisher_spool_retreat(struct publisher *p)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct pub_job	*j, *next;
 	uint64_t	 delay, n;
 
-	if (!pub.spool_refused)
+	if (!p->spool_refused)
 		return;
-	pub.spool_refused = 0;
-	TAILQ_CONCAT(&q, &pub.nacked, entry);
-	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+	p->spool_refused = 0;
+	TAILQ_CONCAT(&q, &p->nacked, entry);
+	for (j = TAILQ_FIRST(&p->pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
 		if (!j->from_spool) {
-			TAILQ_REMOVE(&pub.pending, j, entry);
+			TAILQ_REMOVE(&p->pending, j, entry);
 			TAILQ_INSERT_TAIL(&q, j, entry);
 		}
 	}
 	if (!TAILQ_EMPTY(&q))
-		publisher_spool_write(&q);
+		publisher_spool_write(p, &q);
 	/* Nacks of what was sent before the pause began are the same
 	 * round; only a retry nacked again makes the pause grow. */
-	if (util_now_ms() < pub.spool_hold)
+	if (util_now_ms() < p->spool_hold)
 		return;
-	delay = util_backoff_ms(100, PUBLISHER_RETRY_CAP_MS, pub.spool_holds++);
-	pub.spool_hold = util_now_ms() + delay;
+	delay = util_backoff_ms(100, PUBLISHER_RETRY_CAP_MS, p->spool_holds++);
+	p->spool_hold = util_now_ms() + delay;
 	/* A new connection nacking its probe again, or any connection
 	 * nacking round after round: its channel may be stuck. */
-	if ((!pub.proven && pub.spool_holds >= 2) || pub.spool_holds % 4 == 3)
-		pub.renew = 1;
-	pthread_mutex_lock(&pub.lock);
-	pub.stats.refusing = 1;
-	pthread_mutex_unlock(&pub.lock);
-	switch (lograte_hit(&pub.lr_nack, util_now_ms(), 1, &n)) {
+	if ((!p->proven && p->spool_holds >= 2) || p->spool_holds % 4 == 3)
+		p->renew = 1;
+	pthread_mutex_lock(&p->lock);
+	p->stats.refusing = 1;
+	pthread_mutex_unlock(&p->lock);
+	switch (lograte_hit(&p->lr_nack, util_now_ms(), 1, &n)) {
 	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s refused (nacked) events: "
-		    "kept, trying again in %llu ms", pub.addr,
+		    "kept, trying again in %llu ms", p->addr,
 		    (unsigned long long)delay);
 		break;
 	case LOGRATE_COUNT:
 		log_warnx("publisher: broker %s refused events %llu more "
-		    "times", pub.addr, (unsigned long long)n);
+		    "times", p->addr, (unsigned long long)n);
 		break;
 	case LOGRATE_QUIET:
 		break;
@@ -233,36 +362,36 @@ publisher_spool_retreat(void)
 /* The connection went: the retries are records the spool reads again;
  * nacked direct events join the events to spool. */
 void
-publisher_spool_forget(struct pub_jobq *back)
+publisher_spool_lost(struct publisher *p, struct pub_jobq *back)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 
-	TAILQ_CONCAT(&q, &pub.retry, entry);	/* from_spool: rewound */
-	TAILQ_CONCAT(&q, &pub.nacked, entry);
+	TAILQ_CONCAT(&q, &p->retry, entry);	/* from_spool: rewound */
+	TAILQ_CONCAT(&q, &p->nacked, entry);
 	TAILQ_CONCAT(&q, back, entry);
 	TAILQ_CONCAT(back, &q, entry);
-	pub.spool_refused = 0;
-	pub.refusing = 0;
-	pthread_mutex_lock(&pub.lock);
-	pub.stats.refusing = 0;
-	pthread_mutex_unlock(&pub.lock);
+	p->spool_refused = 0;
+	p->refusing = 0;
+	pthread_mutex_lock(&p->lock);
+	p->stats.refusing = 0;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* Nacks go on: a new connection is tried. Logged when it starts, then as
  * counts. */
 void
-publisher_spool_renew_log(void)
+publisher_spool_renew_log(struct publisher *p)
 {
 	uint64_t	 n;
 
-	switch (lograte_hit(&pub.lr_renew, util_now_ms(), 1, &n)) {
+	switch (lograte_hit(&p->lr_renew, util_now_ms(), 1, &n)) {
 	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s goes on refusing events: "
-		    "trying a new connection", pub.addr);
+		    "trying a new connection", p->addr);
 		break;
 	case LOGRATE_COUNT:
 		log_warnx("publisher: broker %s goes on refusing events: "
-		    "%llu more new connections", pub.addr,
+		    "%llu more new connections", p->addr,
 		    (unsigned long long)n);
 		break;
 	case LOGRATE_QUIET:
@@ -272,33 +401,33 @@ publisher_spool_renew_log(void)
 
 /* A confirm: a spell of refusals, if any, is over. */
 void
-publisher_spool_taken(void)
+publisher_spool_taken(struct publisher *p)
 {
 	uint64_t	 total, ms;
 
-	pub.refusing = 0;
-	pthread_mutex_lock(&pub.lock);
-	pub.stats.refusing = 0;
-	pthread_mutex_unlock(&pub.lock);
-	(void)lograte_end(&pub.lr_renew, util_now_ms(), &total, &ms);
-	if (lograte_end(&pub.lr_nack, util_now_ms(), &total, &ms))
+	p->refusing = 0;
+	pthread_mutex_lock(&p->lock);
+	p->stats.refusing = 0;
+	pthread_mutex_unlock(&p->lock);
+	(void)lograte_end(&p->lr_renew, util_now_ms(), &total, &ms);
+	if (lograte_end(&p->lr_nack, util_now_ms(), &total, &ms))
 		log_info("publisher: broker %s takes events again, after %llu "
-		    "rounds of nacks in %llu ms", pub.addr,
+		    "rounds of nacks in %llu ms", p->addr,
 		    (unsigned long long)total, (unsigned long long)ms);
 }
 
 /* Read records back from the spool while the window has room. */
 void
-publisher_spool_fill(void)
+publisher_spool_fill(struct publisher *p)
 {
 	struct pub_job	*j;
-	int		 room = pub.window - (int)(pub.next_tag - pub.low_tag);
+	int		 room = confirm_free_tags(&p->ring);
 
 	/* Not while copies of spooled events are still in flight on a slow
 	 * connection: they would only go out a third time. */
-	if (pub.spool == NULL || pub.blocked || pub.stopping ||
-	    !TAILQ_EMPTY(&pub.pending) || util_now_ms() < pub.spool_hold ||
-	    pub.detached > 0)
+	if (p->spool == NULL || p->blocked || p->stopping ||
+	    !TAILQ_EMPTY(&p->pending) || util_now_ms() < p->spool_hold ||
+	    p->detached > 0)
 		return;
 	/*
 	 * A connection that has confirmed nothing yet, or a broker that
@@ -306,19 +435,19 @@ publisher_spool_fill(void)
 	 * after its node died nacks what it is sent, and may store it all
 	 * the same: a whole window sent then would come twice.
 	 */
-	if (!pub.proven || pub.refusing) {
-		if (pub.inflight > 0 || !TAILQ_EMPTY(&pub.pending))
+	if (!p->proven || p->refusing) {
+		if (confirm_inflight(&p->ring) > 0 || !TAILQ_EMPTY(&p->pending))
 			return;
 		room = 1;
 	}
 	/* The nacked ones again first, in spool order. */
-	while (room > 0 && (j = TAILQ_FIRST(&pub.retry)) != NULL) {
-		TAILQ_REMOVE(&pub.retry, j, entry);
-		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
+	while (room > 0 && (j = TAILQ_FIRST(&p->retry)) != NULL) {
+		TAILQ_REMOVE(&p->retry, j, entry);
+		TAILQ_INSERT_TAIL(&p->pending, j, entry);
 		room--;
 	}
-	while (room-- > 0 && (j = spool_next(pub.spool)) != NULL)
-		TAILQ_INSERT_TAIL(&pub.pending, j, entry);
+	while (room-- > 0 && (j = publisher_spool_next(p)) != NULL)
+		TAILQ_INSERT_TAIL(&p->pending, j, entry);
 }
 
 /*
@@ -327,18 +456,19 @@ publisher_spool_fill(void)
  * client answered; the copy in flight is kept only to be confirmed.
  */
 void
-publisher_spool_timeouts(void)
+publisher_spool_timeouts(struct publisher *p)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct pub_job	*j, *copy;
 	uint64_t	 t, now = util_now_ms(), n = 0, count = 0;
-	uint64_t	 limit = (uint64_t)pub.publish_timeout_ms / 2;
+	uint64_t	 limit = (uint64_t)p->publish_timeout_ms / 2;
 
-	if (pub.spool == NULL)
+	if (p->spool == NULL)
 		return;
-	for (t = pub.low_tag; t < pub.next_tag; t++) {
-		if ((j = pub.ring[t % (uint64_t)pub.window]) == NULL ||
-		    j->from_spool || j->cookie == NULL)
+	for (t = confirm_first(&p->ring); t != 0;
+	    t = confirm_after(&p->ring, t)) {
+		j = confirm_get(&p->ring, t);
+		if (j->from_spool || j->cookie == NULL)
 			continue;
 		if (now - j->sent_ms < limit)
 			break;
@@ -353,39 +483,39 @@ publisher_spool_timeouts(void)
 		copy->tag = j->tag;
 		copy->sent_ms = j->sent_ms;
 		copy->returned = j->returned;
-		pub.ring[t % (uint64_t)pub.window] = copy;
-		pub.detached++;
+		confirm_replace(&p->ring, t, copy);
+		p->detached++;
 		TAILQ_INSERT_TAIL(&q, j, entry);
 		n++;
 	}
 	if (n == 0)
 		return;
-	switch (lograte_hit(&pub.lr_slow, now, n, &count)) {
+	switch (lograte_hit(&p->lr_slow, now, n, &count)) {
 	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s is slow to confirm: events "
-		    "go to the spool", pub.addr);
+		    "go to the spool", p->addr);
 		break;
 	case LOGRATE_COUNT:
 		log_warnx("publisher: broker %s is slow to confirm: %llu more "
-		    "events went to the spool", pub.addr,
+		    "events went to the spool", p->addr,
 		    (unsigned long long)count);
 		break;
 	case LOGRATE_QUIET:
 		break;
 	}
-	publisher_spool_write(&q);
+	publisher_spool_write(p, &q);
 }
 
 /* The broker confirmed an event within the limit: a slow spell, if there
  * was one, is over. */
 void
-publisher_spool_in_time(void)
+publisher_spool_in_time(struct publisher *p)
 {
 	uint64_t	 total, ms;
 
-	if (lograte_end(&pub.lr_slow, util_now_ms(), &total, &ms))
+	if (lograte_end(&p->lr_slow, util_now_ms(), &total, &ms))
 		log_info("publisher: broker %s confirms in time again; %llu "
-		    "events were slow to confirm in %llu ms", pub.addr,
+		    "events were slow to confirm in %llu ms", p->addr,
 		    (unsigned long long)total, (unsigned long long)ms);
 }
 
@@ -393,35 +523,35 @@ publisher_spool_in_time(void)
  * every ~2 s: the broker may be back (another node of a cluster) long
  * before a grown backoff would look. */
 void
-publisher_spool_cap(void)
+publisher_spool_cap(struct publisher *p)
 {
 	int	 cap;
 
-	cap = pub.spool != NULL && spool_pending(pub.spool) > 0 ?
+	cap = p->spool != NULL && spool_pending(p->spool) > 0 ?
 	    PUBLISHER_RETRY_CAP_MS : 0;
-	if (cap != pub.cap_ms) {
-		pub.cap_ms = cap;
-		broker_async_cap(pub.async, cap);
+	if (cap != p->cap_ms) {
+		p->cap_ms = cap;
+		broker_async_cap(p->async, cap);
 	}
 }
 
 /* Copy the spool's figures where the loop can read them, and show the
  * loop (and so the watchdog) that this thread is alive. */
 void
-publisher_spool_stats(void)
+publisher_spool_stats(struct publisher *p)
 {
 	uint64_t	 n;
 
-	if (lograte_tick(&pub.lr_slow, util_now_ms(), &n) == LOGRATE_COUNT)
+	if (lograte_tick(&p->lr_slow, util_now_ms(), &n) == LOGRATE_COUNT)
 		log_warnx("publisher: broker %s is slow to confirm: %llu more "
-		    "events went to the spool", pub.addr,
+		    "events went to the spool", p->addr,
 		    (unsigned long long)n);
-	if (lograte_tick(&pub.lr_nack, util_now_ms(), &n) == LOGRATE_COUNT)
+	if (lograte_tick(&p->lr_nack, util_now_ms(), &n) == LOGRATE_COUNT)
 		log_warnx("publisher: broker %s refused events %llu more times",
-		    pub.addr, (unsigned long long)n);
-	pthread_mutex_lock(&pub.lock);
-	pub.stats.alive++;
-	if (pub.spool != NULL)
-		spool_get_stats(pub.spool, &pub.stats.spool);
-	pthread_mutex_unlock(&pub.lock);
+		    p->addr, (unsigned long long)n);
+	pthread_mutex_lock(&p->lock);
+	p->stats.alive++;
+	if (p->spool != NULL)
+		spool_get_stats(p->spool, &p->stats.spool);
+	pthread_mutex_unlock(&p->lock);
 }

@@ -21,6 +21,7 @@
 #include "publish.h"
 #include "publisher.h"
 #include "sdnotify.h"
+#include "spool.h"
 #include "consumer.h"
 #include "consume.h"
 #include "util.h"
@@ -126,6 +127,7 @@ warrend_stop(int sig)
 	    NULL);
 	evtimer_add(warrend_hard_stop, &tv);
 	client_shutdown();
+	consumer_stop();	/* after waiting subscribes were answered */
 }
 
 /* What warrend is doing, in one line for systemctl status. */
@@ -284,6 +286,12 @@ main(int argc, char **argv)
 		}
 		fatalx("%s", cause);
 	}
+	/* A spool.dir warrend would refuse fails the check too. */
+	if (test && warrend_conf->spool_max_bytes > 0 &&
+	    spool_check(warrend_conf->spool_dir, &cause) != 0) {
+		fprintf(stderr, "warrend: %s\n", cause);
+		exit(1);
+	}
 	if (test) {
 		printf("configuration OK\n");
 		fflush(stdout);
@@ -295,8 +303,16 @@ main(int argc, char **argv)
 	warrend_rlimit(warrend_conf->max_clients);
 	if ((warrend_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	/* The spool first: a bad spool.dir must fail before the socket. */
-	if (publish_start(&cause) != 0 ||
+	/*
+	 * Modules in dependency order; teardown below is the exact reverse.
+	 * 1 publisher thread (opens the spool: a bad spool.dir must fail
+	 *   before the socket), 2 consumer thread, 3 publish (watches the
+	 *   publisher's outcomes), 4 listener (makes clients), 5 consume
+	 *   (watches the consumer's messages), 6 metrics.
+	 */
+	if (publisher_start(warrend_conf, &cause) != 0 ||
+	    consumer_start(warrend_conf, &cause) != 0 ||
+	    publish_start(&cause) != 0 ||
 	    listener_open(warrend_conf, &cause) != 0 ||
 	    consume_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
 		fatalx("%s", cause);
@@ -321,14 +337,16 @@ main(int argc, char **argv)
 	if (warrend_hard_stop != NULL)
 		event_free(warrend_hard_stop);
 	event_free(warrend_tick);
-	listener_close();
+	/* The reverse of start-up: 6 .. 1. */
 	metrics_stop();
+	consume_free();
+	listener_close();
+	client_free_all();	/* the listener's clients */
+	publish_free();
+	consumer_stop();
+	consumer_join(1000);
 	publisher_stop(0);
 	publisher_join(1000);
-	consumer_stop();
-	client_free_all();
-	publish_free();
-	consume_free();
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);
 	log_info("stopped");
