@@ -480,8 +480,10 @@ publisher_flush(struct publisher *p)
 	int		 sent = 0;
 
 	/* confirm_room: the span of tags, not the count in flight, bounds
-	 * the ring (see confirm.h). */
+	 * the ring (see confirm.h). A connection that has confirmed nothing
+	 * yet gets one event at a time (see publisher_spool_fill). */
 	while (!p->blocked && confirm_room(&p->ring) &&
+	    (p->proven || confirm_inflight(&p->ring) == 0) &&
 	    (j = TAILQ_FIRST(&p->pending)) != NULL) {
 		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
 			TAILQ_REMOVE(&p->pending, j, entry);
@@ -536,7 +538,8 @@ static int
 publisher_busy(struct publisher *p)
 {
 	if (!p->connected || p->blocked ||
-	    confirm_inflight(&p->ring) >= p->window)
+	    confirm_inflight(&p->ring) >= p->window ||
+	    (!p->proven && confirm_inflight(&p->ring) > 0))
 		return (0);
 	return (!TAILQ_EMPTY(&p->pending) || (p->spool != NULL &&
 	    !p->stopping && (spool_unread(p->spool) > 0 ||
