@@ -57,6 +57,8 @@ struct publisher {
 	struct pub_jobq		  nacked;	/* nacked direct events: to spool */
 	uint64_t		  spool_seq;	/* records read back so far */
 	int			  proven;	/* a confirm came on this conn */
+	int			  probing;	/* one event at a time till then */
+	int			  relost;	/* a connection was lost before */
 	int			  cap_ms;	/* told to the connector */
 	struct lograte		  lr_append;	/* spool append failing */
 	struct lograte		  lr_sync;	/* spool sync failing */

@@ -430,12 +430,13 @@ publisher_spool_fill(struct publisher *p)
 	    p->detached > 0)
 		return;
 	/*
-	 * A connection that has confirmed nothing yet, or a broker that
-	 * nacks, gets one event at a time. A quorum queue electing a leader
-	 * after its node died nacks what it is sent, and may store it all
-	 * the same: a whole window sent then would come twice.
+	 * A connection made after one was lost, until it confirms, or a
+	 * broker that nacks, gets one event at a time. A quorum queue
+	 * electing a leader after its node died nacks what it is sent, and
+	 * may store it all the same: a whole window sent then would come
+	 * twice.
 	 */
-	if (!p->proven || p->refusing) {
+	if (p->probing || p->refusing) {
 		if (confirm_inflight(&p->ring) > 0 || !TAILQ_EMPTY(&p->pending))
 			return;
 		room = 1;

@@ -174,6 +174,7 @@ publisher_drop(struct publisher *p, int graceful)
 	p->fd = -1;
 	if (p->connected && !p->stopping)
 		broker_async_request(p->async, 1, p->proven);
+	p->relost = p->relost || p->connected;
 	p->connected = p->blocked = 0;
 	confirm_reset(&p->ring);
 	p->in_return = 0;
@@ -221,6 +222,7 @@ publisher_adopt(struct publisher *p)
 	p->fd = amqp_get_sockfd(p->conn);
 	p->connected = 1;
 	p->proven = 0;
+	p->probing = p->relost;	/* a failover: the queues may be electing */
 	if (!p->renewed)
 		p->spool_holds = 0;	/* a new connection: retry soon */
 	p->renew = p->renewed = 0;
@@ -273,6 +275,7 @@ publisher_confirm(struct publisher *p, uint64_t tag, int multiple,
 {
 	if (outcome == PUB_CONFIRMED) {
 		p->proven = 1;		/* the broker takes events */
+		p->probing = 0;
 		p->spool_holds = 0;
 		p->renew = 0;
 		if (p->refusing || p->lr_nack.on)
@@ -480,10 +483,10 @@ publisher_flush(struct publisher *p)
 	int		 sent = 0;
 
 	/* confirm_room: the span of tags, not the count in flight, bounds
-	 * the ring (see confirm.h). A connection that has confirmed nothing
-	 * yet gets one event at a time (see publisher_spool_fill). */
+	 * the ring (see confirm.h). A connection made after one was lost
+	 * gets one event at a time until it confirms (publisher_spool_fill). */
 	while (!p->blocked && confirm_room(&p->ring) &&
-	    (p->proven || confirm_inflight(&p->ring) == 0) &&
+	    (!p->probing || confirm_inflight(&p->ring) == 0) &&
 	    (j = TAILQ_FIRST(&p->pending)) != NULL) {
 		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
 			TAILQ_REMOVE(&p->pending, j, entry);
@@ -539,7 +542,7 @@ publisher_busy(struct publisher *p)
 {
 	if (!p->connected || p->blocked ||
 	    confirm_inflight(&p->ring) >= p->window ||
-	    (!p->proven && confirm_inflight(&p->ring) > 0))
+	    (p->probing && confirm_inflight(&p->ring) > 0))
 		return (0);
 	return (!TAILQ_EMPTY(&p->pending) || (p->spool != NULL &&
 	    !p->stopping && (spool_unread(p->spool) > 0 ||
