@@ -14,6 +14,7 @@
 static const char	*log_name = "warrend";
 static int		 log_debug_on;
 static int		 log_journal;
+static int		 log_tool;	/* a command, not the daemon */
 
 /*
  * Under systemd, stderr is the journal when $JOURNAL_STREAM names its device
@@ -45,6 +46,14 @@ log_init(const char *progname, int debug)
 	log_journal = log_stderr_is_journal();
 }
 
+/* Log as a command does: "name: message", no time stamp (the journal
+ * still gets "<N>message", since it adds the name itself). */
+void
+log_set_tool(int tool)
+{
+	log_tool = tool;
+}
+
 /* Turn debug logging on or off. */
 void
 log_set_debug(int debug)
@@ -66,6 +75,13 @@ log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 			fprintf(stderr, "<%d>%s: %s\n", pri, msg, errstr);
 		else
 			fprintf(stderr, "<%d>%s\n", pri, msg);
+		return;
+	}
+	if (log_tool) {
+		if (errstr != NULL)
+			fprintf(stderr, "%s: %s: %s\n", log_name, msg, errstr);
+		else
+			fprintf(stderr, "%s: %s\n", log_name, msg);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);

@@ -37,4 +37,7 @@ void	 util_uuid(char out[37]);
 /* Format t (seconds) and ms as RFC 3339 UTC, "2026-11-27T05:18:40.123Z". */
 void	 util_rfc3339(char out[64], int64_t t, int ms);
 
+/* "s" unless n is 1: "%d client%s", n, PLURAL(n). */
+#define PLURAL(n)	((n) == 1 ? "" : "s")
+
 #endif

@@ -1,5 +1,6 @@
 /* metrics.c -- Prometheus text at /metrics and a /healthz, over libevent's
  * evhttp on the loop thread (off unless metrics.listen is set). */
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -181,10 +182,13 @@ metrics_start(const struct conf *cf, char **cause)
 		    cf->metrics_listen);
 		return (-1);
 	}
+	errno = 0;
 	if ((metrics_http = evhttp_new(warrend_base)) == NULL ||
 	    evhttp_bind_socket(metrics_http, host, (uint16_t)port) != 0) {
-		xasprintf(cause, "metrics.listen %s: cannot listen there",
-		    cf->metrics_listen);
+		/* libevent keeps bind(2)'s errno: say why. */
+		xasprintf(cause, "metrics.listen %s: cannot listen there: %s",
+		    cf->metrics_listen, errno != 0 ? strerror(errno) :
+		    "unknown reason");
 		return (-1);
 	}
 	evhttp_set_allowed_methods(metrics_http, EVHTTP_REQ_GET |
