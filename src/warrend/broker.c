@@ -1,6 +1,5 @@
 /* broker.c -- connecting to RabbitMQ for the publisher and consumer
  * threads. Everything here blocks; it never runs on the loop thread. */
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <netdb.h>
@@ -23,7 +22,7 @@
 #include "util.h"
 
 #define BROKER_TIMEOUT_MS	5000	/* connect, handshake and each RPC */
-#define BROKER_STABLE_MS	30000	/* up this long: backoff starts over */
+#define BROKER_STABLE_MS	2000	/* up this long: backoff starts over */
 
 /* Copy the broker settings of cf. */
 void
@@ -72,32 +71,39 @@ broker_link_due(const struct broker_link *bl)
 	return (util_now_ms() >= bl->next_attempt);
 }
 
-/* Schedule the next try: exponential backoff with jitter. */
+/* Schedule the next try: exponential backoff with jitter, so that
+ * restarted hosts do not stampede. */
 static void
 broker_link_backoff(struct broker_link *bl)
 {
-	uint64_t	 delay = (uint64_t)bl->min_ms;
-	unsigned char	 r[2];
-	int		 i;
+	uint64_t	 max = (uint64_t)bl->max_ms;
 
-	for (i = 0; i < bl->attempts && delay < (uint64_t)bl->max_ms; i++)
-		delay *= 2;
-	if (delay > (uint64_t)bl->max_ms)
-		delay = (uint64_t)bl->max_ms;
-	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
-		r[0] = r[1] = 0x80;
-	/* Half fixed, half random, so restarted hosts do not stampede. */
-	delay = delay / 2 + (delay / 2) * (uint64_t)(r[0] << 8 | r[1]) / 65535;
-	bl->attempts++;
-	bl->next_attempt = util_now_ms() + delay;
+	if (bl->cap_ms > 0 && (uint64_t)bl->cap_ms < max)
+		max = (uint64_t)bl->cap_ms;
+	bl->next_attempt = util_now_ms() + util_backoff_ms(
+	    (uint64_t)bl->min_ms < max ? (uint64_t)bl->min_ms : max, max,
+	    bl->attempts++);
 }
 
-/* The connection failed: schedule the next try. */
+/*
+ * An open connection was lost. Its node may be dead: try the next URL, and
+ * at once if the connection had proved itself (a confirm came, or it lasted
+ * BROKER_STABLE_MS), so that a cluster's failover costs no delay. One lost
+ * right after it was made counts as a failed attempt, so that a broker
+ * that keeps dropping connections is not hammered.
+ */
 void
-broker_link_lost(struct broker_link *bl)
+broker_link_lost(struct broker_link *bl, int proven)
 {
-	if (util_now_ms() - bl->connected_at >= BROKER_STABLE_MS)
+	uint64_t	 now = util_now_ms();
+
+	bl->url = (bl->url + 1) % bl->nurls;
+	if (proven || (bl->connected_at != 0 &&
+	    now - bl->connected_at >= BROKER_STABLE_MS)) {
 		bl->attempts = 0;
+		bl->next_attempt = now;
+		return;
+	}
 	broker_link_backoff(bl);
 }
 
@@ -343,6 +349,8 @@ struct broker_async {
 	int			 notify_fd;
 	int			 want;
 	int			 lost;
+	int			 proven;
+	int			 cap_ms;
 	int			 stop;
 	amqp_connection_state_t	 ready;
 	char			 addr[128];
@@ -358,7 +366,13 @@ broker_async_wait(struct broker_async *ba)
 
 	pthread_mutex_lock(&ba->lock);
 	while (!ba->stop && (now = util_now_ms()) < ba->link->next_attempt) {
+		ba->link->cap_ms = ba->cap_ms;
 		ms = ba->link->next_attempt - now;
+		if (ba->cap_ms > 0 && ms > (uint64_t)ba->cap_ms) {
+			/* Events are waiting now: no long sleep. */
+			ba->link->next_attempt = now + (uint64_t)ba->cap_ms;
+			ms = (uint64_t)ba->cap_ms;
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (time_t)(ms / 1000);
 		ts.tv_nsec += (long)(ms % 1000) * 1000000;
@@ -384,7 +398,8 @@ broker_async_attempt(struct broker_async *ba)
 		return;
 	if (ba->setup(conn, ba->link, ba->arg) != 0) {
 		amqp_destroy_connection(conn);
-		broker_link_lost(ba->link);
+		ba->link->connected_at = 0;
+		broker_link_lost(ba->link, 0);
 		return;
 	}
 	pthread_mutex_lock(&ba->lock);
@@ -405,17 +420,19 @@ static void *
 broker_async_main(void *arg)
 {
 	struct broker_async	*ba = arg;
-	int			 lost;
+	int			 lost, proven;
 
 	for (;;) {
 		pthread_mutex_lock(&ba->lock);
 		while (!ba->stop && !ba->want)
 			pthread_cond_wait(&ba->cond, &ba->lock);
 		lost = ba->lost;
-		ba->lost = 0;
+		proven = ba->proven;
+		ba->lost = ba->proven = 0;
+		ba->link->cap_ms = ba->cap_ms;
 		pthread_mutex_unlock(&ba->lock);
 		if (lost)
-			broker_link_lost(ba->link);
+			broker_link_lost(ba->link, proven);
 		if (broker_async_wait(ba) != 0)
 			break;
 		broker_async_attempt(ba);
@@ -448,12 +465,25 @@ broker_async_start(struct broker_link *link, broker_setup_fn setup,
 
 /* Ask for a connection. */
 void
-broker_async_request(struct broker_async *ba, int lost)
+broker_async_request(struct broker_async *ba, int lost, int proven)
 {
 	pthread_mutex_lock(&ba->lock);
 	ba->want = 1;
 	ba->lost |= lost;
+	ba->proven |= proven;
 	pthread_cond_signal(&ba->cond);
+	pthread_mutex_unlock(&ba->lock);
+}
+
+/* Cap the delay between attempts; wake a connector sleeping longer. */
+void
+broker_async_cap(struct broker_async *ba, int ms)
+{
+	pthread_mutex_lock(&ba->lock);
+	if (ba->cap_ms != ms) {
+		ba->cap_ms = ms;
+		pthread_cond_signal(&ba->cond);
+	}
 	pthread_mutex_unlock(&ba->lock);
 }
 
