@@ -142,18 +142,17 @@ publisher_set_state(struct publisher *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* Drop the connection; everything in flight goes back to the front of the
- * pending queue, in tag order, to be republished with its message_id. */
-static void
-publisher_drop(struct publisher *p, int graceful)
+/* Everything in flight goes back to the front of the pending queue (or
+ * the spool), in tag order, to be republished with its message_id; return
+ * how many were in flight. */
+static int
+publisher_requeue(struct publisher *p)
 {
 	struct pub_jobq	 back = TAILQ_HEAD_INITIALIZER(back);
 	struct pub_job	*j;
 	uint64_t	 t;
 	int		 n = 0;
 
-	if (p->conn == NULL)
-		return;
 	while ((t = confirm_first(&p->ring)) != 0) {
 		j = confirm_take(&p->ring, t);
 		j->returned = 0;
@@ -167,6 +166,18 @@ publisher_drop(struct publisher *p, int graceful)
 	}
 	else
 		TAILQ_CONCAT(&p->pending, &back, entry);
+	return (n);
+}
+
+/* Drop the connection; what was in flight is published again later. */
+static void
+publisher_drop(struct publisher *p, int graceful)
+{
+	int	 n;
+
+	if (p->conn == NULL)
+		return;
+	n = publisher_requeue(p);
 	if (graceful && p->connected)
 		amqp_connection_close(p->conn, AMQP_REPLY_SUCCESS);
 	amqp_destroy_connection(p->conn);
@@ -680,9 +691,13 @@ publisher_main(void *arg)
 		publisher_spool_cap(p);
 		publisher_wait(p, full == 1, full != 1 && publisher_busy(p));
 	}
+	/* Every client answered first: the close below may wait on a broker
+	 * that went silent. */
+	if (p->conn != NULL)
+		publisher_requeue(p);
+	publisher_fail_all(p);
 	publisher_drop(p, 1);
 	p->async_gone = broker_async_stop(p->async, 1000) == 0;
-	publisher_fail_all(p);
 	publisher_spool_stats(p);
 	spool_close(p->spool);
 	p->spool = NULL;

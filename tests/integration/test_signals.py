@@ -7,7 +7,8 @@ import collections
 import json
 import signal
 
-from warrentest import (DEADLINE, Broker, Daemon, Failure, MEASUREMENT_TAKEN,
+from warrentest import (DEADLINE, Broker, Daemon, Failure, FreezableProxy,
+                        MEASUREMENT_TAKEN,
                         Pipeliner, RESOURCE_ACCESSED, UNREACHABLE_URL, expect,
                         expect_error, expect_ok, fail, publish_req, resource_data,
                         run, short, unique, wait_for)
@@ -88,15 +89,24 @@ def sigterm_finishes_inflight_confirms_and_answers_every_request():
 
 
 def sigterm_answers_pending_and_later_requests_shutting_down():
-    with Daemon("sigterm_pending", urls=[UNREACHABLE_URL],
-                spool={"max_bytes": 0},  # spool disabled
-                broker_opts={"publish_timeout_ms": 60000},
-                top={"shutdown_timeout_ms": 3000}) as d:
+    """A publish in flight when SIGTERM comes, and one read after it, are
+    both answered shutting_down. The broker is connected but silent (a
+    frozen proxy), so warrend has an unconfirmed event to wait for and
+    keeps reading for its shutdown_timeout_ms: the later request is read
+    inside that window whatever the machine's load."""
+    with Broker(), FreezableProxy() as proxy, \
+            Daemon("sigterm_pending", urls=[proxy.url], wait_connected=True,
+                   spool={"max_bytes": 0},  # spool disabled
+                   broker_opts={"publish_timeout_ms": 60000},
+                   top={"shutdown_timeout_ms": 3000}) as d:
         with d.client() as c:
+            req0 = publish_req(id=0)
+            expect_ok(c.request(req0), "publish", req=req0)
+            proxy.freeze()
             req1 = publish_req(id=1)
             c.send(req1)
-            wait_for(lambda: d.stats()["stats"]["accepted"] >= 1,
-                     "stats.accepted >= 1 after the first publish")
+            wait_for(lambda: d.stats()["stats"]["accepted"] >= 2,
+                     "stats.accepted >= 2 after the publish into the silence")
             d.kill(signal.SIGTERM)
             req2 = publish_req(id=2)
             try:
