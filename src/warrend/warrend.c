@@ -294,6 +294,66 @@ warrend_lint_cb(const struct lint_finding *lf, void *arg)
 	free(s);
 }
 
+/* -t: check the config, the spool dir and every contract, then exit. */
+static void __attribute__((noreturn))
+warrend_check(void)
+{
+	char	*cause;
+
+	/* A spool.dir warrend would refuse fails the check too. */
+	if (warrend_conf->spool_max_bytes > 0 &&
+	    spool_check(warrend_conf->spool_dir, &cause) != 0)
+		fatalx("%s", cause);
+	printf("configuration OK\n");
+	fflush(stdout);
+	lint_contracts(&warrend_conf->contracts, warrend_lint_cb, NULL);
+	conf_free(warrend_conf);
+	exit(0);
+}
+
+/*
+ * Start the modules in dependency order; warrend_finish is the exact
+ * reverse. 1 publisher thread (opens the spool: a bad spool.dir must fail
+ * before the socket), 2 consumer thread, 3 publish (watches the
+ * publisher's outcomes), 4 listener (makes clients), 5 consume (watches
+ * the consumer's messages), 6 metrics.
+ */
+static void
+warrend_start(void)
+{
+	char	*cause;
+
+	if (publisher_start(warrend_conf, &cause) != 0 ||
+	    consumer_start(warrend_conf, &cause) != 0 ||
+	    publish_start(&cause) != 0 ||
+	    listener_open(warrend_conf, &cause) != 0 ||
+	    consume_start(&cause) != 0 ||
+	    metrics_start(warrend_conf, &cause) != 0) {
+		listener_close();	/* a failed start leaves no socket */
+		fatalx("%s", cause);
+	}
+	listener_start();
+}
+
+/* Stop the modules: the reverse of warrend_start, 6 .. 1. */
+static void
+warrend_finish(void)
+{
+	if (warrend_hard_stop != NULL)
+		event_free(warrend_hard_stop);
+	event_free(warrend_tick);
+	metrics_stop();
+	consume_free();
+	listener_close();
+	client_free_all();	/* the listener's clients */
+	publish_free();
+	consumer_stop();
+	consumer_join(1000);
+	publisher_stop(0);
+	publisher_join(1000);
+}
+
+/* Load the config, start the modules, run the loop, stop in reverse. */
 int
 main(int argc, char **argv)
 {
@@ -313,38 +373,13 @@ main(int argc, char **argv)
 		sdnotify_init();
 	if ((warrend_conf = conf_load(warrend_file, &cause)) == NULL)
 		fatalx("%s", cause);
-	/* A spool.dir warrend would refuse fails the check too. */
-	if (test && warrend_conf->spool_max_bytes > 0 &&
-	    spool_check(warrend_conf->spool_dir, &cause) != 0)
-		fatalx("%s", cause);
-	if (test) {
-		printf("configuration OK\n");
-		fflush(stdout);
-		lint_contracts(&warrend_conf->contracts, warrend_lint_cb, NULL);
-		conf_free(warrend_conf);
-		exit(0);
-	}
+	if (test)
+		warrend_check();
 	signal(SIGPIPE, SIG_IGN);
 	warrend_rlimit(warrend_conf->max_clients);
 	if ((warrend_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	/*
-	 * Modules in dependency order; teardown below is the exact reverse.
-	 * 1 publisher thread (opens the spool: a bad spool.dir must fail
-	 *   before the socket), 2 consumer thread, 3 publish (watches the
-	 *   publisher's outcomes), 4 listener (makes clients), 5 consume
-	 *   (watches the consumer's messages), 6 metrics.
-	 */
-	if (publisher_start(warrend_conf, &cause) != 0 ||
-	    consumer_start(warrend_conf, &cause) != 0 ||
-	    publish_start(&cause) != 0 ||
-	    listener_open(warrend_conf, &cause) != 0 ||
-	    consume_start(&cause) != 0 ||
-	    metrics_start(warrend_conf, &cause) != 0) {
-		listener_close();	/* a failed start leaves no socket */
-		fatalx("%s", cause);
-	}
-	listener_start();
+	warrend_start();
 	for (i = 0; signos[i] != 0; i++) {
 		sigs[i] = evsignal_new(warrend_base, signos[i],
 		    warrend_signal_cb, NULL);
@@ -363,19 +398,7 @@ main(int argc, char **argv)
 		event_free(sigs[i]);
 		signal(signos[i], SIG_IGN);
 	}
-	if (warrend_hard_stop != NULL)
-		event_free(warrend_hard_stop);
-	event_free(warrend_tick);
-	/* The reverse of start-up: 6 .. 1. */
-	metrics_stop();
-	consume_free();
-	listener_close();
-	client_free_all();	/* the listener's clients */
-	publish_free();
-	consumer_stop();
-	consumer_join(1000);
-	publisher_stop(0);
-	publisher_join(1000);
+	warrend_finish();
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);
 	log_info("stopped");
