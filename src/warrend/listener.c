@@ -38,6 +38,34 @@ listener_in_use(const struct sockaddr_un *sun)
 	return (rv == 0);
 }
 
+/* Remove a stale socket file at sun's path; refuse a live one, or a file
+ * that is not a socket. */
+static int
+listener_clear(const struct sockaddr_un *sun, char **cause)
+{
+	const char	*path = sun->sun_path;
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1)
+		return (0);
+	if (!S_ISSOCK(st.st_mode)) {
+		xasprintf(cause, "%s exists and is not a socket", path);
+		return (-1);
+	}
+	if (listener_in_use(sun)) {
+		xasprintf(cause, "%s: another warrend is listening there",
+		    path);
+		return (-1);
+	}
+	if (unlink(path) == -1) {
+		xasprintf(cause, "%s: cannot remove stale socket: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	log_info("removed stale socket %s", path);
+	return (0);
+}
+
 /* Bind the socket of cf. */
 int
 listener_open(const struct conf *cf, char **cause)
@@ -57,24 +85,8 @@ listener_open(const struct conf *cf, char **cause)
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, cf->socket_path, sizeof sun.sun_path - 1);
-	if (lstat(cf->socket_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			xasprintf(cause, "%s exists and is not a socket",
-			    cf->socket_path);
-			return (-1);
-		}
-		if (listener_in_use(&sun)) {
-			xasprintf(cause, "%s: another warrend is listening "
-			    "there", cf->socket_path);
-			return (-1);
-		}
-		if (unlink(cf->socket_path) == -1) {
-			xasprintf(cause, "%s: cannot remove stale socket: %s",
-			    cf->socket_path, strerror(errno));
-			return (-1);
-		}
-		log_info("removed stale socket %s", cf->socket_path);
-	}
+	if (listener_clear(&sun, cause) != 0)
+		return (-1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1) {
 		xasprintf(cause, "socket: %s", strerror(errno));
