@@ -320,6 +320,22 @@ publisher_returned(struct publisher *p, const amqp_basic_properties_t *props)
 	}
 }
 
+/* connection.blocked (with its reason) or connection.unblocked (NULL). */
+static void
+publisher_blocked(struct publisher *p, const amqp_bytes_t *reason)
+{
+	p->blocked = reason != NULL;
+	publisher_set_state(p);
+	if (reason == NULL) {
+		log_info("publisher: broker %s unblocked publishing", p->addr);
+		return;
+	}
+	if (p->spool != NULL)
+		publisher_spool_pending(p);
+	log_warnx("publisher: broker %s blocked publishing: %.*s", p->addr,
+	    (int)reason->len, (const char *)reason->bytes);
+}
+
 /* Handle a method frame; return -1 when the connection must go. */
 static int
 publisher_method(struct publisher *p, const amqp_method_t *m)
@@ -352,18 +368,10 @@ publisher_method(struct publisher *p, const amqp_method_t *m)
 		return (0);
 	case AMQP_CONNECTION_BLOCKED_METHOD:
 		bl = m->decoded;
-		p->blocked = 1;
-		publisher_set_state(p);
-		if (p->spool != NULL)
-			publisher_spool_pending(p);
-		log_warnx("publisher: broker %s blocked publishing: %.*s",
-		    p->addr, (int)bl->reason.len,
-		    (const char *)bl->reason.bytes);
+		publisher_blocked(p, &bl->reason);
 		return (0);
 	case AMQP_CONNECTION_UNBLOCKED_METHOD:
-		p->blocked = 0;
-		publisher_set_state(p);
-		log_info("publisher: broker %s unblocked publishing", p->addr);
+		publisher_blocked(p, NULL);
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = m->decoded;
