@@ -81,8 +81,12 @@ conf_error(const config_setting_t *s, const char *file, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	xasprintf(&out, "%s:%u: %s", conf_where_file(s, file),
-	    config_setting_source_line(s), msg);
+	/* Without a setting (a default was at fault) name the file alone. */
+	if (s == NULL)
+		xasprintf(&out, "%s: %s", file, msg);
+	else
+		xasprintf(&out, "%s:%u: %s", conf_where_file(s, file),
+		    config_setting_source_line(s), msg);
 	free(msg);
 	return (out);
 }
@@ -615,8 +619,12 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	cf->shutdown_timeout_ms = (int)conf_int(root, "shutdown_timeout_ms",
 	    5000);
 	if (cf->reconnect_min_ms > cf->reconnect_max_ms) {
-		s = config_setting_lookup((config_setting_t *)root,
-		    "broker.reconnect_min_ms");
+		/* Name whichever of the two is in the file; the other may
+		 * be a default. */
+		if ((s = config_setting_lookup((config_setting_t *)root,
+		    "broker.reconnect_min_ms")) == NULL)
+			s = config_setting_lookup((config_setting_t *)root,
+			    "broker.reconnect_max_ms");
 		*cause = conf_error(s, f, "broker.reconnect_min_ms (%d) is "
 		    "above broker.reconnect_max_ms (%d)", cf->reconnect_min_ms,
 		    cf->reconnect_max_ms);

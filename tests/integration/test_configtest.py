@@ -252,6 +252,19 @@ def configtest_shutdown_timeout_out_of_range():
                 "shutdown_timeout_ms")
 
 
+def configtest_reconnect_bounds_crossed_with_one_default():
+    """Only one of the pair in the file, crossing the other's default: the
+    error names the one that is there (this used to crash warrend -t)."""
+    for drop, keep, value in (("reconnect_min_ms = 100;", "reconnect_max_ms = 30000;",
+                               "reconnect_max_ms = 5;"),
+                              ("reconnect_max_ms = 30000;", "reconnect_min_ms = 100;",
+                               "reconnect_min_ms = 40000;")):
+        text, _ = replace_line(GOOD, drop, "")
+        text, line = replace_line(text, keep, value)
+        with Case(text) as c:
+            expect_broken(c.path, line, "reconnect_min_ms", "reconnect_max_ms")
+
+
 def configtest_bad_socket_mode():
     broken_case('mode = "0660";', 'mode = "0999";', "mode")
     broken_case('mode = "0660";', 'mode = 660;', "mode")
@@ -476,6 +489,7 @@ if __name__ == "__main__":
         configtest_heartbeat_negative_out_of_range,
         configtest_publish_timeout_out_of_range,
         configtest_shutdown_timeout_out_of_range,
+        configtest_reconnect_bounds_crossed_with_one_default,
         configtest_bad_socket_mode,
         configtest_bad_enum_values,
         configtest_syntax_error,
