@@ -39,6 +39,11 @@ spool: {
   max_bytes = 4294967296L;
   fsync = "always";
 };
+metrics: {
+  listen = "[::1]:9464";
+  max_clients = 16;
+  timeout_ms = 10000;
+};
 contracts = (
   {
     name = "ResourceAccessedEvent";
@@ -263,6 +268,16 @@ def configtest_reconnect_bounds_crossed_with_one_default():
         text, line = replace_line(text, keep, value)
         with Case(text) as c:
             expect_broken(c.path, line, "reconnect_min_ms", "reconnect_max_ms")
+
+
+def configtest_metrics_settings_checked():
+    for old, new, words in (('listen = "[::1]:9464";', 'listen = "9464";', ("host:port",)),
+                            ('listen = "[::1]:9464";', 'listen = "[::1]:0";', ("host:port",)),
+                            ('listen = "[::1]:9464";', 'listen = "[::1:9464";', ("host:port",)),
+                            ("max_clients = 16;", "max_clients = 0;", ("max_clients",)),
+                            ("max_clients = 16;", "max_clients = 1025;", ("max_clients",)),
+                            ("timeout_ms = 10000;", "timeout_ms = 99;", ("timeout_ms",))):
+        broken_case(old, new, *words)
 
 
 def configtest_bad_socket_mode():
@@ -490,6 +505,7 @@ if __name__ == "__main__":
         configtest_publish_timeout_out_of_range,
         configtest_shutdown_timeout_out_of_range,
         configtest_reconnect_bounds_crossed_with_one_default,
+        configtest_metrics_settings_checked,
         configtest_bad_socket_mode,
         configtest_bad_enum_values,
         configtest_syntax_error,
