@@ -1,14 +1,90 @@
-/* bench.h -- what the bench programs share: the event body, the clocks and
- * the consumers' tally of rate and latency. */
+/* bench.h -- what the bench programs share: the event body, the clocks,
+ * option numbers, the socket connection and the consumers' tally of rate
+ * and latency. */
 #ifndef WARREN_BENCH_H
 #define WARREN_BENCH_H
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <err.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+/* Read a number from 1 to max for option c, or exit. */
+static inline unsigned long
+bench_number(int c, const char *s, unsigned long max)
+{
+	char		*end;
+	unsigned long	 v;
+
+	v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v == 0 || v > max)
+		errx(2, "-%c: bad number: %s", c, s);
+	return (v);
+}
+
+/* Connect to warrend's socket; return a nonblocking fd, or exit. */
+static inline int
+bench_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		errx(1, "%s: socket path too long", path);
+	strncpy(sun.sun_path, path, sizeof sun.sun_path - 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		err(1, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
+		err(1, "connect: %s", path);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+		err(1, "fcntl");
+	return (fd);
+}
+
+/*
+ * Read from fd until it would block, handing each whole line to fn (without
+ * its newline) and keeping a partial one in buf (*len bytes of size); after
+ * the lines of each read, fn gets (NULL, 0).
+ * Return 0 when the socket is drained, -1 when the peer closed it; exit on
+ * an error or a line that does not fit.
+ */
+static inline int
+bench_read_lines(int fd, char *buf, size_t *len, size_t size,
+    void (*fn)(void *, const char *, size_t), void *arg)
+{
+	char	*p, *nl, *end;
+	ssize_t	 n;
+
+	for (;;) {
+		n = read(fd, buf + *len, size - *len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return (0);
+		if (n == -1)
+			err(1, "read");
+		if (n == 0)
+			return (-1);
+		end = buf + *len + n;
+		for (p = buf; (nl = memchr(p, '\n', end - p)) != NULL; p = nl + 1)
+			fn(arg, p, nl - p);
+		fn(arg, NULL, 0);
+		*len = end - p;
+		memmove(buf, p, *len);
+		if (*len == size)
+			errx(1, "line longer than %zu bytes", size);
+	}
+}
 
 /* Bytes in every event body: the data object warrend forwards unchanged. */
 #define BENCH_BODY_LEN	300

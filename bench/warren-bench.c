@@ -63,40 +63,6 @@ usage(void)
 	exit(2);
 }
 
-/* Read a number from 1 to max for option c, or exit. */
-static unsigned long
-bench_number(int c, const char *s, unsigned long max)
-{
-	char		*end;
-	unsigned long	 v;
-
-	v = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v == 0 || v > max)
-		errx(2, "-%c: bad number: %s", c, s);
-	return (v);
-}
-
-/* Connect to warrend's socket; return a nonblocking fd, or exit. */
-static int
-client_connect(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
-		errx(1, "%s: socket path too long", path);
-	strncpy(sun.sun_path, path, sizeof sun.sun_path - 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		err(1, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
-		err(1, "connect: %s", path);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
-		err(1, "fcntl");
-	return (fd);
-}
-
 /* Queue publish requests while the pipeline and the buffer have room. */
 static void
 client_fill(struct bench *b, struct client *c)
@@ -182,42 +148,32 @@ client_reply(struct bench *b, struct client *c, const char *line, size_t len)
 		b->unrouted++;
 }
 
-/* Take every whole line out of the input buffer; keep the partial one. */
-static void
-client_lines(struct bench *b, struct client *c)
-{
-	char	*p = c->in, *nl, *end = c->in + c->inlen;
+/* A reply line for client_line_cb: the bench and the client it came to. */
+struct client_ctx {
+	struct bench	*b;
+	struct client	*c;
+};
 
-	while ((nl = memchr(p, '\n', end - p)) != NULL) {
-		client_reply(b, c, p, nl - p);
-		p = nl + 1;
-	}
-	c->inlen = end - p;
-	memmove(c->in, p, c->inlen);
-	if (c->inlen == sizeof c->in)
-		errx(1, "reply line longer than %zu bytes", sizeof c->in);
+/* One reply line of a client (none after each read). */
+static void
+client_line_cb(void *arg, const char *line, size_t len)
+{
+	struct client_ctx	*x = arg;
+
+	if (line != NULL)
+		client_reply(x->b, x->c, line, len);
 }
 
 /* Read replies until the socket is empty; exit if warrend hung up early. */
 static void
 client_read(struct bench *b, struct client *c)
 {
-	ssize_t	n;
+	struct client_ctx	 x = { b, c };
 
-	for (;;) {
-		n = read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		if (n == -1)
-			err(1, "read");
-		if (n == 0)
-			errx(1, "warrend closed a connection after %lu of %lu "
-			    "replies", c->answered, c->quota);
-		c->inlen += n;
-		client_lines(b, c);
-	}
+	if (bench_read_lines(c->fd, c->in, &c->inlen, sizeof c->in,
+	    client_line_cb, &x) == -1)
+		errx(1, "warrend closed a connection after %lu of %lu "
+		    "replies", c->answered, c->quota);
 }
 
 /* Ask warrend for its stats once; 1 if it says the broker is connected. */
@@ -229,7 +185,7 @@ bench_connected(const char *path)
 	size_t		 len = 0;
 	ssize_t		 n;
 
-	pfd.fd = client_connect(path);
+	pfd.fd = bench_connect(path);
 	pfd.events = POLLIN;
 	if (write(pfd.fd, "{\"op\":\"stats\"}\n", 15) != 15)
 		err(1, "write");
@@ -275,7 +231,7 @@ bench_open(struct bench *b)
 		err(1, "calloc");
 	for (i = 0; i < b->nclients; i++) {
 		c = &b->clients[i];
-		c->fd = client_connect(b->path);
+		c->fd = bench_connect(b->path);
 		c->quota = b->total / b->nclients;
 		if ((unsigned long)i < b->total % b->nclients)
 			c->quota++;

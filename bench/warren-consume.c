@@ -64,40 +64,6 @@ usage(void)
 	exit(2);
 }
 
-/* Read a number from 1 to max for option c, or exit. */
-static unsigned long
-consume_number(int c, const char *s, unsigned long max)
-{
-	char		*end;
-	unsigned long	 v;
-
-	v = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v == 0 || v > max)
-		errx(2, "-%c: bad number: %s", c, s);
-	return (v);
-}
-
-/* Connect to warrend's socket; return a nonblocking fd, or exit. */
-static int
-sub_connect(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path)
-		errx(1, "%s: socket path too long", path);
-	strncpy(sun.sun_path, path, sizeof sun.sun_path - 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		err(1, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
-		err(1, "connect: %s", path);
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
-		err(1, "fcntl");
-	return (fd);
-}
-
 /* Write what is queued, as much as the socket takes now. */
 static void
 sub_write(struct sub *s)
@@ -216,43 +182,34 @@ consume_line(struct consume *cs, struct sub *s, const char *line, size_t len)
 	consume_fail(cs, "unexpected line", line, len);
 }
 
-/* Take every whole line out of the input buffer; keep the partial one. */
-static void
-sub_lines(struct consume *cs, struct sub *s)
-{
-	char	*p = s->in, *nl, *end = s->in + s->inlen;
+/* A line for sub_line_cb: the run and the subscriber it came to. */
+struct sub_ctx {
+	struct consume	*cs;
+	struct sub	*s;
+};
 
-	while ((nl = memchr(p, '\n', end - p)) != NULL) {
-		consume_line(cs, s, p, nl - p);
-		p = nl + 1;
-	}
-	s->inlen = end - p;
-	memmove(s->in, p, s->inlen);
-	if (s->inlen == sizeof s->in)
-		errx(1, "line longer than %zu bytes", sizeof s->in);
+/* One line to a subscriber; after each read, send the acks it made. */
+static void
+sub_line_cb(void *arg, const char *line, size_t len)
+{
+	struct sub_ctx	*x = arg;
+
+	if (line != NULL)
+		consume_line(x->cs, x->s, line, len);
+	else
+		sub_write(x->s);
 }
 
 /* Read lines until the socket is empty; exit if warrend hung up. */
 static void
 sub_read(struct consume *cs, struct sub *s)
 {
-	ssize_t	n;
+	struct sub_ctx	 x = { cs, s };
 
-	for (;;) {
-		n = read(s->fd, s->in + s->inlen, sizeof s->in - s->inlen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		if (n == -1)
-			err(1, "read");
-		if (n == 0)
-			errx(1, "warrend closed a connection after %lu of %lu "
-			    "deliveries", cs->tally.received, cs->total);
-		s->inlen += n;
-		sub_lines(cs, s);
-		sub_write(s);
-	}
+	if (bench_read_lines(s->fd, s->in, &s->inlen, sizeof s->in,
+	    sub_line_cb, &x) == -1)
+		errx(1, "warrend closed a connection after %lu of %lu "
+		    "deliveries", cs->tally.received, cs->total);
 }
 
 /* Connect every subscriber and send its subscribe request. */
@@ -272,7 +229,7 @@ consume_open(struct consume *cs)
 	if (n < 0 || (size_t)n >= sizeof req)
 		errx(1, "event name too long");
 	for (i = 0; i < cs->nsubs; i++) {
-		cs->subs[i].fd = sub_connect(cs->path);
+		cs->subs[i].fd = bench_connect(cs->path);
 		sub_queue(&cs->subs[i], req, n);
 		sub_flush(&cs->subs[i]);
 	}
@@ -332,16 +289,16 @@ consume_options(struct consume *cs, int argc, char **argv)
 	while ((c = getopt(argc, argv, "c:e:i:n:Ss:")) != -1) {
 		switch (c) {
 		case 'c':
-			cs->nsubs = consume_number(c, optarg, 1000);
+			cs->nsubs = bench_number(c, optarg, 1000);
 			break;
 		case 'e':
 			cs->event = optarg;
 			break;
 		case 'i':
-			cs->idle = consume_number(c, optarg, 3600);
+			cs->idle = bench_number(c, optarg, 3600);
 			break;
 		case 'n':
-			cs->total = consume_number(c, optarg, 100000000);
+			cs->total = bench_number(c, optarg, 100000000);
 			break;
 		case 'S':
 			only = 1;

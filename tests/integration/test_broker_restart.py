@@ -9,7 +9,7 @@ import re
 import threading
 import time
 
-from warrentest import (Broker, Daemon, Failure, FreezableProxy, expect,
+from warrentest import (Broker, Daemon, Failure, FreezableProxy, expect, step,
                         expect_error, expect_ok, fail,
                         publish_req, rabbitmqctl, resource_data, short,
                         unique, wait_for)
@@ -185,6 +185,7 @@ def broker_blocked_without_spool_answered_unavailable_then_resumes():
         expect(not missing, "every event answered ok in the queue", missing)
 
 
+@step
 def broker_restart_setup_publishes_before_outage():
     b = S["broker"] = Broker().connect()
     d = S["daemon"] = Daemon(NAME, broker_opts={"publish_timeout_ms": 1000,
@@ -213,19 +214,32 @@ def broker_down_warrend_still_answers_ping_and_reports_it():
     d.assert_serving("while the broker is down")
 
 
-def broker_down_publish_answered_unavailable():
+def broker_down_publish_with_spool_answered_ok_spooled():
     d = S["daemon"]
     with d.client() as c:
         req = publish_req(id="down")
-        r = c.request(req, timeout=30)
-    if r.get("ok") is True:
-        # Only allowed when the event went to the spool (a later feature).
-        expect(r.get("spooled") is True, "unavailable (or ok with spooled:true)", json.dumps(r))
-        S["publisher"].ok.append(r["message_id"])
-    else:
-        expect(r.get("error") == "unavailable", "error unavailable while the broker is down",
-               json.dumps(r))
+        r = expect_ok(c.request(req, timeout=30), "publish", req=req)
+    expect(r.get("spooled") is True, "ok with spooled:true while the broker is down",
+           json.dumps(r))
+    S["publisher"].ok.append(r["message_id"])
     d.assert_serving("while the broker is down")
+
+
+def broker_down_publish_without_spool_answered_unavailable():
+    """The same outage seen by a warrend with no spool: nothing can keep
+    the event, so the answer is unavailable, within publish_timeout_ms."""
+    with Daemon(NAME + "_nospool", spool={"max_bytes": 0}, wait_connected=False,
+                broker_opts={"publish_timeout_ms": 1000}) as d:
+        d.wait_broker(False, deadline=30, strict=True)
+        with d.client() as c:
+            req = publish_req(id="down-nospool")
+            t0 = time.monotonic()
+            r = c.request(req, timeout=30)
+            took = time.monotonic() - t0
+        expect_error(r, "unavailable", op="publish", id="down-nospool", req=req)
+        expect(took < 5, "the answer within publish_timeout_ms (1 s) and a margin",
+               "%.1f s" % took)
+        d.assert_serving("while the broker is down")
 
 
 def broker_back_publishing_resumes_without_restarting_warrend():
@@ -310,6 +324,7 @@ def cleanup():
         fail(problem)
 
 
+@step
 def broker_restart_cleanup_warrend_exits_zero_and_broker_back():
     cleanup()
 
@@ -330,7 +345,8 @@ if __name__ == "__main__":
         tests = [
             broker_restart_setup_publishes_before_outage,
             broker_down_warrend_still_answers_ping_and_reports_it,
-            broker_down_publish_answered_unavailable,
+            broker_down_publish_with_spool_answered_ok_spooled,
+            broker_down_publish_without_spool_answered_unavailable,
             broker_back_publishing_resumes_without_restarting_warrend,
             broker_connections_closed_warrend_reconnects,
             broker_restart_loses_no_event_answered_ok,
@@ -353,6 +369,7 @@ if __name__ == "__main__":
                                         % (d.log_path, d.log_tail()))
                     raise
             g.__name__ = t.__name__
+            g.is_step = getattr(t, "is_step", False)
             return g
         warrentest.run(standalone + [guard(t) for t in tests])
     finally:

@@ -64,6 +64,10 @@ def sigterm_finishes_inflight_confirms_and_answers_every_request():
                 pass   # warrend may close before reading everything we sent
         rc = d.terminate(None)
         expect(rc == 0, "exit status 0 after SIGTERM", rc)
+        # Every line was sent before the signal's effects could close the
+        # connection; each must have its answer, in order.
+        expect(len(replies) == n, "an answer to each of the %d requests" % n,
+               "%d answers" % len(replies))
         ok = []
         for i, r in enumerate(replies):
             if r.get("id") != i:
@@ -73,6 +77,10 @@ def sigterm_finishes_inflight_confirms_and_answers_every_request():
                 ok.append(r["message_id"])
             elif r.get("error") != "shutting_down":
                 fail("reply %d: expected ok or shutting_down, got %s" % (i, json.dumps(r)))
+        # The first reply came before the signal: at least that event and
+        # whatever was in flight with it were finished, not dropped.
+        expect(len(ok) >= 1, "at least the event answered before SIGTERM answered ok",
+               "%d ok" % len(ok))
         got = collections.Counter(m.props.message_id for m in b.get_all(q))
         missing = [m for m in ok if not got[m]]
         expect(not missing, "every event answered ok before the exit in the queue",
@@ -311,6 +319,9 @@ def sigkill_loses_no_event_answered_ok():
                 p.join(5)
             except Failure:
                 pass
+        # Replies 0..50 were read before SIGKILL was sent; each was ok.
+        expect(len(ok) >= 51, "the 51 events answered before SIGKILL answered ok",
+               "%d ok" % len(ok))
         got = collections.Counter(m.props.message_id for m in b.get_all(q))
         missing = [m for m in ok if not got[m]]
         expect(not missing, "every event answered ok before SIGKILL in the queue",

@@ -151,8 +151,16 @@ def diag(text):
     _diag.append(text)
 
 
+def step(fn):
+    """Mark fn as a setup or cleanup step of a scenario, not a test: run()
+    counts it as a failure when it fails, and not at all when it works."""
+    fn.is_step = True
+    return fn
+
+
 def run(tests):
-    """Run tests in order, print TAP-like lines and the summary, exit."""
+    """Run tests in order, print TAP-like lines and the summary, exit.
+    Steps (see step()) are run in their place but only count if they fail."""
     passed = failed = 0
     for t in tests:
         name = t.__name__
@@ -167,8 +175,11 @@ def run(tests):
             tb = traceback.format_exc().rstrip().replace("\n", "\n#   ")
             print("FAIL - %s: unexpected exception:\n#   %s" % (name, tb), flush=True)
         else:
-            passed += 1
-            print("ok - %s" % name, flush=True)
+            if getattr(t, "is_step", False):
+                print("# step done - %s" % name, flush=True)
+            else:
+                passed += 1
+                print("ok - %s" % name, flush=True)
             continue
         for d in _diag:
             for line in d.rstrip("\n").split("\n"):
