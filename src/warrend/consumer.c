@@ -52,7 +52,7 @@ struct csub {
 	char		 ctag[256];	/* the broker's consumer tag */
 	uint64_t	 epoch;		/* of the channel's current opening */
 	/* A delivery being assembled from its frames. */
-	struct assemble	 asm_;
+	struct assemble	 assembly;
 	struct consumer_msg *msg;
 };
 
@@ -254,7 +254,7 @@ consumer_sub(const char *event, const char *routing_key)
 	xasprintf(&s->queue, "%s.%s", cons.service, event);
 	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
 	s->channel = (uint16_t)(cons.nsubs + 1);
-	assemble_init(&s->asm_, CONSUMER_MAX_BODY);
+	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1,
 	    sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
@@ -459,7 +459,7 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 static void
 consumer_complete(struct csub *s)
 {
-	s->msg->body = assemble_take(&s->asm_, &s->msg->bodylen);
+	s->msg->body = assemble_take(&s->assembly, &s->msg->bodylen);
 	consumer_post(s->msg);
 	s->msg = NULL;
 }
@@ -478,7 +478,7 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 	if (f->payload.properties.class_id != AMQP_BASIC_CLASS)
 		xasprintf(&cause, "a content header of class %u",
 		    (unsigned)f->payload.properties.class_id);
-	if (cause != NULL || (rv = assemble_header(&s->asm_,
+	if (cause != NULL || (rv = assemble_header(&s->assembly,
 	    f->payload.properties.body_size, &cause)) == -1)
 		return (consumer_protocol_error(channel, cause));
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
@@ -500,7 +500,7 @@ consumer_body(uint16_t channel, const amqp_bytes_t *b)
 
 	if (consumer_channel(channel, &s) != 0)
 		return (-1);
-	if ((rv = assemble_body(&s->asm_, b->bytes, b->len, &cause)) == -1)
+	if ((rv = assemble_body(&s->assembly, b->bytes, b->len, &cause)) == -1)
 		return (consumer_protocol_error(channel, cause));
 	if (rv == ASSEMBLE_DONE)
 		consumer_complete(s);
@@ -521,13 +521,13 @@ consumer_method_order(uint16_t channel, const amqp_method_t *m)
 		return (-1);
 	if (m->id == AMQP_CHANNEL_CLOSE_METHOD) {
 		/* The broker may close a channel at any point. */
-		assemble_reset(&s->asm_);
+		assemble_reset(&s->assembly);
 		if (s->msg != NULL)
 			consumer_msg_free(s->msg);
 		s->msg = NULL;
 		return (0);
 	}
-	if (assemble_method(&s->asm_, m->id == AMQP_BASIC_DELIVER_METHOD,
+	if (assemble_method(&s->assembly, m->id == AMQP_BASIC_DELIVER_METHOD,
 	    &cause) != 0)
 		return (consumer_protocol_error(channel, cause));
 	return (0);
@@ -628,7 +628,7 @@ consumer_drop(void)
 	cons.fd = -1;
 	for (i = 0; i < cons.nsubs; i++) {
 		cons.subs[i]->open = cons.subs[i]->consuming = 0;
-		assemble_reset(&cons.subs[i]->asm_);
+		assemble_reset(&cons.subs[i]->assembly);
 		if (cons.subs[i]->msg != NULL)
 			consumer_msg_free(cons.subs[i]->msg);
 		cons.subs[i]->msg = NULL;
@@ -901,7 +901,7 @@ consumer_join(int timeout_ms)
 		free(cons.subs[i]->routing_key);
 		free(cons.subs[i]->queue);
 		free(cons.subs[i]->dead);
-		assemble_reset(&cons.subs[i]->asm_);
+		assemble_reset(&cons.subs[i]->assembly);
 		free(cons.subs[i]);
 	}
 	free(cons.subs);
