@@ -25,6 +25,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return (0);
 }
 
+/* Load one file as a (re)load over the last good configuration. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

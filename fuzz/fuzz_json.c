@@ -16,6 +16,7 @@ fuzz_span_inside(const struct json_span *s, const char *buf, size_t len)
 		abort();
 }
 
+/* Check one input as a request line's JSON. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,6 +7,7 @@
 #include "fuzz.h"
 #include "http.h"
 
+/* Feed one input to the parser piece by piece. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -85,6 +85,7 @@ fuzz_projection(const struct contract *old, const struct request *req)
 	free(path);
 }
 
+/* Decode one request line and validate what it publishes. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

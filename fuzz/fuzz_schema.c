@@ -52,6 +52,7 @@ fuzz_compile(const char *text)
 	config_destroy(&cfg);
 }
 
+/* Import one JSON Schema file, named two ways. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

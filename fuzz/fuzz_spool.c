@@ -25,6 +25,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return (0);
 }
 
+/* Open a spool holding one segment file, and drain it. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

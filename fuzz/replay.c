@@ -86,6 +86,7 @@ replay_dir(const char *dir)
 	return (rv == 0 ? (int)n : -1);
 }
 
+/* Replay the corpus (or the files and directories named). */
 int
 main(int argc, char **argv)
 {
