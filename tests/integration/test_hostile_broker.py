@@ -145,6 +145,14 @@ def broker_body_without_header_not_delivered():
     lie_and_expect_reconnect("hb_no_header", lie, "a body frame with no content header")
 
 
+def broker_content_header_of_another_class_refused():
+    def lie(c):
+        data = good_body(7)
+        c.conn.send(fk.deliver(c.channel, c.ctag, 2, RK)
+                    + fk.header(c.channel, len(data), class_id=10) + fk.body(c.channel, data))
+    lie_and_expect_reconnect("hb_class", lie, "a content header of class 10 (connection)")
+
+
 def broker_frames_on_unknown_channel_refused():
     def lie(c):
         c.conn.send(fk.message(777, c.ctag, 2, RK, good_body(7), "liar"))
@@ -203,6 +211,7 @@ if __name__ == "__main__":
         broker_body_shorter_than_declared_not_delivered,
         broker_header_without_method_not_delivered,
         broker_body_without_header_not_delivered,
+        broker_content_header_of_another_class_refused,
         broker_frames_on_unknown_channel_refused,
         broker_content_on_channel_zero_refused,
         broker_oversized_frame_refused,
