@@ -21,19 +21,21 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char		*buf = (const char *)data;
-	struct json_span	 id, body;
+	struct json_capture	 cap[] = { { "id", { NULL, 0 } },
+				    { "data", { NULL, 0 } } };
 	char			*cause = NULL;
 	cJSON			*tree;
 
 	(void)json_utf8_valid(buf, size);
-	if (json_check(buf, size, &id, &body, &cause) != 0) {
-		if (cause == NULL)
-			abort();	/* a refusal always says why */
+	if (json_check(buf, size, cap, 2, &cause) != 0) {
+		if (cause == NULL || cap[0].span.ptr != NULL ||
+		    cap[1].span.ptr != NULL)
+			abort();	/* a refusal says why, and clears */
 		free(cause);
 		return (0);
 	}
-	fuzz_span_inside(&id, buf, size);
-	fuzz_span_inside(&body, buf, size);
+	fuzz_span_inside(&cap[0].span, buf, size);
+	fuzz_span_inside(&cap[1].span, buf, size);
 	if ((tree = cJSON_ParseWithLength(buf, size)) == NULL ||
 	    !cJSON_IsObject(tree))
 		abort();	/* checked, then not parsed: the two disagree */

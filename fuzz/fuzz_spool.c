@@ -30,7 +30,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct spool		*sp;
-	__typeof__(spool_next(NULL)) r;
+	__typeof__(spool_next(sp)) r;	/* not evaluated */
 	char			*seg, *lock, *cause = NULL;
 	int			 n = 0;
 

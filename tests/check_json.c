@@ -8,13 +8,13 @@
 
 /* Run json_check on buf[0, len); return its cause, or NULL if it passed. */
 static char *
-check_json_run(const char *buf, size_t len, struct json_span *id,
-    struct json_span *data)
+check_json_run(const char *buf, size_t len, struct json_capture *cap,
+    size_t ncap)
 {
 	char	*cause = NULL;
 	int	 rv;
 
-	rv = json_check(buf, len, id, data, &cause);
+	rv = json_check(buf, len, cap, ncap, &cause);
 	if (rv == 0) {
 		ck_assert_msg(cause == NULL, "expected no cause on success");
 		return (NULL);
@@ -30,7 +30,7 @@ check_json_accept(const char *s)
 {
 	char	*cause;
 
-	cause = check_json_run(s, strlen(s), NULL, NULL);
+	cause = check_json_run(s, strlen(s), NULL, 0);
 	ck_assert_msg(cause == NULL, "expected %s accepted, got \"%s\"", s,
 	    cause);
 }
@@ -43,7 +43,7 @@ check_json_reject_n(const char *buf, size_t len, const char *label,
 {
 	char	*cause;
 
-	cause = check_json_run(buf, len, NULL, NULL);
+	cause = check_json_run(buf, len, NULL, 0);
 	ck_assert_msg(cause != NULL, "expected %s rejected with \"%s\", got "
 	    "accepted", label, want);
 	ck_assert_msg(strstr(cause, want) != NULL, "expected %s rejected with "
@@ -80,16 +80,17 @@ check_json_span_is(const struct json_span *span, const char *want,
 static void
 check_json_spans(const char *s, const char *want_id, const char *want_data)
 {
-	struct json_span	 id, data;
+	struct json_capture	 cap[2] = { { "id", { NULL, 0 } },
+				    { "data", { NULL, 0 } } };
 	char			*cause;
 
-	memset(&id, 0xa5, sizeof id);
-	memset(&data, 0xa5, sizeof data);
-	cause = check_json_run(s, strlen(s), &id, &data);
+	memset(&cap[0].span, 0xa5, sizeof cap[0].span);
+	memset(&cap[1].span, 0xa5, sizeof cap[1].span);
+	cause = check_json_run(s, strlen(s), cap, 2);
 	ck_assert_msg(cause == NULL, "expected %s accepted, got \"%s\"", s,
 	    cause);
-	check_json_span_is(&id, want_id, "id");
-	check_json_span_is(&data, want_data, "data");
+	check_json_span_is(&cap[0].span, want_id, "id");
+	check_json_span_is(&cap[1].span, want_data, "data");
 }
 
 START_TEST(valid_objects_accepted)
@@ -150,14 +151,37 @@ END_TEST
 
 START_TEST(spans_may_be_ignored)
 {
-	struct json_span	 id;
+	struct json_capture	 id = { "id", { NULL, 0 } };
 	char			*cause = NULL;
 
-	ck_assert_msg(json_check("{\"id\":1}", 8, &id, NULL, &cause) == 0,
-	    "expected success with data NULL, got \"%s\"", cause);
-	check_json_span_is(&id, "1", "id");
-	ck_assert_msg(json_check("{\"data\":1}", 10, NULL, NULL, &cause) == 0,
-	    "expected success with both NULL, got \"%s\"", cause);
+	ck_assert_msg(json_check("{\"id\":1}", 8, &id, 1, &cause) == 0,
+	    "expected success capturing only id, got \"%s\"", cause);
+	check_json_span_is(&id.span, "1", "id");
+	ck_assert_msg(json_check("{\"data\":1}", 10, NULL, 0, &cause) == 0,
+	    "expected success capturing nothing, got \"%s\"", cause);
+}
+END_TEST
+
+START_TEST(caller_names_the_captured_members)
+{
+	struct json_capture	 cap[3] = { { "tag", { NULL, 0 } },
+				    { "event", { NULL, 0 } },
+				    { "id", { NULL, 0 } } };
+	const char		*s = "{\"id\":1,\"event\":\"a.b\",\"tag\":[2]}";
+	char			*cause = NULL;
+
+	ck_assert_msg(json_check(s, strlen(s), cap, 3, &cause) == 0,
+	    "expected %s accepted, got \"%s\"", s, cause);
+	check_json_span_is(&cap[0].span, "[2]", "tag");
+	check_json_span_is(&cap[1].span, "\"a.b\"", "event");
+	check_json_span_is(&cap[2].span, "1", "id");
+	s = "{\"tag\":1,\"x\":}";
+	ck_assert_msg(json_check(s, strlen(s), cap, 3, &cause) == -1,
+	    "expected %s rejected", s);
+	free(cause);
+	ck_assert_msg(cap[0].span.ptr == NULL,
+	    "expected the tag span cleared after a failure, got %p",
+	    (const void *)cap[0].span.ptr);
 }
 END_TEST
 
@@ -541,17 +565,17 @@ check_json_many_keys(size_t n, int escaped, int dup, size_t *len)
 
 START_TEST(hundred_thousand_distinct_keys_accepted)
 {
-	struct json_span	 id;
+	struct json_capture	 id = { "id", { NULL, 0 } };
 	size_t			 len;
 	char			*buf, *cause;
 
 	buf = check_json_many_keys(100000, 0, 0, &len);
-	cause = check_json_run(buf, len, &id, NULL);
+	cause = check_json_run(buf, len, &id, 1);
 	ck_assert_msg(cause == NULL, "expected 100000 keys accepted, got "
 	    "\"%s\"", cause);
 	free(buf);
 	buf = check_json_many_keys(100000, 1, 0, &len);
-	cause = check_json_run(buf, len, &id, NULL);
+	cause = check_json_run(buf, len, &id, 1);
 	ck_assert_msg(cause == NULL, "expected 100000 escaped keys accepted, "
 	    "got \"%s\"", cause);
 	free(buf);
@@ -684,6 +708,7 @@ json_suite(void)
 	tcase_add_test(tc, absent_and_nested_members_give_no_span);
 	tcase_add_test(tc, escaped_member_names_found);
 	tcase_add_test(tc, spans_may_be_ignored);
+	tcase_add_test(tc, caller_names_the_captured_members);
 	tcase_add_test(tc, number_literals_annotated_in_document_order);
 	tcase_add_test(tc, integral_literals_decided_exactly);
 	suite_add_tcase(s, tc);

@@ -603,8 +603,8 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	const char		*f = cf->file;
 	int			 v;
 
-	if ((s = config_setting_lookup((config_setting_t *)root,
-	    "service")) == NULL) {
+	if (config_setting_lookup((config_setting_t *)root, "service") ==
+	    NULL) {
 		xasprintf(cause, "%s: service is required", f);
 		return (-1);
 	}

@@ -62,7 +62,7 @@ void		 conf_free(struct conf *);
  * relative path (conf-schema.c).
  */
 int		 conf_schema_compile(const config_setting_t *group,
-		    const char *file, struct contract **, char **cause);
+		    const char *file, struct contract **cp, char **cause);
 
 /* Add a JSON value to parent as setting name (NULL in an array or list):
  * an object a group, an array of one scalar type an array, any other a

@@ -32,8 +32,8 @@ struct json_state {
 	char			*arena;
 	size_t			 arenalen;
 	size_t			 arenaspace;
-	struct json_span	 id;
-	struct json_span	 data;
+	struct json_capture	*cap;		/* the caller's */
+	size_t			 ncap;
 };
 
 static int	json_value(struct json_state *, int);
@@ -506,18 +506,19 @@ json_keys_check(struct json_state *st, size_t base, size_t arenabase)
 	return (0);
 }
 
-/* Remember the raw span of a top-level "id" or "data" member's value. */
+/* Remember the raw span of a top-level member's value if it is captured. */
 static void
 json_note_member(struct json_state *st, const struct json_key *k,
     size_t start)
 {
-	struct json_span	*sp = NULL;
+	struct json_span	*sp;
+	size_t			 i;
 
-	if (k->len == 2 && memcmp(k->ptr, "id", 2) == 0)
-		sp = &st->id;
-	else if (k->len == 4 && memcmp(k->ptr, "data", 4) == 0)
-		sp = &st->data;
-	if (sp != NULL) {
+	for (i = 0; i < st->ncap; i++) {
+		if (strlen(st->cap[i].name) != k->len ||
+		    memcmp(k->ptr, st->cap[i].name, k->len) != 0)
+			continue;
+		sp = &st->cap[i].span;
 		sp->ptr = (const char *)st->buf + start;
 		sp->len = st->pos - start;
 	}
@@ -616,15 +617,21 @@ json_value(struct json_state *st, int depth)
 	return (json_unexpected(st, "a value"));
 }
 
-/* Check that buf[0, len) is one strict JSON object; find its id and data. */
+/* Check that buf[0, len) is one strict JSON object; find the members
+ * the caller captures. */
 int
-json_check(const char *buf, size_t len, struct json_span *id,
-    struct json_span *data, char **cause)
+json_check(const char *buf, size_t len, struct json_capture *cap,
+    size_t ncap, char **cause)
 {
 	struct json_state	 st;
+	size_t			 i;
 	int			 rv = -1;
 
 	memset(&st, 0, sizeof st);
+	for (i = 0; i < ncap; i++)
+		memset(&cap[i].span, 0, sizeof cap[i].span);
+	st.cap = cap;
+	st.ncap = ncap;
 	st.buf = (const unsigned char *)buf;
 	st.len = len;
 	st.keys = st.keybuf;
@@ -648,13 +655,11 @@ json_check(const char *buf, size_t len, struct json_span *id,
 	if (st.keys != st.keybuf)
 		free(st.keys);
 	free(st.arena);
-	if (rv == 0) {
-		if (id != NULL)
-			*id = st.id;
-		if (data != NULL)
-			*data = st.data;
-	} else
+	if (rv != 0) {
+		for (i = 0; i < ncap; i++)
+			memset(&cap[i].span, 0, sizeof cap[i].span);
 		*cause = st.cause;
+	}
 	return (rv);
 }
 

@@ -1,5 +1,5 @@
 /* json.h -- what cJSON does not check: strict grammar, UTF-8, duplicate keys,
- * bounded depth, and the raw bytes of members we forward untouched. */
+ * bounded depth, and the raw bytes of the members a caller names. */
 #ifndef WARREN_JSON_H
 #define WARREN_JSON_H
 
@@ -15,18 +15,25 @@ struct json_span {
 	size_t		 len;
 };
 
+/* A top-level member whose raw value json_check should find. */
+struct json_capture {
+	const char		*name;		/* the caller's */
+	struct json_span	 span;		/* filled by json_check */
+};
+
 /*
  * Check that buf[0, len) is exactly one JSON object (RFC 8259, optional
  * surrounding whitespace): strict grammar, valid UTF-8 everywhere (no
  * overlong forms, no UTF-8-encoded surrogates, no truncated sequences), no
  * NUL byte raw or as \u0000, no lone surrogate escape, no duplicate key in
  * any object (keys compared after unescaping), nesting at most
- * JSON_MAX_DEPTH. On success fill *id and *data (either may be NULL) with
- * the raw bytes of the top-level members "id" and "data" and return 0.
- * On failure return -1 and set *cause to a message the caller frees.
+ * JSON_MAX_DEPTH. On success point the span of each of the ncap captures
+ * at the raw bytes of the value of the top-level member it names (ptr NULL
+ * if absent) and return 0. On failure clear the spans, return -1 and set
+ * *cause to a message the caller frees.
  */
-int	json_check(const char *buf, size_t len, struct json_span *id,
-	    struct json_span *data, char **cause);
+int	json_check(const char *buf, size_t len, struct json_capture *cap,
+	    size_t ncap, char **cause);
 
 /* Is s[0, len) valid UTF-8 with no NUL byte? */
 int	json_utf8_valid(const char *s, size_t len);

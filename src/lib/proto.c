@@ -175,14 +175,18 @@ int
 proto_parse(const char *line, size_t len, struct request *req,
     const char **code, char **message)
 {
-	size_t	 opi;
-	int	 rv = 0;
+	struct json_capture	 cap[] = { { "id", { NULL, 0 } },
+				    { "data", { NULL, 0 } } };
+	size_t			 opi;
+	int			 rv = 0;
 
 	memset(req, 0, sizeof *req);
-	if (json_check(line, len, &req->id, &req->data, message) != 0) {
+	if (json_check(line, len, cap, 2, message) != 0) {
 		*code = "bad_json";
 		return (-1);
 	}
+	req->id = cap[0].span;
+	req->data = cap[1].span;
 	if ((req->tree = cJSON_ParseWithLength(line, len)) == NULL) {
 		*code = "bad_json";
 		xasprintf(message, "not a JSON object");
@@ -331,36 +335,11 @@ const char *const proto_error_codes[] = { "bad_json", "too_large",
     "bad_request", "unknown_op", "unknown_event", "unknown_tag", "validation",
     "forbidden", "unroutable", "rejected", "unavailable", "shutting_down",
     "too_many_clients", NULL };
-static uint64_t	 proto_error_counts[sizeof proto_error_codes /
-		    sizeof proto_error_codes[0]];
-
-/* Count an error reply by code. */
-void
-proto_count_error(const char *code)
-{
-	size_t	 i;
-
-	for (i = 0; proto_error_codes[i] != NULL; i++) {
-		if (strcmp(proto_error_codes[i], code) == 0) {
-			proto_error_counts[i]++;
-			return;
-		}
-	}
-}
-
-/* How many error replies of code i so far. */
-uint64_t
-proto_errors(size_t i)
-{
-	return (proto_error_counts[i]);
-}
-
 /* A whole error reply. */
 void
 proto_reply_error(struct pbuf *b, enum proto_op op, const char *id,
     size_t idlen, const char *code, const char *message, const char *field)
 {
-	proto_count_error(code);
 	proto_reply_begin(b, op, id, idlen, 0);
 	proto_member_str(b, "error", code);
 	proto_member_str(b, "message", message);

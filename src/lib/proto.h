@@ -72,11 +72,8 @@ void		 proto_reply_end(struct pbuf *);
 
 /* Every error code a reply can carry, NULL-terminated (for metrics). */
 extern const char *const proto_error_codes[];
-/* Count an error reply by code; how many of code i so far. */
-void		 proto_count_error(const char *code);
-uint64_t	 proto_errors(size_t i);
 
-/* A whole error reply (counted); field may be NULL. */
+/* A whole error reply; field may be NULL. Who sends it counts it. */
 void		 proto_reply_error(struct pbuf *, enum proto_op,
 		    const char *id, size_t idlen, const char *code,
 		    const char *message, const char *field);

@@ -117,7 +117,7 @@ static void
 warren_subscribe_deliver(struct warren_sub *s, const cJSON *d,
     const char *line, size_t len)
 {
-	struct json_span	 data;
+	struct json_capture	 data = { "data", { NULL, 0 } };
 	const cJSON		*tag = cJSON_GetObjectItem(d, "tag");
 	char			*cause, req[128];
 	int			 done;
@@ -132,9 +132,10 @@ warren_subscribe_deliver(struct warren_sub *s, const cJSON *d,
 			    WARREN_EXIT_TROUBLE);	/* not acked: redelivered */
 		done = 1;
 	} else {
-		if (json_check(line, len, NULL, &data, &cause) != 0)
+		if (json_check(line, len, &data, 1, &cause) != 0)
 			errx(WARREN_EXIT_TROUBLE, "bad delivery: %s", cause);
-		done = warren_subscribe_exec(s->exec, d, data.ptr, data.len);
+		done = warren_subscribe_exec(s->exec, d, data.span.ptr,
+		    data.span.len);
 	}
 	if (done)
 		snprintf(req, sizeof req, "{\"op\":\"ack\",\"tag\":%.0f}\n",

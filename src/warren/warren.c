@@ -414,7 +414,7 @@ warren_cmd_publish(struct warren_conn *c, const char *event,
 	size_t	 len = strlen(json);
 	int	 status = 0;
 
-	if (json_check(json, len, NULL, NULL, &cause) != 0) {
+	if (json_check(json, len, NULL, 0, &cause) != 0) {
 		warnx("bad_json: %s", cause);
 		free(cause);
 		return (WARREN_EXIT_REFUSED);
@@ -458,7 +458,7 @@ warren_stream_line(struct warren_stream *s, const char *line, size_t len)
 	s->lineno++;
 	if (warren_blank(line, len))
 		return;
-	if (json_check(line, len, NULL, NULL, &cause) != 0) {
+	if (json_check(line, len, NULL, 0, &cause) != 0) {
 		fflush(stdout);
 		fprintf(stderr, "line %llu: bad_json: %s\n", s->lineno, cause);
 		free(cause);

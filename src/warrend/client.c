@@ -1,7 +1,6 @@
 /* client.c -- local connections: line framing, replies in request order,
  * backpressure. What a request asks for is request.c's. Runs on the loop
  * thread only. */
-#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -19,16 +18,16 @@
 #include "conf.h"
 #include "log.h"
 #include "proto.h"
-#include "publisher.h"
+#include "publish.h"
 #include "request.h"
 #include "consume.h"
+#include "stats.h"
 #include "util.h"
 #include "warrend.h"
 
 #define CLIENT_MAX_QUEUED	1024		/* unanswered requests */
 #define CLIENT_OUT_HIGH		(256 * 1024)	/* stop reading above */
 #define CLIENT_OUT_LOW		(64 * 1024)	/* resume below */
-#define CLIENT_MIN_JOBS		4096		/* loop-wide, at least */
 
 #define PAUSE_QUEUED	0x1	/* too many unanswered requests */
 #define PAUSE_OUTPUT	0x2	/* replies not being read */
@@ -36,17 +35,12 @@
 
 struct client;
 
-/* A request whose reply is not written yet. */
+/* A request whose reply is not written yet: a slot in c's reply order.
+ * Whoever answers it later (publish.c, consume.c) forgets it when told
+ * that c is gone. */
 struct preq {
-	TAILQ_ENTRY(preq)	 centry;	/* in c->queue while c != NULL */
-	TAILQ_ENTRY(preq)	 wentry;	/* in client_waiting */
+	TAILQ_ENTRY(preq)	 centry;	/* in c->queue */
 	struct client		*c;
-	struct pub_job		*job;		/* while the publisher has it */
-	struct pub_job		*job2;		/* the projection, if any */
-	struct pub_job		*held;		/* done first, kept for the reply */
-	int			 waiting;
-	uint64_t		 accepted_ms;	/* monotonic */
-	uint64_t		 deadline;
 	char			*reply;		/* NULL until answered */
 	size_t			 replylen;
 	size_t			 idlen;
@@ -68,34 +62,22 @@ struct client {
 	int			 discard;	/* dropping a too-long line */
 	int			 eof;		/* peer stopped writing */
 	int			 closing;	/* close once replies are out */
-	int			 processing;	/* inside client_process */
+	int			 dead;		/* lost; freed by the reaper */
 	size_t			 scanned;	/* bytes known to hold no \n */
+	struct event		*later;		/* read on, from the loop */
 	struct consume_client	*subs;		/* consume.c's */
 };
 TAILQ_HEAD(clientq, client);
 
 static struct clientq	 client_list = TAILQ_HEAD_INITIALIZER(client_list);
 static struct clientq	 client_jobwait = TAILQ_HEAD_INITIALIZER(client_jobwait);
-static struct preqq	 client_waiting = TAILQ_HEAD_INITIALIZER(client_waiting);
+static struct clientq	 client_dead = TAILQ_HEAD_INITIALIZER(client_dead);
+static struct event	*client_reaper;
 static int		 client_n;
 static uint64_t		 client_serial;
-static int		 client_jobs;		/* with the publisher */
-static int		 client_done_efd = -1;
-static struct event	*client_done_ev;
-static struct event	*client_timer;
-static int		 client_publisher_gone;
 
 static void	client_process(struct client *);
-static void	client_free(struct client *);
-
-/* The most publishes the loop hands the publisher at once. */
-static int
-client_max_jobs(void)
-{
-	int	 n = warrend_conf->confirm_window * 4;
-
-	return (n < CLIENT_MIN_JOBS ? CLIENT_MIN_JOBS : n);
-}
+static void	client_lose(struct client *);
 
 /* The number of connected clients. */
 int
@@ -104,17 +86,12 @@ client_count(void)
 	return (client_n);
 }
 
-/* The eventfd the publisher thread signals. */
-int
-client_done_fd(void)
-{
-	return (client_done_efd);
-}
-
 /* Has everything been answered and written? Then a closing client goes. */
 static int
 client_maybe_close(struct client *c)
 {
+	if (c->dead)
+		return (1);
 	if (!c->eof && !c->closing)
 		return (0);
 	if (!TAILQ_EMPTY(&c->queue) ||
@@ -123,7 +100,7 @@ client_maybe_close(struct client *c)
 	if (!c->closing &&
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) != 0)
 		return (0);
-	client_free(c);
+	client_lose(c);
 	return (1);
 }
 
@@ -151,33 +128,38 @@ client_update_pause(struct client *c)
 }
 
 /* Something changed for c: read on if nothing holds it back, and close it
- * if it is done. Return 1 if c was freed. */
-static int
+ * if it is done -- from the loop, not from under whoever called: a reply
+ * made while a line is handled must not handle lines or free c. */
+static void
 client_kick(struct client *c)
 {
-	/* A reply made while handling a line: that loop goes on by itself,
-	 * and must not be entered again nor see c freed under it. */
-	if (c->processing) {
-		client_update_pause(c);
-		return (0);
-	}
+	if (c->dead)
+		return;
 	client_update_pause(c);
-	if (!c->paused)
-		client_process(c);
-	return (client_maybe_close(c));
+	event_active(c->later, EV_TIMEOUT, 1);
 }
 
-/* Free a request unless the publisher still holds its job. */
+/* c was kicked: handle what it sent, close it if it is done. */
+static void
+client_later_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)fd;
+	(void)events;
+	if (c->dead)
+		return;
+	if (!c->paused)
+		client_process(c);
+	client_maybe_close(c);
+}
+
+/* Free a request slot. */
 static void
 client_preq_release(struct preq *p)
 {
-	p->c = NULL;
-	if (p->job == NULL && p->job2 == NULL) {
-		if (p->held != NULL)
-			publisher_job_free(p->held);
-		free(p->reply);
-		free(p);
-	}
+	free(p->reply);
+	free(p);
 }
 
 /* Write every answered reply at the head of the queue, in order. */
@@ -201,6 +183,10 @@ client_reply(struct client *c, struct pbuf *b)
 {
 	struct preq	*p;
 
+	if (c->dead) {
+		pbuf_free(b);
+		return;
+	}
 	if (TAILQ_EMPTY(&c->queue)) {
 		bufferevent_write(c->bev, b->p, b->len);
 		pbuf_free(b);
@@ -213,22 +199,6 @@ client_reply(struct client *c, struct pbuf *b)
 	memset(b, 0, sizeof *b);
 	TAILQ_INSERT_TAIL(&c->queue, p, centry);
 	c->nqueued++;
-}
-
-/* Arm the timeout timer for the oldest waiting publish. */
-static void
-client_arm_timer(void)
-{
-	struct preq	*p = TAILQ_FIRST(&client_waiting);
-	struct timeval	 tv;
-	uint64_t	 now = util_now_ms(), ms;
-
-	if (p == NULL || evtimer_pending(client_timer, NULL))
-		return;
-	ms = p->deadline > now ? p->deadline - now : 0;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(client_timer, &tv);
 }
 
 /* A slot for a reply that comes later, in c's request order. */
@@ -257,10 +227,6 @@ client_answer(struct preq *p, struct pbuf *b)
 	p->reply = b->p;
 	p->replylen = b->len;
 	memset(b, 0, sizeof *b);
-	if (c == NULL) {
-		client_preq_release(p);
-		return;
-	}
 	if (p == TAILQ_FIRST(&c->queue)) {
 		client_flush(c);
 		client_kick(c);
@@ -285,7 +251,8 @@ client_preq_idlen(const struct preq *p)
 void
 client_send(struct client *c, const char *line, size_t len)
 {
-	bufferevent_write(c->bev, line, len);
+	if (!c->dead)
+		bufferevent_write(c->bev, line, len);
 }
 
 /* Where consume.c keeps its state for c. */
@@ -307,74 +274,6 @@ gid_t
 client_gid(const struct client *c)
 {
 	return (c->gid);
-}
-
-/* The number of publishes with the publisher. */
-int
-client_in_flight(void)
-{
-	return (client_jobs);
-}
-
-/* Hand a checked publish to the publisher thread; its reply is deferred
- * until the outcome comes back or publish_timeout_ms passes. */
-void
-client_submit(struct client *c, const struct json_span *id,
-    struct pub_job *job, struct pub_job *job2)
-{
-	struct preq	*p;
-
-	p = client_defer(c, id);
-	p->job = job;
-	job->cookie = p;
-	if ((p->job2 = job2) != NULL) {
-		job2->cookie = p;
-		client_jobs++;
-	}
-	p->accepted_ms = util_now_ms();
-	p->deadline = p->accepted_ms +
-	    (uint64_t)warrend_conf->publish_timeout_ms;
-	p->waiting = 1;
-	TAILQ_INSERT_TAIL(&client_waiting, p, wentry);
-	client_arm_timer();
-	client_jobs++;
-	warrend_stats.accepted++;
-	publisher_submit(job);
-	if (job2 != NULL)
-		publisher_submit(job2);
-}
-
-/*
- * A job of p is done. With a projection, the reply waits for both: the one
- * done first is held, and the reply carries the newer event's outcome
- * unless the projection failed. Return the job to reply with (NULL: wait),
- * and in *spare one to free afterwards.
- */
-static struct pub_job *
-client_pair(struct preq *p, struct pub_job *j, struct pub_job **spare)
-{
-	struct pub_job	*main, *side;
-
-	*spare = NULL;
-	if (p->job == j)
-		p->job = NULL;
-	else
-		p->job2 = NULL;
-	if (p->job != NULL || p->job2 != NULL) {
-		p->held = j;
-		return (NULL);
-	}
-	if (p->held == NULL)
-		return (j);
-	main = j->projection ? p->held : j;
-	side = j->projection ? j : p->held;
-	p->held = NULL;
-	if (side->outcome != PUB_CONFIRMED && side->outcome != PUB_SPOOLED)
-		main->outcome = side->outcome;
-	else if (side->outcome == PUB_SPOOLED && main->outcome == PUB_CONFIRMED)
-		main->outcome = PUB_SPOOLED;
-	*spare = j == main ? side : j;
-	return (main);
 }
 
 /* Is the line only whitespace? Blank lines are skipped, not errors. */
@@ -431,7 +330,6 @@ client_process(struct client *c)
 	ssize_t		 eol;
 	char		*line;
 
-	c->processing = 1;
 	while (!c->paused && evbuffer_get_length(in) > 0) {
 		if (c->discard && client_discard(c, in) != 0)
 			break;
@@ -449,7 +347,7 @@ client_process(struct client *c)
 			continue;
 		}
 		/* Stopping, every line is only answered: no job is made. */
-		if (client_jobs >= client_max_jobs() && !warrend_stopping) {
+		if (publish_full() && !warrend_stopping) {
 			c->paused |= PAUSE_JOBS;
 			TAILQ_INSERT_TAIL(&client_jobwait, c, jentry);
 			client_update_pause(c);
@@ -462,7 +360,6 @@ client_process(struct client *c)
 		c->scanned = 0;
 		client_update_pause(c);
 	}
-	c->processing = 0;
 	client_update_pause(c);
 	if (c->eof && !c->paused && evbuffer_get_length(in) > 0 &&
 	    client_find_eol(c, in) == -1) {
@@ -506,7 +403,7 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_ERROR) {
 		log_debug("client %llu: %s", (unsigned long long)c->serial,
 		    strerror(EVUTIL_SOCKET_ERROR()));
-		client_free(c);
+		client_lose(c);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
@@ -532,8 +429,7 @@ client_refuse(int fd)
 	if (write(fd, line, (size_t)n) == -1)
 		log_debug("refusing client: %s", strerror(errno));
 	close(fd);
-	warrend_stats.refused++;
-	proto_count_error("too_many_clients");
+	stats_refused();
 }
 
 /* Take over a freshly accepted connection. */
@@ -568,26 +464,52 @@ client_accept(int fd)
 		fatalx("bufferevent_socket_new failed");
 	TAILQ_INIT(&c->queue);
 	c->serial = ++client_serial;
+	if ((c->later = event_new(warrend_base, -1, 0, client_later_cb,
+	    c)) == NULL)
+		fatalx("event_new failed");
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUT_LOW, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&client_list, c, entry);
 	client_n++;
-	warrend_stats.connections++;
+	stats_count(STATS_CONNECTIONS);
 	log_debug("client %llu: connected, pid %ld uid %lu",
 	    (unsigned long long)c->serial, (long)c->pid,
 	    (unsigned long)c->uid);
 }
 
-/* Forget a client; requests the publisher still holds are orphaned and
- * freed when their outcome arrives (the events are still published). */
+/* Free the clients lost since the last time, from the loop: nothing up
+ * the stack of whoever lost them still holds them. */
 static void
-client_free(struct client *c)
+client_reap_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c;
+
+	(void)fd;
+	(void)events;
+	(void)arg;
+	while ((c = TAILQ_FIRST(&client_dead)) != NULL) {
+		TAILQ_REMOVE(&client_dead, c, entry);
+		event_free(c->later);
+		free(c);
+	}
+}
+
+/* Lose a client: close its connection, forget its requests (its
+ * publishes still go on: publish.c's) and mark it dead; the reaper frees
+ * it from the loop, so a caller holding c never sees it freed. */
+static void
+client_lose(struct client *c)
 {
 	struct preq	*p;
 
+	if (c->dead)
+		return;
+	c->dead = 1;
+	event_del(c->later);
 	consume_client_gone(c);
+	publish_client_gone(c);
 	while ((p = TAILQ_FIRST(&c->queue)) != NULL) {
 		TAILQ_REMOVE(&c->queue, p, centry);
 		client_preq_release(p);
@@ -597,9 +519,15 @@ client_free(struct client *c)
 	TAILQ_REMOVE(&client_list, c, entry);
 	client_n--;
 	bufferevent_free(c->bev);
+	c->bev = NULL;
 	log_debug("client %llu: closed", (unsigned long long)c->serial);
-	free(c);
-	if (warrend_stopping && client_publisher_gone && client_n == 0)
+	TAILQ_INSERT_TAIL(&client_dead, c, entry);
+	if (client_reaper == NULL &&
+	    (client_reaper = event_new(warrend_base, -1, 0, client_reap_cb,
+	    NULL)) == NULL)
+		fatalx("event_new failed");
+	event_active(client_reaper, EV_TIMEOUT, 1);
+	if (warrend_stopping && publish_gone() && client_n == 0)
 		event_base_loopexit(warrend_base, NULL);
 }
 
@@ -609,7 +537,7 @@ client_resume_jobwait(void)
 {
 	struct client	*c;
 
-	while (client_jobs < client_max_jobs() / 2 &&
+	while (publish_has_room() &&
 	    (c = TAILQ_FIRST(&client_jobwait)) != NULL) {
 		TAILQ_REMOVE(&client_jobwait, c, jentry);
 		c->paused &= ~PAUSE_JOBS;
@@ -632,91 +560,14 @@ client_close_idle(void)
 		event_base_loopexit(warrend_base, NULL);
 }
 
-/* The publisher finished some jobs: answer them. */
-static void
-client_done_cb(evutil_socket_t fd, short events, void *arg)
+/* The publisher took jobs back (or exited): clients paused for it read
+ * on; when stopping and it has exited, the answered ones close. */
+void
+client_publish_room(void)
 {
-	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct pbuf	 b = { NULL, 0, 0 };
-	struct pub_job	*j, *spare;
-	struct preq	*p;
-
-	(void)fd;
-	(void)events;
-	(void)arg;
-	client_publisher_gone = publisher_collect(&q);
-	while ((j = TAILQ_FIRST(&q)) != NULL) {
-		TAILQ_REMOVE(&q, j, entry);
-		p = j->cookie;
-		client_jobs--;
-		if ((j = client_pair(p, j, &spare)) == NULL)
-			continue;		/* its pair is still out */
-		if (p->waiting) {
-			TAILQ_REMOVE(&client_waiting, p, wentry);
-			p->waiting = 0;
-		}
-		if (p->c == NULL)
-			client_preq_release(p);
-		else if (p->reply == NULL) {
-			request_outcome(&b, j, client_preq_id(p), p->idlen,
-			    p->accepted_ms);
-			client_answer(p, &b);
-		}
-		publisher_job_free(j);
-		if (spare != NULL)
-			publisher_job_free(spare);
-	}
 	client_resume_jobwait();
-	if (warrend_stopping && client_publisher_gone)
+	if (warrend_stopping && publish_gone())
 		client_close_idle();
-}
-
-/* Publishes older than publish_timeout_ms are answered "unavailable". */
-static void
-client_timer_cb(evutil_socket_t fd, short events, void *arg)
-{
-	struct pbuf	 b = { NULL, 0, 0 };
-	struct preq	*p;
-	uint64_t	 now = util_now_ms();
-
-	(void)fd;
-	(void)events;
-	(void)arg;
-	while ((p = TAILQ_FIRST(&client_waiting)) != NULL &&
-	    p->deadline <= now) {
-		TAILQ_REMOVE(&client_waiting, p, wentry);
-		p->waiting = 0;
-		if (p->job != NULL)
-			publisher_cancel(p->job);
-		if (p->job2 != NULL)
-			publisher_cancel(p->job2);
-		warrend_stats.timed_out++;
-		if (p->c == NULL)
-			continue;
-		request_timed_out(&b, client_preq_id(p), p->idlen);
-		client_answer(p, &b);
-	}
-	client_arm_timer();
-}
-
-/* Set up the completion eventfd and the timeout timer. */
-int
-client_init(char **cause)
-{
-	client_done_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (client_done_efd == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
-		return (-1);
-	}
-	client_done_ev = event_new(warrend_base, client_done_efd,
-	    EV_READ | EV_PERSIST, client_done_cb, NULL);
-	client_timer = evtimer_new(warrend_base, client_timer_cb, NULL);
-	if (client_done_ev == NULL || client_timer == NULL ||
-	    event_add(client_done_ev, NULL) != 0) {
-		xasprintf(cause, "cannot set up the completion event");
-		return (-1);
-	}
-	return (0);
 }
 
 /* Shutting down: new requests are refused; once the publisher has given
@@ -735,22 +586,20 @@ client_shutdown(void)
 	}
 	TAILQ_FOREACH(c, &client_list, entry)
 		client_process(c);
-	if (client_publisher_gone)
+	if (publish_gone())
 		client_close_idle();
 }
 
-/* Free every client and the loop-side state. */
+/* Free every client. */
 void
 client_free_all(void)
 {
 	struct client	*c;
 
 	while ((c = TAILQ_FIRST(&client_list)) != NULL)
-		client_free(c);
-	if (client_done_ev != NULL)
-		event_free(client_done_ev);
-	if (client_timer != NULL)
-		event_free(client_timer);
-	if (client_done_efd != -1)
-		close(client_done_efd);
+		client_lose(c);
+	client_reap_cb(-1, 0, NULL);
+	if (client_reaper != NULL)
+		event_free(client_reaper);
+	client_reaper = NULL;
 }

@@ -7,15 +7,13 @@
 
 #include <stddef.h>
 
-/* Set up the loop side of the publisher: its completion eventfd. */
-int	client_init(char **cause);
-/* The eventfd the publisher thread signals. */
-int	client_done_fd(void);
 /* Take over a freshly accepted connection. */
 void	client_accept(int fd);
 /* Shutting down: refuse new requests; close every client once answered. */
 void	client_shutdown(void);
-/* Free every client and the loop-side state. */
+/* The publisher has room again (or exited): paused clients read on. */
+void	client_publish_room(void);
+/* Free every client. */
 void	client_free_all(void);
 /* The number of connected clients. */
 int	client_count(void);
@@ -24,21 +22,14 @@ struct client;
 struct json_span;
 struct pbuf;
 struct preq;
-struct pub_job;
 struct consume_client;
 
 /* A reply for the request being handled (taking b's memory): written now
  * if nothing is ahead of it, else when its turn comes. */
 void		 client_reply(struct client *c, struct pbuf *b);
-/* Hand a checked publish (and its projection onto the contract it
- * replaces, or NULL) to the publisher; the reply comes when both are done. */
-void		 client_submit(struct client *c, const struct json_span *id,
-		    struct pub_job *job, struct pub_job *job2);
 /* The peer's credentials, (uid_t)-1 and (gid_t)-1 if unknown. */
 uid_t		 client_uid(const struct client *c);
 gid_t		 client_gid(const struct client *c);
-/* The number of publishes with the publisher. */
-int		 client_in_flight(void);
 
 /* A slot for a reply that comes later, in c's request order. */
 struct preq	*client_defer(struct client *c, const struct json_span *id);

@@ -18,6 +18,8 @@
 #include "log.h"
 #include "proto.h"
 #include "consume.h"
+#include "request.h"
+#include "stats.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -82,7 +84,6 @@ static int			 consume_efd = -1;
 static char			*consume_service;	/* the consumer's, from start */
 static struct event		*consume_ev;
 static int			 consume_connected;
-static struct consume_counts consume_count;
 
 /* The client's consuming state, made on first use. */
 static struct consume_client *
@@ -256,10 +257,7 @@ consume_settle(struct client *c, long long tag, int ack, int requeue)
 	TAILQ_REMOVE(&sc->unsettled, d, entry);
 	sc->nunsettled--;
 	consumer_settle(d->epoch, d->channel, d->dtag, ack, requeue);
-	if (ack)
-		consume_count.acks++;
-	else
-		consume_count.nacks++;
+	stats_count(ack ? STATS_ACKS : STATS_NACKS);
 	free(d);
 	return (0);
 }
@@ -278,7 +276,7 @@ consume_client_gone(struct client *c)
 	while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
 		TAILQ_REMOVE(&sc->unsettled, d, entry);
 		consumer_settle(d->epoch, d->channel, d->dtag, 0, 1);
-		consume_count.requeued++;
+		stats_count(STATS_REQUEUED);
 		free(d);
 	}
 	while ((w = TAILQ_FIRST(&sc->waits)) != NULL) {
@@ -355,7 +353,7 @@ consume_subscribed(const struct consumer_msg *msg)
 			    client_preq_idlen(w->p), ev->event);
 		} else {
 			code = msg->unreachable ? "unavailable" : "rejected";
-			proto_reply_error(&b, OP_SUBSCRIBE,
+			request_reply_error(&b, OP_SUBSCRIBE,
 			    client_preq_id(w->p), client_preq_idlen(w->p), code,
 			    msg->error, NULL);
 		}
@@ -385,7 +383,7 @@ consume_body_ok(const struct consumer_msg *msg)
 		    "dead-lettered", mid, msg->event);
 		return (-1);
 	}
-	if (json_check(msg->body, msg->bodylen, NULL, NULL, &cause) != 0) {
+	if (json_check(msg->body, msg->bodylen, NULL, 0, &cause) != 0) {
 		log_warnx("delivery %s of %s is not valid JSON (%s): "
 		    "dead-lettered", mid, msg->event, cause);
 		free(cause);
@@ -458,7 +456,7 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 	pbuf_adds(&b, "}\n");
 	client_send(m->c, b.p, b.len);
 	pbuf_free(&b);
-	consume_count.deliveries++;
+	stats_count(STATS_DELIVERIES);
 }
 
 /* A delivery from the consumer thread. */
@@ -469,13 +467,13 @@ consume_delivery(const struct consumer_msg *msg)
 	struct consume_member	*m;
 
 	if (consume_body_ok(msg) != 0) {
-		consume_count.dead_lettered++;
+		stats_count(STATS_DEAD_LETTERED);
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 0);
 		return;
 	}
 	if (ev == NULL || (m = consume_pick(ev)) == NULL) {
 		/* Sent before the consumer was cancelled: back it goes. */
-		consume_count.requeued++;
+		stats_count(STATS_REQUEUED);
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 1);
 		return;
 	}
@@ -567,7 +565,7 @@ consume_shutdown(void)
 		while ((w = TAILQ_FIRST(&ev->waits)) != NULL) {
 			TAILQ_REMOVE(&ev->waits, w, eentry);
 			TAILQ_REMOVE(&(*client_subs(w->c))->waits, w, centry);
-			proto_reply_error(&b, OP_SUBSCRIBE,
+			request_reply_error(&b, OP_SUBSCRIBE,
 			    client_preq_id(w->p), client_preq_idlen(w->p),
 			    "shutting_down", "warrend is stopping", NULL);
 			client_answer(w->p, &b);
@@ -596,13 +594,6 @@ consume_free(void)
 	free(consume_service);
 }
 
-/* Consuming counters. */
-void
-consume_get_counts(struct consume_counts *c)
-{
-	*c = consume_count;
-}
-
 /* The number of events being consumed. */
 int
 consume_active(void)
@@ -613,31 +604,4 @@ consume_active(void)
 	TAILQ_FOREACH(ev, &consume_events, entry)
 		n += ev->state == CONSUME_ACTIVE;
 	return (n);
-}
-
-/* Add the consuming counters to a stats object being built. */
-void
-consume_stats(struct pbuf *b)
-{
-	struct consumer_stats	 cs;
-	struct consume_event	*ev;
-	char			*s;
-	int			 n = 0;
-
-	consumer_get_stats(&cs);
-	TAILQ_FOREACH(ev, &consume_events, entry)
-		n += ev->state == CONSUME_ACTIVE;
-	xasprintf(&s, ",\"subscriptions\":%d,\"deliveries\":%llu,"
-	    "\"acks\":%llu,\"nacks\":%llu,\"dead_lettered\":%llu,"
-	    "\"requeued\":%llu,\"consumer\":{\"connected\":%s,"
-	    "\"reconnects\":%llu}", n,
-	    (unsigned long long)consume_count.deliveries,
-	    (unsigned long long)consume_count.acks,
-	    (unsigned long long)consume_count.nacks,
-	    (unsigned long long)consume_count.dead_lettered,
-	    (unsigned long long)consume_count.requeued,
-	    cs.connected ? "true" : "false",
-	    (unsigned long long)cs.reconnects);
-	pbuf_adds(b, s);
-	free(s);
 }

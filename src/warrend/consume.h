@@ -28,18 +28,7 @@ void	consume_reload(void);
 /* Shutting down: answer waiting subscribes, stop the thread. */
 void	consume_shutdown(void);
 void	consume_free(void);
-/* Consuming counters. */
-struct consume_counts {
-	uint64_t	 deliveries;
-	uint64_t	 acks;
-	uint64_t	 nacks;
-	uint64_t	 dead_lettered;
-	uint64_t	 requeued;
-};
-void	consume_get_counts(struct consume_counts *);
 /* The number of events being consumed. */
 int	consume_active(void);
-/* Add the consumer's members to a stats object being built. */
-void	consume_stats(struct pbuf *);
 
 #endif

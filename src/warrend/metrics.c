@@ -26,14 +26,9 @@
 #include "metrics.h"
 #include "proto.h"
 #include "publisher.h"
-#include "consume.h"
+#include "stats.h"
 #include "util.h"
 #include "warrend.h"
-
-/* Confirm latency buckets, in milliseconds. */
-static const uint64_t	 metrics_le_ms[] = { 1, 2, 5, 10, 25, 50, 100, 250,
-			    500, 1000, 2500, 5000, 10000 };
-#define METRICS_NBUCKETS (sizeof metrics_le_ms / sizeof metrics_le_ms[0])
 
 /* One connection: it answers one request, then closes. */
 struct metrics_conn {
@@ -41,27 +36,11 @@ struct metrics_conn {
 	struct bufferevent	*bev;
 	struct event		*deadline;	/* its whole life, not idle */
 };
-static TAILQ_HEAD(, metrics_conn) metrics_conns =
+TAILQ_HEAD(metrics_connq, metrics_conn);
+static struct metrics_connq metrics_conns =
     TAILQ_HEAD_INITIALIZER(metrics_conns);
 static int		 metrics_nconns;
 static struct listener_watch *metrics_listener;
-static uint64_t		 metrics_buckets[METRICS_NBUCKETS];
-static uint64_t		 metrics_count;
-static uint64_t		 metrics_sum_ms;
-
-/* A publish was confirmed ms after it was accepted. */
-void
-metrics_confirm_latency(uint64_t ms)
-{
-	size_t	 i;
-
-	for (i = 0; i < METRICS_NBUCKETS; i++) {
-		if (ms <= metrics_le_ms[i])
-			metrics_buckets[i]++;
-	}
-	metrics_count++;
-	metrics_sum_ms += ms;
-}
 
 /* One metric with its HELP and TYPE lines. */
 static void
@@ -83,26 +62,26 @@ metrics_errors(struct evbuffer *b)
 	for (i = 0; proto_error_codes[i] != NULL; i++)
 		evbuffer_add_printf(b, "warren_events_rejected_total{code=\"%s\"}"
 		    " %llu\n", proto_error_codes[i],
-		    (unsigned long long)proto_errors(i));
+		    (unsigned long long)stats_errors_by_code(i));
 }
 
 /* The confirm latency histogram. */
 static void
 metrics_latency(struct evbuffer *b)
 {
-	const char	*n = "warren_confirm_latency_seconds";
-	size_t		 i;
+	const char		*n = "warren_confirm_latency_seconds";
+	struct stats_latency	 l;
+	size_t			 i;
 
+	stats_get_latency(&l);
 	evbuffer_add_printf(b, "# HELP %s From acceptance to the broker's "
 	    "confirm.\n# TYPE %s histogram\n", n, n);
-	for (i = 0; i < METRICS_NBUCKETS; i++)
+	for (i = 0; i < l.n; i++)
 		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n,
-		    (double)metrics_le_ms[i] / 1000,
-		    (unsigned long long)metrics_buckets[i]);
+		    (double)l.le_ms[i] / 1000, (unsigned long long)l.buckets[i]);
 	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n"
-	    "%s_count %llu\n", n, (unsigned long long)metrics_count, n,
-	    (double)metrics_sum_ms / 1000, n,
-	    (unsigned long long)metrics_count);
+	    "%s_count %llu\n", n, (unsigned long long)l.count, n,
+	    (double)l.sum_ms / 1000, n, (unsigned long long)l.count);
 }
 
 /* The /metrics text. */
@@ -110,36 +89,38 @@ static void
 metrics_text(struct evbuffer *b)
 {
 	struct publisher_stats	 ps;
-	struct consume_counts	 sc;
-	struct warrend_stats	*w = &warrend_stats;
 
 	publisher_get_stats(&ps);
-	consume_get_counts(&sc);
 	metrics_one(b, "warren_events_accepted_total", "counter",
-	    "Publishes checked and handed on.", w->accepted);
+	    "Publishes checked and handed on.", stats_get(STATS_ACCEPTED));
 	metrics_errors(b);
 	metrics_one(b, "warren_events_published_total", "counter",
 	    "Messages sent to the broker, republishes included.", ps.published);
 	metrics_one(b, "warren_events_confirmed_total", "counter",
-	    "Publishes answered ok after the broker's confirm.", w->confirmed);
+	    "Publishes answered ok after the broker's confirm.",
+	    stats_get(STATS_CONFIRMED));
 	metrics_one(b, "warren_events_returned_total", "counter",
-	    "Publishes the broker returned as unroutable.", w->unroutable);
+	    "Publishes the broker returned as unroutable.",
+	    stats_get(STATS_UNROUTABLE));
 	metrics_one(b, "warren_events_nacked_total", "counter",
-	    "Publishes the broker refused.", w->nacked);
+	    "Publishes the broker refused.", stats_get(STATS_NACKED));
 	metrics_one(b, "warren_events_spooled_total", "counter",
-	    "Publishes answered ok once in the spool.", w->spooled);
+	    "Publishes answered ok once in the spool.",
+	    stats_get(STATS_SPOOLED));
 	metrics_one(b, "warren_spool_bytes", "gauge",
 	    "Bytes in the spool.", ps.spool.bytes);
 	metrics_one(b, "warren_spool_records", "gauge",
 	    "Events in the spool not yet confirmed.", ps.spool.records);
 	metrics_one(b, "warren_deliveries_total", "counter",
-	    "Messages handed to local subscribers.", sc.deliveries);
+	    "Messages handed to local subscribers.",
+	    stats_get(STATS_DELIVERIES));
 	metrics_one(b, "warren_acks_total", "counter",
-	    "Deliveries acked by subscribers.", sc.acks);
+	    "Deliveries acked by subscribers.", stats_get(STATS_ACKS));
 	metrics_one(b, "warren_nacks_total", "counter",
-	    "Deliveries nacked by subscribers.", sc.nacks);
+	    "Deliveries nacked by subscribers.", stats_get(STATS_NACKS));
 	metrics_one(b, "warren_dead_lettered_total", "counter",
-	    "Consumed messages that broke their contract.", sc.dead_lettered);
+	    "Consumed messages that broke their contract.",
+	    stats_get(STATS_DEAD_LETTERED));
 	metrics_one(b, "warren_clients", "gauge", "Connected local clients.",
 	    (uint64_t)client_count());
 	metrics_one(b, "warren_broker_connected", "gauge",

@@ -11,7 +11,5 @@ struct conf;
 /* Listen on cf's metrics.listen, if set. */
 int	metrics_start(const struct conf *cf, char **cause);
 void	metrics_stop(void);
-/* A publish was confirmed ms after it was accepted. */
-void	metrics_confirm_latency(uint64_t ms);
 
 #endif

@@ -12,14 +12,26 @@
 #include "contract.h"
 #include "json.h"
 #include "log.h"
-#include "metrics.h"
 #include "projection.h"
 #include "proto.h"
+#include "publish.h"
 #include "publisher.h"
 #include "request.h"
 #include "consume.h"
+#include "consumer.h"
+#include "stats.h"
 #include "util.h"
 #include "warrend.h"
+
+/* Build an error reply line and count it: every error reply warrend
+ * sends is built here. */
+void
+request_reply_error(struct pbuf *b, enum proto_op op, const char *id,
+    size_t idlen, const char *code, const char *message, const char *field)
+{
+	stats_error(code);
+	proto_reply_error(b, op, id, idlen, code, message, field);
+}
 
 /* Reply with an error. */
 static void
@@ -28,8 +40,7 @@ request_error(struct client *c, enum proto_op op, const struct json_span *id,
 {
 	struct pbuf	 b = { NULL, 0, 0 };
 
-	warrend_stats.errors++;
-	proto_reply_error(&b, op, id != NULL ? id->ptr : NULL,
+	request_reply_error(&b, op, id != NULL ? id->ptr : NULL,
 	    id != NULL ? id->len : 0, code, message, field);
 	client_reply(c, &b);
 }
@@ -150,7 +161,7 @@ request_projection(struct client *c, const struct request *req,
 	return (j);
 }
 
-/* Check a publish and hand it to the publisher thread (through client.c,
+/* Check a publish and hand it to the publisher thread (through publish.c,
  * which answers it when the publisher is done or the time is up). */
 static void
 request_publish(struct client *c, const struct request *req)
@@ -177,7 +188,7 @@ request_publish(struct client *c, const struct request *req)
 		publisher_job_free(job);
 		return;
 	}
-	client_submit(c, &req->id, job, job2);
+	publish_submit(c, &req->id, job, job2);
 }
 
 /* Warn about unroutable events, at most once per 10 s: one misbound
@@ -209,47 +220,43 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 
 	if (j->outcome == PUB_CONFIRMED && (!j->returned ||
 	    !warrend_conf->unroutable_error)) {
-		warrend_stats.confirmed++;
-		metrics_confirm_latency(util_now_ms() - accepted_ms);
+		stats_count(STATS_CONFIRMED);
+		stats_confirm_latency(util_now_ms() - accepted_ms);
 		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
 		proto_member_str(b, "message_id", j->message_id);
 		proto_member_str(b, "routing_key", j->routing_key);
 		if (j->returned) {
-			warrend_stats.unroutable++;
+			stats_count(STATS_UNROUTABLE);
 			proto_member_raw(b, "routed", "false", 5);
 			request_warn_unroutable(j);
 		}
 		proto_reply_end(b);
 	} else if (j->outcome == PUB_CONFIRMED) {
-		warrend_stats.unroutable++;
-		warrend_stats.errors++;
+		stats_count(STATS_UNROUTABLE);
 		xasprintf(&msg, "no queue is bound to routing key %s",
 		    j->routing_key);
-		proto_reply_error(b, OP_PUBLISH, id, idlen, "unroutable",
+		request_reply_error(b, OP_PUBLISH, id, idlen, "unroutable",
 		    msg, NULL);
 	} else if (j->outcome == PUB_SPOOLED) {
-		warrend_stats.spooled++;
+		stats_count(STATS_SPOOLED);
 		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
 		proto_member_str(b, "message_id", j->message_id);
 		proto_member_str(b, "routing_key", j->routing_key);
 		proto_member_raw(b, "spooled", "true", 4);
 		proto_reply_end(b);
 	} else if (j->outcome == PUB_FULL) {
-		warrend_stats.errors++;
 		xasprintf(&msg, "the spool is full (max_bytes %lld) or cannot "
 		    "be written, and the broker is unreachable, blocked or "
 		    "still taking what the spool holds",
 		    warrend_conf->spool_max_bytes);
-		proto_reply_error(b, OP_PUBLISH, id, idlen, "unavailable",
+		request_reply_error(b, OP_PUBLISH, id, idlen, "unavailable",
 		    msg, NULL);
 	} else if (j->outcome == PUB_NACKED) {
-		warrend_stats.nacked++;
-		warrend_stats.errors++;
-		proto_reply_error(b, OP_PUBLISH, id, idlen, "rejected",
+		stats_count(STATS_NACKED);
+		request_reply_error(b, OP_PUBLISH, id, idlen, "rejected",
 		    "the broker refused the event (basic.nack)", NULL);
 	} else {
-		warrend_stats.errors++;
-		proto_reply_error(b, OP_PUBLISH, id, idlen,
+		request_reply_error(b, OP_PUBLISH, id, idlen,
 		    "shutting_down", "warrend stopped before the broker "
 		    "confirmed the event", NULL);
 	}
@@ -262,11 +269,11 @@ request_timed_out(struct pbuf *b, const char *id, size_t idlen)
 {
 	char	*msg;
 
-	warrend_stats.errors++;
 	xasprintf(&msg, "the broker did not confirm the event within "
 	    "%d ms (it is unreachable or blocked)",
 	    warrend_conf->publish_timeout_ms);
-	proto_reply_error(b, OP_PUBLISH, id, idlen, "unavailable", msg, NULL);
+	request_reply_error(b, OP_PUBLISH, id, idlen, "unavailable", msg,
+	    NULL);
 	free(msg);
 }
 
@@ -320,12 +327,34 @@ request_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
 	free(s);
 }
 
+/* The consuming part of the stats object. */
+static void
+request_consume_stats(struct pbuf *b)
+{
+	struct consumer_stats	 cs;
+	char			*s;
+
+	consumer_get_stats(&cs);
+	xasprintf(&s, ",\"subscriptions\":%d,\"deliveries\":%llu,"
+	    "\"acks\":%llu,\"nacks\":%llu,\"dead_lettered\":%llu,"
+	    "\"requeued\":%llu,\"consumer\":{\"connected\":%s,"
+	    "\"reconnects\":%llu}", consume_active(),
+	    (unsigned long long)stats_get(STATS_DELIVERIES),
+	    (unsigned long long)stats_get(STATS_ACKS),
+	    (unsigned long long)stats_get(STATS_NACKS),
+	    (unsigned long long)stats_get(STATS_DEAD_LETTERED),
+	    (unsigned long long)stats_get(STATS_REQUEUED),
+	    cs.connected ? "true" : "false",
+	    (unsigned long long)cs.reconnects);
+	pbuf_adds(b, s);
+	free(s);
+}
+
 /* The "stats" op. */
 static void
 request_stats(struct client *c, const struct request *req)
 {
 	struct publisher_stats	 ps;
-	struct warrend_stats	*w = &warrend_stats;
 	struct pbuf		 b = { NULL, 0, 0 };
 	char			*s;
 	int			 n;
@@ -338,13 +367,16 @@ request_stats(struct client *c, const struct request *req)
 	    "\"connections\":%llu,\"refused\":%llu,\"broker\":{"
 	    "\"connected\":%s,\"blocked\":%s,\"reconnects\":%llu,"
 	    "\"published\":%llu,\"republished\":%llu,\"address\":",
-	    client_count(), (unsigned long long)w->accepted,
-	    (unsigned long long)w->confirmed, (unsigned long long)w->unroutable,
-	    (unsigned long long)w->nacked, (unsigned long long)w->timed_out,
-	    (unsigned long long)w->spooled, (unsigned long long)w->errors,
-	    client_in_flight(),
-	    (unsigned long long)w->connections,
-	    (unsigned long long)w->refused, ps.connected ? "true" : "false",
+	    client_count(), (unsigned long long)stats_get(STATS_ACCEPTED),
+	    (unsigned long long)stats_get(STATS_CONFIRMED),
+	    (unsigned long long)stats_get(STATS_UNROUTABLE),
+	    (unsigned long long)stats_get(STATS_NACKED),
+	    (unsigned long long)stats_get(STATS_TIMED_OUT),
+	    (unsigned long long)stats_get(STATS_SPOOLED),
+	    (unsigned long long)stats_errors(), publish_in_flight(),
+	    (unsigned long long)stats_get(STATS_CONNECTIONS),
+	    (unsigned long long)stats_get(STATS_REFUSED),
+	    ps.connected ? "true" : "false",
 	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
 	    (unsigned long long)ps.published,
 	    (unsigned long long)ps.republished);
@@ -353,7 +385,7 @@ request_stats(struct client *c, const struct request *req)
 	pbuf_add_quoted(&b, ps.broker);
 	pbuf_adds(&b, "}");
 	request_spool_stats(&b, &ps);
-	consume_stats(&b);
+	request_consume_stats(&b);
 	pbuf_adds(&b, "}");
 	proto_reply_end(&b);
 	free(s);

@@ -18,6 +18,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "publish.h"
 #include "publisher.h"
 #include "sdnotify.h"
 #include "consumer.h"
@@ -27,7 +28,6 @@
 
 struct conf		*warrend_conf;
 struct event_base	*warrend_base;
-struct warrend_stats	 warrend_stats;
 int			 warrend_stopping;
 
 static const char	*warrend_file = CONF_DEFAULT_FILE;
@@ -216,6 +216,7 @@ warrend_rlimit(int max_clients)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;
 	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	/* cppcheck-suppress knownConditionTrueFalse ; not if rlim_max < want */
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
 		log_warnx("max_clients %d is above the descriptor limit %llu",
 		    max_clients, (unsigned long long)rl.rlim_cur);
@@ -297,8 +298,7 @@ main(int argc, char **argv)
 	if ((warrend_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	/* The spool first: a bad spool.dir must fail before the socket. */
-	if (client_init(&cause) != 0 ||
-	    publisher_start(warrend_conf, client_done_fd(), &cause) != 0 ||
+	if (publish_start(&cause) != 0 ||
 	    listener_open(warrend_conf, &cause) != 0 ||
 	    consume_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
 		fatalx("%s", cause);
@@ -329,6 +329,7 @@ main(int argc, char **argv)
 	publisher_join(1000);
 	consumer_stop();
 	client_free_all();
+	publish_free();
 	consume_free();
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);

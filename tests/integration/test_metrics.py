@@ -80,6 +80,35 @@ def metrics_count_accepted_confirmed_and_rejected_by_code():
         expect_eq("unknown path status", 404, status)
 
 
+def subscribe_errors_counted_in_stats_errors_and_metrics_alike():
+    """warren-protocol(7): stats errors counts error replies of every code,
+    so a subscribe the broker cannot serve counts there as in /metrics."""
+    port = free_port()
+    with Daemon("metrics_sub_errors", urls=[UNREACHABLE_URL],
+                top={"metrics": {"listen": "127.0.0.1:%d" % port}}) as d:
+        with d.client() as c:
+            req = {"op": "subscribe", "id": 1, "event": "ResourceAccessedEvent"}
+            r = c.request(req)
+            expect_eq("error of a subscribe with the broker unreachable",
+                      "unavailable", r.get("error"))
+            req = {"op": "subscribe", "id": 2, "event": "NoSuchEvent"}
+            r = c.request(req)
+            expect_eq("error of a subscribe to an unknown event",
+                      "unknown_event", r.get("error"))
+        expect_eq("stats errors after two refused subscribes", 2,
+                  d.stats()["stats"].get("errors"))
+        status, text = get(port, "/metrics")
+        expect_eq("GET /metrics status", 200, status)
+        m = samples(text)
+        expect_eq("unavailable rejections", 1.0,
+                  m.get('warren_events_rejected_total{code="unavailable"}'))
+        expect_eq("unknown_event rejections", 1.0,
+                  m.get('warren_events_rejected_total{code="unknown_event"}'))
+        total = sum(v for k, v in m.items()
+                    if k.startswith("warren_events_rejected_total{"))
+        expect_eq("rejections of every code in /metrics", 2.0, total)
+
+
 def healthz_unavailable_when_broker_down_and_no_spool():
     port = free_port()
     with Daemon("healthz_down", urls=[UNREACHABLE_URL],
@@ -258,6 +287,7 @@ def metrics_malformed_requests_refused():
 if __name__ == "__main__":
     run([
         metrics_count_accepted_confirmed_and_rejected_by_code,
+        subscribe_errors_counted_in_stats_errors_and_metrics_alike,
         healthz_unavailable_when_broker_down_and_no_spool,
         healthz_ok_while_the_spool_takes_events,
         metrics_connections_capped_whole_life_bounded_unix_clients_served,

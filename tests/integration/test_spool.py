@@ -38,7 +38,7 @@ TYPE = "ResourceAccessedEvent"
 # Quick reconnects, so that a test does not wait on the backoff.
 FAST = {"reconnect_min_ms": 50, "reconnect_max_ms": 500}
 # Tests that stop the broker's app or set its memory watermark.
-OTHERS = "test_subscribe.py|test_broker_restart.py"
+OTHERS = ("test_subscribe.py", "test_broker_restart.py")
 WATERMARK = "0.4"       # what the broker must be left with
 B = {"stopped": False, "watermark": None}   # broker state to restore
 
@@ -46,14 +46,41 @@ B = {"stopped": False, "watermark": None}   # broker state to restore
 # ------------------------------------------------------------ the broker
 
 
+def other_broker_tests():
+    """The pids of the OTHERS scripts running against this suite's broker
+    node (same WARREN_TEST_BROKER_PORT): not a make naming them, nor a
+    suite run against another node."""
+    mine = os.environ.get("WARREN_TEST_BROKER_PORT", "5672")
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().decode("utf-8", "replace").split("\0")
+            with open("/proc/%s/environ" % d, "rb") as f:
+                env = f.read().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        if not argv or "python" not in os.path.basename(argv[0]):
+            continue
+        if not any(os.path.basename(a) in OTHERS for a in argv[1:2]):
+            continue
+        port = "5672"
+        for e in env:
+            if e.startswith("WARREN_TEST_BROKER_PORT="):
+                port = e.split("=", 1)[1]
+        if port == mine:
+            pids.append(int(d))
+    return pids
+
+
 def wait_for_other_broker_tests(deadline=900):
     """Wait until no other test that stops the broker's app or sets its
     memory watermark is running, then until the broker is up."""
     end = time.monotonic() + deadline
     while True:
-        p = subprocess.run(["pgrep", "-f", OTHERS], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL)
-        pids = [int(x) for x in p.stdout.split() if int(x) != os.getpid()]
+        pids = other_broker_tests()
         if not pids:
             break
         if time.monotonic() > end:
