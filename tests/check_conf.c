@@ -393,6 +393,32 @@ cleanup(void)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
 }
 
+/* libconfig 1.5 keeps the low 32 bits of 4294967296 (no L): refuse it. */
+START_TEST(integer_cut_to_32_bits_rejected)
+{
+	struct conf	*cf;
+
+	load_fails("service = \"s\";\nspool: { max_bytes = 4294967296; };\n",
+	    "warrend.conf:2: spool.max_bytes = 4294967296 was read as 0",
+	    "write 4294967296L");
+	load_fails("service = \"s\";\nsocket: { max_line = 0x100000400; };\n",
+	    "warrend.conf:2: socket.max_line = 0x100000400", NULL);
+	load_fails("service = \"s\";\ncontracts = ( { name = \"A\"; "
+	    "routing_key = \"a.b\"; fields = ( { name = \"n\"; "
+	    "type = \"integer\";\n maximum = 3000000000; } ); } );\n",
+	    "warrend.conf:3: contract A: field n: maximum = 3000000000 was "
+	    "read as -1294967296", NULL);
+	cf = load_ok("service = \"s\";\nspool: { max_bytes = 4294967296L; };\n"
+	    "contracts = ( { name = \"A\"; routing_key = \"a.b\"; fields = ( "
+	    "{ name = \"maximum\"; type = \"integer\"; minimum = -2; "
+	    "maximum = 3000000000L; }, { name = \"m\"; type = \"array\"; "
+	    "items = { type = \"integer\"; maximum = 7; }; max_items = 3; } "
+	    "); } );\n");
+	ck_assert_int_eq(cf->spool_max_bytes, 4294967296LL);
+	conf_free(cf);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -422,6 +448,7 @@ main(void)
 	tcase_add_test(tc, schema_json_to_settings_round_trips);
 	tcase_add_test(tc, schema_key_loads_and_group_keys_win);
 	tcase_add_test(tc, schema_key_errors_name_file_and_line);
+	tcase_add_test(tc, integer_cut_to_32_bits_rejected);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -13,14 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "publisher.h"
+#include "sha256.h"
 #include "spool.h"
 
-#define RK	"resource.accessed"
-#define TYPE	"ResourceAccessedEvent"
 #define TS0	1714564800123LL		/* 2024-05-01T12:00:00.123Z */
 
-static char	 tmpdir[64];
+static char		 tmpdir[64];
+static struct spool_data dummy;	/* for spool_next when NULL is expected */
 
 /* A fresh directory for each test. */
 static void
@@ -71,39 +70,48 @@ mid_of(int n, char *out, size_t len)
 	snprintf(out, len, "msg-%06d", n);
 }
 
-/* A job for event n: body {"n":"00000n","pad":"xx..."} with pad bytes,
- * so that every record with the same pad has the same size. */
-static struct pub_job *
-job_n(int n, int pad)
+/* The payload of event n: "msg-00000n {"pad":"xx..."}" with pad bytes,
+ * so that every record with the same pad has the same size. The spool
+ * never looks inside; the tests find n in it. Returns its length. */
+static size_t
+payload_n(int n, int pad, char **out)
 {
-	struct pub_job	*j;
-	char		 mid[32], *body;
-	int		 len;
+	char	*p;
+	int	 len;
 
-	body = malloc((size_t)pad + 64);
-	ck_assert_ptr_nonnull(body);
-	len = snprintf(body, 64, "{\"n\":\"%06d\",\"pad\":\"", n);
-	memset(body + len, 'x', (size_t)pad);
+	p = malloc((size_t)pad + 64);
+	ck_assert_ptr_nonnull(p);
+	len = snprintf(p, 64, "msg-%06d {\"pad\":\"", n);
+	memset(p + len, 'x', (size_t)pad);
 	len += pad;
-	memcpy(body + len, "\"}", 2);
-	len += 2;
-	mid_of(n, mid, sizeof mid);
-	j = publisher_job_new(RK, TYPE, mid, body, (size_t)len);
-	j->timestamp_ms = TS0 + n;
-	free(body);
-	return (j);
+	memcpy(p + len, "\"}", 2);
+	*out = p;
+	return ((size_t)len + 2);
 }
 
-/* Append event n; return spool_append's result. */
+/* Append event n (time TS0 + n); return spool_append's result. */
 static int
 append_n(struct spool *sp, int n, int pad)
 {
-	struct pub_job	*j = job_n(n, pad);
-	int		 rv;
+	struct spool_data	 d;
+	char			*p;
+	int			 rv;
 
-	rv = spool_append(sp, j);
-	publisher_job_free(j);
+	d.len = payload_n(n, pad, &p);
+	d.bytes = p;
+	d.time_ms = TS0 + n;
+	rv = spool_append(sp, &d);
+	free(p);
 	return (rv);
+}
+
+/* The event number of a record read back (its payload starts msg-N). */
+static int
+event_of(const struct spool_data *d)
+{
+	ck_assert_uint_ge(d->len, 11);
+	ck_assert(memcmp(d->bytes, "msg-", 4) == 0);
+	return (atoi((const char *)d->bytes + 4));
 }
 
 /* Append events first..last, each must be accepted; then sync. */
@@ -120,23 +128,27 @@ append_range(struct spool *sp, int first, int last, int pad)
 	ck_assert_int_eq(spool_sync(sp), 0);
 }
 
-/* The next record must be event n. */
-static struct pub_job *
+/* The next record must be event n, whole. */
+static struct spool_rec *
 expect_next(struct spool *sp, int n)
 {
-	struct pub_job	*j = spool_next(sp);
-	char		 mid[32];
+	struct spool_data	 d;
+	struct spool_rec	*r = spool_next(sp, &d);
+	char			 mid[32];
 
 	mid_of(n, mid, sizeof mid);
-	ck_assert_msg(j != NULL, "spool_next: expected event %s, got NULL",
+	ck_assert_msg(r != NULL, "spool_next: expected event %s, got NULL",
 	    mid);
-	ck_assert_msg(strcmp(j->message_id, mid) == 0,
-	    "spool_next: expected event %s, got %s", mid, j->message_id);
-	ck_assert_msg(j->timestamp_ms == TS0 + n,
-	    "event %s: expected timestamp %lld, got %lld", mid,
-	    (long long)(TS0 + n), (long long)j->timestamp_ms);
-	ck_assert_int_eq(j->from_spool, 1);
-	return (j);
+	ck_assert_msg(d.len >= strlen(mid) && memcmp(d.bytes, mid,
+	    strlen(mid)) == 0, "spool_next: expected event %s, got %.*s", mid,
+	    (int)(d.len < 10 ? d.len : 10), (const char *)d.bytes);
+	ck_assert_msg(d.time_ms == TS0 + n,
+	    "event %s: expected time %lld, got %lld", mid,
+	    (long long)(TS0 + n), (long long)d.time_ms);
+	ck_assert_msg(((const char *)d.bytes)[d.len - 1] == '}', "event %s: "
+	    "the payload of %zu bytes does not end with its last byte", mid,
+	    d.len);
+	return (r);
 }
 
 /* Paths of the segment files in tmpdir, sorted; returns how many. */
@@ -214,16 +226,15 @@ le(const unsigned char *p, int n)
 	return (v);
 }
 
-/* The byte size of event n's whole record as job_n(n, pad) encodes it. */
+/* The byte size of event n's whole record as append_n writes it. */
 static size_t
 record_size(int n, int pad)
 {
-	struct pub_job	*j = job_n(n, pad);
-	size_t		 s;
+	char	*p;
+	size_t	 s;
 
-	s = SPOOL_HEADER + 16 + strlen(RK) + strlen(TYPE) +
-	    strlen(j->message_id) + j->bodylen;
-	publisher_job_free(j);
+	s = SPOOL_HEADER + payload_n(n, pad, &p);
+	free(p);
 	return (s);
 }
 
@@ -249,64 +260,51 @@ START_TEST(record_round_trip_byte_for_byte)
 				    "9007199254740993}\0tail\xff";
 	size_t			 blen = sizeof body - 1;
 	struct spool		*sp = open_spool(1 << 20, 0);
-	struct pub_job		*j, *r;
+	struct spool_data	 d, r;
+	struct spool_rec	*rec;
 	struct spool_stats	 st;
 	char			 segs[4][300];
-	unsigned char		*f;
-	size_t			 flen, plen;
-	const char		*mid = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+	unsigned char		*f, crcin[12 + sizeof body];
+	size_t			 flen;
 
-	j = publisher_job_new("order.placed.v2", "OrderPlacedEvent", mid, body,
-	    blen);
-	j->timestamp_ms = TS0;
-	ck_assert_int_eq(spool_append(sp, j), 0);
+	d.bytes = body;
+	d.len = blen;
+	d.time_ms = TS0;
+	ck_assert_int_eq(spool_append(sp, &d), 0);
 	ck_assert_int_eq(spool_sync(sp), 0);
-	publisher_job_free(j);
 	ck_assert_uint_eq(spool_unread(sp), 1);
 	ck_assert_uint_eq(spool_pending(sp), 1);
 
-	r = spool_next(sp);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_str_eq(r->routing_key, "order.placed.v2");
-	ck_assert_str_eq(r->type, "OrderPlacedEvent");
-	ck_assert_str_eq(r->message_id, mid);
-	ck_assert_int_eq(r->timestamp_ms, TS0);
-	ck_assert_uint_eq(r->bodylen, blen);
-	ck_assert_msg(memcmp(r->body, body, blen) == 0,
-	    "body differs after the round trip");
-	ck_assert_int_eq(r->from_spool, 1);
-	ck_assert_ptr_null(r->cookie);
-	ck_assert_ptr_null(spool_next(sp));
+	rec = spool_next(sp, &r);
+	ck_assert_ptr_nonnull(rec);
+	ck_assert_int_eq(r.time_ms, TS0);
+	ck_assert_uint_eq(r.len, blen);
+	ck_assert_msg(memcmp(r.bytes, body, blen) == 0,
+	    "payload differs after the round trip");
+	ck_assert_ptr_null(spool_next(sp, &r));
 	ck_assert_uint_eq(spool_unread(sp), 0);
 	ck_assert_uint_eq(spool_pending(sp), 1);
 
 	/* The bytes on disk are the documented format. */
 	ck_assert_int_eq(segments(segs, 4), 1);
 	f = slurp(segs[0], &flen);
-	plen = 16 + strlen("order.placed.v2") + strlen("OrderPlacedEvent") +
-	    strlen(mid) + blen;
-	ck_assert_uint_eq(flen, SPOOL_HEADER + plen);
+	ck_assert_uint_eq(flen, SPOOL_HEADER + blen);
 	ck_assert_uint_eq(le(f, 4), SPOOL_MAGIC);
-	ck_assert_uint_eq(le(f, 4), 0x52574e57u);
-	ck_assert_uint_eq(le(f + 4, 4), plen);
-	ck_assert_uint_eq(le(f + 8, 4), spool_crc32c(f + 12, plen));
-	ck_assert_uint_eq(le(f + 12, 2), strlen("order.placed.v2"));
-	ck_assert_uint_eq(le(f + 14, 2), strlen("OrderPlacedEvent"));
-	ck_assert_uint_eq(le(f + 16, 2), strlen(mid));
-	ck_assert_uint_eq(le(f + 18, 2), 0);
-	ck_assert_uint_eq(le(f + 20, 8), (uint64_t)TS0);
-	ck_assert(memcmp(f + 28, "order.placed.v2OrderPlacedEvent", 31) == 0);
-	ck_assert(memcmp(f + 28 + 31, mid, strlen(mid)) == 0);
-	ck_assert(memcmp(f + 28 + 31 + strlen(mid), body, blen) == 0);
+	ck_assert_uint_eq(le(f + 4, 4), blen);
+	ck_assert_uint_eq(le(f + 8, 8), (uint64_t)TS0);
+	memcpy(crcin, f + 4, 12);
+	memcpy(crcin + 12, body, blen);
+	ck_assert_uint_eq(le(f + 16, 4), spool_crc32c(crcin, 12 + blen));
+	ck_assert(memcmp(f + SPOOL_HEADER, body, blen) == 0);
 	free(f);
 
 	spool_get_stats(sp, &st);
 	ck_assert_uint_eq(st.records, 1);
-	ck_assert_uint_eq(st.bytes, SPOOL_HEADER + plen);
+	ck_assert_uint_eq(st.bytes, SPOOL_HEADER + blen);
 	ck_assert_uint_eq(st.appended, 1);
 	ck_assert_int_eq(st.oldest_ms, TS0);
 
-	spool_done(sp, r);
+	spool_done(sp, rec);
 	spool_get_stats(sp, &st);
 	ck_assert_uint_eq(st.records, 0);
 	ck_assert_uint_eq(st.drained, 1);
@@ -315,20 +313,16 @@ START_TEST(record_round_trip_byte_for_byte)
 }
 END_TEST
 
-START_TEST(empty_body_round_trip)
+START_TEST(empty_payload_round_trip)
 {
-	struct spool	*sp = open_spool(1 << 20, 0);
-	struct pub_job	*j, *r;
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct spool_data	 d = { "", 0, -5 }, r;
 
-	j = publisher_job_new(RK, TYPE, "empty", "", 0);
-	j->timestamp_ms = -5;	/* before 1970: a signed 64-bit value */
-	ck_assert_int_eq(spool_append(sp, j), 0);
-	publisher_job_free(j);
-	r = spool_next(sp);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_str_eq(r->message_id, "empty");
-	ck_assert_uint_eq(r->bodylen, 0);
-	ck_assert_int_eq(r->timestamp_ms, -5);
+	/* Before 1970: the time is a signed 64-bit value. */
+	ck_assert_int_eq(spool_append(sp, &d), 0);
+	ck_assert_ptr_nonnull(spool_next(sp, &r));
+	ck_assert_uint_eq(r.len, 0);
+	ck_assert_int_eq(r.time_ms, -5);
 	spool_close(sp);
 }
 END_TEST
@@ -354,7 +348,7 @@ START_TEST(segments_rotate_and_read_back_in_order)
 	ck_assert_int_eq(total, 100 * (off_t)record_size(1, 60));
 	for (n = 1; n <= 100; n++)
 		expect_next(sp, n);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 }
 END_TEST
@@ -371,7 +365,7 @@ START_TEST(oversized_record_gets_its_own_segment)
 	spool_done(sp, expect_next(sp, 1));
 	spool_done(sp, expect_next(sp, 2));
 	spool_done(sp, expect_next(sp, 3));
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	ck_assert_int_eq(segments(segs, 8), 0);
 	spool_close(sp);
 }
@@ -380,7 +374,7 @@ END_TEST
 START_TEST(done_releases_whole_segments_in_order)
 {
 	struct spool		*sp = open_spool(1 << 20, 1024);
-	struct pub_job		*j[101];
+	struct spool_rec	*j[101];
 	struct spool_stats	 st;
 	char			 segs[64][300];
 	int			 n, nseg, per, left;
@@ -431,7 +425,7 @@ START_TEST(done_releases_whole_segments_in_order)
 	spool_done(sp, expect_next(sp, 200));
 	spool_done(sp, expect_next(sp, 201));
 	spool_done(sp, expect_next(sp, 202));
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 }
 END_TEST
@@ -439,7 +433,7 @@ END_TEST
 START_TEST(rewind_rereads_unconfirmed)
 {
 	struct spool	*sp = open_spool(1 << 20, 1024);
-	struct pub_job	*a, *b;
+	struct spool_rec	*a, *b;
 	int		 n;
 
 	append_range(sp, 1, 40, 60);
@@ -454,14 +448,14 @@ START_TEST(rewind_rereads_unconfirmed)
 	ck_assert_uint_eq(spool_pending(sp), 38);
 	for (n = 3; n <= 40; n++)
 		expect_next(sp, n);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 
 	/* Appends after a rewind come after the rest. */
 	append_range(sp, 41, 42, 60);
 	spool_rewind(sp);
 	for (n = 3; n <= 42; n++)
 		expect_next(sp, n);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 }
 END_TEST
@@ -480,7 +474,7 @@ START_TEST(rewind_after_whole_segments_released)
 	spool_rewind(sp);
 	for (n = per + 2; n <= 60; n++)
 		expect_next(sp, n);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 }
 END_TEST
@@ -489,7 +483,7 @@ START_TEST(reopen_replays_unconfirmed)
 {
 	struct spool		*sp = open_spool(1 << 20, 1024);
 	struct spool_stats	 st;
-	struct pub_job		*j;
+	struct spool_data	 d;
 	int			 n, per = (int)(1024 / record_size(1, 60));
 	int			 first_seen, want;
 
@@ -510,25 +504,23 @@ START_TEST(reopen_replays_unconfirmed)
 	 * unconfirmed record does, in order. */
 	ck_assert_uint_ge(spool_pending(sp), 50 - per - 2);
 	ck_assert_uint_le(spool_pending(sp), 50 - per);
-	j = spool_next(sp);
-	ck_assert_ptr_nonnull(j);
-	first_seen = atoi(j->message_id + 4);
+	ck_assert_ptr_nonnull(spool_next(sp, &d));
+	first_seen = event_of(&d);
 	ck_assert_int_eq(st.oldest_ms, TS0 + first_seen);
 	ck_assert_msg(first_seen == per + 1 || first_seen == per + 3,
-	    "after reopening, the first record is %s: expected event %d "
+	    "after reopening, the first record is event %d: expected event %d "
 	    "(the oldest unconfirmed) or %d (the first of its segment)",
-	    j->message_id, per + 3, per + 1);
+	    first_seen, per + 3, per + 1);
 	for (want = first_seen + 1; want <= 50; want++)
 		expect_next(sp, want);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 
 	/* Appends after reopening go after the old records. */
 	sp = open_spool(1 << 20, 1024);
 	append_range(sp, 51, 52, 60);
-	j = spool_next(sp);
-	ck_assert_ptr_nonnull(j);
-	for (want = atoi(j->message_id + 4) + 1; want <= 52; want++)
+	ck_assert_ptr_nonnull(spool_next(sp, &d));
+	for (want = event_of(&d) + 1; want <= 52; want++)
 		expect_next(sp, want);
 	spool_close(sp);
 }
@@ -547,7 +539,7 @@ START_TEST(fully_drained_spool_reopens_empty)
 	ck_assert_int_eq(segments(segs, 8), 0);
 	sp = open_spool(1 << 20, 1024);
 	ck_assert_uint_eq(spool_pending(sp), 0);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 }
 END_TEST
@@ -575,12 +567,12 @@ START_TEST(torn_tail_cut_at_open_and_counted)
 	ck_assert_int_eq(file_size(segs[0]), (off_t)(2 * rs));
 	expect_next(sp, 1);
 	expect_next(sp, 2);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	/* New appends are read after them, intact. */
 	append_range(sp, 4, 5, 40);
 	expect_next(sp, 4);
 	expect_next(sp, 5);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 
 	/* A torn header alone (a few bytes of a record) is cut too. */
@@ -606,7 +598,7 @@ START_TEST(corrupt_middle_record_skipped_and_counted)
 	struct spool_stats	 st;
 	char			 segs[4][300];
 	size_t			 rs = record_size(1, 40);
-	struct pub_job		*a, *c;
+	struct spool_rec	*a, *c;
 
 	append_range(sp, 1, 3, 40);
 	spool_close(sp);
@@ -621,7 +613,7 @@ START_TEST(corrupt_middle_record_skipped_and_counted)
 	ck_assert_uint_eq(st.records, 2);
 	a = expect_next(sp, 1);
 	c = expect_next(sp, 3);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	/* Confirming the rest releases the damaged bytes too. */
 	spool_done(sp, a);
 	spool_done(sp, c);
@@ -685,7 +677,7 @@ START_TEST(corrupt_magic_and_length_skipped)
 	for (n = 1; n <= 6; n++)
 		if (n != 2 && n != 4)
 			expect_next(sp, n);
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	spool_close(sp);
 }
 END_TEST
@@ -714,7 +706,7 @@ START_TEST(damage_in_an_older_segment_is_not_torn)
 	for (n = 1; n <= 3 * per; n++)
 		if (n != per)
 			spool_done(sp, expect_next(sp, n));
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	ck_assert_int_eq(segments(segs, 64), 0);
 	spool_close(sp);
 }
@@ -743,7 +735,7 @@ START_TEST(max_bytes_refuses_with_minus_one)
 	for (n = 1; n <= 10; n++)
 		spool_done(sp, expect_next(sp, n));
 	spool_done(sp, expect_next(sp, 13));
-	ck_assert_ptr_null(spool_next(sp));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
 	/* Drained: there is room again. */
 	ck_assert_int_eq(append_n(sp, 14, 60), 0);
 	spool_close(sp);
@@ -811,6 +803,198 @@ START_TEST(foreign_files_in_dir_are_ignored)
 }
 END_TEST
 
+/* spool_open of tmpdir must fail with a cause naming every word. */
+static void
+expect_refused(const char *dir, const char *w1, const char *w2)
+{
+	struct spool	*sp;
+	char		*cause = NULL;
+
+	sp = spool_open(dir, 1 << 20, 1, 0, &cause);
+	ck_assert_msg(sp == NULL, "spool_open of %s succeeded; expected it "
+	    "refused (%s, %s)", dir, w1, w2);
+	ck_assert_ptr_nonnull(cause);
+	ck_assert_msg(strstr(cause, w1) != NULL && (w2 == NULL ||
+	    strstr(cause, w2) != NULL), "cause should say %s and %s: %s", w1,
+	    w2 ? w2 : "", cause);
+	free(cause);
+}
+
+/* Write a 0600 file that must stay as it is. */
+static void
+make_victim(const char *path)
+{
+	FILE	*f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("secret, mode 0600\n", f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+}
+
+START_TEST(record_mac_is_hmac_under_spool_key)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	char			 segs[4][300], path[300];
+	unsigned char		*f, *k, mac[SHA256_LEN], *in;
+	size_t			 flen, klen;
+	struct stat		 st;
+
+	append_range(sp, 1, 1, 10);
+	spool_close(sp);
+	snprintf(path, sizeof path, "%s/spool.key", tmpdir);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_msg(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600,
+	    "spool.key: expected a regular file of mode 0600, got mode %o",
+	    (unsigned)st.st_mode);
+	k = slurp(path, &klen);
+	ck_assert_uint_eq(klen, 32);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	f = slurp(segs[0], &flen);
+	in = malloc(flen);
+	ck_assert_ptr_nonnull(in);
+	memcpy(in, f, 20);
+	memcpy(in + 20, f + SPOOL_HEADER, flen - SPOOL_HEADER);
+	hmac_sha256(k, klen, in, 20 + flen - SPOOL_HEADER, mac);
+	ck_assert_msg(memcmp(f + 20, mac, SHA256_LEN) == 0, "bytes 20..51 of "
+	    "a record are not the HMAC-SHA256 of its header and payload");
+	/* The same key serves the next start. */
+	sp = open_spool(1 << 20, 0);
+	expect_next(sp, 1);
+	spool_close(sp);
+	free(in);
+	free(f);
+	free(k);
+}
+END_TEST
+
+START_TEST(forged_record_skipped_counted_and_not_cut)
+{
+	struct spool		*sp = open_spool(1 << 20, 0);
+	struct spool_stats	 st;
+	char			 segs[4][300];
+	size_t			 rs = record_size(1, 40), flen;
+	unsigned char		*f, *r, crcin[512];
+	size_t			 plen = rs - SPOOL_HEADER;
+	uint32_t		 crc;
+	int			 i, fd;
+
+	append_range(sp, 1, 3, 40);
+	spool_close(sp);
+	ck_assert_int_eq(segments(segs, 4), 1);
+	f = slurp(segs[0], &flen);
+	r = f + rs;
+	/* Record 2 and a copy of it at the end get another body with a right
+	 * CRC: intact, but not written by warrend. */
+	r[SPOOL_HEADER + 5] = '6';
+	memcpy(crcin, r + 4, 12);
+	memcpy(crcin + 12, r + SPOOL_HEADER, plen);
+	crc = spool_crc32c(crcin, 12 + plen);
+	for (i = 0; i < 4; i++)
+		r[16 + i] = (unsigned char)(crc >> (8 * i));
+	fd = open(segs[0], O_WRONLY | O_TRUNC);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(write(fd, f, flen), (ssize_t)flen);
+	ck_assert_int_eq(write(fd, f + rs, rs), (ssize_t)rs);
+	close(fd);
+	free(f);
+
+	sp = open_spool(1 << 20, 0);
+	spool_get_stats(sp, &st);
+	ck_assert_uint_eq(st.forged, 2);
+	ck_assert_uint_eq(st.corrupt, 0);
+	ck_assert_uint_eq(st.torn, 0);
+	ck_assert_uint_eq(st.records, 2);
+	ck_assert_int_eq(file_size(segs[0]), (off_t)(4 * rs));
+	spool_done(sp, expect_next(sp, 1));
+	spool_done(sp, expect_next(sp, 3));
+	ck_assert_ptr_null(spool_next(sp, &dummy));
+	spool_close(sp);
+}
+END_TEST
+
+START_TEST(symlinked_segment_refused_and_target_untouched)
+{
+	char	 victim[300], lnk[300];
+
+	snprintf(victim, sizeof victim, "%s/victim", tmpdir);
+	snprintf(lnk, sizeof lnk, "%s/0000000000000001.spool", tmpdir);
+	make_victim(victim);
+	ck_assert_int_eq(symlink(victim, lnk), 0);
+	expect_refused(tmpdir, "0000000000000001.spool", "symbolic link");
+	ck_assert_int_eq(file_size(victim), 18);
+	/* A hard link is no better. */
+	ck_assert_int_eq(unlink(lnk), 0);
+	ck_assert_int_eq(link(victim, lnk), 0);
+	expect_refused(tmpdir, "0000000000000001.spool", "one link");
+	ck_assert_int_eq(file_size(victim), 18);
+}
+END_TEST
+
+START_TEST(symlinked_lock_refused_and_nothing_made)
+{
+	char	 target[300], lnk[300];
+
+	snprintf(target, sizeof target, "%s/made-through-the-link", tmpdir);
+	snprintf(lnk, sizeof lnk, "%s/lock", tmpdir);
+	ck_assert_int_eq(symlink(target, lnk), 0);
+	expect_refused(tmpdir, "lock", "symbolic link");
+	ck_assert_int_eq(access(target, F_OK), -1);
+}
+END_TEST
+
+START_TEST(dir_writable_by_others_or_linked_refused)
+{
+	char	 lnk[300], *cause = NULL;
+
+	ck_assert_int_eq(chmod(tmpdir, 0777), 0);
+	expect_refused(tmpdir, tmpdir, "writable by its group or by others");
+	ck_assert_int_eq(chmod(tmpdir, 0730), 0);
+	expect_refused(tmpdir, tmpdir, "writable by its group or by others");
+	ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+	snprintf(lnk, sizeof lnk, "%s.link", tmpdir);
+	ck_assert_int_eq(symlink(tmpdir, lnk), 0);
+	expect_refused(lnk, lnk, "symbolic link");
+	ck_assert_int_eq(spool_check(lnk, &cause), -1);
+	free(cause);
+	strcat(lnk, "/");
+	expect_refused(lnk, "symbolic link", NULL);
+	lnk[strlen(lnk) - 1] = '\0';
+	unlink(lnk);
+	ck_assert_int_eq(spool_check(tmpdir, &cause), 0);
+}
+END_TEST
+
+START_TEST(key_readable_by_others_refused)
+{
+	struct spool	*sp = open_spool(1 << 20, 0);
+	char		 path[300];
+
+	spool_close(sp);
+	snprintf(path, sizeof path, "%s/spool.key", tmpdir);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	expect_refused(tmpdir, "spool.key", "0600");
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(truncate(path, 16), 0);
+	expect_refused(tmpdir, "spool.key", "32 bytes");
+}
+END_TEST
+
+START_TEST(first_format_segment_refused_saying_what_to_do)
+{
+	char	 seg[300];
+	FILE	*f;
+
+	snprintf(seg, sizeof seg, "%s/0000000000000001.spool", tmpdir);
+	f = fopen(seg, "w");
+	ck_assert_ptr_nonnull(f);
+	fwrite("WNWR\x04\0\0\0\0\0\0\0abcd", 1, 16, f);
+	fclose(f);
+	expect_refused(tmpdir, "older warrend", "previous warrend");
+	ck_assert_int_eq(file_size(seg), 16);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -822,7 +1006,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, crc32c_check_value);
 	tcase_add_test(tc, record_round_trip_byte_for_byte);
-	tcase_add_test(tc, empty_body_round_trip);
+	tcase_add_test(tc, empty_payload_round_trip);
 	tcase_add_test(tc, segments_rotate_and_read_back_in_order);
 	tcase_add_test(tc, oversized_record_gets_its_own_segment);
 	tcase_add_test(tc, done_releases_whole_segments_in_order);
@@ -839,6 +1023,13 @@ main(void)
 	tcase_add_test(tc, second_open_of_same_dir_fails);
 	tcase_add_test(tc, missing_dir_fails_naming_it);
 	tcase_add_test(tc, foreign_files_in_dir_are_ignored);
+	tcase_add_test(tc, record_mac_is_hmac_under_spool_key);
+	tcase_add_test(tc, forged_record_skipped_counted_and_not_cut);
+	tcase_add_test(tc, symlinked_segment_refused_and_target_untouched);
+	tcase_add_test(tc, symlinked_lock_refused_and_nothing_made);
+	tcase_add_test(tc, dir_writable_by_others_or_linked_refused);
+	tcase_add_test(tc, key_readable_by_others_refused);
+	tcase_add_test(tc, first_format_segment_refused_saying_what_to_do);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf-int.h"
 #include "log.h"
 #include "projection.h"
 #include "util.h"
@@ -153,6 +154,7 @@ conf_check_key(const config_setting_t *s, const char *group, const char *file,
 	const struct conf_key	*k;
 	const char		*name = config_setting_name(s);
 	long long		 v;
+	char			 lit[64];
 
 	if ((k = conf_key_find(group, name)) == NULL) {
 		if (group != NULL)
@@ -171,6 +173,13 @@ conf_check_key(const config_setting_t *s, const char *group, const char *file,
 	}
 	if (k->type != T_INT)
 		return (0);
+	if (!conf_int_literal_ok(s, lit, sizeof lit)) {
+		*cause = conf_error(s, file, "%s%s%s = %s was read as %lld "
+		    "(libconfig keeps 32 bits without an L suffix); write %sL",
+		    group ? group : "", group ? "." : "", name, lit,
+		    (long long)config_setting_get_int64(s), lit);
+		return (-1);
+	}
 	v = config_setting_get_int64(s);
 	if (v < k->min || v > k->max) {
 		*cause = conf_error(s, file, "%s%s%s = %lld is out of range "
@@ -716,11 +725,13 @@ conf_load(const char *file, char **cause)
 	if (conf_replaces(cf, cause) != 0)
 		goto fail;
 	config_destroy(&cfg);
+	conf_int_forget();
 	free(dir);
 	conf_check_secret(cf);
 	return (cf);
 fail:
 	config_destroy(&cfg);
+	conf_int_forget();
 	free(dir);
 	conf_free(cf);
 	return (NULL);

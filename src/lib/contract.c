@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf-int.h"
 #include "contract.h"
 #include "field.h"
 #include "util.h"
@@ -135,6 +136,20 @@ contract_get_bool(const struct contract_ctx *cx, const config_setting_t *s,
 	return (0);
 }
 
+/* Refuse an integer literal that libconfig cut to 32 bits. */
+static int
+contract_int_check(const struct contract_ctx *cx, const config_setting_t *s)
+{
+	char	 lit[64];
+
+	if (conf_int_literal_ok(s, lit, sizeof lit))
+		return (0);
+	return (contract_fail(cx, s, "%s = %s was read as %lld (libconfig "
+	    "keeps 32 bits without an L suffix); write %sL",
+	    config_setting_name(s), lit,
+	    (long long)config_setting_get_int64(s), lit));
+}
+
 /* Read a non-negative integer setting. */
 static int
 contract_get_count(const struct contract_ctx *cx, const config_setting_t *s,
@@ -145,6 +160,8 @@ contract_get_count(const struct contract_ctx *cx, const config_setting_t *s,
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
 		return (contract_fail(cx, s, "%s must be an integer",
 		    config_setting_name(s)));
+	if (contract_int_check(cx, s) != 0)
+		return (-1);
 	*v = config_setting_get_int64(s);
 	if (*v < 0)
 		return (contract_fail(cx, s, "%s must be 0 or more, not %lld",
@@ -296,6 +313,8 @@ field_key_bound(const struct contract_ctx *cx, struct field *f,
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
+		if (contract_int_check(cx, s) != 0)
+			return (-1);
 		v = (double)config_setting_get_int64(s);
 		break;
 	case CONFIG_TYPE_FLOAT:

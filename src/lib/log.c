@@ -10,10 +10,12 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char	*log_name = "warrend";
 static int		 log_debug_on;
 static int		 log_journal;
+static int		 log_tool;	/* a command, not the daemon */
 
 /*
  * Under systemd, stderr is the journal when $JOURNAL_STREAM names its device
@@ -43,6 +45,14 @@ log_init(const char *progname, int debug)
 	log_name = progname;
 	log_debug_on = debug;
 	log_journal = log_stderr_is_journal();
+}
+
+/* Log as a command does: "name: message", no time stamp (the journal
+ * still gets "<N>message", since it adds the name itself). */
+void
+log_set_tool(int tool)
+{
+	log_tool = tool;
 }
 
 /* Turn debug logging on or off. */
@@ -153,6 +163,13 @@ log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 			fprintf(stderr, "<%d>%s\n", pri, msg);
 		return;
 	}
+	if (log_tool) {
+		if (errstr != NULL)
+			fprintf(stderr, "%s: %s: %s\n", log_name, msg, errstr);
+		else
+			fprintf(stderr, "%s: %s\n", log_name, msg);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	localtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -172,7 +189,7 @@ log_warn(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_WARNING, strerror(saved), fmt, ap);
+	log_vwrite(LOG_WARNING, util_strerror(saved), fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -220,7 +237,7 @@ fatal(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_ERR, strerror(saved), fmt, ap);
+	log_vwrite(LOG_ERR, util_strerror(saved), fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -12,6 +12,7 @@
 void	log_escape(char *dst, size_t len, const char *src);
 void	log_init(const char *progname, int debug);
 void	log_set_debug(int);
+void	log_set_tool(int);
 void	log_warn(const char *, ...) LOG_FMT(1, 2);	/* adds strerror */
 void	log_warnx(const char *, ...) LOG_FMT(1, 2);
 void	log_info(const char *, ...) LOG_FMT(1, 2);

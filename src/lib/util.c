@@ -107,6 +107,16 @@ util_join(pthread_t t, int timeout_ms)
 	return (pthread_timedjoin_np(t, NULL, &ts) == 0 ? 0 : -1);
 }
 
+/* strerror for any thread: strerror() may share one buffer between
+ * threads, strerror_r (the GNU one, _GNU_SOURCE) fills ours. */
+const char *
+util_strerror(int error)
+{
+	static __thread char	 buf[128];
+
+	return (strerror_r(error, buf, sizeof buf));
+}
+
 /* Milliseconds on the monotonic clock. */
 uint64_t
 util_now_ms(void)

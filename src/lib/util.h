@@ -23,10 +23,17 @@ int	 util_join(pthread_t t, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
 
+/* strerror that any thread may call: the text lives in a per-thread
+ * buffer, valid until that thread's next call. */
+const char *util_strerror(int error);
+
 /* Write a new random (version 4) UUID, 36 characters and a NUL, to out. */
 void	 util_uuid(char out[37]);
 
 /* Format t (seconds) and ms as RFC 3339 UTC, "2026-11-27T05:18:40.123Z". */
 void	 util_rfc3339(char out[64], int64_t t, int ms);
+
+/* "s" unless n is 1: "%d client%s", n, PLURAL(n). */
+#define PLURAL(n)	((n) == 1 ? "" : "s")
 
 #endif

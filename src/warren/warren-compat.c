@@ -1,4 +1,4 @@
-/* warren-evolution.c -- "warren compat [--json] old new": compare the contracts
+/* warren-compat.c -- "warren compat [--json] old new": compare the contracts
  * of two files and print every change, additive or breaking; exit 1 when a
  * breaking change keeps its routing key, so CI can refuse it. It talks to no
  * warrend. See warren(1). */
@@ -132,10 +132,13 @@ warren_compat_text(const struct evolution_report *r)
 		warren_compat_line(&r->v[i]);
 	if (r->n == 0)
 		puts("no changes");
+	else if (r->nbreaking > 0)
+		printf("%zu change%s: %zu breaking (%zu forbidden), %zu "
+		    "additive\n", r->n, r->n == 1 ? "" : "s", r->nbreaking,
+		    r->nforbidden, r->nadditive);
 	else
-		printf("%zu change%s: %zu forbidden, %zu breaking, %zu "
-		    "additive\n", r->n, r->n == 1 ? "" : "s", r->nforbidden,
-		    r->nbreaking, r->nadditive);
+		printf("%zu change%s: 0 breaking, %zu additive\n", r->n,
+		    r->n == 1 ? "" : "s", r->nadditive);
 }
 
 /* Print the report as one JSON object. */
@@ -143,18 +146,14 @@ static void
 warren_compat_json(const struct evolution_report *r)
 {
 	cJSON	*j;
-	char	*s;
 
 	j = evolution_to_json(r);
-	if ((s = cJSON_Print(j)) == NULL)
-		errx(WARREN_EXIT_TROUBLE, "out of memory");
-	puts(s);
-	cJSON_free(s);
+	warren_json_print(j);
 	cJSON_Delete(j);
 }
 
-/* warren compat [--json] old new: -1 for a usage error, else the exit
- * status (1: something forbidden; a file that does not load exits 2). */
+/* warren compat [--json] old new: the exit status (1: something
+ * forbidden; a file that does not load exits 2). */
 int
 warren_compat_run(int argc, char **argv)
 {
@@ -168,13 +167,14 @@ warren_compat_run(int argc, char **argv)
 	int			 ch, json = 0, i, status;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (ch != 'j')
-			return (-1);
+	while ((ch = warren_getopt(argc, argv, "", opts)) != -1)
 		json = 1;
-	}
-	if (argc - optind != 2)
-		return (-1);
+	if (argc - optind < 2)
+		warren_usage_error(argv[0], "missing the %s file",
+		    argc - optind == 0 ? "old and new" : "new");
+	if (argc - optind > 2)
+		warren_usage_error(argv[0], "unexpected argument: %s",
+		    argv[optind + 2]);
 	memset(sets, 0, sizeof sets);
 	for (i = 0; i < 2; i++) {
 		if (warren_compat_load(argv[optind + i], &sets[i], &cause) != 0)

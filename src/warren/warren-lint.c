@@ -22,8 +22,8 @@ warren_lint_print_cb(const struct lint_finding *lf, void *arg)
 	free(s);
 }
 
-/* warren lint [--strict] [config]: -1 for a usage error. The config is the
- * argument, else -c, else the default. */
+/* warren lint [--strict] [config]: the config is the argument, else -c,
+ * else the default. */
 int
 warren_lint_run(const char *cflag, int argc, char **argv)
 {
@@ -37,13 +37,11 @@ warren_lint_run(const char *cflag, int argc, char **argv)
 	int		 ch, n, strict = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (ch != 'S')
-			return (-1);
+	while ((ch = warren_getopt(argc, argv, "", opts)) != -1)
 		strict = 1;
-	}
 	if (argc - optind > 1)
-		return (-1);
+		warren_usage_error(argv[0], "unexpected argument: %s",
+		    argv[optind + 1]);
 	if (argc - optind == 1)
 		file = argv[optind];
 	else

@@ -80,7 +80,31 @@ warren_subscribe_env(const cJSON *d)
 	    "redelivered")) ? "1" : "0", 1);
 }
 
-/* Run the command with data on its stdin; 1 if it exited 0. */
+/*
+ * The command could not do its job at all: the shell did not find it (127)
+ * or could not run it (126), or a signal killed it (128+N is how the shell
+ * reports that). Every delivery would fail the same way, so stop here
+ * without settling this one: warrend puts it back in the queue.
+ */
+static void __attribute__((noreturn))
+warren_subscribe_broken(const char *cmd, int status)
+{
+	if (WIFSIGNALED(status))
+		errx(WARREN_EXIT_TROUBLE, "--exec %s: killed by signal %d "
+		    "(%s); stopping, the event stays in the queue", cmd,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	if (WEXITSTATUS(status) > 128)
+		errx(WARREN_EXIT_TROUBLE, "--exec %s: exit status %d (killed "
+		    "by signal %d); stopping, the event stays in the queue",
+		    cmd, WEXITSTATUS(status), WEXITSTATUS(status) - 128);
+	errx(WARREN_EXIT_TROUBLE, "--exec %s: %s (exit status %d); stopping, "
+	    "the event stays in the queue", cmd, WEXITSTATUS(status) == 127 ?
+	    "command not found" : "command cannot be run",
+	    WEXITSTATUS(status));
+}
+
+/* Run the command with data on its stdin; 1 if it exited 0, 0 for
+ * another failure; one that could not run is fatal (_broken above). */
 static int
 warren_subscribe_exec(const char *cmd, const cJSON *d, const char *data,
     size_t len)
@@ -109,7 +133,11 @@ warren_subscribe_exec(const char *cmd, const cJSON *d, const char *data,
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			err(WARREN_EXIT_TROUBLE, "waitpid");
-	return (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 126 ||
+	    WEXITSTATUS(status) == 127 || (WEXITSTATUS(status) > 128 &&
+	    WEXITSTATUS(status) - 128 < NSIG))
+		warren_subscribe_broken(cmd, status);
+	return (WEXITSTATUS(status) == 0);
 }
 
 /* Handle one delivery: print it or run the command, then settle it. */
@@ -198,7 +226,7 @@ warren_subscribe_loop(struct warren_sub *s)
 	}
 }
 
-/* warren subscribe [--exec cmd] [--requeue] event: -1 for a usage error. */
+/* warren subscribe [--exec cmd] [--requeue] event. */
 int
 warren_subscribe_run(const char *path, int argc, char **argv)
 {
@@ -212,20 +240,17 @@ warren_subscribe_run(const char *path, int argc, char **argv)
 	int			 ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+e:r", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'e':
+	while ((ch = warren_getopt(argc, argv, "e:r", opts)) != -1) {
+		if (ch == 'e')
 			s.exec = optarg;
-			break;
-		case 'r':
+		else
 			s.requeue = 1;
-			break;
-		default:
-			return (-1);
-		}
 	}
-	if (argc - optind != 1)
-		return (-1);
+	if (argc - optind < 1)
+		warren_usage_error(argv[0], "missing the event name");
+	if (argc - optind > 1)
+		warren_usage_error(argv[0], "unexpected argument: %s",
+		    argv[optind + 1]);
 	s.event = argv[optind];
 	signal(SIGPIPE, SIG_IGN);
 	warren_conn_open(&c, path);

@@ -7,7 +7,9 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,37 +34,6 @@ struct warren_stream {
 	size_t			 n;
 	int			 refused;
 };
-
-/* Print usage and exit. */
-static void __attribute__((noreturn))
-warren_usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: warren [-hV] [-c file | -s socket] command [argument]\n"
-	    "commands:\n"
-	    "  ping                  check that warrend answers\n"
-	    "  stats                 print warrend's counters\n"
-	    "  contracts             print the event contracts in force\n"
-	    "  contracts --json-schema name\n"
-	    "                        print a contract as JSON Schema, from "
-	    "the config\n"
-	    "  publish event [json]  publish json, or one object per line "
-	    "of stdin\n"
-	    "  subscribe [--exec cmd] [--requeue] event\n"
-	    "                        print each delivery (or run cmd with its "
-	    "data\n"
-	    "                        on stdin) and ack it once done\n"
-	    "  compat [--json] old new\n"
-	    "                        compare two contract files; exit 1 on a "
-	    "breaking\n"
-	    "                        change that keeps its routing key\n"
-	    "  lint [--strict] [config]\n"
-	    "                        check the contracts against the event "
-	    "design checklist\n"
-	    "  asyncapi              print an AsyncAPI 3.0 document for the "
-	    "contracts\n");
-	exit(status);
-}
 
 /* Read once from fd into b, growing it; return what read(2) returns. */
 ssize_t
@@ -202,10 +173,10 @@ warren_conn_lost(const struct warren_conn *c, size_t unanswered)
 {
 	if (c->werr != 0)
 		errx(WARREN_EXIT_TROUBLE, "lost the connection to %s: %s "
-		    "(%zu requests unanswered)", c->path, strerror(c->werr),
-		    unanswered);
+		    "(%zu request%s unanswered)", c->path, strerror(c->werr),
+		    unanswered, PLURAL(unanswered));
 	errx(WARREN_EXIT_TROUBLE, "warrend closed the connection "
-	    "(%zu requests unanswered)", unanswered);
+	    "(%zu request%s unanswered)", unanswered, PLURAL(unanswered));
 }
 
 /* Read what warrend sent: 1 if it hung up (or the read failed), else 0. */
@@ -346,7 +317,6 @@ warren_cmd_show(struct warren_conn *c, const char *op)
 {
 	cJSON		*r;
 	const cJSON	*v;
-	char		*s;
 	int		 status = 0;
 
 	pbuf_adds(&c->out, "{\"op\":");
@@ -359,10 +329,7 @@ warren_cmd_show(struct warren_conn *c, const char *op)
 		v = cJSON_GetObjectItemCaseSensitive(r, op);
 		if (v == NULL)
 			errx(WARREN_EXIT_TROUBLE, "reply has no \"%s\"", op);
-		if ((s = cJSON_Print(v)) == NULL)
-			errx(WARREN_EXIT_TROUBLE, "out of memory");
-		puts(s);
-		cJSON_free(s);
+		warren_json_print(v);
 	}
 	cJSON_Delete(r);
 	return (status);
@@ -460,7 +427,8 @@ warren_stream_line(struct warren_stream *s, const char *line, size_t len)
 		return;
 	if (json_check(line, len, NULL, 0, &cause) != 0) {
 		fflush(stdout);
-		fprintf(stderr, "line %llu: bad_json: %s\n", s->lineno, cause);
+		fprintf(stderr, "warren: line %llu: bad_json: %s\n", s->lineno,
+		    cause);
 		free(cause);
 		s->refused = 1;
 		return;
@@ -520,7 +488,7 @@ warren_stream_reply(struct warren_stream *s, const char *line, size_t len)
 	else {
 		msg = warren_reply_error(r);
 		fflush(stdout);
-		fprintf(stderr, "line %llu: %s\n", lineno, msg);
+		fprintf(stderr, "warren: line %llu: %s\n", lineno, msg);
 		free(msg);
 		s->refused = 1;
 	}
@@ -612,6 +580,42 @@ warren_cmd_stream(struct warren_conn *c, const char *event)
 	return (s.refused ? WARREN_EXIT_REFUSED : 0);
 }
 
+/* Parse a command without options but --help, and check it has from
+ * min to max arguments after its name. */
+static void
+warren_args(int argc, char **argv, int min, int max, const char *what)
+{
+	optind = 1;
+	while (warren_getopt(argc, argv, "", NULL) != -1)
+		;
+	if (argc - optind < min)
+		warren_usage_error(argv[0], "missing %s", what);
+	if (argc - optind > max)
+		warren_usage_error(argv[0], "unexpected argument: %s",
+		    argv[optind + max]);
+}
+
+/* contracts [--json-schema NAME]: 1 and *name set for the JSON Schema
+ * (read from the config), 0 for the contracts warrend has in force. */
+static int
+warren_contracts_args(int argc, char **argv, const char **name)
+{
+	static const struct option opts[] = {
+		{ "json-schema", required_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	 ch;
+
+	*name = NULL;
+	optind = 1;
+	while ((ch = warren_getopt(argc, argv, "", opts)) != -1)
+		*name = optarg;
+	if (optind != argc)
+		warren_usage_error(argv[0], "unexpected argument: %s",
+		    argv[optind]);
+	return (*name != NULL);
+}
+
 /* Check the command's arguments (before connecting), then run it. */
 static int
 warren_run(const char *path, int argc, char **argv)
@@ -621,20 +625,11 @@ warren_run(const char *path, int argc, char **argv)
 	int			 status;
 
 	if (strcmp(cmd, "publish") == 0) {
-		if (argc < 2 || argc > 3)
-			warren_usage(WARREN_EXIT_TROUBLE);
-	} else if (strcmp(cmd, "subscribe") == 0) {
-		if ((status = warren_subscribe_run(path, argc, argv)) == -1)
-			warren_usage(WARREN_EXIT_TROUBLE);
-		return (status);
-	} else if (strcmp(cmd, "ping") == 0 || strcmp(cmd, "stats") == 0 ||
-	    strcmp(cmd, "contracts") == 0) {
-		if (argc != 1)
-			warren_usage(WARREN_EXIT_TROUBLE);
-	} else {
-		warnx("unknown command: %s", cmd);
-		warren_usage(WARREN_EXIT_TROUBLE);
-	}
+		warren_args(argc, argv, 1, 2, "the event name");
+		argc -= optind - 1;
+		argv += optind - 1;
+	} else
+		warren_args(argc, argv, 0, 0, "");
 	warren_conn_open(&c, path);
 	if (strcmp(cmd, "ping") == 0)
 		status = warren_cmd_ping(&c);
@@ -650,51 +645,78 @@ warren_run(const char *path, int argc, char **argv)
 	return (status);
 }
 
+/* Run the command argv[0], which needs no warrend or finds it itself;
+ * return -1 for one that talks to warrend's socket (warren_run). */
+static int
+warren_local(const char *sflag, const char *cflag, int argc, char **argv)
+{
+	const char	*name;
+
+	if (strcmp(argv[0], "lint") == 0)
+		return (warren_lint_run(cflag, argc, argv));
+	if (strcmp(argv[0], "compat") == 0)
+		return (warren_compat_run(argc, argv));
+	if (strcmp(argv[0], "subscribe") == 0)
+		return (warren_subscribe_run(warren_socket_path(sflag, cflag),
+		    argc, argv));
+	if (strcmp(argv[0], "asyncapi") == 0) {
+		warren_args(argc, argv, 0, 0, "");
+		return (warren_schema_run(cflag, NULL));
+	}
+	if (strcmp(argv[0], "contracts") == 0 &&
+	    warren_contracts_args(argc, argv, &name))
+		return (warren_schema_run(cflag, name));
+	return (-1);
+}
+
 /* Parse options, find the socket, run the command. */
 int
 main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char	*sflag = NULL, *cflag = NULL;
 	char		*path;
 	int		 ch, status;
 
 	log_init("warren", 0);
-	while ((ch = getopt(argc, argv, "+c:hs:V")) != -1) {
+	log_set_tool(1);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:hs:V", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cflag = optarg;
 			break;
 		case 'h':
-			warren_usage(0);
+			warren_usage();
 		case 's':
 			sflag = optarg;
 			break;
 		case 'V':
 			printf("warren %s\n", PACKAGE_VERSION);
 			return (0);
+		case ':':
+			warren_usage_error(NULL, "option %s needs an argument",
+			    argv[optind - 1]);
 		default:
-			warren_usage(WARREN_EXIT_TROUBLE);
+			if (optopt != 0)
+				warren_usage_error(NULL, "unknown option -%c",
+				    optopt);
+			warren_usage_error(NULL, "unknown option %s",
+			    argv[optind - 1]);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		warren_usage(WARREN_EXIT_TROUBLE);
-	if (strcmp(argv[0], "lint") == 0) {
-		if ((status = warren_lint_run(cflag, argc, argv)) == -1)
-			warren_usage(WARREN_EXIT_TROUBLE);
+		warren_usage_error(NULL, "no command given");
+	if (warren_cmd_find(argv[0]) == NULL)
+		warren_usage_error(NULL, "unknown command: %s", argv[0]);
+	if ((status = warren_local(sflag, cflag, argc, argv)) != -1)
 		return (status);
-	}
-	if (warren_schema_wants(argc, argv)) {
-		if ((status = warren_schema_run(cflag, argc, argv)) == -1)
-			warren_usage(WARREN_EXIT_TROUBLE);
-		return (status);
-	}
-	if (strcmp(argv[0], "compat") == 0) {
-		if ((status = warren_compat_run(argc, argv)) == -1)
-			warren_usage(WARREN_EXIT_TROUBLE);
-		return (status);
-	}
 	path = warren_socket_path(sflag, cflag);
 	status = warren_run(path, argc, argv);
 	free(path);

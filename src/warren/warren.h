@@ -50,21 +50,35 @@ char		*warren_reply_error(const cJSON *);
 int		 warren_refused(const cJSON *);
 
 void		 warren_conn_open(struct warren_conn *, const char *path);
+void		 warren_json_print(const cJSON *);
 
-/* warren subscribe [--exec cmd] [--requeue] event: -1 for a usage error. */
+/* A command: its name, synopsis and what it does (warren-usage.c). */
+struct warren_cmd {
+	const char	*name;
+	const char	*synopsis;
+	const char	*help;
+};
+
+struct option;
+const struct warren_cmd *warren_cmd_find(const char *name);
+void		 warren_usage(void) __attribute__((noreturn));
+void		 warren_cmd_help(const char *name) __attribute__((noreturn));
+void		 warren_usage_error(const char *name, const char *fmt, ...)
+		    __attribute__((noreturn, format(printf, 2, 3)));
+int		 warren_getopt(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts);
+
+/* The commands below parse their own arguments (a mistake exits 2 through
+ * warren_usage_error) and return the exit status. */
+/* warren subscribe [--exec cmd] [--requeue] event */
 int		 warren_subscribe_run(const char *path, int argc, char **argv);
-
-/* warren compat [--json] old new: -1 for a usage error, else 0, or 1 when
- * a change is forbidden. */
+/* warren compat [--json] old new: 0, or 1 when a change is forbidden. */
 int		 warren_compat_run(int argc, char **argv);
-
-/* warren lint [--strict] [config]: -1 for a usage error. */
+/* warren lint [--strict] [config] */
 int		 warren_lint_run(const char *cflag, int argc, char **argv);
-
-/* warren contracts --json-schema NAME and warren asyncapi, read from the
- * config file cflag (NULL: the default), not from warrend: is argv one of
- * them, and run it (-1 for a usage error, 1 for an unknown contract). */
-int		 warren_schema_wants(int argc, char **argv);
-int		 warren_schema_run(const char *cflag, int argc, char **argv);
+/* warren contracts --json-schema NAME (name) and warren asyncapi (name
+ * NULL), read from the config file cflag (NULL: the default), not from
+ * warrend: 1 for an unknown contract. */
+int		 warren_schema_run(const char *cflag, const char *name);
 
 #endif

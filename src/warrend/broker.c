@@ -1,6 +1,10 @@
 /* broker.c -- connecting to RabbitMQ for the publisher and consumer
  * threads. Everything here blocks; it never runs on the loop thread. */
 #include <sys/random.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <poll.h>
 
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -179,6 +183,56 @@ broker_login(struct broker_link *bl, amqp_connection_state_t conn,
 	return (-1);
 }
 
+/*
+ * Why amqp_socket_open_noblock failed, in the system's words. rabbitmq-c
+ * 0.11 only says "a socket error occurred" (errno is left at EINPROGRESS)
+ * or "hostname lookup failed", so then look the host up and try one
+ * connect ourselves, and report the resolver's or connect's reason
+ * ("Connection refused", "No route to host"). Blocks up to a second; only
+ * called on the connector thread, once per outage.
+ */
+static const char *
+broker_connect_reason(int rv, const char *host, int port, char *buf,
+    size_t len)
+{
+	struct addrinfo	 hints, *ai;
+	struct pollfd	 pfd;
+	char		 serv[16];
+	socklen_t	 sl = sizeof(int);
+	int		 fd, error = 0, gai;
+
+	if (rv != AMQP_STATUS_SOCKET_ERROR &&
+	    rv != AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED)
+		return (amqp_error_string2(rv));
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof serv, "%d", port);
+	if ((gai = getaddrinfo(host, serv, &hints, &ai)) != 0) {
+		snprintf(buf, len, "hostname lookup failed: %s",
+		    gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
+		return (buf);
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1 || connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		error = fd == -1 ? errno : 0;
+	else if ((error = errno) == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		error = 0;
+		if (poll(&pfd, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET,
+		    SO_ERROR, &error, &sl) == -1)
+			error = errno;
+	}
+	if (fd != -1)
+		close(fd);
+	freeaddrinfo(ai);
+	if (error == 0)
+		return (amqp_error_string2(rv));
+	snprintf(buf, len, "%s", strerror(error));
+	return (buf);
+}
+
 /* Connect to the current URL and log in. */
 amqp_connection_state_t
 broker_link_connect(struct broker_link *bl)
@@ -187,7 +241,7 @@ broker_link_connect(struct broker_link *bl)
 	struct timeval			 tv = { BROKER_TIMEOUT_MS / 1000, 0 };
 	amqp_connection_state_t		 conn;
 	amqp_socket_t			*sock;
-	char				*url;
+	char				*url, why[128];
 	int				 rv;
 
 	url = xstrdup(bl->urls[bl->url]);
@@ -208,7 +262,8 @@ broker_link_connect(struct broker_link *bl)
 	/* Say it once per outage; the rest is debug noise. */
 	if (rv != AMQP_STATUS_OK && bl->attempts == 0)
 		log_warnx("%s: broker %s: cannot connect: %s; retrying",
-		    bl->who, bl->addr, amqp_error_string2(rv));
+		    bl->who, bl->addr, broker_connect_reason(rv, ci.host,
+		    ci.port, why, sizeof why));
 	else if (rv != AMQP_STATUS_OK)
 		log_debug("%s: broker %s: connect: %s (attempt %d)", bl->who,
 		    bl->addr, amqp_error_string2(rv), bl->attempts + 1);
@@ -241,6 +296,7 @@ broker_async_wait(struct broker_async *ba)
 {
 	struct timespec	 ts;
 	uint64_t	 now, ms;
+	int		 stop;
 
 	pthread_mutex_lock(&ba->lock);
 	while (!ba->stop && (now = util_now_ms()) < ba->link->next_attempt) {
@@ -254,8 +310,9 @@ broker_async_wait(struct broker_async *ba)
 		}
 		pthread_cond_timedwait(&ba->cond, &ba->lock, &ts);
 	}
+	stop = ba->stop;	/* read under the lock that writes it */
 	pthread_mutex_unlock(&ba->lock);
-	return (ba->stop ? -1 : 0);
+	return (stop ? -1 : 0);
 }
 
 /* One attempt: connect, set up, hand over. */
@@ -324,7 +381,7 @@ broker_async_start(struct broker_link *link, broker_setup_fn setup,
 	pthread_cond_init(&ba->cond, NULL);
 	if ((error = pthread_create(&ba->thread, NULL, broker_async_main,
 	    ba)) != 0) {
-		xasprintf(cause, "pthread_create: %s", strerror(error));
+		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		free(ba);
 		return (NULL);
 	}

@@ -535,14 +535,12 @@ consume_done_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* Start the consumer thread and watch its messages. */
+/* Watch the consumer thread's messages (warrend.c starts and stops the
+ * thread). */
 int
 consume_start(char **cause)
 {
-	if ((consume_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
-		return (-1);
-	}
+	consume_efd = consumer_done_fd();
 	consume_ev = event_new(warrend_base, consume_efd, EV_READ | EV_PERSIST,
 	    consume_done_cb, NULL);
 	if (consume_ev == NULL || event_add(consume_ev, NULL) != 0) {
@@ -550,10 +548,10 @@ consume_start(char **cause)
 		return (-1);
 	}
 	consume_service = xstrdup(warrend_conf->service);
-	return (consumer_start(warrend_conf, consume_efd, cause));
+	return (0);
 }
 
-/* Shutting down: answer waiting subscribes and stop the thread. */
+/* Shutting down: answer waiting subscribes. */
 void
 consume_shutdown(void)
 {
@@ -572,7 +570,6 @@ consume_shutdown(void)
 			free(w);
 		}
 	}
-	consumer_stop();
 }
 
 /* Free the loop-side state (every client is gone by now). */
@@ -581,7 +578,6 @@ consume_free(void)
 {
 	struct consume_event	*ev;
 
-	consumer_join(1000);
 	while ((ev = TAILQ_FIRST(&consume_events)) != NULL) {
 		TAILQ_REMOVE(&consume_events, ev, entry);
 		free(ev->event);
@@ -589,8 +585,7 @@ consume_free(void)
 	}
 	if (consume_ev != NULL)
 		event_free(consume_ev);
-	if (consume_efd != -1)
-		close(consume_efd);
+	consume_efd = -1;	/* the consumer's: it closes it */
 	free(consume_service);
 }
 

@@ -19,9 +19,16 @@
 #include "conf.h"
 #include "consumer.h"
 #include "log.h"
+#include "mailbox.h"
 #include "util.h"
 
 #define CONSUMER_MAX_BODY	(64 << 20)	/* larger messages are rejected */
+/*
+ * Deliveries are bounded by prefetch per subscription (the broker sends no
+ * more until they are settled), commands by deliveries and subscriptions:
+ * reaching this bound is a broken invariant.
+ */
+#define CONSUMER_MAILBOX_BOUND	(1024 * 1024)
 
 enum ccmd_type { CC_SUBSCRIBE, CC_CANCEL, CC_SETTLE };
 
@@ -59,13 +66,12 @@ struct csub {
 static struct consumer {
 	pthread_t		 thread;
 	int			 running;
-	pthread_mutex_t		 lock;		/* guards in, out, stats, stop */
-	struct ccmdq		 in;
-	struct consumer_msgq	 out;
+	struct mailbox		*in;		/* loop -> thread: commands */
+	struct mailbox		*out;		/* thread -> loop: messages */
+	int			 wake_fd;	/* loop -> thread: stop */
+	pthread_mutex_t		 lock;		/* guards stopping and stats */
 	int			 stopping;
 	struct consumer_stats	 stats;
-	int			 wake_fd;
-	int			 done_fd;
 
 	/* Thread only from here on. */
 	struct broker_link	 link;
@@ -100,14 +106,8 @@ consumer_kick(int fd)
 static void
 consumer_command(struct ccmd *cmd)
 {
-	int	 was_empty;
-
-	pthread_mutex_lock(&cons.lock);
-	was_empty = TAILQ_EMPTY(&cons.in);
-	TAILQ_INSERT_TAIL(&cons.in, cmd, entry);
-	pthread_mutex_unlock(&cons.lock);
-	if (was_empty)
-		consumer_kick(cons.wake_fd);
+	if (mailbox_push(cons.in, cmd) != 0)
+		fatal("consumer: command mailbox");
 }
 
 /* Consume event's queue. */
@@ -162,13 +162,17 @@ consumer_cmd_free(struct ccmd *cmd)
 void
 consumer_collect(struct consumer_msgq *q)
 {
-	uint64_t	 n;
+	struct consumer_msg	*m;
 
-	while (read(cons.done_fd, &n, sizeof n) == -1 && errno == EINTR)
-		;
-	pthread_mutex_lock(&cons.lock);
-	TAILQ_CONCAT(q, &cons.out, entry);
-	pthread_mutex_unlock(&cons.lock);
+	while ((m = mailbox_take(cons.out)) != NULL)
+		TAILQ_INSERT_TAIL(q, m, entry);
+}
+
+/* The eventfd readable while messages wait for consumer_collect. */
+int
+consumer_done_fd(void)
+{
+	return (mailbox_fd(cons.out));
 }
 
 /* Free a message. */
@@ -187,16 +191,13 @@ consumer_msg_free(struct consumer_msg *m)
 static void
 consumer_post(struct consumer_msg *m)
 {
-	int	 was_empty;
-
-	pthread_mutex_lock(&cons.lock);
-	was_empty = TAILQ_EMPTY(&cons.out);
-	TAILQ_INSERT_TAIL(&cons.out, m, entry);
-	if (m->type == CM_DELIVERY)
+	if (m->type == CM_DELIVERY) {
+		pthread_mutex_lock(&cons.lock);
 		cons.stats.deliveries++;
-	pthread_mutex_unlock(&cons.lock);
-	if (was_empty)
-		consumer_kick(cons.done_fd);
+		pthread_mutex_unlock(&cons.lock);
+	}
+	if (mailbox_push(cons.out, m) != 0)
+		fatal("consumer: message mailbox");
 }
 
 /* Tell the loop how a subscription went; unreachable says the broker,
@@ -722,15 +723,10 @@ consumer_do(const struct ccmd *cmd)
 static int
 consumer_intake(void)
 {
-	struct ccmdq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct ccmd	*cmd;
 	int		 rv = 0;
 
-	pthread_mutex_lock(&cons.lock);
-	TAILQ_CONCAT(&q, &cons.in, entry);
-	pthread_mutex_unlock(&cons.lock);
-	while ((cmd = TAILQ_FIRST(&q)) != NULL) {
-		TAILQ_REMOVE(&q, cmd, entry);
+	while ((cmd = mailbox_take(cons.in)) != NULL) {
 		if (rv == 0 && consumer_do(cmd) != 0)
 			rv = -1;
 		consumer_cmd_free(cmd);
@@ -763,9 +759,9 @@ consumer_connect(void)
 static void
 consumer_wait(int want_connection)
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	uint64_t	 now = util_now_ms(), n;
-	int		 timeout, nfd = 1;
+	int		 timeout, nfd = 2;
 
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
 	if (!cons.connected && want_connection) {
@@ -780,10 +776,12 @@ consumer_wait(int want_connection)
 		timeout = 0;
 	pfd[0].fd = cons.wake_fd;
 	pfd[0].events = POLLIN;
+	pfd[1].fd = mailbox_fd(cons.in);	/* readable: commands */
+	pfd[1].events = POLLIN;
 	if (cons.connected) {
-		pfd[1].fd = cons.fd;
-		pfd[1].events = POLLIN;
-		nfd = 2;
+		pfd[2].fd = cons.fd;
+		pfd[2].events = POLLIN;
+		nfd = 3;
 	}
 	if (poll(pfd, (nfds_t)nfd, timeout) > 0 && (pfd[0].revents & POLLIN))
 		while (read(cons.wake_fd, &n, sizeof n) == -1 && errno == EINTR)
@@ -798,8 +796,8 @@ consumer_stopping(int *commands)
 
 	pthread_mutex_lock(&cons.lock);
 	stop = cons.stopping;
-	*commands = !TAILQ_EMPTY(&cons.in);
 	pthread_mutex_unlock(&cons.lock);
+	*commands = !mailbox_empty(cons.in);
 	return (stop);
 }
 
@@ -835,17 +833,17 @@ consumer_main(void *arg)
 
 /* Start the thread with the broker settings of cf. */
 int
-consumer_start(const struct conf *cf, int done_fd, char **cause)
+consumer_start(const struct conf *cf, char **cause)
 {
 	int	 error;
 
-	TAILQ_INIT(&cons.in);
-	TAILQ_INIT(&cons.out);
-	cons.done_fd = done_fd;
 	if ((cons.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
+		xasprintf(cause, "eventfd: %s", util_strerror(errno));
 		return (-1);
 	}
+	if ((cons.in = mailbox_new(CONSUMER_MAILBOX_BOUND, cause)) == NULL ||
+	    (cons.out = mailbox_new(CONSUMER_MAILBOX_BOUND, cause)) == NULL)
+		return (-1);
 	broker_link_init(&cons.link, cf, "consumer");
 	cons.exchange = xstrdup(cf->exchange);
 	xasprintf(&cons.dlx, "%s.dlx", cf->exchange);
@@ -855,7 +853,7 @@ consumer_start(const struct conf *cf, int done_fd, char **cause)
 	cons.prefetch = cf->prefetch;
 	if ((error = pthread_create(&cons.thread, NULL, consumer_main,
 	    NULL)) != 0) {
-		xasprintf(cause, "pthread_create: %s", strerror(error));
+		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		return (-1);
 	}
 	cons.running = 1;
@@ -873,7 +871,9 @@ consumer_stop(void)
 		consumer_kick(cons.wake_fd);
 }
 
-/* Wait a bounded time for the thread, then free what it owned. */
+/* Wait a bounded time for the thread, then free what it owned; a thread
+ * stuck in the library keeps everything it may touch (the process is
+ * exiting). */
 void
 consumer_join(int timeout_ms)
 {
@@ -888,14 +888,13 @@ consumer_join(int timeout_ms)
 		return;
 	}
 	cons.running = 0;
-	while ((m = TAILQ_FIRST(&cons.out)) != NULL) {
-		TAILQ_REMOVE(&cons.out, m, entry);
+	while ((m = mailbox_take(cons.out)) != NULL)
 		consumer_msg_free(m);
-	}
-	while ((cmd = TAILQ_FIRST(&cons.in)) != NULL) {
-		TAILQ_REMOVE(&cons.in, cmd, entry);
+	while ((cmd = mailbox_take(cons.in)) != NULL)
 		consumer_cmd_free(cmd);
-	}
+	mailbox_free(cons.out);
+	mailbox_free(cons.in);
+	cons.out = cons.in = NULL;
 	for (i = 0; i < cons.nsubs; i++) {
 		free(cons.subs[i]->event);
 		free(cons.subs[i]->routing_key);

@@ -42,9 +42,10 @@ struct consumer_stats {
 	int		 subscriptions;
 };
 
-/* Start the thread with the broker settings of cf; done_fd is signalled
- * when messages are ready for the loop. */
-int	 consumer_start(const struct conf *cf, int done_fd, char **cause);
+/* Start the thread with the broker settings of cf. */
+int	 consumer_start(const struct conf *cf, char **cause);
+/* The eventfd readable while messages wait for consumer_collect. */
+int	 consumer_done_fd(void);
 
 /* Consume event's queue (declaring it, its binding and dead-letter queue);
  * a CM_SUBSCRIBED message answers. */

@@ -316,9 +316,10 @@ metrics_accept_cb(int fd, void *arg)
 	bufferevent_enable(mc->bev, EV_READ);
 }
 
-/* A listening socket on host:port (the first address that binds). */
+/* A listening socket on cf's metrics host and port (the first address
+ * that binds). */
 static int
-metrics_bind(const char *host, int port, char **cause)
+metrics_bind(const struct conf *cf, char **cause)
 {
 	struct evutil_addrinfo	 hints, *res, *ai;
 	char			 serv[16];
@@ -328,9 +329,10 @@ metrics_bind(const char *host, int port, char **cause)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
-	snprintf(serv, sizeof serv, "%d", port);
-	if ((error = evutil_getaddrinfo(host, serv, &hints, &res)) != 0) {
-		xasprintf(cause, "metrics.listen %s: %s", host,
+	snprintf(serv, sizeof serv, "%d", cf->metrics_port);
+	if ((error = evutil_getaddrinfo(cf->metrics_host, serv, &hints,
+	    &res)) != 0) {
+		xasprintf(cause, "metrics.listen %s: %s", cf->metrics_listen,
 		    evutil_gai_strerror(error));
 		return (-1);
 	}
@@ -351,8 +353,8 @@ metrics_bind(const char *host, int port, char **cause)
 	}
 	evutil_freeaddrinfo(res);
 	if (fd == -1)
-		xasprintf(cause, "metrics.listen %s port %d: cannot listen "
-		    "there: %s", host, port, strerror(rv));
+		xasprintf(cause, "metrics.listen %s: cannot listen there: %s",
+		    cf->metrics_listen, strerror(rv));
 	return (fd);
 }
 
@@ -364,8 +366,7 @@ metrics_start(const struct conf *cf, char **cause)
 
 	if (cf->metrics_listen == NULL)
 		return (0);
-	if ((fd = metrics_bind(cf->metrics_host, cf->metrics_port, cause)) ==
-	    -1)
+	if ((fd = metrics_bind(cf, cause)) == -1)
 		return (-1);
 	metrics_listener = listener_watch(fd, "metrics", metrics_accept_cb,
 	    NULL);

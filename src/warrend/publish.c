@@ -2,7 +2,6 @@
  * publisher thread, their deadlines, projection pairs, and the replies
  * built from their outcomes. Runs on the loop thread; the broker is the
  * publisher thread's. The mirror image of consume.c. */
-#include <sys/eventfd.h>
 #include <sys/queue.h>
 #include <sys/time.h>
 
@@ -262,15 +261,12 @@ publish_timer_cb(evutil_socket_t fd, short events, void *arg)
 	publish_arm_timer();
 }
 
-/* Start the publisher thread and watch its outcomes. */
+/* Watch the publisher thread's outcomes (warrend.c starts and stops the
+ * thread, before and after this). */
 int
 publish_start(char **cause)
 {
-	publish_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (publish_efd == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
-		return (-1);
-	}
+	publish_efd = publisher_done_fd();
 	publish_ev = event_new(warrend_base, publish_efd,
 	    EV_READ | EV_PERSIST, publish_done_cb, NULL);
 	publish_timer = evtimer_new(warrend_base, publish_timer_cb, NULL);
@@ -279,7 +275,7 @@ publish_start(char **cause)
 		xasprintf(cause, "cannot watch the publisher thread");
 		return (-1);
 	}
-	return (publisher_start(warrend_conf, publish_efd, cause));
+	return (0);
 }
 
 /* Free the loop-side state; jobs the thread kept are publisher_join's. */
@@ -298,6 +294,5 @@ publish_free(void)
 		event_free(publish_ev);
 	if (publish_timer != NULL)
 		event_free(publish_timer);
-	if (publish_efd != -1)
-		close(publish_efd);
+	publish_efd = -1;	/* the publisher's: it closes it */
 }

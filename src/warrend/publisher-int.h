@@ -1,6 +1,7 @@
 /* publisher-int.h -- the publisher thread's state and the functions its
- * two files share. Private: only publisher.c and publisher-spool.c include
- * it; everyone else goes through publisher.h. */
+ * two files share; the state is passed to every function that needs it.
+ * Private: only publisher.c and publisher-spool.c include it; everyone else
+ * goes through publisher.h. */
 #ifndef WARREN_PUBLISHER_INT_H
 #define WARREN_PUBLISHER_INT_H
 
@@ -11,23 +12,25 @@
 #include <stdint.h>
 
 #include "broker.h"
+#include "confirm.h"
 #include "publisher.h"
 
 struct publisher {
 	pthread_t		 thread;
-	int			 running;
-	pthread_mutex_t		 lock;		/* guards in, done, stop, stats */
-	struct pub_jobq		 in;
-	struct pub_jobq		 done;
-	int			 stopping;
+	int			 running;	/* loop only */
+	struct mailbox		*in;		/* loop -> thread: jobs */
+	struct mailbox		*done;		/* thread -> loop; closed on exit */
+	int			 wake_fd;	/* loop, connector -> thread */
+	int			 sweep;		/* atomic: jobs cancelled */
+
+	pthread_mutex_t		 lock;		/* guards the next three */
+	int			 stop_req;	/* written by the loop */
 	uint64_t		 stop_deadline;
-	int			 exited;
 	struct publisher_stats	 stats;
-	int			 wake_fd;	/* loop -> thread */
-	int			 sweep;		/* atomic: jobs were cancelled */
-	int			 done_fd;	/* thread -> loop */
 
 	/* Thread only from here on. */
+	int			 stopping;	/* stop_req, copied under lock */
+	uint64_t		 stop_at;	/* stop_deadline, likewise */
 	struct broker_link	  link;		/* the connector's */
 	struct broker_async	 *async;
 	int			  async_gone;	/* connector stopped */
@@ -49,34 +52,33 @@ struct publisher {
 	int			  connected;
 	int			  blocked;
 	struct pub_jobq		  pending;	/* to publish, in order */
-	struct pub_job		**ring;		/* in flight, by tag % window */
-	uint64_t		  low_tag;	/* lowest unconfirmed tag */
-	uint64_t		  next_tag;
-	int			  inflight;
+	struct confirm		  ring;		/* in flight, by delivery tag */
+	enum pub_outcome	  outcome;	/* of the confirm settling */
 	uint64_t		  ret_left;	/* body bytes of a basic.return */
 	int			  in_return;
 	char			  ret_key[256];	/* routing key of a return */
 };
 
-extern struct publisher	pub;
-
 /* Give a finished job back to the loop (thread side). */
-void	publisher_finish(struct pub_job *j, enum pub_outcome outcome);
+void	publisher_finish(struct publisher *p, struct pub_job *j,
+	    enum pub_outcome outcome);
 
 /* Write jobs to the spool as one group commit and answer each. */
-void	publisher_spool_write(struct pub_jobq *q);
+void	publisher_spool_write(struct publisher *p, struct pub_jobq *q);
 /* The connection went: unsent events to the spool, read-back records
  * forgotten to be read again. */
-void	publisher_spool_unsent(struct pub_jobq *q);
+void	publisher_spool_unsent(struct publisher *p, struct pub_jobq *q);
 /* Blocked: events not yet sent go to the spool. */
-void	publisher_spool_pending(void);
+void	publisher_spool_pending(struct publisher *p);
 /* The broker refused a spooled event: back off and read the spool again. */
-void	publisher_spool_retreat(void);
+void	publisher_spool_retreat(struct publisher *p);
 /* Read records back from the spool while the window has room. */
-void	publisher_spool_fill(void);
+void	publisher_spool_fill(struct publisher *p);
+/* A record read back was confirmed: release it and free its job. */
+void	publisher_spool_done(struct publisher *p, struct pub_job *j);
 /* Spool events the broker is slow to confirm and answer their clients. */
-void	publisher_spool_timeouts(void);
+void	publisher_spool_timeouts(struct publisher *p);
 /* Copy the spool's figures for the loop; count the thread alive. */
-void	publisher_spool_stats(void);
+void	publisher_spool_stats(struct publisher *p);
 
 #endif

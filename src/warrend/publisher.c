@@ -17,11 +17,21 @@
 #include "conf.h"
 #include "log.h"
 #include "publisher.h"
+#include "mailbox.h"
 #include "publisher-int.h"
 #include "spool.h"
 #include "util.h"
 
-struct publisher pub = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+/*
+ * The mailboxes hold every job the loop has out (client_max_jobs, a few
+ * thousand at most: the loop stops reading before); reaching this bound is
+ * a broken invariant.
+ */
+#define PUBLISHER_MAILBOX_BOUND	(1024 * 1024)
+
+/* The one publisher; only the loop-facing functions below use this
+ * pointer, the thread is handed its state. */
+static struct publisher	*publisher_the;
 
 /* Nudge an eventfd. */
 static void
@@ -67,117 +77,111 @@ publisher_job_free(struct pub_job *j)
 void
 publisher_submit(struct pub_job *j)
 {
-	int	 was_empty;
-
-	pthread_mutex_lock(&pub.lock);
-	was_empty = TAILQ_EMPTY(&pub.in);
-	TAILQ_INSERT_TAIL(&pub.in, j, entry);
-	pthread_mutex_unlock(&pub.lock);
-	if (was_empty)
-		publisher_kick(pub.wake_fd);
+	if (mailbox_push(publisher_the->in, j) != 0)
+		fatal("publisher: job mailbox");
 }
 
 /* Mark a job as given up on; the thread drops it if it is not sent yet. */
 void
 publisher_cancel(struct pub_job *j)
 {
+	struct publisher	*p = publisher_the;
+
 	__atomic_store_n(&j->cancelled, 1, __ATOMIC_RELEASE);
-	if (!__atomic_exchange_n(&pub.sweep, 1, __ATOMIC_ACQ_REL))
-		publisher_kick(pub.wake_fd);
+	if (!__atomic_exchange_n(&p->sweep, 1, __ATOMIC_ACQ_REL))
+		publisher_kick(p->wake_fd);
 }
 
 /* Move finished jobs onto q; return 1 once the thread has exited. */
 int
 publisher_collect(struct pub_jobq *q)
 {
-	uint64_t	 n;
-	int		 exited;
+	struct pub_job	*j;
 
-	while (read(pub.done_fd, &n, sizeof n) == -1 && errno == EINTR)
-		;
-	pthread_mutex_lock(&pub.lock);
-	TAILQ_CONCAT(q, &pub.done, entry);
-	exited = pub.exited;
-	pthread_mutex_unlock(&pub.lock);
-	return (exited);
+	while ((j = mailbox_take(publisher_the->done)) != NULL)
+		TAILQ_INSERT_TAIL(q, j, entry);
+	/* The thread closes its mailbox as it exits. */
+	return (mailbox_finished(publisher_the->done));
+}
+
+/* The eventfd readable while finished jobs wait for publisher_collect. */
+int
+publisher_done_fd(void)
+{
+	return (mailbox_fd(publisher_the->done));
 }
 
 /* Give a finished job back to the loop (thread side). */
 void
-publisher_finish(struct pub_job *j, enum pub_outcome outcome)
+publisher_finish(struct publisher *p, struct pub_job *j,
+    enum pub_outcome outcome)
 {
-	int	 was_empty;
-
 	j->outcome = outcome;
-	pthread_mutex_lock(&pub.lock);
-	was_empty = TAILQ_EMPTY(&pub.done);
-	TAILQ_INSERT_TAIL(&pub.done, j, entry);
-	pthread_mutex_unlock(&pub.lock);
-	if (was_empty)
-		publisher_kick(pub.done_fd);
+	if (mailbox_push(p->done, j) != 0)
+		fatal("publisher: outcome mailbox");
 }
 
 /* Copy the stats under the lock. */
 void
 publisher_get_stats(struct publisher_stats *st)
 {
-	pthread_mutex_lock(&pub.lock);
-	*st = pub.stats;
-	pthread_mutex_unlock(&pub.lock);
+	struct publisher	*p = publisher_the;
+
+	pthread_mutex_lock(&p->lock);
+	*st = p->stats;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* Publish state changes into the stats the loop reads. */
 static void
-publisher_set_state(void)
+publisher_set_state(struct publisher *p)
 {
-	pthread_mutex_lock(&pub.lock);
-	pub.stats.connected = pub.connected;
-	pub.stats.blocked = pub.blocked;
-	pthread_mutex_unlock(&pub.lock);
+	pthread_mutex_lock(&p->lock);
+	p->stats.connected = p->connected;
+	p->stats.blocked = p->blocked;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* Drop the connection; everything in flight goes back to the front of the
  * pending queue, in tag order, to be republished with its message_id. */
 static void
-publisher_drop(int graceful)
+publisher_drop(struct publisher *p, int graceful)
 {
 	struct pub_jobq	 back = TAILQ_HEAD_INITIALIZER(back);
 	struct pub_job	*j;
 	uint64_t	 t;
 	int		 n = 0;
 
-	if (pub.conn == NULL)
+	if (p->conn == NULL)
 		return;
-	for (t = pub.low_tag; t < pub.next_tag; t++) {
-		if ((j = pub.ring[t % (uint64_t)pub.window]) == NULL)
-			continue;
-		pub.ring[t % (uint64_t)pub.window] = NULL;
+	while ((t = confirm_first(&p->ring)) != 0) {
+		j = confirm_take(&p->ring, t);
 		j->returned = 0;
 		TAILQ_INSERT_TAIL(&back, j, entry);
 		n++;
 	}
-	TAILQ_CONCAT(&back, &pub.pending, entry);
-	if (pub.spool != NULL)
-		publisher_spool_unsent(&back);
+	TAILQ_CONCAT(&back, &p->pending, entry);
+	if (p->spool != NULL)
+		publisher_spool_unsent(p, &back);
 	else
-		TAILQ_CONCAT(&pub.pending, &back, entry);
-	if (graceful && pub.connected)
-		amqp_connection_close(pub.conn, AMQP_REPLY_SUCCESS);
-	amqp_destroy_connection(pub.conn);
-	pub.conn = NULL;
-	pub.fd = -1;
-	if (pub.connected && !pub.stopping)
-		broker_async_request(pub.async, 1);
-	pub.connected = pub.blocked = 0;
-	pub.inflight = 0;
-	pub.in_return = 0;
-	pthread_mutex_lock(&pub.lock);
-	pub.stats.republished += (uint64_t)n;
-	pthread_mutex_unlock(&pub.lock);
-	publisher_set_state();
+		TAILQ_CONCAT(&p->pending, &back, entry);
+	if (graceful && p->connected)
+		amqp_connection_close(p->conn, AMQP_REPLY_SUCCESS);
+	amqp_destroy_connection(p->conn);
+	p->conn = NULL;
+	p->fd = -1;
+	if (p->connected && !p->stopping)
+		broker_async_request(p->async, 1);
+	p->connected = p->blocked = 0;
+	confirm_reset(&p->ring);
+	p->in_return = 0;
+	pthread_mutex_lock(&p->lock);
+	p->stats.republished += (uint64_t)n;
+	pthread_mutex_unlock(&p->lock);
+	publisher_set_state(p);
 	if (n > 0)
 		log_info("publisher: broker %s: %d unconfirmed events will be republished",
-		    pub.addr, n);
+		    p->addr, n);
 }
 
 /* Open channel 1, declare the exchange, enable confirms (run by the
@@ -204,94 +208,82 @@ publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
 /* Take the connection the connector made, if it has one: connecting never
  * stops this thread from spooling. */
 static void
-publisher_adopt(void)
+publisher_adopt(struct publisher *p)
 {
-	if ((pub.conn = broker_async_take(pub.async, pub.addr,
-	    sizeof pub.addr)) == NULL)
+	if ((p->conn = broker_async_take(p->async, p->addr,
+	    sizeof p->addr)) == NULL)
 		return;
-	pthread_mutex_lock(&pub.lock);
-	memcpy(pub.stats.broker, pub.addr, sizeof pub.stats.broker);
-	pthread_mutex_unlock(&pub.lock);
-	pub.fd = amqp_get_sockfd(pub.conn);
-	pub.connected = 1;
-	pub.low_tag = pub.next_tag = 1;
-	publisher_set_state();
-	log_info("publisher: connected to broker %s, exchange %s", pub.addr,
-	    pub.exchange);
+	pthread_mutex_lock(&p->lock);
+	memcpy(p->stats.broker, p->addr, sizeof p->stats.broker);
+	pthread_mutex_unlock(&p->lock);
+	p->fd = amqp_get_sockfd(p->conn);
+	p->connected = 1;
+	confirm_reset(&p->ring);
+	publisher_set_state(p);
+	log_info("publisher: connected to broker %s, exchange %s", p->addr,
+	    p->exchange);
 }
 
-/* Settle the job with this tag, if it is still in flight. */
-static void
-publisher_settle(uint64_t tag, enum pub_outcome outcome)
+/* A confirm settled a job in flight (confirm_cb); return 1 to keep it. */
+static int
+publisher_settle_cb(void *job, uint64_t tag, void *arg)
 {
-	struct pub_job	*j;
-	size_t		 slot;
+	struct publisher	*p = arg;
+	struct pub_job		*j = job;
 
-	if (tag < pub.low_tag || tag >= pub.next_tag)
-		return;
-	slot = tag % (uint64_t)pub.window;
-	if ((j = pub.ring[slot]) == NULL || j->tag != tag)
-		return;
-	pub.ring[slot] = NULL;
-	pub.inflight--;
-	if (j->from_spool && outcome == PUB_NACKED) {
+	(void)tag;
+	if (j->from_spool && p->outcome == PUB_NACKED) {
 		/*
 		 * Its client heard ok long ago, so it must not be dropped: a
 		 * full queue with reject-publish, say, takes it later. The
-		 * drain starts again from it after a pause.
+		 * drain starts again from it after a pause, and
+		 * publisher_spool_retreat takes it out of flight.
 		 */
-		pub.spool_refused = 1;
-		pub.ring[slot] = j;	/* publisher_spool_retreat takes it */
-		pub.inflight++;
-	} else if (j->from_spool) {
+		p->spool_refused = 1;
+		return (1);
+	}
+	if (j->from_spool) {
 		if (j->returned)
 			log_warnx("publisher: spooled %s %s was returned: no "
 			    "queue is bound to %s", j->type, j->message_id,
 			    j->routing_key);
-		pub.spool_holds = 0;
-		spool_done(pub.spool, j);
+		p->spool_holds = 0;
+		publisher_spool_done(p, j);
 	} else if (j->cookie == NULL) {
 		publisher_job_free(j);	/* it is in the spool as well */
-		pub.detached--;
+		p->detached--;
 	} else
-		publisher_finish(j, outcome);
+		publisher_finish(p, j, p->outcome);
+	return (0);
 }
 
 /* An ack or nack: "multiple" settles every tag up to this one. */
 static void
-publisher_confirm(uint64_t tag, int multiple, enum pub_outcome outcome)
+publisher_confirm(struct publisher *p, uint64_t tag, int multiple,
+    enum pub_outcome outcome)
 {
-	uint64_t	 t;
-
-	if (tag == 0 && multiple)
-		tag = pub.next_tag - 1;
-	if (multiple) {
-		for (t = pub.low_tag; t <= tag && t < pub.next_tag; t++)
-			publisher_settle(t, outcome);
-	} else
-		publisher_settle(tag, outcome);
-	while (pub.low_tag < pub.next_tag &&
-	    pub.ring[pub.low_tag % (uint64_t)pub.window] == NULL)
-		pub.low_tag++;
+	p->outcome = outcome;
+	confirm_settle(&p->ring, tag, multiple, publisher_settle_cb, p);
 }
 
 /* A returned message's header names its message_id: mark that job. */
 static void
-publisher_returned(const amqp_basic_properties_t *p)
+publisher_returned(struct publisher *p, const amqp_basic_properties_t *props)
 {
 	struct pub_job	*j;
 	uint64_t	 t;
 
-	if (!(p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
+	if (!(props->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
 		return;
-	for (t = pub.low_tag; t < pub.next_tag; t++) {
-		j = pub.ring[t % (uint64_t)pub.window];
+	for (t = confirm_first(&p->ring); t != 0;
+	    t = confirm_after(&p->ring, t)) {
+		j = confirm_get(&p->ring, t);
 		/* A projection shares the message_id: the key tells. */
-		if (j == NULL || j->returned ||
-		    strcmp(j->routing_key, pub.ret_key) != 0 ||
-		    strlen(j->message_id) != p->message_id.len ||
-		    memcmp(j->message_id, p->message_id.bytes,
-		    p->message_id.len) != 0)
+		if (j->returned ||
+		    strcmp(j->routing_key, p->ret_key) != 0 ||
+		    strlen(j->message_id) != props->message_id.len ||
+		    memcmp(j->message_id, props->message_id.bytes,
+		    props->message_id.len) != 0)
 			continue;
 		j->returned = 1;
 		return;
@@ -300,7 +292,7 @@ publisher_returned(const amqp_basic_properties_t *p)
 
 /* Handle a method frame; return -1 when the connection must go. */
 static int
-publisher_method(const amqp_method_t *m)
+publisher_method(struct publisher *p, const amqp_method_t *m)
 {
 	const amqp_basic_ack_t			*ack;
 	const amqp_basic_nack_t			*nack;
@@ -313,53 +305,53 @@ publisher_method(const amqp_method_t *m)
 	switch (m->id) {
 	case AMQP_BASIC_ACK_METHOD:
 		ack = m->decoded;
-		publisher_confirm(ack->delivery_tag, ack->multiple,
+		publisher_confirm(p, ack->delivery_tag, ack->multiple,
 		    PUB_CONFIRMED);
 		return (0);
 	case AMQP_BASIC_NACK_METHOD:
 		nack = m->decoded;
-		publisher_confirm(nack->delivery_tag, nack->multiple,
+		publisher_confirm(p, nack->delivery_tag, nack->multiple,
 		    PUB_NACKED);
 		return (0);
 	case AMQP_BASIC_RETURN_METHOD:
 		ret = m->decoded;
-		pub.in_return = 1;
-		snprintf(pub.ret_key, sizeof pub.ret_key, "%.*s",
+		p->in_return = 1;
+		snprintf(p->ret_key, sizeof p->ret_key, "%.*s",
 		    (int)ret->routing_key.len,
 		    (const char *)ret->routing_key.bytes);
 		return (0);
 	case AMQP_CONNECTION_BLOCKED_METHOD:
 		bl = m->decoded;
-		pub.blocked = 1;
-		publisher_set_state();
-		if (pub.spool != NULL)
-			publisher_spool_pending();
+		p->blocked = 1;
+		publisher_set_state(p);
+		if (p->spool != NULL)
+			publisher_spool_pending(p);
 		log_warnx("publisher: broker %s blocked publishing: %.*s",
-		    pub.addr, (int)bl->reason.len,
+		    p->addr, (int)bl->reason.len,
 		    (const char *)bl->reason.bytes);
 		return (0);
 	case AMQP_CONNECTION_UNBLOCKED_METHOD:
-		pub.blocked = 0;
-		publisher_set_state();
-		log_info("publisher: broker %s unblocked publishing", pub.addr);
+		p->blocked = 0;
+		publisher_set_state(p);
+		log_info("publisher: broker %s unblocked publishing", p->addr);
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = m->decoded;
 		log_warnx("publisher: broker %s closed the connection: %u %.*s",
-		    pub.addr, cc->reply_code, (int)cc->reply_text.len,
+		    p->addr, cc->reply_code, (int)cc->reply_text.len,
 		    (const char *)cc->reply_text.bytes);
-		amqp_send_method(pub.conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
+		amqp_send_method(p->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
 		    &ok);
 		return (-1);
 	case AMQP_CHANNEL_CLOSE_METHOD:
 		ch = m->decoded;
 		log_warnx("publisher: broker %s closed the channel: %u %.*s",
-		    pub.addr, ch->reply_code, (int)ch->reply_text.len,
+		    p->addr, ch->reply_code, (int)ch->reply_text.len,
 		    (const char *)ch->reply_text.bytes);
 		return (-1);
 	default:
 		log_debug("publisher: broker %s: ignoring method 0x%08x",
-		    pub.addr, m->id);
+		    p->addr, m->id);
 		return (0);
 	}
 }
@@ -368,25 +360,26 @@ publisher_method(const amqp_method_t *m)
 static int
 publisher_frame(const amqp_frame_t *f, void *arg)
 {
-	(void)arg;
+	struct publisher	*p = arg;
+
 	switch (f->frame_type) {
 	case AMQP_FRAME_METHOD:
-		return (publisher_method(&f->payload.method));
+		return (publisher_method(p, &f->payload.method));
 	case AMQP_FRAME_HEADER:
-		if (!pub.in_return)
+		if (!p->in_return)
 			return (0);
-		publisher_returned(f->payload.properties.decoded);
-		pub.ret_left = f->payload.properties.body_size;
-		if (pub.ret_left == 0)
-			pub.in_return = 0;
+		publisher_returned(p, f->payload.properties.decoded);
+		p->ret_left = f->payload.properties.body_size;
+		if (p->ret_left == 0)
+			p->in_return = 0;
 		return (0);
 	case AMQP_FRAME_BODY:
-		if (!pub.in_return)
+		if (!p->in_return)
 			return (0);
-		if (f->payload.body_fragment.len >= pub.ret_left)
-			pub.in_return = 0;
+		if (f->payload.body_fragment.len >= p->ret_left)
+			p->in_return = 0;
 		else
-			pub.ret_left -= f->payload.body_fragment.len;
+			p->ret_left -= f->payload.body_fragment.len;
 		return (0);
 	default:
 		return (0);
@@ -395,26 +388,26 @@ publisher_frame(const amqp_frame_t *f, void *arg)
 
 /* Read every frame that is ready, without waiting. */
 static int
-publisher_drain(void)
+publisher_drain(struct publisher *p)
 {
-	return (broker_drain(pub.conn, "publisher", pub.addr,
-	    publisher_frame, NULL));
+	return (broker_drain(p->conn, "publisher", p->addr,
+	    publisher_frame, p));
 }
 
 /* Is the socket ready to take a frame without blocking? */
 static int
-publisher_writable(void)
+publisher_writable(struct publisher *p)
 {
-	struct pollfd	 pfd = { .fd = pub.fd, .events = POLLOUT };
+	struct pollfd	 pfd = { .fd = p->fd, .events = POLLOUT };
 
 	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT));
 }
 
 /* Send one job: persistent, mandatory, with the CloudEvents headers. */
 static int
-publisher_send(struct pub_job *j)
+publisher_send(struct publisher *p, struct pub_job *j)
 {
-	amqp_basic_properties_t	 p;
+	amqp_basic_properties_t	 props;
 	amqp_table_entry_t	 h[5];
 	char			 when[64];
 	amqp_bytes_t		 body;
@@ -426,32 +419,33 @@ publisher_send(struct pub_job *j)
 	h[1].key = amqp_cstring_bytes("cloudEvents:id");
 	h[1].value.value.bytes = amqp_cstring_bytes(j->message_id);
 	h[2].key = amqp_cstring_bytes("cloudEvents:source");
-	h[2].value.value.bytes = amqp_cstring_bytes(pub.service);
+	h[2].value.value.bytes = amqp_cstring_bytes(p->service);
 	h[3].key = amqp_cstring_bytes("cloudEvents:type");
 	h[3].value.value.bytes = amqp_cstring_bytes(j->type);
 	h[4].key = amqp_cstring_bytes("cloudEvents:time");
 	h[4].value.value.bytes = amqp_cstring_bytes(when);
 	for (rv = 0; rv < 5; rv++)
 		h[rv].value.kind = AMQP_FIELD_KIND_UTF8;
-	memset(&p, 0, sizeof p);
-	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+	memset(&props, 0, sizeof props);
+	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+	    AMQP_BASIC_DELIVERY_MODE_FLAG |
 	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
 	    AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_APP_ID_FLAG |
 	    AMQP_BASIC_HEADERS_FLAG;
-	p.content_type = amqp_cstring_bytes("application/json");
-	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-	p.message_id = amqp_cstring_bytes(j->message_id);
-	p.timestamp = (uint64_t)(j->timestamp_ms / 1000);
-	p.type = amqp_cstring_bytes(j->type);
-	p.app_id = amqp_cstring_bytes(pub.service);
-	p.headers.num_entries = 5;
-	p.headers.entries = h;
+	props.content_type = amqp_cstring_bytes("application/json");
+	props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	props.message_id = amqp_cstring_bytes(j->message_id);
+	props.timestamp = (uint64_t)(j->timestamp_ms / 1000);
+	props.type = amqp_cstring_bytes(j->type);
+	props.app_id = amqp_cstring_bytes(p->service);
+	props.headers.num_entries = 5;
+	props.headers.entries = h;
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;
-	rv = amqp_basic_publish(pub.conn, 1, amqp_cstring_bytes(pub.exchange),
-	    amqp_cstring_bytes(j->routing_key), 1, 0, &p, body);
+	rv = amqp_basic_publish(p->conn, 1, amqp_cstring_bytes(p->exchange),
+	    amqp_cstring_bytes(j->routing_key), 1, 0, &props, body);
 	if (rv != AMQP_STATUS_OK) {
-		log_warnx("publisher: broker %s: publish: %s", pub.addr,
+		log_warnx("publisher: broker %s: publish: %s", p->addr,
 		    amqp_error_string2(rv));
 		return (-1);
 	}
@@ -464,44 +458,41 @@ publisher_send(struct pub_job *j)
  * was full (wait for POLLOUT), 0 otherwise.
  */
 static int
-publisher_flush(void)
+publisher_flush(struct publisher *p)
 {
 	struct pub_job	*j;
 	int		 sent = 0;
 
-	/* The span of tags, not the count in flight, bounds the ring: acks
-	 * come out of order, and a slot must never hold two tags. */
-	while (!pub.blocked &&
-	    pub.next_tag - pub.low_tag < (uint64_t)pub.window &&
-	    (j = TAILQ_FIRST(&pub.pending)) != NULL) {
+	/* confirm_room: the span of tags, not the count in flight, bounds
+	 * the ring (see confirm.h). */
+	while (!p->blocked && confirm_room(&p->ring) &&
+	    (j = TAILQ_FIRST(&p->pending)) != NULL) {
 		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
-			TAILQ_REMOVE(&pub.pending, j, entry);
-			publisher_finish(j, PUB_CANCELLED);
+			TAILQ_REMOVE(&p->pending, j, entry);
+			publisher_finish(p, j, PUB_CANCELLED);
 			continue;
 		}
 		if ((sent++ & 63) == 0) {
-			if (publisher_drain() != 0)
+			if (publisher_drain(p) != 0)
 				return (-1);
-			if (pub.blocked)
+			if (p->blocked)
 				break;
 		}
 		/* A full socket would block the publish, perhaps for ever
 		 * if the broker has stopped reading. */
-		if (!publisher_writable())
+		if (!publisher_writable(p))
 			return (1);
-		TAILQ_REMOVE(&pub.pending, j, entry);
+		TAILQ_REMOVE(&p->pending, j, entry);
 		j->sent_ms = util_now_ms();
-		j->tag = pub.next_tag++;
+		j->tag = confirm_add(&p->ring, j);
 		j->returned = 0;
-		pub.ring[j->tag % (uint64_t)pub.window] = j;
-		pub.inflight++;
-		if (publisher_send(j) != 0)
+		if (publisher_send(p, j) != 0)
 			return (-1);
 	}
 	if (sent > 0) {
-		pthread_mutex_lock(&pub.lock);
-		pub.stats.published += (uint64_t)sent;
-		pthread_mutex_unlock(&pub.lock);
+		pthread_mutex_lock(&p->lock);
+		p->stats.published += (uint64_t)sent;
+		pthread_mutex_unlock(&p->lock);
 	}
 	return (0);
 }
@@ -509,199 +500,206 @@ publisher_flush(void)
 /* Give back jobs the loop has cancelled, so a long outage does not keep
  * them (and the loop's budget of jobs) here until the broker returns. */
 static void
-publisher_sweep(void)
+publisher_sweep(struct publisher *p)
 {
 	struct pub_job	*j, *next;
 
-	if (!__atomic_exchange_n(&pub.sweep, 0, __ATOMIC_ACQ_REL))
+	if (!__atomic_exchange_n(&p->sweep, 0, __ATOMIC_ACQ_REL))
 		return;
-	for (j = TAILQ_FIRST(&pub.pending); j != NULL; j = next) {
+	for (j = TAILQ_FIRST(&p->pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
 		if (!__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE))
 			continue;
-		TAILQ_REMOVE(&pub.pending, j, entry);
-		publisher_finish(j, PUB_CANCELLED);
+		TAILQ_REMOVE(&p->pending, j, entry);
+		publisher_finish(p, j, PUB_CANCELLED);
 	}
 }
 
 /* Is there work to do at once, without waiting for the broker? */
 static int
-publisher_busy(void)
+publisher_busy(struct publisher *p)
 {
-	if (!pub.connected || pub.blocked || pub.inflight >= pub.window)
+	if (!p->connected || p->blocked ||
+	    confirm_inflight(&p->ring) >= p->window)
 		return (0);
-	return (!TAILQ_EMPTY(&pub.pending) || (pub.spool != NULL &&
-	    !pub.stopping && spool_unread(pub.spool) > 0 &&
-	    util_now_ms() >= pub.spool_hold));
+	return (!TAILQ_EMPTY(&p->pending) || (p->spool != NULL &&
+	    !p->stopping && spool_unread(p->spool) > 0 &&
+	    util_now_ms() >= p->spool_hold));
 }
 
 /* Fail every job left when the thread exits. */
 static void
-publisher_fail_all(void)
+publisher_fail_all(struct publisher *p)
 {
 	struct pub_job	*j;
 
-	pthread_mutex_lock(&pub.lock);
-	TAILQ_CONCAT(&pub.pending, &pub.in, entry);
-	pthread_mutex_unlock(&pub.lock);
-	if (pub.spool != NULL) {
-		publisher_spool_unsent(&pub.pending);
+	/* Jobs submitted after this are the loop's bug: it stops
+	 * submitting before it stops the thread. */
+	mailbox_close(p->in);
+	while ((j = mailbox_take(p->in)) != NULL)
+		TAILQ_INSERT_TAIL(&p->pending, j, entry);
+	if (p->spool != NULL) {
+		publisher_spool_unsent(p, &p->pending);
 		return;
 	}
-	while ((j = TAILQ_FIRST(&pub.pending)) != NULL) {
-		TAILQ_REMOVE(&pub.pending, j, entry);
-		publisher_finish(j, __atomic_load_n(&j->cancelled,
+	while ((j = TAILQ_FIRST(&p->pending)) != NULL) {
+		TAILQ_REMOVE(&p->pending, j, entry);
+		publisher_finish(p, j, __atomic_load_n(&j->cancelled,
 		    __ATOMIC_ACQUIRE) ? PUB_CANCELLED : PUB_FAILED);
 	}
 }
 
 /* Wait for the wakeup fd, the socket, or the next deadline. */
 static void
-publisher_wait(int want_write, int busy)
+publisher_wait(struct publisher *p, int want_write, int busy)
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	uint64_t	 n;
-	int		 timeout, nfd = 1;
+	int		 timeout, nfd = 2;
 
 	/* At least once a second: heartbeats, and the watchdog's proof of
 	 * life. */
-	timeout = pub.heartbeat > 0 && pub.heartbeat < 2 ?
-	    pub.heartbeat * 500 : 1000;
-	if (pub.stopping && timeout > 100)
+	timeout = p->heartbeat > 0 && p->heartbeat < 2 ?
+	    p->heartbeat * 500 : 1000;
+	if (p->stopping && timeout > 100)
 		timeout = 100;
 	if (busy)
 		timeout = 0;
-	else if (pub.spool_hold > util_now_ms() && timeout > 100)
+	else if (p->spool_hold > util_now_ms() && timeout > 100)
 		timeout = 100;	/* the pause of a refused drain ends soon */
-	else if (pub.spool != NULL && pub.connected && timeout > 100 &&
-	    pub.inflight > 0)
+	else if (p->spool != NULL && p->connected && timeout > 100 &&
+	    confirm_inflight(&p->ring) > 0)
 		timeout = 100;	/* to notice confirms that are late */
-	pfd[0].fd = pub.wake_fd;
+	pfd[0].fd = p->wake_fd;
 	pfd[0].events = POLLIN;
-	if (pub.connected) {
-		pfd[1].fd = pub.fd;
-		pfd[1].events = POLLIN | (want_write ? POLLOUT : 0);
-		nfd = 2;
+	pfd[1].fd = mailbox_fd(p->in);	/* readable while jobs wait */
+	pfd[1].events = POLLIN;
+	if (p->connected) {
+		pfd[2].fd = p->fd;
+		pfd[2].events = POLLIN | (want_write ? POLLOUT : 0);
+		nfd = 3;
 	}
 	if (poll(pfd, (nfds_t)nfd, timeout) > 0 && (pfd[0].revents & POLLIN))
-		while (read(pub.wake_fd, &n, sizeof n) == -1 && errno == EINTR)
+		while (read(p->wake_fd, &n, sizeof n) == -1 && errno == EINTR)
 			;
 }
 
 /* Take what the loop submitted; note a stop request. */
 static int
-publisher_intake(void)
+publisher_intake(struct publisher *p)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	int		 stop;
+	struct pub_job	*j;
 
-	pthread_mutex_lock(&pub.lock);
-	TAILQ_CONCAT(&q, &pub.in, entry);
-	pthread_mutex_unlock(&pub.lock);
+	while ((j = mailbox_take(p->in)) != NULL)
+		TAILQ_INSERT_TAIL(&q, j, entry);
 	/* Unreachable, blocked, or the spool holds older events: behind
 	 * them, on disk. */
-	if (pub.spool != NULL && (!pub.connected || pub.blocked ||
-	    spool_unread(pub.spool) > 0))
-		publisher_spool_write(&q);
+	if (p->spool != NULL && (!p->connected || p->blocked ||
+	    spool_unread(p->spool) > 0))
+		publisher_spool_write(p, &q);
 	else
-		TAILQ_CONCAT(&pub.pending, &q, entry);
-	publisher_sweep();
+		TAILQ_CONCAT(&p->pending, &q, entry);
+	publisher_sweep(p);
+	/* The loop writes stop_req under the lock; the thread reads its
+	 * own copy everywhere else. */
+	pthread_mutex_lock(&p->lock);
+	p->stopping = p->stop_req;
+	p->stop_at = p->stop_deadline;
+	pthread_mutex_unlock(&p->lock);
 	/* Stopping: wait for confirms, but not for a broker that is away. */
-	pthread_mutex_lock(&pub.lock);
-	stop = pub.stopping && (!pub.connected ||
-	    util_now_ms() >= pub.stop_deadline ||
-	    (TAILQ_EMPTY(&pub.pending) && pub.inflight == 0));
-	pthread_mutex_unlock(&pub.lock);
-	return (stop);
+	return (p->stopping && (!p->connected || util_now_ms() >= p->stop_at ||
+	    (TAILQ_EMPTY(&p->pending) && confirm_inflight(&p->ring) == 0)));
 }
 
 /* The thread: connect, publish, confirm, reconnect, until told to stop. */
 static void *
 publisher_main(void *arg)
 {
-	int	 full = 0, first = 1;
+	struct publisher	*p = arg;
+	int			 full = 0, first = 1;
 
-	(void)arg;
-	while (!publisher_intake()) {
-		if (!pub.connected) {
-			publisher_adopt();
-			if (pub.connected && !first) {
-				pthread_mutex_lock(&pub.lock);
-				pub.stats.reconnects++;
-				pthread_mutex_unlock(&pub.lock);
+	while (!publisher_intake(p)) {
+		if (!p->connected) {
+			publisher_adopt(p);
+			if (p->connected && !first) {
+				pthread_mutex_lock(&p->lock);
+				p->stats.reconnects++;
+				pthread_mutex_unlock(&p->lock);
 			}
-			if (pub.connected)
+			if (p->connected)
 				first = 0;
 		}
-		if (pub.connected) {
+		if (p->connected) {
 			/* Confirms first, so the refill sees the room they
 			 * made. */
-			if (publisher_drain() != 0) {
-				publisher_drop(0);
+			if (publisher_drain(p) != 0) {
+				publisher_drop(p, 0);
 				continue;
 			}
-			publisher_spool_retreat();
-			publisher_spool_fill();
-			if ((full = publisher_flush()) == -1) {
-				publisher_drop(0);
+			publisher_spool_retreat(p);
+			publisher_spool_fill(p);
+			if ((full = publisher_flush(p)) == -1) {
+				publisher_drop(p, 0);
 				continue;
 			}
-			publisher_spool_retreat();
-			publisher_spool_timeouts();
+			publisher_spool_retreat(p);
+			publisher_spool_timeouts(p);
 		}
-		publisher_spool_stats();
-		publisher_wait(full == 1, full != 1 && publisher_busy());
+		publisher_spool_stats(p);
+		publisher_wait(p, full == 1, full != 1 && publisher_busy(p));
 	}
-	publisher_drop(1);
-	pub.async_gone = broker_async_stop(pub.async, 1000) == 0;
-	publisher_fail_all();
-	publisher_spool_stats();
-	spool_close(pub.spool);
-	pub.spool = NULL;
-	pthread_mutex_lock(&pub.lock);
-	pub.exited = 1;
-	pthread_mutex_unlock(&pub.lock);
-	publisher_kick(pub.done_fd);
+	publisher_drop(p, 1);
+	p->async_gone = broker_async_stop(p->async, 1000) == 0;
+	publisher_fail_all(p);
+	publisher_spool_stats(p);
+	spool_close(p->spool);
+	p->spool = NULL;
+	mailbox_close(p->done);		/* publisher_collect sees the end */
 	return (NULL);
 }
 
 /* Start the thread with the broker settings of cf. */
 int
-publisher_start(const struct conf *cf, int done_fd, char **cause)
+publisher_start(const struct conf *cf, char **cause)
 {
-	int	 error;
+	struct publisher	*p;
+	int			 error;
 
-	TAILQ_INIT(&pub.in);
-	TAILQ_INIT(&pub.done);
-	TAILQ_INIT(&pub.pending);
-	pub.done_fd = done_fd;
-	if ((pub.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
-		xasprintf(cause, "eventfd: %s", strerror(errno));
+	p = publisher_the = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->lock, NULL);
+	p->fd = -1;
+	TAILQ_INIT(&p->pending);
+	if ((p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		xasprintf(cause, "eventfd: %s", util_strerror(errno));
 		return (-1);
 	}
-	broker_link_init(&pub.link, cf, "publisher");
-	pub.heartbeat = cf->heartbeat;
-	pub.exchange = xstrdup(cf->exchange);
-	pub.service = xstrdup(cf->service);
-	pub.window = cf->confirm_window;
-	pub.publish_timeout_ms = cf->publish_timeout_ms;
-	if (cf->spool_max_bytes > 0 && (pub.spool = spool_open(cf->spool_dir,
+	if ((p->in = mailbox_new(PUBLISHER_MAILBOX_BOUND, cause)) == NULL ||
+	    (p->done = mailbox_new(PUBLISHER_MAILBOX_BOUND, cause)) == NULL)
+		return (-1);
+	broker_link_init(&p->link, cf, "publisher");
+	p->heartbeat = cf->heartbeat;
+	p->exchange = xstrdup(cf->exchange);
+	p->service = xstrdup(cf->service);
+	p->window = cf->confirm_window;
+	p->publish_timeout_ms = cf->publish_timeout_ms;
+	if (cf->spool_max_bytes > 0 && (p->spool = spool_open(cf->spool_dir,
 	    cf->spool_max_bytes, cf->spool_fsync, 0, cause)) == NULL)
 		return (-1);
-	pub.stats.spool_enabled = pub.spool != NULL;
-	if (pub.spool != NULL)
-		spool_get_stats(pub.spool, &pub.stats.spool);
-	pub.ring = xcalloc((size_t)pub.window, sizeof *pub.ring);
-	if ((pub.async = broker_async_start(&pub.link, publisher_setup,
-	    pub.exchange, pub.wake_fd, cause)) == NULL)
+	p->stats.spool_enabled = p->spool != NULL;
+	if (p->spool != NULL)
+		spool_get_stats(p->spool, &p->stats.spool);
+	confirm_init(&p->ring, p->window);
+	if ((p->async = broker_async_start(&p->link, publisher_setup,
+	    p->exchange, p->wake_fd, cause)) == NULL)
 		return (-1);
-	broker_async_request(pub.async, 0);
-	if ((error = pthread_create(&pub.thread, NULL, publisher_main,
-	    NULL)) != 0) {
-		xasprintf(cause, "pthread_create: %s", strerror(error));
+	broker_async_request(p->async, 0);
+	if ((error = pthread_create(&p->thread, NULL, publisher_main,
+	    p)) != 0) {
+		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		return (-1);
 	}
-	pub.running = 1;
+	p->running = 1;
 	return (0);
 }
 
@@ -709,30 +707,49 @@ publisher_start(const struct conf *cf, int done_fd, char **cause)
 void
 publisher_stop(int timeout_ms)
 {
-	pthread_mutex_lock(&pub.lock);
-	pub.stopping = 1;
-	pub.stop_deadline = util_now_ms() + (uint64_t)timeout_ms;
-	pthread_mutex_unlock(&pub.lock);
-	publisher_kick(pub.wake_fd);
+	struct publisher	*p = publisher_the;
+
+	if (p == NULL || !p->running)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop_req = 1;
+	p->stop_deadline = util_now_ms() + (uint64_t)timeout_ms;
+	pthread_mutex_unlock(&p->lock);
+	publisher_kick(p->wake_fd);
 }
 
-/* Wait a bounded time for the thread; a thread stuck in the library is
- * left behind (the process is exiting) rather than waited for forever. */
+/*
+ * Wait a bounded time for the thread; a thread stuck in the library is
+ * left behind (the process is exiting) rather than waited for forever,
+ * and so is everything it may still touch: its mailboxes, eventfds and
+ * state stay allocated and open.
+ */
 void
 publisher_join(int timeout_ms)
 {
+	struct publisher	*p = publisher_the;
+	struct pub_job		*j;
 
-	if (!pub.running)
+	if (p == NULL || !p->running)
 		return;
-	if (util_join(pub.thread, timeout_ms) != 0) {
+	if (util_join(p->thread, timeout_ms) != 0) {
 		log_warnx("publisher thread did not stop in time");
 		return;
 	}
-	pub.running = 0;
-	if (pub.async_gone)
-		broker_link_free(&pub.link);
-	free(pub.exchange);
-	free(pub.service);
-	free(pub.ring);
-	close(pub.wake_fd);
+	p->running = 0;
+	if (!p->async_gone)
+		return;		/* the connector is stuck: it has wake_fd */
+	broker_link_free(&p->link);
+	free(p->exchange);
+	free(p->service);
+	confirm_free(&p->ring);
+	/* The loop has stopped collecting: what is left is only freed. */
+	while ((j = mailbox_take(p->done)) != NULL)
+		publisher_job_free(j);
+	mailbox_free(p->in);
+	mailbox_free(p->done);
+	p->in = p->done = NULL;
+	close(p->wake_fd);
+	p->wake_fd = -1;
+	/* p itself stays: publisher_get_stats may still be asked. */
 }

@@ -34,13 +34,10 @@ struct pub_job {
 	enum pub_outcome	 outcome;
 	int			 cancelled;	/* atomic: set by the loop */
 	uint64_t		 sent_ms;	/* when published (monotonic) */
-	/* A record read back from the spool (cookie is NULL). */
-	TAILQ_ENTRY(pub_job)	 sentry;	/* in the spool's read list */
 	int			 projection;	/* the older version's copy */
+	/* A record read back from the spool (cookie is NULL). */
 	int			 from_spool;
-	int			 spool_done;	/* confirmed or given up */
-	uint64_t		 spool_seg;
-	uint64_t		 spool_end;	/* offset after the record */
+	struct spool_rec	*srec;		/* the spool's handle for it */
 };
 TAILQ_HEAD(pub_jobq, pub_job);
 
@@ -57,9 +54,10 @@ struct publisher_stats {
 	uint64_t	 alive;		/* counts the thread's iterations */
 };
 
-/* Start the thread with the broker settings of cf; done_fd is the eventfd
- * the thread writes when outcomes are ready. */
-int	 publisher_start(const struct conf *cf, int done_fd, char **cause);
+/* Start the thread with the broker settings of cf. */
+int	 publisher_start(const struct conf *cf, char **cause);
+/* The eventfd readable while outcomes wait for publisher_collect. */
+int	 publisher_done_fd(void);
 
 /* A new job, one allocation holding everything. */
 struct pub_job *publisher_job_new(const char *routing_key, const char *type,

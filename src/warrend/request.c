@@ -318,11 +318,13 @@ request_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
 	xasprintf(&s, ",\"spool\":{\"enabled\":%s,\"records\":%llu,"
 	    "\"bytes\":%llu,\"oldest_age_ms\":%lld,\"appended\":%llu,"
 	    "\"drained\":%llu,\"full\":%llu,\"corrupt\":%llu,"
-	    "\"torn\":%llu}", ps->spool_enabled ? "true" : "false",
+	    "\"torn\":%llu,\"forged\":%llu}",
+	    ps->spool_enabled ? "true" : "false",
 	    (unsigned long long)st->records, (unsigned long long)st->bytes,
 	    age, (unsigned long long)st->appended,
 	    (unsigned long long)st->drained, (unsigned long long)st->full,
-	    (unsigned long long)st->corrupt, (unsigned long long)st->torn);
+	    (unsigned long long)st->corrupt, (unsigned long long)st->torn,
+	    (unsigned long long)st->forged);
 	pbuf_adds(b, s);
 	free(s);
 }

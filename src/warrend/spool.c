@@ -1,17 +1,19 @@
 /* spool.c -- the disk spool: an append-only log of checksummed records in
  * segment files NNNNNNNNNNNNNNNN.spool under spool.dir. A record is
  *
- *	u32 magic, u32 payload length, u32 CRC-32C of the payload,
- *	payload: u16 routing key length, u16 type length, u16 message_id
- *	length, u16 zero, i64 timestamp (ms), the three strings, the body,
+ *	u32 magic, u32 payload length, i64 time (ms), u32 CRC-32C of the
+ *	length, the time and the payload, 32 bytes HMAC-SHA256 under the
+ *	spool key of the 20 bytes before it and the payload; the payload,
  *
- * all little-endian. Records are handed out in order for republishing and
- * released only once the broker confirmed them; a segment is removed when
- * every record in it is. Used by the publisher thread only. */
+ * all little-endian. The CRC tells damage (a crash, a bad disk) from a
+ * record warrend did not write (the MAC); see spool-trust.c. The payload
+ * is the caller's: the spool never looks into it. Records are handed out in order for republishing and released
+ * only once the caller says they are done; a segment is removed when every
+ * record in it is. Used by the publisher thread only. */
 #include <sys/file.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,12 +22,26 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "publisher.h"
+#include "sha256.h"
 #include "spool.h"
+#include "spool-int.h"
 #include "util.h"
 
 #define SPOOL_MAX_PAYLOAD	(256u << 20)
-#define SPOOL_FIXED		16	/* payload bytes before the strings */
+#define SPOOL_CRC_OFF		16	/* where the CRC sits in the header */
+#define SPOOL_MAC_OFF		20	/* and the MAC */
+#define SPOOL_FORGED		-2	/* spool_record_at: MAC does not verify */
+#define SPOOL_FORGED_LOGS	10	/* lines for them, then one in all */
+
+/* A record handed out and not yet released. */
+struct spool_rec {
+	TAILQ_ENTRY(spool_rec)	 entry;
+	int64_t			 time_ms;
+	uint64_t		 seg;
+	uint64_t		 end;		/* offset after the record */
+	int			 done;		/* confirmed or given up */
+};
+TAILQ_HEAD(spool_recq, spool_rec);
 
 struct spool_seg {
 	TAILQ_ENTRY(spool_seg)	 entry;
@@ -53,8 +69,10 @@ struct spool {
 	struct spool_seg	*rseg;		/* read cursor */
 	uint64_t		 roff;
 	int			 rfd;
-	struct pub_jobq		 reads;		/* handed out, in order */
+	struct spool_recq	 reads;		/* handed out, in order */
 	struct spool_stats	 st;
+	unsigned char		 hdr[SPOOL_HEADER];	/* the last read */
+	unsigned char		 key[SPOOL_KEY_LEN];
 	char			*buf;		/* for encoding and reading */
 	size_t			 bufsize;
 };
@@ -62,12 +80,12 @@ struct spool {
 /* The CRC-32C table, made on first use. */
 static uint32_t	spool_crc_table[256];
 
-/* CRC-32C (Castagnoli, reflected 0x82f63b78) of buf. */
-uint32_t
-spool_crc32c(const void *buf, size_t len)
+/* Add buf to a running CRC-32C (Castagnoli, reflected 0x82f63b78). */
+static uint32_t
+spool_crc_add(uint32_t crc, const void *buf, size_t len)
 {
 	const unsigned char	*p = buf;
-	uint32_t		 crc = 0xffffffffu, c;
+	uint32_t		 c;
 	int			 i, k;
 
 	if (spool_crc_table[1] == 0) {
@@ -79,7 +97,37 @@ spool_crc32c(const void *buf, size_t len)
 	}
 	while (len-- > 0)
 		crc = spool_crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return (crc ^ 0xffffffffu);
+	return (crc);
+}
+
+/* CRC-32C of buf. */
+uint32_t
+spool_crc32c(const void *buf, size_t len)
+{
+	return (spool_crc_add(0xffffffffu, buf, len) ^ 0xffffffffu);
+}
+
+/* The checksum of a record: its length and time, then its payload. */
+static uint32_t
+spool_record_crc(const unsigned char *h, const void *payload, size_t len)
+{
+	uint32_t	 crc;
+
+	crc = spool_crc_add(0xffffffffu, h + 4, SPOOL_CRC_OFF - 4);
+	return (spool_crc_add(crc, payload, len) ^ 0xffffffffu);
+}
+
+/* The MAC of a record: its header up to the MAC, then its payload. */
+static void
+spool_record_mac(const struct spool *sp, const unsigned char *h,
+    const void *payload, size_t len, unsigned char *out)
+{
+	struct hmac_sha256	 m;
+
+	hmac_sha256_init(&m, sp->key, sizeof sp->key);
+	hmac_sha256_update(&m, h, SPOOL_MAC_OFF);
+	hmac_sha256_update(&m, payload, len);
+	hmac_sha256_final(&m, out);
 }
 
 /* Little-endian stores and loads. */
@@ -115,11 +163,32 @@ spool_buf(struct spool *sp, size_t n)
 	return (sp->buf);
 }
 
-/* The path of segment id. */
+/* The path of segment id, for messages. */
 static void
 spool_seg_path(const struct spool *sp, uint64_t id, char *out, size_t len)
 {
 	snprintf(out, len, "%s/%016llu.spool", sp->dir, (unsigned long long)id);
+}
+
+/* Open segment id from the directory fd, never through a link. */
+static int
+spool_seg_open(struct spool *sp, uint64_t id, int flags, char **cause)
+{
+	char	 name[32];
+
+	snprintf(name, sizeof name, "%016llu.spool", (unsigned long long)id);
+	return (spool_file_open(sp->dirfd, sp->dir, name, flags, cause));
+}
+
+/* Remove segment id. */
+static void
+spool_seg_unlink(struct spool *sp, uint64_t id)
+{
+	char	 name[32];
+
+	snprintf(name, sizeof name, "%016llu.spool", (unsigned long long)id);
+	if (unlinkat(sp->dirfd, name, 0) == -1)
+		log_warn("spool: unlink %s/%s", sp->dir, name);
 }
 
 /* Read exactly len bytes at off; 0 on success, -1 on a short read. */
@@ -142,49 +211,82 @@ spool_pread(int fd, void *buf, size_t len, uint64_t off)
 
 /*
  * Is there a whole, intact record at off in fd (of size bytes)? Return its
- * payload length, or -1. The payload is left in the scratch buffer.
+ * payload length; -1 if there is none; SPOOL_FORGED if it is intact but
+ * its MAC does not verify. The payload is left in the scratch buffer.
  */
 static long long
 spool_record_at(struct spool *sp, int fd, uint64_t off, uint64_t size)
 {
-	unsigned char	 h[SPOOL_HEADER];
+	unsigned char	*h = sp->hdr, mac[SHA256_LEN];
 	uint64_t	 len;
 	char		*p;
 
-	if (size - off < SPOOL_HEADER || spool_pread(fd, h, sizeof h, off))
+	if (size - off < SPOOL_HEADER || spool_pread(fd, h, SPOOL_HEADER, off))
 		return (-1);
 	len = spool_get(h + 4, 4);
-	if (spool_get(h, 4) != SPOOL_MAGIC || len < SPOOL_FIXED ||
-	    len > SPOOL_MAX_PAYLOAD || len > size - off - SPOOL_HEADER)
+	if (spool_get(h, 4) != SPOOL_MAGIC || len > SPOOL_MAX_PAYLOAD ||
+	    len > size - off - SPOOL_HEADER)
 		return (-1);
 	p = spool_buf(sp, len);
 	if (spool_pread(fd, p, len, off + SPOOL_HEADER) != 0 ||
-	    spool_crc32c(p, len) != spool_get(h + 8, 4))
+	    spool_record_crc(h, p, len) != spool_get(h + SPOOL_CRC_OFF, 4))
 		return (-1);
-	if (SPOOL_FIXED + spool_get((unsigned char *)p, 2) +
-	    spool_get((unsigned char *)p + 2, 2) +
-	    spool_get((unsigned char *)p + 4, 2) > len)
-		return (-1);
+	spool_record_mac(sp, h, p, len, mac);
+	if (!sha256_equal(mac, h + SPOOL_MAC_OFF, sizeof mac))
+		return (SPOOL_FORGED);
 	return ((long long)len);
 }
 
 /*
  * The offset of the next intact record at or after off, or size if none.
- * Records are never fewer than SPOOL_HEADER + SPOOL_FIXED bytes apart.
+ * Records are never fewer than SPOOL_HEADER bytes apart.
  */
 static uint64_t
 spool_resync(struct spool *sp, int fd, uint64_t off, uint64_t size)
 {
 	unsigned char	 m[4];
 
-	for (; off + SPOOL_HEADER + SPOOL_FIXED <= size; off++) {
+	for (; off + SPOOL_HEADER <= size; off++) {
 		if (spool_pread(fd, m, sizeof m, off) != 0)
 			break;
 		if (spool_get(m, 4) == SPOOL_MAGIC &&
-		    spool_record_at(sp, fd, off, size) >= 0)
+		    spool_record_at(sp, fd, off, size) != -1)
 			return (off);
 	}
 	return (size);
+}
+
+/* Open a segment to scan it and note its size. One that starts with a
+ * record of the first format (no MAC) is refused: nothing proves who
+ * wrote it. */
+static int
+spool_scan_open(struct spool *sp, struct spool_seg *seg, char **cause)
+{
+	struct stat	 st;
+	unsigned char	 m[4];
+	char		 path[4096];
+	int		 fd;
+
+	if ((fd = spool_seg_open(sp, seg->id, O_RDWR, cause)) == -1)
+		return (-1);
+	spool_seg_path(sp, seg->id, path, sizeof path);
+	if (fstat(fd, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	seg->size = (uint64_t)st.st_size;
+	if (seg->size >= 4 && spool_pread(fd, m, 4, 0) == 0 &&
+	    spool_get(m, 4) == SPOOL_MAGIC_V1) {
+		xasprintf(cause, "spool.dir %s: %s holds events spooled by an "
+		    "older warrend, without the MAC that proves who wrote "
+		    "them: refused. Drain them with the previous warrend, or "
+		    "move the *.spool files out of %s to discard them",
+		    sp->dir, path, sp->dir);
+		close(fd);
+		return (-1);
+	}
+	return (fd);
 }
 
 /* Count the records of a segment; cut a torn tail off the last one. */
@@ -192,24 +294,27 @@ static int
 spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 {
 	char		 path[4096];
-	struct stat	 st;
 	uint64_t	 off = 0, next;
 	long long	 len;
 	int		 fd;
 
 	spool_seg_path(sp, seg->id, path, sizeof path);
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if ((fd = spool_scan_open(sp, seg, cause)) == -1)
 		return (-1);
-	}
-	seg->size = (uint64_t)st.st_size;
 	while (off < seg->size) {
 		if ((len = spool_record_at(sp, fd, off, seg->size)) >= 0) {
 			seg->records++;
 			off += SPOOL_HEADER + (uint64_t)len;
+			continue;
+		}
+		if (len == SPOOL_FORGED) {
+			if (sp->st.forged < SPOOL_FORGED_LOGS)
+				log_warnx("spool: %s: record at offset %llu was "
+				    "not written by this warrend (its MAC does "
+				    "not verify): skipped, never published",
+				    path, (unsigned long long)off);
+			sp->st.forged++;
+			off += SPOOL_HEADER + spool_get(sp->hdr + 4, 4);
 			continue;
 		}
 		next = spool_resync(sp, fd, off + 1, seg->size);
@@ -233,47 +338,36 @@ spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 	return (0);
 }
 
-/* Segment files are NNNNNNNNNNNNNNNN.spool. */
-static int
-spool_filter(const struct dirent *d)
-{
-	size_t	 n = strlen(d->d_name);
-
-	return (n == 22 && strspn(d->d_name, "0123456789") == 16 &&
-	    strcmp(d->d_name + 16, ".spool") == 0);
-}
-
-/* Find and scan every segment, oldest first; drop empty ones. */
+/* Find and scan every segment, oldest first; drop an empty last one. */
 static int
 spool_load(struct spool *sp, char **cause)
 {
-	struct dirent		**list;
-	struct spool_seg	 *seg;
-	char			  path[4096];
-	int			  i, n, rv = 0;
+	struct spool_seg	*seg;
+	uint64_t		*ids;
+	int			 i, n, rv = 0;
 
-	if ((n = scandir(sp->dir, &list, spool_filter, alphasort)) == -1) {
-		xasprintf(cause, "spool.dir %s: %s", sp->dir, strerror(errno));
+	if ((n = spool_dir_list(sp->dirfd, sp->dir, &ids, cause)) == -1)
 		return (-1);
-	}
 	for (i = 0; i < n; i++) {
 		seg = xcalloc(1, sizeof *seg);
-		seg->id = strtoull(list[i]->d_name, NULL, 10);
+		seg->id = ids[i];
 		if (rv == 0 && spool_scan(sp, seg, i == n - 1, cause) != 0)
 			rv = -1;
 		if (rv == 0 && seg->records == 0 && i == n - 1 &&
 		    seg->size == 0) {
-			spool_seg_path(sp, seg->id, path, sizeof path);
-			unlink(path);
+			spool_seg_unlink(sp, seg->id);
 			free(seg);
 		} else {
 			TAILQ_INSERT_TAIL(&sp->segs, seg, entry);
 			sp->bytes += seg->size;
 			sp->pending += seg->records;
 		}
-		free(list[i]);
 	}
-	free(list);
+	free(ids);
+	if (sp->st.forged > SPOOL_FORGED_LOGS)
+		log_warnx("spool: %llu records in all were not written by this "
+		    "warrend: skipped, never published",
+		    (unsigned long long)sp->st.forged);
 	sp->unread = sp->pending;
 	sp->rseg = TAILQ_FIRST(&sp->segs);
 	return (rv);
@@ -283,15 +377,9 @@ spool_load(struct spool *sp, char **cause)
 static int
 spool_lock(struct spool *sp, char **cause)
 {
-	char	 path[4096];
-
-	snprintf(path, sizeof path, "%s/lock", sp->dir);
-	if ((sp->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) ==
-	    -1) {
-		xasprintf(cause, "spool.dir %s is not writable: %s", sp->dir,
-		    strerror(errno));
+	if ((sp->lockfd = spool_file_open(sp->dirfd, sp->dir, "lock",
+	    O_RDWR | O_CREAT, cause)) == -1)
 		return (-1);
-	}
 	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) == -1) {
 		xasprintf(cause, "spool.dir %s is in use by another warrend",
 		    sp->dir);
@@ -306,26 +394,31 @@ static void
 spool_update_oldest(struct spool *sp)
 {
 	struct spool_seg	*seg = TAILQ_FIRST(&sp->segs);
-	struct pub_job		*j = TAILQ_FIRST(&sp->reads);
-	char			 path[4096];
+	struct spool_rec	*r = TAILQ_FIRST(&sp->reads);
 	uint64_t		 off;
+	long long		 len;
 	int			 fd;
+	char			*cause = NULL;
 
 	sp->st.oldest_ms = 0;
 	if (sp->pending == 0 || seg == NULL)
 		return;
-	if (j != NULL) {
-		sp->st.oldest_ms = j->timestamp_ms;
+	if (r != NULL) {
+		sp->st.oldest_ms = r->time_ms;
 		return;
 	}
-	spool_seg_path(sp, seg->id, path, sizeof path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = spool_seg_open(sp, seg->id, O_RDONLY, &cause)) == -1) {
+		free(cause);
 		return;
-	/* The oldest may sit behind damaged bytes: look past them. */
+	}
+	/* The oldest may sit behind damaged or forged records. */
 	off = spool_resync(sp, fd, sp->head_off, seg->size);
-	if (spool_record_at(sp, fd, off, seg->size) >= 0)
-		sp->st.oldest_ms = (int64_t)spool_get((unsigned char *)sp->buf +
-		    8, 8);
+	while ((len = spool_record_at(sp, fd, off, seg->size)) ==
+	    SPOOL_FORGED)
+		off = spool_resync(sp, fd, off + SPOOL_HEADER +
+		    spool_get(sp->hdr + 4, 4), seg->size);
+	if (len >= 0)
+		sp->st.oldest_ms = (int64_t)spool_get(sp->hdr + 8, 8);
 	close(fd);
 }
 
@@ -350,13 +443,12 @@ spool_open(const char *dir, long long max_bytes, int fsync,
 	sp->wfd = sp->rfd = sp->lockfd = -1;
 	TAILQ_INIT(&sp->segs);
 	TAILQ_INIT(&sp->reads);
-	if ((sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
-		xasprintf(cause, "spool.dir %s: %s", dir, strerror(errno));
+	if ((sp->dirfd = spool_dir_open(dir, cause)) == -1) {
 		spool_close(sp);
 		return (NULL);
 	}
-	if (spool_lock(sp, cause) != 0 || spool_load(sp, cause) != 0) {
+	if (spool_lock(sp, cause) != 0 || spool_key_load(sp->dirfd, sp->dir,
+	    sp->key, cause) != 0 || spool_load(sp, cause) != 0) {
 		spool_close(sp);
 		return (NULL);
 	}
@@ -391,6 +483,7 @@ spool_close(struct spool *sp)
 		TAILQ_REMOVE(&sp->segs, seg, entry);
 		free(seg);
 	}
+	memset(sp->key, 0, sizeof sp->key);
 	free(sp->buf);
 	free(sp->dir);
 	free(sp);
@@ -402,7 +495,7 @@ spool_rotate(struct spool *sp)
 {
 	struct spool_seg	*last = TAILQ_LAST(&sp->segs, spool_segq);
 	struct spool_seg	*seg;
-	char			 path[4096];
+	char			*cause = NULL;
 	int			 fd;
 
 	if (sp->wfd != -1) {
@@ -413,10 +506,11 @@ spool_rotate(struct spool *sp)
 	}
 	seg = xcalloc(1, sizeof *seg);
 	seg->id = last != NULL ? last->id + 1 : 1;
-	spool_seg_path(sp, seg->id, path, sizeof path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-	    0600);
+	fd = spool_seg_open(sp, seg->id, O_WRONLY | O_CREAT | O_EXCL |
+	    O_APPEND, &cause);
 	if (fd == -1) {
+		log_warnx("spool: %s", cause);
+		free(cause);
 		free(seg);
 		return (-1);
 	}
@@ -446,46 +540,36 @@ spool_write(int fd, const char *buf, size_t len)
 	return (0);
 }
 
-/* Encode j as a record in the scratch buffer; return its length. */
+/* Encode d as a record in the scratch buffer; return its length. */
 static size_t
-spool_encode(struct spool *sp, const struct pub_job *j)
+spool_encode(struct spool *sp, const struct spool_data *d)
 {
-	size_t		 rl = strlen(j->routing_key), tl = strlen(j->type);
-	size_t		 ml = strlen(j->message_id);
-	size_t		 plen = SPOOL_FIXED + rl + tl + ml + j->bodylen;
 	unsigned char	*p;
 
-	p = (unsigned char *)spool_buf(sp, SPOOL_HEADER + plen);
-	spool_put(p + SPOOL_HEADER, rl, 2);
-	spool_put(p + SPOOL_HEADER + 2, tl, 2);
-	spool_put(p + SPOOL_HEADER + 4, ml, 2);
-	spool_put(p + SPOOL_HEADER + 6, 0, 2);
-	spool_put(p + SPOOL_HEADER + 8, (uint64_t)j->timestamp_ms, 8);
-	p += SPOOL_HEADER + SPOOL_FIXED;
-	memcpy(p, j->routing_key, rl);
-	memcpy(p + rl, j->type, tl);
-	memcpy(p + rl + tl, j->message_id, ml);
-	memcpy(p + rl + tl + ml, j->body, j->bodylen);
-	p = (unsigned char *)sp->buf;
+	p = (unsigned char *)spool_buf(sp, SPOOL_HEADER + d->len);
 	spool_put(p, SPOOL_MAGIC, 4);
-	spool_put(p + 4, plen, 4);
-	spool_put(p + 8, spool_crc32c(p + SPOOL_HEADER, plen), 4);
-	return (SPOOL_HEADER + plen);
+	spool_put(p + 4, d->len, 4);
+	spool_put(p + 8, (uint64_t)d->time_ms, 8);
+	if (d->len > 0)
+		memcpy(p + SPOOL_HEADER, d->bytes, d->len);
+	spool_put(p + SPOOL_CRC_OFF, spool_record_crc(p, p + SPOOL_HEADER,
+	    d->len), 4);
+	spool_record_mac(sp, p, p + SPOOL_HEADER, d->len, p + SPOOL_MAC_OFF);
+	return (SPOOL_HEADER + d->len);
 }
 
-/* Append j's record. */
+/* Append a record. */
 int
-spool_append(struct spool *sp, const struct pub_job *j)
+spool_append(struct spool *sp, const struct spool_data *d)
 {
 	struct spool_seg	*seg;
 	size_t			 len;
 
-	if (strlen(j->routing_key) > 65535 || strlen(j->type) > 65535 ||
-	    j->bodylen > SPOOL_MAX_PAYLOAD - 1024) {
+	if (d->len > SPOOL_MAX_PAYLOAD) {
 		errno = EFBIG;
 		return (-2);
 	}
-	len = spool_encode(sp, j);
+	len = spool_encode(sp, d);
 	if (sp->bytes + len > (uint64_t)sp->max_bytes) {
 		sp->st.full++;
 		return (-1);
@@ -496,7 +580,7 @@ spool_append(struct spool *sp, const struct pub_job *j)
 		if (spool_rotate(sp) != 0)
 			return (-2);
 		seg = TAILQ_LAST(&sp->segs, spool_segq);
-		len = spool_encode(sp, j);
+		len = spool_encode(sp, d);
 	}
 	if (spool_write(sp->wfd, sp->buf, len) != 0) {
 		/* Leave no partial record behind for the next append. */
@@ -505,7 +589,7 @@ spool_append(struct spool *sp, const struct pub_job *j)
 		return (-2);
 	}
 	if (sp->pending == 0)
-		sp->st.oldest_ms = j->timestamp_ms;
+		sp->st.oldest_ms = d->time_ms;
 	seg->size += len;
 	seg->records++;
 	sp->bytes += len;
@@ -533,40 +617,17 @@ spool_sync(struct spool *sp)
 static int
 spool_open_read(struct spool *sp)
 {
-	char	 path[4096];
+	char	*cause = NULL;
 
 	if (sp->rfd != -1)
 		return (0);
-	spool_seg_path(sp, sp->rseg->id, path, sizeof path);
-	if ((sp->rfd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("spool: %s", path);
+	if ((sp->rfd = spool_seg_open(sp, sp->rseg->id, O_RDONLY, &cause)) ==
+	    -1) {
+		log_warnx("spool: %s", cause);
+		free(cause);
 		return (-1);
 	}
 	return (0);
-}
-
-/* Turn the record in the scratch buffer (payload of len) into a job. */
-static struct pub_job *
-spool_decode(struct spool *sp, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)sp->buf;
-	size_t			 rl = spool_get(p, 2), tl = spool_get(p + 2, 2);
-	size_t			 ml = spool_get(p + 4, 2);
-	char			*rk, *type, mid[256];
-	const char		*s = sp->buf + SPOOL_FIXED;
-	struct pub_job		*j;
-
-	rk = xstrndup(s, rl);
-	type = xstrndup(s + rl, tl);
-	snprintf(mid, sizeof mid, "%.*s", (int)(ml > 255 ? 255 : ml),
-	    s + rl + tl);
-	j = publisher_job_new(rk, type, mid, s + rl + tl + ml,
-	    len - SPOOL_FIXED - rl - tl - ml);
-	j->timestamp_ms = (int64_t)spool_get(p + 8, 8);
-	j->from_spool = 1;
-	free(rk);
-	free(type);
-	return (j);
 }
 
 /* The reader is at the end of the data with records still counted as
@@ -584,12 +645,12 @@ spool_lost(struct spool *sp)
 	sp->unread = 0;
 }
 
-/* The next record not yet handed out, as a new job. */
-struct pub_job *
-spool_next(struct spool *sp)
+/* The next record not yet handed out. */
+struct spool_rec *
+spool_next(struct spool *sp, struct spool_data *d)
 {
-	struct pub_job	*j;
-	long long	 len;
+	struct spool_rec	*r;
+	long long		 len;
 
 	while (sp->unread > 0 && sp->rseg != NULL) {
 		if (sp->roff >= sp->rseg->size) {
@@ -610,19 +671,28 @@ spool_next(struct spool *sp)
 		if (spool_open_read(sp) != 0)
 			return (NULL);
 		len = spool_record_at(sp, sp->rfd, sp->roff, sp->rseg->size);
+		if (len == SPOOL_FORGED) {
+			/* Never published; counted when it was found. */
+			sp->roff += SPOOL_HEADER + spool_get(sp->hdr + 4, 4);
+			continue;
+		}
 		if (len < 0) {
 			/* Damaged: counted when it was found at start-up. */
 			sp->roff = spool_resync(sp, sp->rfd, sp->roff + 1,
 			    sp->rseg->size);
 			continue;
 		}
-		j = spool_decode(sp, (size_t)len);
 		sp->roff += SPOOL_HEADER + (uint64_t)len;
-		j->spool_seg = sp->rseg->id;
-		j->spool_end = sp->roff;
-		TAILQ_INSERT_TAIL(&sp->reads, j, sentry);
+		r = xcalloc(1, sizeof *r);
+		r->time_ms = (int64_t)spool_get(sp->hdr + 8, 8);
+		r->seg = sp->rseg->id;
+		r->end = sp->roff;
+		TAILQ_INSERT_TAIL(&sp->reads, r, entry);
 		sp->unread--;
-		return (j);
+		d->bytes = sp->buf;
+		d->len = (size_t)len;
+		d->time_ms = r->time_ms;
+		return (r);
 	}
 	return (NULL);
 }
@@ -632,7 +702,6 @@ static void
 spool_drop_first(struct spool *sp)
 {
 	struct spool_seg	*seg = TAILQ_FIRST(&sp->segs);
-	char			 path[4096];
 
 	if (seg == sp->rseg) {
 		sp->rseg = TAILQ_NEXT(seg, entry);
@@ -646,9 +715,7 @@ spool_drop_first(struct spool *sp)
 		sp->wfd = -1;
 		sp->dirty = 0;
 	}
-	spool_seg_path(sp, seg->id, path, sizeof path);
-	if (unlink(path) == -1)
-		log_warn("spool: unlink %s", path);
+	spool_seg_unlink(sp, seg->id);
 	sp->bytes -= seg->size;
 	TAILQ_REMOVE(&sp->segs, seg, entry);
 	free(seg);
@@ -657,20 +724,20 @@ spool_drop_first(struct spool *sp)
 
 /* A handed-out record is settled: release what is settled in order. */
 void
-spool_done(struct spool *sp, struct pub_job *j)
+spool_done(struct spool *sp, struct spool_rec *r)
 {
 	struct spool_seg	*seg;
 
-	j->spool_done = 1;
-	while ((j = TAILQ_FIRST(&sp->reads)) != NULL && j->spool_done) {
-		TAILQ_REMOVE(&sp->reads, j, sentry);
+	r->done = 1;
+	while ((r = TAILQ_FIRST(&sp->reads)) != NULL && r->done) {
+		TAILQ_REMOVE(&sp->reads, r, entry);
 		while ((seg = TAILQ_FIRST(&sp->segs)) != NULL &&
-		    seg->id < j->spool_seg)
+		    seg->id < r->seg)
 			spool_drop_first(sp);
-		sp->head_off = j->spool_end;
+		sp->head_off = r->end;
 		sp->pending--;
 		sp->st.drained++;
-		publisher_job_free(j);
+		free(r);
 		seg = TAILQ_FIRST(&sp->segs);
 		/* A segment that is whole and confirmed goes. */
 		if (seg != NULL && sp->head_off >= seg->size &&
@@ -689,11 +756,11 @@ spool_done(struct spool *sp, struct pub_job *j)
 void
 spool_rewind(struct spool *sp)
 {
-	struct pub_job	*j;
+	struct spool_rec	*r;
 
-	while ((j = TAILQ_FIRST(&sp->reads)) != NULL) {
-		TAILQ_REMOVE(&sp->reads, j, sentry);
-		publisher_job_free(j);
+	while ((r = TAILQ_FIRST(&sp->reads)) != NULL) {
+		TAILQ_REMOVE(&sp->reads, r, entry);
+		free(r);
 	}
 	sp->unread = sp->pending;
 	sp->rseg = TAILQ_FIRST(&sp->segs);

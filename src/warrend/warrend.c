@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <getopt.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "publish.h"
 #include "publisher.h"
 #include "sdnotify.h"
+#include "spool.h"
 #include "consumer.h"
 #include "consume.h"
 #include "util.h"
@@ -45,9 +47,10 @@ warrend_usage(int status)
 	    "usage: warrend [-dhtV] [-c file]\n"
 	    "  -c file  configuration file (default %s)\n"
 	    "  -d       debug logging\n"
-	    "  -h       this help\n"
+	    "  -h       this help (also --help)\n"
 	    "  -t       check the configuration and every contract, then exit\n"
-	    "  -V       print the version and exit\n", CONF_DEFAULT_FILE);
+	    "  -V       print the version and exit (also --version)\n",
+	    CONF_DEFAULT_FILE);
 	exit(status);
 }
 
@@ -89,8 +92,8 @@ warrend_reload(void)
 	conf_free(warrend_conf);
 	warrend_conf = cf;
 	consume_reload();
-	log_info("configuration reloaded from %s: %zu contracts",
-	    warrend_file, cf->contracts.n);
+	log_info("configuration reloaded from %s: %zu contract%s",
+	    warrend_file, cf->contracts.n, PLURAL(cf->contracts.n));
 	sdnotify("READY=1");
 	warrend_status[0] = '\0';	/* say it again */
 }
@@ -102,7 +105,8 @@ warrend_hard_stop_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-	log_warnx("shutdown: giving up on %d clients", client_count());
+	log_warnx("shutdown: giving up on %d client%s", client_count(),
+	    PLURAL(client_count()));
 	event_base_loopexit(warrend_base, NULL);
 }
 
@@ -126,6 +130,7 @@ warrend_stop(int sig)
 	    NULL);
 	evtimer_add(warrend_hard_stop, &tv);
 	client_shutdown();
+	consumer_stop();	/* after waiting subscribes were answered */
 }
 
 /* What warrend is doing, in one line for systemctl status. */
@@ -139,12 +144,14 @@ warrend_describe(char *buf, size_t len, const struct publisher_stats *ps)
 	else if (ps->spool.records == 0)
 		snprintf(spool, sizeof spool, "spool empty");
 	else
-		snprintf(spool, sizeof spool, "spool %llu events",
-		    (unsigned long long)ps->spool.records);
-	snprintf(buf, len, "%s %s, %d clients, %d subscriptions, %s",
+		snprintf(spool, sizeof spool, "spool %llu event%s",
+		    (unsigned long long)ps->spool.records,
+		    PLURAL(ps->spool.records));
+	snprintf(buf, len, "%s %s, %d client%s, %d subscription%s, %s",
 	    ps->connected ? (ps->blocked ? "blocked by" : "connected to") :
 	    "cannot reach", ps->broker[0] != '\0' ? ps->broker : "the broker",
-	    client_count(), consume_active(), spool);
+	    client_count(), PLURAL(client_count()), consume_active(),
+	    PLURAL(consume_active()), spool);
 }
 
 /* Every second: STATUS= when it changed, and WATCHDOG=1 while the
@@ -222,13 +229,34 @@ warrend_rlimit(int max_clients)
 		    max_clients, (unsigned long long)rl.rlim_cur);
 }
 
+/* getopt_long returned ch ('?' or ':'): name the mistake, show usage. */
+static void __attribute__((noreturn))
+warrend_bad_option(int ch, char **argv)
+{
+	if (ch == ':')
+		fprintf(stderr, "warrend: option %s needs an argument\n",
+		    argv[optind - 1]);
+	else if (optopt != 0)
+		fprintf(stderr, "warrend: unknown option -%c\n", optopt);
+	else
+		fprintf(stderr, "warrend: unknown option %s\n",
+		    argv[optind - 1]);
+	warrend_usage(1);
+}
+
 /* Parse the options; return 1 for -t. */
 static int
 warrend_options(int argc, char **argv, int *debug)
 {
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int	 ch, test = 0;
 
-	while ((ch = getopt(argc, argv, "c:dhtV")) != -1) {
+	opterr = 0;	/* say it as "warrend: ...", whatever argv[0] is */
+	while ((ch = getopt_long(argc, argv, ":c:dhtV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			warrend_file = optarg;
@@ -245,11 +273,14 @@ warrend_options(int argc, char **argv, int *debug)
 			printf("warrend %s\n", PACKAGE_VERSION);
 			exit(0);
 		default:
-			warrend_usage(1);
+			warrend_bad_option(ch, argv);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "warrend: unexpected argument: %s\n",
+		    argv[optind]);
 		warrend_usage(1);
+	}
 	return (test);
 }
 
@@ -261,7 +292,7 @@ warrend_lint_cb(const struct lint_finding *lf, void *arg)
 
 	(void)arg;
 	s = lint_format(lf);
-	fprintf(stderr, "warning: %s\n", s);
+	log_warnx("warning: %s", s);
 	free(s);
 }
 
@@ -277,15 +308,17 @@ main(int argc, char **argv)
 		setlocale(LC_CTYPE, "");
 	test = warrend_options(argc, argv, &debug);
 	log_init("warrend", debug);
+	/* -t runs as a command (ExecStartPre, ExecReload, a shell): its
+	 * refusal is an error-priority line without a time stamp. */
+	log_set_tool(test);
 	if (!test)
 		sdnotify_init();
-	if ((warrend_conf = conf_load(warrend_file, &cause)) == NULL) {
-		if (test) {
-			fprintf(stderr, "warrend: %s\n", cause);
-			exit(1);
-		}
+	if ((warrend_conf = conf_load(warrend_file, &cause)) == NULL)
 		fatalx("%s", cause);
-	}
+	/* A spool.dir warrend would refuse fails the check too. */
+	if (test && warrend_conf->spool_max_bytes > 0 &&
+	    spool_check(warrend_conf->spool_dir, &cause) != 0)
+		fatalx("%s", cause);
 	if (test) {
 		printf("configuration OK\n");
 		fflush(stdout);
@@ -297,20 +330,32 @@ main(int argc, char **argv)
 	warrend_rlimit(warrend_conf->max_clients);
 	if ((warrend_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	/* The spool first: a bad spool.dir must fail before the socket. */
-	if (publish_start(&cause) != 0 ||
+	/*
+	 * Modules in dependency order; teardown below is the exact reverse.
+	 * 1 publisher thread (opens the spool: a bad spool.dir must fail
+	 *   before the socket), 2 consumer thread, 3 publish (watches the
+	 *   publisher's outcomes), 4 listener (makes clients), 5 consume
+	 *   (watches the consumer's messages), 6 metrics.
+	 */
+	if (publisher_start(warrend_conf, &cause) != 0 ||
+	    consumer_start(warrend_conf, &cause) != 0 ||
+	    publish_start(&cause) != 0 ||
 	    listener_open(warrend_conf, &cause) != 0 ||
-	    consume_start(&cause) != 0 || metrics_start(warrend_conf, &cause) != 0)
+	    consume_start(&cause) != 0 ||
+	    metrics_start(warrend_conf, &cause) != 0) {
+		listener_close();	/* a failed start leaves no socket */
 		fatalx("%s", cause);
+	}
 	listener_start();
 	for (i = 0; signos[i] != 0; i++) {
 		sigs[i] = evsignal_new(warrend_base, signos[i],
 		    warrend_signal_cb, NULL);
 		evsignal_add(sigs[i], NULL);
 	}
-	log_info("warrend %s listening on %s, %zu contracts", PACKAGE_VERSION,
+	log_info("warrend %s listening on %s, %zu contract%s", PACKAGE_VERSION,
 	    listener_from_systemd() ? "the socket passed by systemd" :
-	    warrend_conf->socket_path, warrend_conf->contracts.n);
+	    warrend_conf->socket_path, warrend_conf->contracts.n,
+	    PLURAL(warrend_conf->contracts.n));
 	sdnotify("READY=1");
 	warrend_tick_start();
 	event_base_dispatch(warrend_base);
@@ -323,14 +368,16 @@ main(int argc, char **argv)
 	if (warrend_hard_stop != NULL)
 		event_free(warrend_hard_stop);
 	event_free(warrend_tick);
-	listener_close();
+	/* The reverse of start-up: 6 .. 1. */
 	metrics_stop();
+	consume_free();
+	listener_close();
+	client_free_all();	/* the listener's clients */
+	publish_free();
+	consumer_stop();
+	consumer_join(1000);
 	publisher_stop(0);
 	publisher_join(1000);
-	consumer_stop();
-	client_free_all();
-	publish_free();
-	consume_free();
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);
 	log_info("stopped");

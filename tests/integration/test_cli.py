@@ -639,29 +639,103 @@ def config_option_unreadable_or_invalid_exits_2():
 
 
 def usage_errors_exit_2():
+    """A usage mistake: exit 2, the mistake named in one "warren: " line,
+    then the short usage, found before connecting."""
     with TempDir() as tmp:
         sock = os.path.join(tmp, "nobody.sock")
-        cases = [[], ["publish"], ["-s", sock, "publish"], ["-s", sock, "frobnicate"],
-                 ["-s", sock, "ping", "extra"], ["-s", sock, "stats", "x"],
-                 ["-s", sock, "publish", EVENT, "{}", "{}"],
-                 ["-s", sock, "subscribe"], ["-s", sock, "subscribe", EVENT, "Other"],
-                 ["-s", sock, "subscribe", "--exec"], ["-s", sock, "subscribe", "--nope", EVENT],
-                 ["-x", "ping"], ["-s"]]
-        for args in cases:
+        top = r"usage: warren \[-hV\] \[-c file \| -s socket\] command .*"
+        cases = [([], "warren: no command given", top),
+                 (["publish"], "warren: publish: missing the event name", "publish"),
+                 (["-s", sock, "frobnicate"], "warren: unknown command: frobnicate", top),
+                 (["-s", sock, "ping", "extra"], "warren: ping: unexpected argument: extra",
+                  "ping"),
+                 (["-s", sock, "stats", "x"], "warren: stats: unexpected argument: x", "stats"),
+                 (["-s", sock, "publish", EVENT, "{}", "{}"],
+                  "warren: publish: unexpected argument: {}", "publish"),
+                 (["-s", sock, "subscribe"], "warren: subscribe: missing the event name",
+                  "subscribe"),
+                 (["-s", sock, "subscribe", EVENT, "Other"],
+                  "warren: subscribe: unexpected argument: Other", "subscribe"),
+                 (["-s", sock, "subscribe", "--exec"],
+                  "warren: subscribe: option --exec needs an argument", "subscribe"),
+                 (["-s", sock, "subscribe", "--nope", EVENT],
+                  "warren: subscribe: unknown option --nope", "subscribe"),
+                 (["-x", "ping"], "warren: unknown option -x", top),
+                 (["--bogus"], "warren: unknown option --bogus", top),
+                 (["-s"], "warren: option -s needs an argument", top),
+                 (["contracts", "--json-schema"],
+                  "warren: contracts: option --json-schema needs an argument", "contracts"),
+                 (["asyncapi", "x"], "warren: asyncapi: unexpected argument: x", "asyncapi")]
+        for args, first, usage in cases:
             res = warren(*args)
             expect_rc(res, 2)
-            expect("usage" in res.err, "a usage message on stderr", res)
-            expect("cannot connect" not in res.err,
-                   "a usage error found before connecting", res)
+            lines = res.err.split("\n")
+            if not re.fullmatch(r"\w+", usage):
+                pat = usage
+            else:
+                pat = r"usage: warren \[-c file \| -s socket\] %s( .*)?" % usage
+            expect(lines[0] == first and re.fullmatch(pat, lines[1]),
+                   "warren %s: stderr %r, then the usage line matching %r"
+                   % (" ".join(args), first, pat), res)
+            expect_eq("stdout of warren %s" % " ".join(args), "", res.out)
 
 
 def help_and_version_exit_0():
-    res = warren("-h")
-    expect_rc(res, 0)
-    expect("usage" in res.out and "publish" in res.out, "usage on stdout", res)
-    res = warren("-V")
-    expect_rc(res, 0)
-    expect(re.fullmatch(r"warren \S+\n", res.out) is not None, "\"warren VERSION\"", res)
+    for flag in ("-h", "--help"):
+        res = warren(flag)
+        expect_rc(res, 0)
+        expect(res.out.startswith("usage: warren ") and res.err == "" and
+               all(c in res.out for c in COMMANDS), "the usage, naming every command, on "
+               "stdout", res)
+    for flag in ("-V", "--version"):
+        res = warren(flag)
+        expect_rc(res, 0)
+        expect(re.fullmatch(r"warren \S+\n", res.out) is not None, "\"warren VERSION\"", res)
+
+
+COMMANDS = ("ping", "stats", "contracts", "publish", "subscribe", "compat", "lint",
+            "asyncapi")
+
+
+def every_command_has_help_exit_0():
+    """COMMAND --help and COMMAND -h print that command's usage on stdout,
+    exit 0, and connect to nothing (the socket does not exist)."""
+    for cmd in COMMANDS:
+        for flag in ("--help", "-h"):
+            res = warren("-s", "/nonexistent/warren.sock", cmd, flag)
+            expect(res.rc == 0 and res.err == "" and
+                   res.out.startswith("usage: warren [-c file | -s socket] %s" % cmd),
+                   "warren %s %s: exit 0 and its usage on stdout" % (cmd, flag), res)
+
+
+def json_output_indented_by_two_spaces():
+    """stats, contracts, compat --json, contracts --json-schema and asyncapi
+    all print JSON the same way: two spaces per level, no tabs."""
+    def check(what, out, nested=True):
+        parse_json(out, what)
+        expect("\t" not in out and re.search(r"^  \S", out, re.M) and
+               (not nested or re.search(r"^    \S", out, re.M)),
+               "%s indented by two spaces, no tabs" % what, out[:300])
+    with Daemon("cli_json_style", wait_connected=False) as d:
+        check("warren stats", wcli(d, "stats").out)
+        check("warren contracts", wcli(d, "contracts").out)
+        check("warren contracts --json-schema",
+              warren("-c", d.conf_path, "contracts", "--json-schema", EVENT).out)
+        check("warren asyncapi", warren("-c", d.conf_path, "asyncapi").out)
+        check("warren compat --json", warren("compat", "--json", d.conf_path,
+                                             d.conf_path).out, nested=False)
+
+
+def messages_have_no_time_stamp():
+    """What warren logs through the daemon's logger (a config readable by
+    others that holds a password) is "warren: ..." with no time stamp."""
+    with Daemon("cli_no_stamp", wait_connected=False) as d:
+        os.chmod(d.conf_path, 0o644)
+        res = warren("-c", d.conf_path, "ping")
+        expect_rc(res, 0)
+        want = "warren: %s holds a broker password and is readable by others " \
+            "(mode 0644)\n" % d.conf_path
+        expect_eq("warren -c CONF ping stderr", want, res.err)
 
 
 def too_many_clients_exits_2():
@@ -928,8 +1002,8 @@ def publish_refused_unavailable_without_spool_exits_1():
         expect_rc(res, 1)
         expect_eq("stdout", "", res.out)
         err = sorted(res.err.split("\n")[:-1])
-        expect(len(err) == 2 and re.fullmatch(r"line 1: unavailable: .+", err[0])
-               and re.fullmatch(r"line 2: unavailable: .+", err[1]),
+        expect(len(err) == 2 and re.fullmatch(r"warren: line 1: unavailable: .+", err[0])
+               and re.fullmatch(r"warren: line 2: unavailable: .+", err[1]),
                "\"line 1: unavailable: ...\" and \"line 2: unavailable: ...\"", res)
 
 
@@ -1002,13 +1076,13 @@ def stdin_publish_check(b, d, q, lines, refused):
     # reported at once, before the replies to the lines above it.
     by_line = {}
     for line in err:
-        m = re.match(r"line (\d+): ", line)
-        expect(m is not None, "stderr lines \"line N: ...\"", line)
+        m = re.match(r"warren: line (\d+): ", line)
+        expect(m is not None, "stderr lines \"warren: line N: ...\"", line)
         expect(int(m.group(1)) not in by_line, "one stderr line per line number", res.err)
         by_line[int(m.group(1))] = line
     expect_eq("line numbers named on stderr", sorted(refused), sorted(by_line))
     for n, (code, field) in sorted(refused.items()):
-        pat = r"line %d: %s: .+" % (n, re.escape(code))
+        pat = r"warren: line %d: %s: .+" % (n, re.escape(code))
         if field is not None:
             pat += r" \(field %s\)" % re.escape(field)
         expect(re.fullmatch(pat, by_line[n]), "a stderr line matching %s" % pat, by_line[n])
@@ -1079,15 +1153,15 @@ def publish_stdin_unwanted_lines_refused_each_with_its_number():
                 expect_eq("body under %s" % mid, line.encode(), body)
         err = sorted(res.err.split("\n")[:-1])
         expect_eq("stderr line count", 3, len(err))
-        for line, pat in zip(err, (r"line 2: too_large: .+", r"line 4: bad_json: .+",
-                                   r"line 6: bad_json: .+")):
+        for line, pat in zip(err, (r"warren: line 2: too_large: .+", r"warren: line 4: bad_json: .+",
+                                   r"warren: line 6: bad_json: .+")):
             expect(re.fullmatch(pat, line), "a stderr line matching %s" % pat, res.err)
         res = wcli(d, "publish", "NoSuchEvent", stdin="{}\n\n{}\n")
         expect_rc(res, 1)
         expect_eq("stdout", "", res.out)
         err = sorted(res.err.split("\n")[:-1])
-        expect(len(err) == 2 and re.fullmatch(r"line 1: unknown_event: .+", err[0])
-               and re.fullmatch(r"line 3: unknown_event: .+", err[1]),
+        expect(len(err) == 2 and re.fullmatch(r"warren: line 1: unknown_event: .+", err[0])
+               and re.fullmatch(r"warren: line 3: unknown_event: .+", err[1]),
                "\"line 1: unknown_event: ...\" and \"line 3: ...\"", res)
 
 
@@ -1301,6 +1375,36 @@ def subscribe_exec_large_data_read_or_not():
                      "the command to run")
             wait_acked(d, acks + 1)
             wait_queue(queue_of(d), ready=0, unacked=0)
+
+
+def subscribe_exec_command_that_cannot_run_stops_and_keeps_the_event():
+    """A command the shell cannot find (127) or run (126), or one killed by a
+    signal, would fail every delivery: warren stops with a message saying
+    why, exit 2, and the event stays in the queue, not in .dead."""
+    name = "cli_exec_broken"
+    with Broker() as b, consumer_daemon(b, name) as d, TempDir() as tmp:
+        q = queue_of(d)
+        noexec = os.path.join(tmp, "noexec")
+        with open(noexec, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(noexec, 0o644)
+        cases = [("/nonexistent/cmd", r"command not found \(exit status 127\)"),
+                 (noexec, r"command cannot be run \(exit status 126\)"),
+                 ("cat >/dev/null; kill -KILL $$", r"killed by signal 9 \(Killed\)")]
+        for n, (cmd, why) in enumerate(cases):
+            with Subscriber(d, "--exec", cmd, EVENT) as s:
+                if n == 0:     # later ones get the event that stayed at once
+                    s.wait_subscribed(d)
+                    cli_publish(d, resource_data(1))
+                rc = s.wait_exit("the command failed to run")
+                err = s.stderr()
+                want = r"warren: --exec %s: %s; stopping, the event stays in the queue" \
+                    % (re.escape(cmd), why)
+                expect(rc == 2 and re.search(want, err),
+                       "exit 2 and a stderr line matching %r" % want,
+                       "exit %s, stderr %s" % (rc, short(err)))
+            wait_queue(q, ready=1, unacked=0, consumers=0)
+        wait_queue(q + ".dead", ready=0)
 
 
 EXEC_ENV = ('printf "%s|%s|%s|%s" "${WARREN_MESSAGE_ID-(unset)}" "$WARREN_EVENT" '
@@ -1562,6 +1666,9 @@ if __name__ == "__main__":
         config_option_unreadable_or_invalid_exits_2,
         usage_errors_exit_2,
         help_and_version_exit_0,
+        every_command_has_help_exit_0,
+        json_output_indented_by_two_spaces,
+        messages_have_no_time_stamp,
         too_many_clients_exits_2,
         not_a_reply_exits_2,
         closed_with_requests_unanswered_exits_2,
@@ -1588,6 +1695,7 @@ if __name__ == "__main__":
         subscribe_exec_runs_one_delivery_at_a_time,
         subscribe_exec_environment_describes_this_delivery_only,
         subscribe_exec_large_data_read_or_not,
+        subscribe_exec_command_that_cannot_run_stops_and_keeps_the_event,
         subscribe_exec_failure_nacks_to_dead_letter_queue,
         subscribe_exec_requeue_redelivers_until_success,
         subscribe_unknown_event_exits_1,

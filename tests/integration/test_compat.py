@@ -121,8 +121,8 @@ def compat_additive_change_exits_0():
                 "512", "1024", "[additive]")
     expect("FORBIDDEN" not in out and "[breaking" not in out,
            "no breaking or FORBIDDEN change", out)
-    expect(out.endswith("2 changes: 0 forbidden, 0 breaking, 2 additive\n"),
-           "the summary line \"2 changes: 0 forbidden, 0 breaking, 2 additive\"", out)
+    expect(out.endswith("2 changes: 0 breaking, 2 additive\n"),
+           "the summary line \"2 changes: 0 breaking, 2 additive\"", out)
 
 
 def compat_breaking_change_as_v2_contract_exits_0():
@@ -156,8 +156,19 @@ def compat_breaking_change_keeping_routing_key_exits_1():
     expect_exit("a required field added on resource.accessed", 1, rc, out, err)
     expect_line(out, "ResourceAccessedEvent.referrer: added: ",
                 "[breaking, FORBIDDEN]")
-    expect(out.endswith("1 change: 1 forbidden, 1 breaking, 0 additive\n"),
-           "the summary line \"1 change: 1 forbidden, 1 breaking, 0 additive\"", out)
+    expect(out.endswith("1 change: 1 breaking (1 forbidden), 0 additive\n"),
+           "the summary line \"1 change: 1 breaking (1 forbidden), 0 additive\"", out)
+
+
+def compat_summary_totals_add_up():
+    """Forbidden changes are some of the breaking ones: the summary says
+    "N changes: B breaking (F forbidden), A additive" with B + A = N."""
+    new = with_fields(V1, REFERRER_REQUIRED)
+    new["fields"][1]["max_length"] = 1024   # resource_name: 512 -> 1024, additive
+    rc, out, err = compat([V1], [new])
+    expect_exit("a required field added and a bound relaxed", 1, rc, out, err)
+    expect(out.endswith("2 changes: 1 breaking (1 forbidden), 1 additive\n"),
+           "the summary line \"2 changes: 1 breaking (1 forbidden), 1 additive\"", out)
 
 
 def compat_every_breaking_kind_forbidden_on_same_key():
@@ -257,6 +268,7 @@ if __name__ == "__main__":
         compat_old_version_removed_after_v2_exits_0,
         compat_contracts_only_files_compared,
         compat_breaking_change_keeping_routing_key_exits_1,
+        compat_summary_totals_add_up,
         compat_every_breaking_kind_forbidden_on_same_key,
         compat_routing_key_changed_or_renamed_exits_1,
         compat_json_parses_and_counts,

@@ -245,13 +245,14 @@ def getopt_letters(file):
 
 
 def warren_commands():
-    """The commands listed by warren's usage message (src/warren/warren.c)."""
-    body = c_function(c_source("warren.c"), "warren_usage", "src/warren/warren.c")
-    text = "".join(bytes(s, "utf-8").decode("unicode_escape") for s in literals(body))
-    if "commands:\n" not in text:
-        fail('warren_usage() in src/warren/warren.c has no "commands:" list: %r' % text[:300])
-    cmds = re.findall(r"^  ([a-z][a-z0-9-]*)\b", text.split("commands:\n", 1)[1], re.M)
-    expect(len(cmds) >= 3, "commands in warren's usage message", text)
+    """The commands of warren's usage message: the names in the warren_cmds[]
+    table of src/warren/warren-usage.c."""
+    src = c_source("warren-usage.c")
+    m = re.search(r"warren_cmds\[\]\s*=\s*\{(.*?)\n\};", src, re.S)
+    if m is None:
+        fail("no warren_cmds[] table in src/warren/warren-usage.c")
+    cmds = re.findall(r'^\s*\{\s*"([a-z][a-z0-9-]*)"', m.group(1), re.M)
+    expect(len(cmds) >= 3, "commands in warren_cmds[]", m.group(1)[:300])
     return cmds
 
 
@@ -433,7 +434,7 @@ def every_warren_command_documented_in_warren_1():
             missing.append(".It Cm %s in DESCRIPTION" % cmd)
         if not marked(synopsis, "Cm", cmd):
             missing.append(".Cm %s in SYNOPSIS" % cmd)
-    report_missing(missing, "every command of warren's usage message (src/warren/warren.c) "
+    report_missing(missing, "every command of warren's usage message (src/warren/warren-usage.c) "
                    "in man/warren.1")
 
 

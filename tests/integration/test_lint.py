@@ -271,8 +271,8 @@ def warrend_t_prints_lint_warnings():
         expect_eq("warrend -t exit status with lint findings", 0, rc)
         expect_eq("warrend -t stdout", "configuration OK\n", out)
         _, lout, _ = lint("lint", c.path)
-        want = ["warning: " + ln for ln in lout.splitlines()]
-        expect_eq("warrend -t stderr: warren lint's lines after \"warning: \"", want,
+        want = ["warrend: warning: " + ln for ln in lout.splitlines()]
+        expect_eq("warrend -t stderr: warren lint's lines after \"warrend: warning: \"", want,
                   err.splitlines())
     with Case(CLEAN) as c:
         rc, out, err = execute([WARREND, "-t", "-c", c.path])

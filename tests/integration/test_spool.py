@@ -13,6 +13,8 @@ and they always leave it running with the watermark they found."""
 
 import collections
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -442,7 +444,9 @@ def _crc_table():
 
 
 CRC_TABLE = _crc_table()
-MAGIC = 0x52574e57
+MAGIC = 0x32574e57      # "WNW2": records with a MAC
+MAGIC_V1 = 0x52574e57   # "WNWR": the first format, without one
+HEADER = 52
 
 
 def crc32c(data):
@@ -452,32 +456,46 @@ def crc32c(data):
     return crc ^ 0xffffffff
 
 
-def spool_record(rk, typ, message_id, ts_ms, body):
-    """One record as spool.c writes it: header (magic, payload length,
-    CRC-32C) and payload (three u16 lengths, u16 0, i64 ms, the strings,
-    the body), little-endian."""
+def spool_key(spool_dir):
+    """The record key warrend keeps in its spool directory."""
+    with open(os.path.join(spool_dir, "spool.key"), "rb") as f:
+        return f.read()
+
+
+def spool_record(rk, typ, message_id, ts_ms, body, key):
+    """One record as spool.c writes it, little-endian: header (magic,
+    payload length, i64 ms, CRC-32C of the length, the time and the
+    payload, HMAC-SHA256 under key of the 20 bytes before it and the
+    payload), then the payload (three u16 lengths, u16 0, the strings, the
+    body) as publisher-spool.c writes it."""
     rk, typ, message_id = rk.encode(), typ.encode(), message_id.encode()
-    payload = struct.pack("<HHHHq", len(rk), len(typ), len(message_id), 0, ts_ms) \
+    payload = struct.pack("<HHHH", len(rk), len(typ), len(message_id), 0) \
         + rk + typ + message_id + body
-    return struct.pack("<III", MAGIC, len(payload), crc32c(payload)) + payload
+    head = struct.pack("<IIq", MAGIC, len(payload), ts_ms)
+    head += struct.pack("<I", crc32c(head[4:] + payload))
+    return head + hmac.new(key, head + payload, hashlib.sha256).digest() + payload
 
 
-def parse_segment(data, path):
+def parse_segment(data, path, key):
     """The records of a segment: (offset, length, message_id, body). Every
-    record must be intact."""
+    record must be intact and carry a MAC under key."""
     out = []
     off = 0
     while off < len(data):
-        if len(data) - off < 12:
+        if len(data) - off < HEADER:
             fail("%s: %d stray bytes at offset %d" % (path, len(data) - off, off))
-        magic, plen, crc = struct.unpack_from("<III", data, off)
-        payload = data[off + 12:off + 12 + plen]
-        if magic != MAGIC or len(payload) != plen or crc32c(payload) != crc:
-            fail("%s: record at offset %d is not magic 0x%08x + length + CRC-32C "
-                 "(magic 0x%08x, length %d, crc 0x%08x vs 0x%08x)"
-                 % (path, off, MAGIC, magic, plen, crc, crc32c(payload)))
-        rl, tl, ml, zero, ts = struct.unpack_from("<HHHHq", payload, 0)
-        s = 16
+        magic, plen, ts, crc = struct.unpack_from("<IIqI", data, off)
+        mac = data[off + 20:off + HEADER]
+        payload = data[off + HEADER:off + HEADER + plen]
+        want = crc32c(data[off + 4:off + 16] + payload)
+        good = hmac.new(key, data[off:off + 20] + payload, hashlib.sha256).digest()
+        if magic != MAGIC or len(payload) != plen or want != crc or mac != good:
+            fail("%s: record at offset %d is not magic 0x%08x + length + time + "
+                 "CRC-32C + HMAC-SHA256 (magic 0x%08x, length %d, crc 0x%08x vs "
+                 "0x%08x, mac %s)" % (path, off, MAGIC, magic, plen, crc, want,
+                                      "ok" if mac == good else "bad"))
+        rl, tl, ml, zero = struct.unpack_from("<HHHH", payload, 0)
+        s = 8
         rk = payload[s:s + rl].decode()
         typ = payload[s + rl:s + rl + tl].decode()
         m = payload[s + rl + tl:s + rl + tl + ml].decode()
@@ -485,8 +503,8 @@ def parse_segment(data, path):
         if rk != RK or typ != TYPE or zero != 0:
             fail("%s: record at offset %d has routing key %r, type %r, pad %d"
                  % (path, off, rk, typ, zero))
-        out.append((off, 12 + plen, m, body))
-        off += 12 + plen
+        out.append((off, HEADER + plen, m, body))
+        off += HEADER + plen
     return out
 
 
@@ -968,7 +986,7 @@ def damaged_spool_replays_the_rest_and_reports_it():
     """A spool with a corrupted middle record and a torn last record (as a
     crash leaves it): warrend starts, says what it skipped (log and stats),
     and every intact record arrives, including one written by the test in
-    the documented record format."""
+    the documented record format with the MAC under spool.key."""
     name = "spool_damaged"
     with Broker() as b, SwitchProxy() as proxy, \
             daemon(name, urls=[proxy.url], wait_connected=True) as d:
@@ -987,7 +1005,8 @@ def damaged_spool_replays_the_rest_and_reports_it():
         expect(len(segs) == 1, "one segment file in %s" % spool_dir, os.listdir(spool_dir))
         with open(segs[0], "rb") as f:
             data = bytearray(f.read())
-        recs = parse_segment(bytes(data), segs[0])
+        key = spool_key(spool_dir)
+        recs = parse_segment(bytes(data), segs[0], key)
         expect([r[2] for r in recs] == s.ok, "the 200 spooled events, in order, on disk",
                [r[2] for r in recs][:5])
         # A bit flips in the 100th record's body.
@@ -997,9 +1016,9 @@ def damaged_spool_replays_the_rest_and_reports_it():
         crafted = mid(name, 777)
         body = json.dumps(resource_data(777)).encode()
         ts = 1714564800123
-        data += spool_record(RK, TYPE, crafted, ts, body)
+        data += spool_record(RK, TYPE, crafted, ts, body, key)
         # A record cut short by a crash.
-        torn = spool_record(RK, TYPE, mid(name, 888), ts, body)
+        torn = spool_record(RK, TYPE, mid(name, 888), ts, body, key)
         data += torn[:len(torn) // 2]
         with open(segs[0], "wb") as f:
             f.write(data)

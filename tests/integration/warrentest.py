@@ -673,6 +673,7 @@ class Daemon:
                 delete_exchange(self.exchange)   # warrend declared it
         if self.proc is not None and problem is None:
             for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                        "WARNING: ThreadSanitizer", "ThreadSanitizer: reported",
                         "ERROR SUMMARY: [1-9]", "definitely lost: [1-9]"):
                 m = re.search(bad, self.log())
                 if m:
