@@ -69,7 +69,13 @@ START_TEST(defaults_match_the_spec)
 	ck_assert_int_eq(cf->max_clients, 1024);
 	ck_assert_int_eq((int)cf->max_line, 1048576);
 	ck_assert_int_eq((int)cf->nurls, 1);
-	ck_assert_str_eq(cf->urls[0], "amqp://guest:guest@127.0.0.1:5672/%2f");
+	ck_assert_int_eq(cf->urls[0].tls, 0);
+	ck_assert_str_eq(cf->urls[0].host, "127.0.0.1");
+	ck_assert_int_eq(cf->urls[0].port, 5672);
+	ck_assert_str_eq(cf->urls[0].user, "guest");
+	ck_assert_str_eq(cf->urls[0].password, "guest");
+	ck_assert_str_eq(cf->urls[0].vhost, "/");
+	ck_assert_int_eq(cf->has_password, 0);
 	ck_assert_str_eq(cf->exchange, "events");
 	ck_assert_int_eq(cf->heartbeat, 30);
 	ck_assert_int_eq(cf->confirm_window, 1024);
@@ -202,7 +208,7 @@ START_TEST(bad_urls_rejected)
 	    "empty");
 	load_fails("service = \"s\";\nbroker: { urls = [ \"http://x\" ]; };\n",
 	    ":2:", "amqp://");
-	load_fails("service = \"s\";\nbroker: { urls = [ \"amqps://h\" ]; };\n",
+	load_fails("service = \"s\";\nbroker: { urls = [ \"amqp://h:x\" ]; };\n",
 	    ":2:", "amqp://");
 }
 END_TEST

@@ -7,7 +7,6 @@
  * Channels, messages and payload schemas are named after their contract;
  * the schemas of nested objects sit beside them in components.schemas. A
  * server is a broker URL without its user and password. */
-#include <amqp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,45 +41,24 @@ asyncapi_pct(const char *s)
 	return (out);
 }
 
-/* The virtual host a broker URL names ("/" by default); the caller
- * frees it. */
-static char *
-asyncapi_vhost(const char *url)
-{
-	struct amqp_connection_info	 ci;
-	char				*copy, *vhost;
-
-	copy = xstrdup(url);
-	amqp_default_connection_info(&ci);
-	/* conf.c checked the URL: a failure here leaves the defaults */
-	(void)amqp_parse_url(copy, &ci);
-	vhost = xstrdup(ci.vhost);
-	free(copy);
-	return (vhost);
-}
-
 /* A broker URL as a server: host and port, protocol and virtual host
  * (as the URL's path); never its user or password. */
 static cJSON *
-asyncapi_server(const char *url, size_t i, size_t n)
+asyncapi_server(const struct url *u, size_t i, size_t n)
 {
-	struct amqp_connection_info	 ci;
-	cJSON				*s;
-	char				*copy, *v, *text;
+	cJSON	*s;
+	char	*v, *text;
 
-	copy = xstrdup(url);
-	amqp_default_connection_info(&ci);
-	(void)amqp_parse_url(copy, &ci);
 	s = cJSON_CreateObject();
-	if (strchr(ci.host, ':') != NULL)
-		xasprintf(&text, "[%s]:%d", ci.host, ci.port);
+	if (strchr(u->host, ':') != NULL)
+		xasprintf(&text, "[%s]:%d", u->host, u->port);
 	else
-		xasprintf(&text, "%s:%d", ci.host, ci.port);
+		xasprintf(&text, "%s:%d", u->host, u->port);
 	cJSON_AddStringToObject(s, "host", text);
 	free(text);
-	cJSON_AddStringToObject(s, "protocol", "amqp");
+	cJSON_AddStringToObject(s, "protocol", u->tls ? "amqps" : "amqp");
 	cJSON_AddStringToObject(s, "protocolVersion", "0.9.1");
-	v = asyncapi_pct(ci.vhost);
+	v = asyncapi_pct(u->vhost);
 	xasprintf(&text, "/%s", v);
 	cJSON_AddStringToObject(s, "pathname", text);
 	free(text);
@@ -89,7 +67,6 @@ asyncapi_server(const char *url, size_t i, size_t n)
 	    "(failover).", i + 1, n);
 	cJSON_AddStringToObject(s, "description", text);
 	free(text);
-	free(copy);
 	return (s);
 }
 
@@ -105,7 +82,7 @@ asyncapi_servers(const struct conf *cf)
 	for (i = 0; i < cf->nurls; i++) {
 		snprintf(name, sizeof name, "broker%zu", i + 1);
 		cJSON_AddItemToObject(s, name,
-		    asyncapi_server(cf->urls[i], i, cf->nurls));
+		    asyncapi_server(&cf->urls[i], i, cf->nurls));
 	}
 	return (s);
 }
@@ -391,10 +368,10 @@ asyncapi_contracts(const struct conf *cf, cJSON *doc, cJSON *messages)
 {
 	const struct contract	*c;
 	cJSON			*channels, *ops;
-	char			*vhost, *name;
+	const char		*vhost = cf->urls[0].vhost;
+	char			*name;
 	size_t			 i;
 
-	vhost = asyncapi_vhost(cf->urls[0]);
 	channels = cJSON_AddObjectToObject(doc, "channels");
 	ops = cJSON_AddObjectToObject(doc, "operations");
 	for (i = 0; i < cf->contracts.n; i++) {
@@ -415,7 +392,6 @@ asyncapi_contracts(const struct conf *cf, cJSON *doc, cJSON *messages)
 			free(name);
 		}
 	}
-	free(vhost);
 }
 
 /* The AsyncAPI 3.0 document for the configured contracts. */

@@ -2,9 +2,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <amqp.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
 #include <libconfig.h>
@@ -14,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf-int.h"
+#include "conf-priv.h"
 #include "log.h"
 #include "projection.h"
+#include "url.h"
 #include "util.h"
 
 enum conf_type { T_STRING, T_INT, T_BOOL, T_GROUP, T_ARRAY, T_LIST };
@@ -53,6 +56,14 @@ static const struct conf_key {
 	{ "broker", "reconnect_min_ms", T_INT, 1, 3600000 },
 	{ "broker", "reconnect_max_ms", T_INT, 1, 3600000 },
 	{ "broker", "publish_timeout_ms", T_INT, 100, 3600000 },
+	{ "broker", "password_file", T_STRING, 0, 0 },
+	{ "broker", "auth_mechanism", T_STRING, 0, 0 },
+	{ "broker", "tls", T_GROUP, 0, 0 },
+	{ "broker.tls", "ca_file", T_STRING, 0, 0 },
+	{ "broker.tls", "cert_file", T_STRING, 0, 0 },
+	{ "broker.tls", "key_file", T_STRING, 0, 0 },
+	{ "broker.tls", "verify_peer", T_BOOL, 0, 0 },
+	{ "broker.tls", "verify_hostname", T_BOOL, 0, 0 },
 	{ "spool", "dir", T_STRING, 0, 0 },
 	{ "spool", "max_bytes", T_INT, 0, 1LL << 50 },
 	{ "spool", "fsync", T_STRING, 0, 0 },
@@ -72,10 +83,7 @@ conf_where_file(const config_setting_t *s, const char *file)
 }
 
 /* Build "FILE:LINE: message" for setting s. */
-static char *
-conf_error(const config_setting_t *s, const char *file, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static char *
+char *
 conf_error(const config_setting_t *s, const char *file, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -190,29 +198,49 @@ conf_check_key(const config_setting_t *s, const char *group, const char *file,
 	return (0);
 }
 
+/* Check every member of group g (named path, "broker.tls") and of the
+ * groups inside it. */
+static int
+conf_check_group(const config_setting_t *g, const char *path,
+    const char *file, char **cause)
+{
+	config_setting_t	*m;
+	char			*sub;
+	int			 j, rv;
+
+	for (j = 0; (m = config_setting_get_elem(g, j)) != NULL; j++) {
+		if (conf_check_key(m, path, file, cause) != 0)
+			return (-1);
+		if (!config_setting_is_group(m))
+			continue;
+		xasprintf(&sub, "%s.%s", path, config_setting_name(m));
+		rv = conf_check_group(m, sub, file, cause);
+		free(sub);
+		if (rv != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Check every key in the file against conf_keys. */
 static int
 conf_check_keys(const config_setting_t *root, const char *file, char **cause)
 {
-	config_setting_t	*s, *m;
-	int			 i, j;
+	config_setting_t	*s;
+	int			 i;
 
 	for (i = 0; (s = config_setting_get_elem(root, i)) != NULL; i++) {
 		if (conf_check_key(s, NULL, file, cause) != 0)
 			return (-1);
-		if (!config_setting_is_group(s))
-			continue;
-		for (j = 0; (m = config_setting_get_elem(s, j)) != NULL; j++) {
-			if (conf_check_key(m, config_setting_name(s), file,
-			    cause) != 0)
-				return (-1);
-		}
+		if (config_setting_is_group(s) && conf_check_group(s,
+		    config_setting_name(s), file, cause) != 0)
+			return (-1);
 	}
 	return (0);
 }
 
 /* Copy a string key if present; empty strings are refused. */
-static int
+int
 conf_string(const config_setting_t *root, const char *path, char **out,
     const char *dflt, const char *file, char **cause)
 {
@@ -245,7 +273,7 @@ conf_int(const config_setting_t *root, const char *path, long long dflt)
 }
 
 /* Read a boolean key or its default. */
-static int
+int
 conf_bool(const config_setting_t *root, const char *path, int dflt)
 {
 	config_setting_t	*s;
@@ -255,7 +283,7 @@ conf_bool(const config_setting_t *root, const char *path, int dflt)
 }
 
 /* Read a string key that must be one of two words; return 0 for a, 1 for b. */
-static int
+int
 conf_choice(const config_setting_t *root, const char *path, const char *a,
     const char *b, int dflt, const char *file, char **cause)
 {
@@ -313,53 +341,6 @@ conf_socket(struct conf *cf, const config_setting_t *root, char **cause)
 		*cause = conf_error(s, cf->file, "socket.group: no such group "
 		    "\"%s\"", cf->socket_group);
 		return (-1);
-	}
-	return (0);
-}
-
-/* Parse broker.urls: a non-empty list of amqp:// URLs. */
-static int
-conf_urls(struct conf *cf, const config_setting_t *root, char **cause)
-{
-	config_setting_t	*s, *e;
-	struct amqp_connection_info info;
-	char			*copy;
-	int			 i, n;
-
-	s = config_setting_lookup((config_setting_t *)root, "broker.urls");
-	if (s == NULL) {
-		cf->urls = xcalloc(1, sizeof *cf->urls);
-		cf->urls[0] = xstrdup("amqp://guest:guest@127.0.0.1:5672/%2f");
-		cf->nurls = 1;
-		return (0);
-	}
-	if ((n = config_setting_length(s)) == 0) {
-		*cause = conf_error(s, cf->file, "broker.urls is empty");
-		return (-1);
-	}
-	cf->urls = xcalloc((size_t)n, sizeof *cf->urls);
-	for (i = 0; i < n; i++) {
-		e = config_setting_get_elem(s, i);
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			*cause = conf_error(s, cf->file,
-			    "broker.urls must hold strings");
-			return (-1);
-		}
-		copy = xstrdup(config_setting_get_string(e));
-		amqp_default_connection_info(&info);
-		if (amqp_parse_url(copy, &info) != AMQP_STATUS_OK ||
-		    info.ssl) {
-			free(copy);
-			*cause = conf_error(s, cf->file, "broker.urls[%d] is "
-			    "not an amqp://user:password@host:port/vhost URL",
-			    i);
-			return (-1);
-		}
-		if (strchr(config_setting_get_string(e), '@') != NULL &&
-		    *info.password != '\0')
-			cf->has_password = 1;
-		free(copy);
-		cf->urls[cf->nurls++] = xstrdup(config_setting_get_string(e));
 	}
 	return (0);
 }
@@ -636,8 +617,8 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 		return (-1);
 	}
 	cf->socket_mode = 0660;
-	if (conf_socket(cf, root, cause) != 0 || conf_urls(cf, root, cause) !=
-	    0)
+	if (conf_socket(cf, root, cause) != 0 || conf_broker_read(cf, root,
+	    cause) != 0)
 		return (-1);
 	cf->max_clients = (int)conf_int(root, "socket.max_clients", 1024);
 	cf->max_line = (size_t)conf_int(root, "socket.max_line", 1048576);
@@ -680,19 +661,6 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	return (0);
 }
 
-/* Warn when a file holding a broker password can be read by others. */
-static void
-conf_check_secret(const struct conf *cf)
-{
-	struct stat	 st;
-
-	if (!cf->has_password || stat(cf->file, &st) == -1)
-		return;
-	if (st.st_mode & S_IROTH)
-		log_warnx("%s holds a broker password and is readable by "
-		    "others (mode %04o)", cf->file, st.st_mode & 07777);
-}
-
 /* Read and check file; on failure return NULL and set *cause. */
 struct conf *
 conf_load(const char *file, char **cause)
@@ -727,7 +695,7 @@ conf_load(const char *file, char **cause)
 	config_destroy(&cfg);
 	conf_int_forget();
 	free(dir);
-	conf_check_secret(cf);
+	conf_broker_warn(cf);
 	return (cf);
 fail:
 	config_destroy(&cfg);
@@ -741,13 +709,9 @@ fail:
 void
 conf_free(struct conf *cf)
 {
-	size_t	 i;
-
 	if (cf == NULL)
 		return;
-	for (i = 0; i < cf->nurls; i++)
-		free(cf->urls[i]);
-	free(cf->urls);
+	conf_broker_free(cf);
 	contract_set_clear(&cf->contracts);
 	free(cf->file);
 	free(cf->service);
@@ -766,9 +730,7 @@ conf_free(struct conf *cf)
 int
 conf_broker_changed(const struct conf *a, const struct conf *b)
 {
-	size_t	 i;
-
-	if (a->nurls != b->nurls || strcmp(a->exchange, b->exchange) != 0 ||
+	if (strcmp(a->exchange, b->exchange) != 0 ||
 	    strcmp(a->service, b->service) != 0 ||
 	    a->heartbeat != b->heartbeat ||
 	    a->confirm_window != b->confirm_window ||
@@ -780,9 +742,5 @@ conf_broker_changed(const struct conf *a, const struct conf *b)
 	    a->spool_max_bytes != b->spool_max_bytes ||
 	    a->spool_fsync != b->spool_fsync)
 		return (1);
-	for (i = 0; i < a->nurls; i++) {
-		if (strcmp(a->urls[i], b->urls[i]) != 0)
-			return (1);
-	}
-	return (0);
+	return (conf_broker_differ(a, b));
 }

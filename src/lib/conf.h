@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "contract.h"
+#include "url.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -23,8 +24,18 @@ struct conf {
 	int		  max_clients;
 	size_t		  max_line;
 
-	char		**urls;
+	struct url	 *urls;			/* broker.urls, parsed */
 	size_t		  nurls;
+	char		 *password_file;	/* resolved path, NULL: none */
+	int		  auth_external;	/* auth_mechanism = "external" */
+	struct conf_tls {
+		int	  on;			/* the URLs are amqps:// */
+		char	 *ca_file;		/* NULL: the system's CAs */
+		char	 *cert_file;		/* client certificate, or NULL */
+		char	 *key_file;
+		int	  verify_peer;
+		int	  verify_hostname;
+	} tls;
 	char		 *exchange;
 	int		  heartbeat;		/* seconds, 0 = off */
 	int		  confirm_window;
@@ -48,7 +59,7 @@ struct conf {
 	int		  metrics_max_clients;
 	int		  metrics_timeout_ms;	/* a connection's whole life */
 	struct contract_set contracts;
-	int		  has_password;		/* some URL carries one */
+	int		  has_password;		/* a URL in the file has one */
 };
 
 /* Read and check file; on failure return NULL and set *cause. */

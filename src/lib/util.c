@@ -127,6 +127,24 @@ util_now_ms(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
+/* A retry delay: min_ms doubled n times, at most max_ms, then half of it
+ * fixed and half random, so that many retries do not come in step. */
+uint64_t
+util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n)
+{
+	uint64_t	 delay = min_ms;
+	unsigned char	 r[2];
+	int		 i;
+
+	for (i = 0; i < n && delay < max_ms; i++)
+		delay *= 2;
+	if (delay > max_ms)
+		delay = max_ms;
+	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r[0] = r[1] = 0x80;
+	return (delay / 2 + (delay / 2) * (uint64_t)(r[0] << 8 | r[1]) / 65535);
+}
+
 /* Fill buf from the kernel's generator; it only fails on a broken kernel. */
 static void
 util_random(void *buf, size_t len)

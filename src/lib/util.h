@@ -23,6 +23,10 @@ int	 util_join(pthread_t t, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
 
+/* min_ms doubled n times, at most max_ms, jittered: half fixed, half
+ * random. */
+uint64_t util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n);
+
 /* strerror that any thread may call: the text lives in a per-thread
  * buffer, valid until that thread's next call. */
 const char *util_strerror(int error);

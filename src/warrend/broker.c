@@ -1,6 +1,5 @@
 /* broker.c -- connecting to RabbitMQ for the publisher and consumer
  * threads. Everything here blocks; it never runs on the loop thread. */
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <netdb.h>
@@ -23,7 +22,7 @@
 #include "util.h"
 
 #define BROKER_TIMEOUT_MS	5000	/* connect, handshake and each RPC */
-#define BROKER_STABLE_MS	30000	/* up this long: backoff starts over */
+#define BROKER_STABLE_MS	2000	/* up this long: backoff starts over */
 
 /* Copy the broker settings of cf. */
 void
@@ -36,8 +35,14 @@ broker_link_init(struct broker_link *bl, const struct conf *cf,
 	bl->who = who;
 	bl->urls = xcalloc(cf->nurls, sizeof *bl->urls);
 	for (i = 0; i < cf->nurls; i++)
-		bl->urls[i] = xstrdup(cf->urls[i]);
+		url_copy(&bl->urls[i], &cf->urls[i]);
 	bl->nurls = cf->nurls;
+	bl->tls = cf->tls;
+	bl->tls.ca_file = cf->tls.ca_file ? xstrdup(cf->tls.ca_file) : NULL;
+	bl->tls.cert_file = cf->tls.cert_file ? xstrdup(cf->tls.cert_file) :
+	    NULL;
+	bl->tls.key_file = cf->tls.key_file ? xstrdup(cf->tls.key_file) : NULL;
+	bl->auth_external = cf->auth_external;
 	bl->heartbeat = cf->heartbeat;
 	bl->min_ms = cf->reconnect_min_ms;
 	bl->max_ms = cf->reconnect_max_ms;
@@ -50,8 +55,11 @@ broker_link_free(struct broker_link *bl)
 	size_t	 i;
 
 	for (i = 0; i < bl->nurls; i++)
-		free(bl->urls[i]);
+		url_clear(&bl->urls[i]);
 	free(bl->urls);
+	free(bl->tls.ca_file);
+	free(bl->tls.cert_file);
+	free(bl->tls.key_file);
 	bl->urls = NULL;
 	bl->nurls = 0;
 }
@@ -63,32 +71,39 @@ broker_link_due(const struct broker_link *bl)
 	return (util_now_ms() >= bl->next_attempt);
 }
 
-/* Schedule the next try: exponential backoff with jitter. */
+/* Schedule the next try: exponential backoff with jitter, so that
+ * restarted hosts do not stampede. */
 static void
 broker_link_backoff(struct broker_link *bl)
 {
-	uint64_t	 delay = (uint64_t)bl->min_ms;
-	unsigned char	 r[2];
-	int		 i;
+	uint64_t	 max = (uint64_t)bl->max_ms;
 
-	for (i = 0; i < bl->attempts && delay < (uint64_t)bl->max_ms; i++)
-		delay *= 2;
-	if (delay > (uint64_t)bl->max_ms)
-		delay = (uint64_t)bl->max_ms;
-	if (getrandom(r, sizeof r, GRND_NONBLOCK) != sizeof r)
-		r[0] = r[1] = 0x80;
-	/* Half fixed, half random, so restarted hosts do not stampede. */
-	delay = delay / 2 + (delay / 2) * (uint64_t)(r[0] << 8 | r[1]) / 65535;
-	bl->attempts++;
-	bl->next_attempt = util_now_ms() + delay;
+	if (bl->cap_ms > 0 && (uint64_t)bl->cap_ms < max)
+		max = (uint64_t)bl->cap_ms;
+	bl->next_attempt = util_now_ms() + util_backoff_ms(
+	    (uint64_t)bl->min_ms < max ? (uint64_t)bl->min_ms : max, max,
+	    bl->attempts++);
 }
 
-/* The connection failed: schedule the next try. */
+/*
+ * An open connection was lost. Its node may be dead: try the next URL, and
+ * at once if the connection had proved itself (a confirm came, or it lasted
+ * BROKER_STABLE_MS), so that a cluster's failover costs no delay. One lost
+ * right after it was made counts as a failed attempt, so that a broker
+ * that keeps dropping connections is not hammered.
+ */
 void
-broker_link_lost(struct broker_link *bl)
+broker_link_lost(struct broker_link *bl, int proven)
 {
-	if (util_now_ms() - bl->connected_at >= BROKER_STABLE_MS)
+	uint64_t	 now = util_now_ms();
+
+	bl->url = (bl->url + 1) % bl->nurls;
+	if (proven || (bl->connected_at != 0 &&
+	    now - bl->connected_at >= BROKER_STABLE_MS)) {
 		bl->attempts = 0;
+		bl->next_attempt = now;
+		return;
+	}
 	broker_link_backoff(bl);
 }
 
@@ -142,18 +157,15 @@ broker_rpc_ok(amqp_connection_state_t conn, const struct broker_link *bl,
 	return (-1);
 }
 
-/* Log in advertising what we understand. */
-static int
-broker_login(struct broker_link *bl, amqp_connection_state_t conn,
-    const struct amqp_connection_info *ci)
+/* The client properties: product, version and the capabilities we
+ * understand; caps and props are the caller's storage. */
+static void
+broker_login_props(amqp_table_t *t, amqp_table_entry_t caps[4],
+    amqp_table_entry_t props[3])
 {
 	static const char	*names[] = { "connection.blocked",
 				    "publisher_confirms",
 				    "consumer_cancel_notify", "basic.nack" };
-	amqp_table_entry_t	 caps[4], props[3];
-	amqp_table_t		 t;
-	amqp_rpc_reply_t	 r;
-	char			 msg[512];
 	int			 i;
 
 	for (i = 0; i < 4; i++) {
@@ -171,15 +183,42 @@ broker_login(struct broker_link *bl, amqp_connection_state_t conn,
 	props[2].value.kind = AMQP_FIELD_KIND_TABLE;
 	props[2].value.value.table.num_entries = 4;
 	props[2].value.value.table.entries = caps;
-	t.num_entries = 3;
-	t.entries = props;
-	r = amqp_login_with_properties(conn, ci->vhost, 0, 131072,
-	    bl->heartbeat, &t, AMQP_SASL_METHOD_PLAIN, ci->user, ci->password);
+	t->num_entries = 3;
+	t->entries = props;
+}
+
+/* Log in advertising what we understand: with the URL's user and
+ * password, or (auth_mechanism = "external") as the client certificate. */
+static int
+broker_login(struct broker_link *bl, amqp_connection_state_t conn,
+    const struct url *u)
+{
+	amqp_table_entry_t	 caps[4], props[3];
+	amqp_table_t		 t;
+	amqp_rpc_reply_t	 r;
+	char			 msg[512];
+	const char		*tls;
+
+	broker_login_props(&t, caps, props);
+	/* EXTERNAL's response is ignored by RabbitMQ but must not be empty
+	 * (librabbitmq cannot send an empty one). */
+	if (bl->auth_external)
+		r = amqp_login_with_properties(conn, u->vhost, 0, 131072,
+		    bl->heartbeat, &t, AMQP_SASL_METHOD_EXTERNAL,
+		    *u->user != '\0' ? u->user : "guest");
+	else
+		r = amqp_login_with_properties(conn, u->vhost, 0, 131072,
+		    bl->heartbeat, &t, AMQP_SASL_METHOD_PLAIN, u->user,
+		    u->password);
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return (0);
 	broker_reply_text(r, msg, sizeof msg);
-	log_warnx("%s: broker %s: login as %s: %s", bl->who, bl->addr,
-	    ci->user, msg);
+	tls = u->tls ? broker_tls_reason(NULL) : NULL;
+	log_warnx("%s: broker %s: login %s %s: %s%s%s%s", bl->who, bl->addr,
+	    bl->auth_external ? "(EXTERNAL) with the certificate of" : "as",
+	    bl->auth_external ? bl->tls.cert_file : u->user, msg,
+	    tls != NULL ? " (TLS: " : "", tls != NULL ? tls : "",
+	    tls != NULL ? ")" : "");
 	return (-1);
 }
 
@@ -233,41 +272,66 @@ broker_connect_reason(int rv, const char *host, int port, char *buf,
 	return (buf);
 }
 
+/* Open a TCP or TLS connection to u for conn; an AMQP status. */
+static int
+broker_link_open(struct broker_link *bl, amqp_connection_state_t conn,
+    const struct url *u, struct timeval *tv)
+{
+	amqp_socket_t	*sock;
+
+	if (u->tls)
+		sock = broker_tls_socket(conn, &bl->tls, u->host, bl->tls_why);
+	else
+		sock = amqp_tcp_socket_new(conn);
+	if (sock == NULL)
+		return (u->tls ? AMQP_STATUS_SSL_ERROR : AMQP_STATUS_NO_MEMORY);
+	amqp_set_handshake_timeout(conn, tv);
+	amqp_set_rpc_timeout(conn, tv);
+	/* One deadline for the TCP connect and the TLS handshake. */
+	return (amqp_socket_open_noblock(sock, u->host, u->port, tv));
+}
+
+/* Say why a connect failed: once per outage, the rest is debug noise. */
+static void
+broker_link_failed(struct broker_link *bl, const struct url *u, int rv)
+{
+	const char	*tls = u->tls ? broker_tls_reason(bl->tls_why) : NULL;
+	char		 why[128];
+
+	if (bl->attempts == 0)
+		log_warnx("%s: broker %s: cannot connect: %s%s; retrying",
+		    bl->who, bl->addr, tls != NULL ? "TLS: " : "",
+		    tls != NULL ? tls : broker_connect_reason(rv, u->host,
+		    u->port, why, sizeof why));
+	else
+		log_debug("%s: broker %s: connect: %s%s (attempt %d)",
+		    bl->who, bl->addr, tls != NULL ? "TLS: " : "",
+		    tls != NULL ? tls : amqp_error_string2(rv),
+		    bl->attempts + 1);
+}
+
 /* Connect to the current URL and log in. */
 amqp_connection_state_t
 broker_link_connect(struct broker_link *bl)
 {
-	struct amqp_connection_info	 ci;
+	const struct url		*u = &bl->urls[bl->url];
 	struct timeval			 tv = { BROKER_TIMEOUT_MS / 1000, 0 };
 	amqp_connection_state_t		 conn;
-	amqp_socket_t			*sock;
-	char				*url, why[128];
 	int				 rv;
 
-	url = xstrdup(bl->urls[bl->url]);
-	amqp_default_connection_info(&ci);
-	amqp_parse_url(url, &ci);	/* checked when the config loaded */
-	snprintf(bl->addr, sizeof bl->addr, "%s:%d", ci.host, ci.port);
+	if (strchr(u->host, ':') != NULL)
+		snprintf(bl->addr, sizeof bl->addr, "[%s]:%d", u->host,
+		    u->port);
+	else
+		snprintf(bl->addr, sizeof bl->addr, "%s:%d", u->host, u->port);
 	conn = amqp_new_connection();
-	sock = amqp_tcp_socket_new(conn);
-	amqp_set_handshake_timeout(conn, &tv);
-	amqp_set_rpc_timeout(conn, &tv);
-	rv = sock == NULL ? AMQP_STATUS_NO_MEMORY :
-	    amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
-	if (rv == AMQP_STATUS_OK && broker_login(bl, conn, &ci) == 0) {
-		free(url);
+	rv = broker_link_open(bl, conn, u, &tv);
+	if (rv == AMQP_STATUS_OK && broker_login(bl, conn, u) == 0) {
 		bl->connected_at = util_now_ms();
 		return (conn);
 	}
-	/* Say it once per outage; the rest is debug noise. */
-	if (rv != AMQP_STATUS_OK && bl->attempts == 0)
-		log_warnx("%s: broker %s: cannot connect: %s; retrying",
-		    bl->who, bl->addr, broker_connect_reason(rv, ci.host,
-		    ci.port, why, sizeof why));
-	else if (rv != AMQP_STATUS_OK)
-		log_debug("%s: broker %s: connect: %s (attempt %d)", bl->who,
-		    bl->addr, amqp_error_string2(rv), bl->attempts + 1);
-	free(url);
+	if (rv != AMQP_STATUS_OK)
+		broker_link_failed(bl, u, rv);
 	amqp_destroy_connection(conn);
 	bl->url = (bl->url + 1) % bl->nurls;
 	bl->connected_at = 0;
@@ -285,6 +349,8 @@ struct broker_async {
 	int			 notify_fd;
 	int			 want;
 	int			 lost;
+	int			 proven;
+	int			 cap_ms;
 	int			 stop;
 	amqp_connection_state_t	 ready;
 	char			 addr[128];
@@ -300,7 +366,13 @@ broker_async_wait(struct broker_async *ba)
 
 	pthread_mutex_lock(&ba->lock);
 	while (!ba->stop && (now = util_now_ms()) < ba->link->next_attempt) {
+		ba->link->cap_ms = ba->cap_ms;
 		ms = ba->link->next_attempt - now;
+		if (ba->cap_ms > 0 && ms > (uint64_t)ba->cap_ms) {
+			/* Events are waiting now: no long sleep. */
+			ba->link->next_attempt = now + (uint64_t)ba->cap_ms;
+			ms = (uint64_t)ba->cap_ms;
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (time_t)(ms / 1000);
 		ts.tv_nsec += (long)(ms % 1000) * 1000000;
@@ -326,7 +398,8 @@ broker_async_attempt(struct broker_async *ba)
 		return;
 	if (ba->setup(conn, ba->link, ba->arg) != 0) {
 		amqp_destroy_connection(conn);
-		broker_link_lost(ba->link);
+		ba->link->connected_at = 0;
+		broker_link_lost(ba->link, 0);
 		return;
 	}
 	pthread_mutex_lock(&ba->lock);
@@ -347,17 +420,19 @@ static void *
 broker_async_main(void *arg)
 {
 	struct broker_async	*ba = arg;
-	int			 lost;
+	int			 lost, proven;
 
 	for (;;) {
 		pthread_mutex_lock(&ba->lock);
 		while (!ba->stop && !ba->want)
 			pthread_cond_wait(&ba->cond, &ba->lock);
 		lost = ba->lost;
-		ba->lost = 0;
+		proven = ba->proven;
+		ba->lost = ba->proven = 0;
+		ba->link->cap_ms = ba->cap_ms;
 		pthread_mutex_unlock(&ba->lock);
 		if (lost)
-			broker_link_lost(ba->link);
+			broker_link_lost(ba->link, proven);
 		if (broker_async_wait(ba) != 0)
 			break;
 		broker_async_attempt(ba);
@@ -390,12 +465,25 @@ broker_async_start(struct broker_link *link, broker_setup_fn setup,
 
 /* Ask for a connection. */
 void
-broker_async_request(struct broker_async *ba, int lost)
+broker_async_request(struct broker_async *ba, int lost, int proven)
 {
 	pthread_mutex_lock(&ba->lock);
 	ba->want = 1;
 	ba->lost |= lost;
+	ba->proven |= proven;
 	pthread_cond_signal(&ba->cond);
+	pthread_mutex_unlock(&ba->lock);
+}
+
+/* Cap the delay between attempts; wake a connector sleeping longer. */
+void
+broker_async_cap(struct broker_async *ba, int ms)
+{
+	pthread_mutex_lock(&ba->lock);
+	if (ba->cap_ms != ms) {
+		ba->cap_ms = ms;
+		pthread_cond_signal(&ba->cond);
+	}
 	pthread_mutex_unlock(&ba->lock);
 }
 

@@ -8,17 +8,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct conf;
+#include "broker-tls.h"
+#include "conf.h"
 
 struct broker_link {
 	const char	 *who;		/* "publisher", "consumer": for logs */
-	char		**urls;
+	struct url	 *urls;		/* copies of cf->urls */
 	size_t		  nurls;
 	size_t		  url;		/* the one to try next */
+	struct conf_tls	  tls;		/* a copy of cf->tls */
+	int		  auth_external;
+	char		  tls_why[BROKER_TLS_WHY];
 	int		  heartbeat;
 	int		  min_ms;
 	int		  max_ms;
 	int		  attempts;	/* failures since the last stable link */
+	int		  cap_ms;	/* 0, or the longest delay for now */
 	uint64_t	  next_attempt;
 	uint64_t	  connected_at;
 	char		  addr[128];	/* host:port, never the password */
@@ -37,8 +42,9 @@ int	broker_link_due(const struct broker_link *);
  * move to the next URL, schedule the next try and return NULL. */
 amqp_connection_state_t broker_link_connect(struct broker_link *);
 
-/* The connection failed: schedule the next try. */
-void	broker_link_lost(struct broker_link *);
+/* An open connection was lost: the next URL at once if it had proved
+ * itself (proven, or up for a while), else after a delay. */
+void	broker_link_lost(struct broker_link *, int proven);
 
 /*
  * A connector thread: it connects (with backoff, through every URL) and
@@ -54,8 +60,12 @@ typedef int (*broker_setup_fn)(amqp_connection_state_t,
  * written when a connection is ready. */
 struct broker_async *broker_async_start(struct broker_link *,
 	    broker_setup_fn, void *arg, int notify_fd, char **cause);
-/* Ask for a connection; lost says the last one failed (back off first). */
-void	broker_async_request(struct broker_async *, int lost);
+/* Ask for a connection; lost says the last one failed (back off first,
+ * unless it was proven: see broker_link_lost). */
+void	broker_async_request(struct broker_async *, int lost, int proven);
+/* Cap the delay between attempts at about ms (0: no cap), for instance
+ * while events wait in the spool; a longer wait under way is cut short. */
+void	broker_async_cap(struct broker_async *, int ms);
 /* Take a ready connection and its address, or NULL. */
 amqp_connection_state_t broker_async_take(struct broker_async *,
 	    char *addr, size_t len);

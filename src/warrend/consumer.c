@@ -636,7 +636,7 @@ consumer_drop(void)
 	}
 	if (cons.connected) {
 		cons.connected = 0;
-		broker_link_lost(&cons.link);
+		broker_link_lost(&cons.link, 0);
 		consumer_post_state();
 	}
 }

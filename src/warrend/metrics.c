@@ -127,6 +127,12 @@ metrics_text(struct evbuffer *b)
 	    "1 while the publishing connection is up.", (uint64_t)ps.connected);
 	metrics_one(b, "warren_broker_blocked", "gauge",
 	    "1 while the broker blocks publishing.", (uint64_t)ps.blocked);
+	metrics_one(b, "warren_broker_refusing", "gauge",
+	    "1 while the broker nacks events and takes none.",
+	    (uint64_t)ps.refusing);
+	metrics_one(b, "warren_broker_nacks_total", "counter",
+	    "Messages the broker nacked; with the spool they are retried.",
+	    ps.nacks);
 	metrics_one(b, "warren_broker_reconnects_total", "counter",
 	    "Publishing connections made again after a loss.", ps.reconnects);
 	metrics_latency(b);

@@ -109,6 +109,7 @@ publisher_spool_next(struct publisher *p)
 	while ((r = spool_next(p->spool, &d)) != NULL) {
 		if ((j = publisher_spool_decode(&d)) != NULL) {
 			j->srec = r;
+			j->spool_seq = p->spool_seq++;
 			return (j);
 		}
 		log_warnx("publisher: a spool record of %zu bytes is not an "
@@ -132,6 +133,40 @@ publisher_spool_forget(struct pub_job *j)
 {
 	j->srec = NULL;		/* spool_rewind frees the handle */
 	publisher_job_free(j);
+}
+
+/* An append or sync failed: logged when it starts, then as a count every
+ * few seconds (a full disk fails every event). */
+static void
+publisher_spool_failed(struct lograte *lr, const char *what, int error)
+{
+	uint64_t	 n = 0;
+
+	switch (lograte_hit(lr, util_now_ms(), 1, &n)) {
+	case LOGRATE_FIRST:
+		errno = error;
+		log_warn("publisher: spool %s", what);
+		break;
+	case LOGRATE_COUNT:
+		errno = error;
+		log_warn("publisher: spool %s failed %llu more times", what,
+		    (unsigned long long)n);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+}
+
+/* An append or sync worked: if it had been failing, say it is over. */
+static void
+publisher_spool_works(struct lograte *lr, const char *what)
+{
+	uint64_t	 total, ms;
+
+	if (lograte_end(lr, util_now_ms(), &total, &ms))
+		log_info("publisher: spool %s works again, after %llu failures "
+		    "in %llu ms", what, (unsigned long long)total,
+		    (unsigned long long)ms);
 }
 
 /*
@@ -158,7 +193,9 @@ publisher_spool_write(struct publisher *p, struct pub_jobq *q)
 			continue;
 		}
 		if ((rv = publisher_spool_append(p, j)) == -2)
-			log_warn("publisher: spool append");
+			publisher_spool_failed(&p->lr_append, "append", errno);
+		else
+			publisher_spool_works(&p->lr_append, "append");
 		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
 		if (rv == -1 && !p->spool_full)
 			log_warnx("publisher: spool is full (max_bytes): "
@@ -171,10 +208,11 @@ publisher_spool_write(struct publisher *p, struct pub_jobq *q)
 	}
 	if (!TAILQ_EMPTY(&done) && spool_sync(p->spool) != 0) {
 		/* Not known to be durable: say so; replay may still send it. */
-		log_warn("publisher: spool sync");
+		publisher_spool_failed(&p->lr_sync, "sync", errno);
 		TAILQ_FOREACH(j, &done, entry)
 			j->outcome = PUB_FULL;
-	}
+	} else if (!TAILQ_EMPTY(&done))
+		publisher_spool_works(&p->lr_sync, "sync");
 	/* The figures first: a client told "spooled" finds it in stats. */
 	if (!TAILQ_EMPTY(&done))
 		publisher_spool_stats(p);
@@ -224,44 +262,158 @@ publisher_spool_pending(struct publisher *p)
 	publisher_spool_write(p, &direct);
 }
 
+/* Does spooled record a come before b in the spool? */
+static int
+publisher_spool_before(const struct pub_job *a, const struct pub_job *b)
+{
+	return (a->spool_seq < b->spool_seq);
+}
+
 /*
- * The broker refused a spooled event: take every spooled event back out of
- * flight (their confirms will find nothing), and read the spool again from
- * the oldest unconfirmed one after a pause that grows while it refuses.
+ * The broker nacked j. With a spool a nack means "not confirmed", never
+ * "refused": a quorum queue electing a leader nacks for seconds. A spooled
+ * event waits on the retry list, in spool order, to be published again
+ * alone (never the whole window); a direct event goes to the spool and
+ * its client hears ok, spooled.
+ */
+void
+publisher_spool_nacked(struct publisher *p, struct pub_job *j)
+{
+	struct pub_job	*k;
+
+	p->spool_refused = 1;
+	p->refusing = 1;
+	j->returned = 0;
+	if (!j->from_spool) {
+		TAILQ_INSERT_TAIL(&p->nacked, j, entry);
+		return;
+	}
+	/* Nacks come in tag order, mostly; keep the retries in spool order. */
+	k = TAILQ_LAST(&p->retry, pub_jobq);
+	if (k == NULL || publisher_spool_before(k, j)) {
+		TAILQ_INSERT_TAIL(&p->retry, j, entry);
+		return;
+	}
+	TAILQ_FOREACH(k, &p->retry, entry) {
+		if (publisher_spool_before(j, k)) {
+			TAILQ_INSERT_BEFORE(k, j, entry);
+			return;
+		}
+	}
+	TAILQ_INSERT_TAIL(&p->retry, j, entry);
+}
+
+/*
+ * After a round of nacks: nacked direct events go to the spool, with the
+ * events not yet sent behind them, so nothing overtakes them; the drain
+ * pauses (100 ms doubling, at most PUBLISHER_RETRY_CAP_MS). A channel that
+ * goes on nacking round after round is replaced: RabbitMQ 3.10 leaves a
+ * channel that met a quorum queue without a leader nacking long after a
+ * new leader was elected, where a new channel is taken at once.
  */
 void
 publisher_spool_retreat(struct publisher *p)
 {
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct pub_job	*j, *next;
-	uint64_t	 t, delay = 100;
-	int		 i;
+	uint64_t	 delay, n;
 
 	if (!p->spool_refused)
 		return;
 	p->spool_refused = 0;
-	/* Their confirms, if any come, find nothing. */
-	for (t = confirm_first(&p->ring); t != 0;
-	    t = confirm_after(&p->ring, t)) {
-		j = confirm_get(&p->ring, t);
-		if (j->from_spool) {
-			confirm_take(&p->ring, t);
-			publisher_spool_forget(j);
-		}
-	}
+	TAILQ_CONCAT(&q, &p->nacked, entry);
 	for (j = TAILQ_FIRST(&p->pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
-		if (j->from_spool) {
+		if (!j->from_spool) {
 			TAILQ_REMOVE(&p->pending, j, entry);
-			publisher_spool_forget(j);
+			TAILQ_INSERT_TAIL(&q, j, entry);
 		}
 	}
-	spool_rewind(p->spool);
-	for (i = 0; i < p->spool_holds && delay < 30000; i++)
-		delay *= 2;
-	p->spool_holds++;
+	if (!TAILQ_EMPTY(&q))
+		publisher_spool_write(p, &q);
+	/* Nacks of what was sent before the pause began are the same
+	 * round; only a retry nacked again makes the pause grow. */
+	if (util_now_ms() < p->spool_hold)
+		return;
+	delay = util_backoff_ms(100, PUBLISHER_RETRY_CAP_MS, p->spool_holds++);
 	p->spool_hold = util_now_ms() + delay;
-	log_warnx("publisher: broker %s refused a spooled event: trying "
-	    "again in %llu ms", p->addr, (unsigned long long)delay);
+	/* A new connection nacking its probe again, or any connection
+	 * nacking round after round: its channel may be stuck. */
+	if ((!p->proven && p->spool_holds >= 2) || p->spool_holds % 4 == 3)
+		p->renew = 1;
+	pthread_mutex_lock(&p->lock);
+	p->stats.refusing = 1;
+	pthread_mutex_unlock(&p->lock);
+	switch (lograte_hit(&p->lr_nack, util_now_ms(), 1, &n)) {
+	case LOGRATE_FIRST:
+		log_warnx("publisher: broker %s refused (nacked) events: "
+		    "kept, trying again in %llu ms", p->addr,
+		    (unsigned long long)delay);
+		break;
+	case LOGRATE_COUNT:
+		log_warnx("publisher: broker %s refused events %llu more "
+		    "times", p->addr, (unsigned long long)n);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+}
+
+/* The connection went: the retries are records the spool reads again;
+ * nacked direct events join the events to spool. */
+void
+publisher_spool_lost(struct publisher *p, struct pub_jobq *back)
+{
+	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+
+	TAILQ_CONCAT(&q, &p->retry, entry);	/* from_spool: rewound */
+	TAILQ_CONCAT(&q, &p->nacked, entry);
+	TAILQ_CONCAT(&q, back, entry);
+	TAILQ_CONCAT(back, &q, entry);
+	p->spool_refused = 0;
+	p->refusing = 0;
+	pthread_mutex_lock(&p->lock);
+	p->stats.refusing = 0;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Nacks go on: a new connection is tried. Logged when it starts, then as
+ * counts. */
+void
+publisher_spool_renew_log(struct publisher *p)
+{
+	uint64_t	 n;
+
+	switch (lograte_hit(&p->lr_renew, util_now_ms(), 1, &n)) {
+	case LOGRATE_FIRST:
+		log_warnx("publisher: broker %s goes on refusing events: "
+		    "trying a new connection", p->addr);
+		break;
+	case LOGRATE_COUNT:
+		log_warnx("publisher: broker %s goes on refusing events: "
+		    "%llu more new connections", p->addr,
+		    (unsigned long long)n);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+}
+
+/* A confirm: a spell of refusals, if any, is over. */
+void
+publisher_spool_taken(struct publisher *p)
+{
+	uint64_t	 total, ms;
+
+	p->refusing = 0;
+	pthread_mutex_lock(&p->lock);
+	p->stats.refusing = 0;
+	pthread_mutex_unlock(&p->lock);
+	(void)lograte_end(&p->lr_renew, util_now_ms(), &total, &ms);
+	if (lograte_end(&p->lr_nack, util_now_ms(), &total, &ms))
+		log_info("publisher: broker %s takes events again, after %llu "
+		    "rounds of nacks in %llu ms", p->addr,
+		    (unsigned long long)total, (unsigned long long)ms);
 }
 
 /* Read records back from the spool while the window has room. */
@@ -277,6 +429,24 @@ publisher_spool_fill(struct publisher *p)
 	    !TAILQ_EMPTY(&p->pending) || util_now_ms() < p->spool_hold ||
 	    p->detached > 0)
 		return;
+	/*
+	 * A connection made after one was lost, until it confirms, or a
+	 * broker that nacks, gets one event at a time. A quorum queue
+	 * electing a leader after its node died nacks what it is sent, and
+	 * may store it all the same: a whole window sent then would come
+	 * twice.
+	 */
+	if (p->probing || p->refusing) {
+		if (confirm_inflight(&p->ring) > 0 || !TAILQ_EMPTY(&p->pending))
+			return;
+		room = 1;
+	}
+	/* The nacked ones again first, in spool order. */
+	while (room > 0 && (j = TAILQ_FIRST(&p->retry)) != NULL) {
+		TAILQ_REMOVE(&p->retry, j, entry);
+		TAILQ_INSERT_TAIL(&p->pending, j, entry);
+		room--;
+	}
 	while (room-- > 0 && (j = publisher_spool_next(p)) != NULL)
 		TAILQ_INSERT_TAIL(&p->pending, j, entry);
 }
@@ -291,7 +461,7 @@ publisher_spool_timeouts(struct publisher *p)
 {
 	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
 	struct pub_job	*j, *copy;
-	uint64_t	 t, now = util_now_ms();
+	uint64_t	 t, now = util_now_ms(), n = 0, count = 0;
 	uint64_t	 limit = (uint64_t)p->publish_timeout_ms / 2;
 
 	if (p->spool == NULL)
@@ -317,11 +487,52 @@ publisher_spool_timeouts(struct publisher *p)
 		confirm_replace(&p->ring, t, copy);
 		p->detached++;
 		TAILQ_INSERT_TAIL(&q, j, entry);
+		n++;
 	}
-	if (!TAILQ_EMPTY(&q)) {
+	if (n == 0)
+		return;
+	switch (lograte_hit(&p->lr_slow, now, n, &count)) {
+	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s is slow to confirm: events "
 		    "go to the spool", p->addr);
-		publisher_spool_write(p, &q);
+		break;
+	case LOGRATE_COUNT:
+		log_warnx("publisher: broker %s is slow to confirm: %llu more "
+		    "events went to the spool", p->addr,
+		    (unsigned long long)count);
+		break;
+	case LOGRATE_QUIET:
+		break;
+	}
+	publisher_spool_write(p, &q);
+}
+
+/* The broker confirmed an event within the limit: a slow spell, if there
+ * was one, is over. */
+void
+publisher_spool_in_time(struct publisher *p)
+{
+	uint64_t	 total, ms;
+
+	if (lograte_end(&p->lr_slow, util_now_ms(), &total, &ms))
+		log_info("publisher: broker %s confirms in time again; %llu "
+		    "events were slow to confirm in %llu ms", p->addr,
+		    (unsigned long long)total, (unsigned long long)ms);
+}
+
+/* While events wait in the spool, the connector tries again at least
+ * every ~2 s: the broker may be back (another node of a cluster) long
+ * before a grown backoff would look. */
+void
+publisher_spool_cap(struct publisher *p)
+{
+	int	 cap;
+
+	cap = p->spool != NULL && spool_pending(p->spool) > 0 ?
+	    PUBLISHER_RETRY_CAP_MS : 0;
+	if (cap != p->cap_ms) {
+		p->cap_ms = cap;
+		broker_async_cap(p->async, cap);
 	}
 }
 
@@ -330,6 +541,15 @@ publisher_spool_timeouts(struct publisher *p)
 void
 publisher_spool_stats(struct publisher *p)
 {
+	uint64_t	 n;
+
+	if (lograte_tick(&p->lr_slow, util_now_ms(), &n) == LOGRATE_COUNT)
+		log_warnx("publisher: broker %s is slow to confirm: %llu more "
+		    "events went to the spool", p->addr,
+		    (unsigned long long)n);
+	if (lograte_tick(&p->lr_nack, util_now_ms(), &n) == LOGRATE_COUNT)
+		log_warnx("publisher: broker %s refused events %llu more times",
+		    p->addr, (unsigned long long)n);
 	pthread_mutex_lock(&p->lock);
 	p->stats.alive++;
 	if (p->spool != NULL)

@@ -161,8 +161,10 @@ publisher_drop(struct publisher *p, int graceful)
 		n++;
 	}
 	TAILQ_CONCAT(&back, &p->pending, entry);
-	if (p->spool != NULL)
+	if (p->spool != NULL) {
+		publisher_spool_lost(p, &back);
 		publisher_spool_unsent(p, &back);
+	}
 	else
 		TAILQ_CONCAT(&p->pending, &back, entry);
 	if (graceful && p->connected)
@@ -171,7 +173,8 @@ publisher_drop(struct publisher *p, int graceful)
 	p->conn = NULL;
 	p->fd = -1;
 	if (p->connected && !p->stopping)
-		broker_async_request(p->async, 1);
+		broker_async_request(p->async, 1, p->proven);
+	p->relost = p->relost || p->connected;
 	p->connected = p->blocked = 0;
 	confirm_reset(&p->ring);
 	p->in_return = 0;
@@ -218,6 +221,12 @@ publisher_adopt(struct publisher *p)
 	pthread_mutex_unlock(&p->lock);
 	p->fd = amqp_get_sockfd(p->conn);
 	p->connected = 1;
+	p->proven = 0;
+	p->probing = p->relost;	/* a failover: the queues may be electing */
+	if (!p->renewed)
+		p->spool_holds = 0;	/* a new connection: retry soon */
+	p->renew = p->renewed = 0;
+	p->spool_hold = 0;
 	confirm_reset(&p->ring);
 	publisher_set_state(p);
 	log_info("publisher: connected to broker %s, exchange %s", p->addr,
@@ -232,28 +241,30 @@ publisher_settle_cb(void *job, uint64_t tag, void *arg)
 	struct pub_job		*j = job;
 
 	(void)tag;
-	if (j->from_spool && p->outcome == PUB_NACKED) {
-		/*
-		 * Its client heard ok long ago, so it must not be dropped: a
-		 * full queue with reject-publish, say, takes it later. The
-		 * drain starts again from it after a pause, and
-		 * publisher_spool_retreat takes it out of flight.
-		 */
-		p->spool_refused = 1;
-		return (1);
+	if (p->outcome == PUB_NACKED) {
+		pthread_mutex_lock(&p->lock);
+		p->stats.nacks++;
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (p->outcome == PUB_NACKED && p->spool != NULL && (j->from_spool ||
+	    j->cookie != NULL)) {
+		publisher_spool_nacked(p, j);	/* kept, to be retried */
+		return (0);
 	}
 	if (j->from_spool) {
 		if (j->returned)
 			log_warnx("publisher: spooled %s %s was returned: no "
 			    "queue is bound to %s", j->type, j->message_id,
 			    j->routing_key);
-		p->spool_holds = 0;
 		publisher_spool_done(p, j);
 	} else if (j->cookie == NULL) {
 		publisher_job_free(j);	/* it is in the spool as well */
 		p->detached--;
-	} else
+	} else {
+		if (p->outcome == PUB_CONFIRMED)
+			publisher_spool_in_time(p);
 		publisher_finish(p, j, p->outcome);
+	}
 	return (0);
 }
 
@@ -262,6 +273,14 @@ static void
 publisher_confirm(struct publisher *p, uint64_t tag, int multiple,
     enum pub_outcome outcome)
 {
+	if (outcome == PUB_CONFIRMED) {
+		p->proven = 1;		/* the broker takes events */
+		p->probing = 0;
+		p->spool_holds = 0;
+		p->renew = 0;
+		if (p->refusing || p->lr_nack.on)
+			publisher_spool_taken(p);
+	}
 	p->outcome = outcome;
 	confirm_settle(&p->ring, tag, multiple, publisher_settle_cb, p);
 }
@@ -464,8 +483,10 @@ publisher_flush(struct publisher *p)
 	int		 sent = 0;
 
 	/* confirm_room: the span of tags, not the count in flight, bounds
-	 * the ring (see confirm.h). */
+	 * the ring (see confirm.h). A connection made after one was lost
+	 * gets one event at a time until it confirms (publisher_spool_fill). */
 	while (!p->blocked && confirm_room(&p->ring) &&
+	    (!p->probing || confirm_inflight(&p->ring) == 0) &&
 	    (j = TAILQ_FIRST(&p->pending)) != NULL) {
 		if (__atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE)) {
 			TAILQ_REMOVE(&p->pending, j, entry);
@@ -520,11 +541,12 @@ static int
 publisher_busy(struct publisher *p)
 {
 	if (!p->connected || p->blocked ||
-	    confirm_inflight(&p->ring) >= p->window)
+	    confirm_inflight(&p->ring) >= p->window ||
+	    (p->probing && confirm_inflight(&p->ring) > 0))
 		return (0);
 	return (!TAILQ_EMPTY(&p->pending) || (p->spool != NULL &&
-	    !p->stopping && spool_unread(p->spool) > 0 &&
-	    util_now_ms() >= p->spool_hold));
+	    !p->stopping && (spool_unread(p->spool) > 0 ||
+	    !TAILQ_EMPTY(&p->retry)) && util_now_ms() >= p->spool_hold));
 }
 
 /* Fail every job left when the thread exits. */
@@ -554,7 +576,7 @@ static void
 publisher_wait(struct publisher *p, int want_write, int busy)
 {
 	struct pollfd	 pfd[3];
-	uint64_t	 n;
+	uint64_t	 n, now;
 	int		 timeout, nfd = 2;
 
 	/* At least once a second: heartbeats, and the watchdog's proof of
@@ -563,13 +585,15 @@ publisher_wait(struct publisher *p, int want_write, int busy)
 	    p->heartbeat * 500 : 1000;
 	if (p->stopping && timeout > 100)
 		timeout = 100;
-	if (busy)
-		timeout = 0;
-	else if (p->spool_hold > util_now_ms() && timeout > 100)
-		timeout = 100;	/* the pause of a refused drain ends soon */
-	else if (p->spool != NULL && p->connected && timeout > 100 &&
+	/* The pause after nacks: retry when it ends, not later. */
+	now = util_now_ms();
+	if (p->spool_hold > now && p->spool_hold - now < (uint64_t)timeout)
+		timeout = (int)(p->spool_hold - now) + 1;
+	if (p->spool != NULL && p->connected && timeout > 100 &&
 	    confirm_inflight(&p->ring) > 0)
 		timeout = 100;	/* to notice confirms that are late */
+	if (busy)
+		timeout = 0;
 	pfd[0].fd = p->wake_fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = mailbox_fd(p->in);	/* readable while jobs wait */
@@ -593,10 +617,10 @@ publisher_intake(struct publisher *p)
 
 	while ((j = mailbox_take(p->in)) != NULL)
 		TAILQ_INSERT_TAIL(&q, j, entry);
-	/* Unreachable, blocked, or the spool holds older events: behind
-	 * them, on disk. */
+	/* Unreachable, blocked, or the spool holds older events not yet
+	 * confirmed: behind them, on disk, so none is overtaken. */
 	if (p->spool != NULL && (!p->connected || p->blocked ||
-	    spool_unread(p->spool) > 0))
+	    spool_pending(p->spool) > 0 || !TAILQ_EMPTY(&p->nacked)))
 		publisher_spool_write(p, &q);
 	else
 		TAILQ_CONCAT(&p->pending, &q, entry);
@@ -638,6 +662,12 @@ publisher_main(void *arg)
 				continue;
 			}
 			publisher_spool_retreat(p);
+			if (p->renew && confirm_inflight(&p->ring) == 0) {
+				publisher_spool_renew_log(p);
+				publisher_drop(p, 0);
+				p->renewed = 1;	/* keep the backoff growing */
+				continue;
+			}
 			publisher_spool_fill(p);
 			if ((full = publisher_flush(p)) == -1) {
 				publisher_drop(p, 0);
@@ -647,6 +677,7 @@ publisher_main(void *arg)
 			publisher_spool_timeouts(p);
 		}
 		publisher_spool_stats(p);
+		publisher_spool_cap(p);
 		publisher_wait(p, full == 1, full != 1 && publisher_busy(p));
 	}
 	publisher_drop(p, 1);
@@ -670,6 +701,8 @@ publisher_start(const struct conf *cf, char **cause)
 	pthread_mutex_init(&p->lock, NULL);
 	p->fd = -1;
 	TAILQ_INIT(&p->pending);
+	TAILQ_INIT(&p->retry);
+	TAILQ_INIT(&p->nacked);
 	if ((p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		xasprintf(cause, "eventfd: %s", util_strerror(errno));
 		return (-1);
@@ -693,7 +726,7 @@ publisher_start(const struct conf *cf, char **cause)
 	if ((p->async = broker_async_start(&p->link, publisher_setup,
 	    p->exchange, p->wake_fd, cause)) == NULL)
 		return (-1);
-	broker_async_request(p->async, 0);
+	broker_async_request(p->async, 0, 0);
 	if ((error = pthread_create(&p->thread, NULL, publisher_main,
 	    p)) != 0) {
 		xasprintf(cause, "pthread_create: %s", util_strerror(error));

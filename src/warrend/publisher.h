@@ -38,6 +38,7 @@ struct pub_job {
 	/* A record read back from the spool (cookie is NULL). */
 	int			 from_spool;
 	struct spool_rec	*srec;		/* the spool's handle for it */
+	uint64_t		 spool_seq;	/* read order: retries keep it */
 };
 TAILQ_HEAD(pub_jobq, pub_job);
 
@@ -48,6 +49,8 @@ struct publisher_stats {
 	uint64_t	 reconnects;
 	uint64_t	 published;
 	uint64_t	 republished;
+	uint64_t	 nacks;		/* events the broker nacked */
+	int		 refusing;	/* it nacks and takes nothing now */
 	char		 broker[128];	/* host:port, without credentials */
 	int		 spool_enabled;
 	struct spool_stats spool;

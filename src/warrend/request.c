@@ -12,6 +12,7 @@
 #include "contract.h"
 #include "json.h"
 #include "log.h"
+#include "lograte.h"
 #include "projection.h"
 #include "proto.h"
 #include "publish.h"
@@ -191,23 +192,40 @@ request_publish(struct client *c, const struct request *req)
 	publish_submit(c, &req->id, job, job2);
 }
 
-/* Warn about unroutable events, at most once per 10 s: one misbound
- * routing key must not flood the journal. */
+/* Unroutable events: one misbound routing key must not flood the
+ * journal. Logged when they start, as counts, and when routing is back. */
+static struct lograte	 request_unroutable;
+
+/* Warn about an unroutable event (rate-limited). */
 static void
 request_warn_unroutable(const struct pub_job *j)
 {
-	static uint64_t	 last, suppressed;
-	uint64_t	 now = util_now_ms();
+	uint64_t	 n;
 
-	if (last != 0 && now - last < 10000) {
-		suppressed++;
-		return;
+	switch (lograte_hit(&request_unroutable, util_now_ms(), 1, &n)) {
+	case LOGRATE_FIRST:
+		log_warnx("%s %s: unroutable, no queue is bound to %s",
+		    j->type, j->message_id, j->routing_key);
+		break;
+	case LOGRATE_COUNT:
+		log_warnx("%llu more unroutable events, the last %s to %s",
+		    (unsigned long long)n, j->type, j->routing_key);
+		break;
+	case LOGRATE_QUIET:
+		break;
 	}
-	log_warnx("%s %s: unroutable, no queue is bound to %s (%llu more "
-	    "unroutable events in the last interval)", j->type, j->message_id,
-	    j->routing_key, (unsigned long long)suppressed);
-	last = now;
-	suppressed = 0;
+}
+
+/* A routed event: a spell of unroutable ones, if any, is over. */
+static void
+request_routed(void)
+{
+	uint64_t	 total, ms;
+
+	if (lograte_end(&request_unroutable, util_now_ms(), &total, &ms))
+		log_info("events are routed again, after %llu unroutable in "
+		    "%llu ms", (unsigned long long)total,
+		    (unsigned long long)ms);
 }
 
 /* Build the reply for a publish the publisher has finished with; id is
@@ -229,7 +247,8 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 			stats_count(STATS_UNROUTABLE);
 			proto_member_raw(b, "routed", "false", 5);
 			request_warn_unroutable(j);
-		}
+		} else
+			request_routed();
 		proto_reply_end(b);
 	} else if (j->outcome == PUB_CONFIRMED) {
 		stats_count(STATS_UNROUTABLE);
@@ -367,8 +386,9 @@ request_stats(struct client *c, const struct request *req)
 	    "\"timed_out\":%llu,\"spooled\":%llu,\"errors\":%llu,"
 	    "\"in_flight\":%d,"
 	    "\"connections\":%llu,\"refused\":%llu,\"broker\":{"
-	    "\"connected\":%s,\"blocked\":%s,\"reconnects\":%llu,"
-	    "\"published\":%llu,\"republished\":%llu,\"address\":",
+	    "\"connected\":%s,\"blocked\":%s,\"refusing\":%s,"
+	    "\"reconnects\":%llu,\"published\":%llu,\"republished\":%llu,"
+	    "\"nacks\":%llu,\"address\":",
 	    client_count(), (unsigned long long)stats_get(STATS_ACCEPTED),
 	    (unsigned long long)stats_get(STATS_CONFIRMED),
 	    (unsigned long long)stats_get(STATS_UNROUTABLE),
@@ -379,9 +399,10 @@ request_stats(struct client *c, const struct request *req)
 	    (unsigned long long)stats_get(STATS_CONNECTIONS),
 	    (unsigned long long)stats_get(STATS_REFUSED),
 	    ps.connected ? "true" : "false",
-	    ps.blocked ? "true" : "false", (unsigned long long)ps.reconnects,
+	    ps.blocked ? "true" : "false", ps.refusing ? "true" : "false",
+	    (unsigned long long)ps.reconnects,
 	    (unsigned long long)ps.published,
-	    (unsigned long long)ps.republished);
+	    (unsigned long long)ps.republished, (unsigned long long)ps.nacks);
 	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
 	proto_member_raw(&b, "stats", s, (size_t)n);
 	pbuf_add_quoted(&b, ps.broker);

@@ -148,7 +148,7 @@ def conf_keys():
     """(group or None, name, type) of every entry of conf_keys[]."""
     body = c_table(c_source("conf.c"), "conf_keys", "src/lib/conf.c")
     keys = [(None if g == "NULL" else g.strip('"'), n, t) for g, n, t in re.findall(
-        r'\{\s*(NULL|"\w+")\s*,\s*"(\w+)"\s*,\s*(T_\w+)', body)]
+        r'\{\s*(NULL|"[\w.]+")\s*,\s*"(\w+)"\s*,\s*(T_\w+)', body)]
     expect(len(keys) >= 10, "the entries of conf_keys[] in src/lib/conf.c", body[:300])
     return keys
 
@@ -360,7 +360,8 @@ def every_config_key_documented_in_warrend_conf_5():
             if not tagged(section(page, "GLOBAL SETTINGS"), "Ic", name):
                 missing.append(".It Ic %s in GLOBAL SETTINGS" % name)
         else:
-            sh = "%s SETTINGS" % group.upper()
+            # A group inside a group ("broker.tls") is in its parent's section.
+            sh = "%s SETTINGS" % group.split(".")[0].upper()
             if not tagged(section(page, sh), "Ic", name):
                 missing.append(".It Ic %s in %s (key %s.%s)" % (name, sh, group, name))
     report_missing(missing, "every key of conf_keys[] (src/lib/conf.c) documented in "
@@ -478,7 +479,7 @@ def shipped_config_mentions_every_config_key():
             scan(split_conf_comment(comment)[0])
     missing = []
     for group, name, _ in conf_keys():
-        where = () if group is None else (group,)
+        where = () if group is None else tuple(group.split("."))
         if (where, name) not in seen:
             missing.append("%s%s" % ("" if group is None else group + ".", name))
     report_missing(missing, "every key of conf_keys[] (src/lib/conf.c) shown in "

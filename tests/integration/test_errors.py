@@ -270,7 +270,7 @@ def error_unroutable_when_unroutable_is_error():
 
 
 def error_rejected_when_broker_nacks():
-    with Broker() as b, Daemon("rejected") as d:
+    with Broker() as b, Daemon("rejected", spool={"max_bytes": 0}) as d:
         q = unique("rejected")
         b.bind_queue(q, d.exchange, "resource.accessed",
                      arguments={"x-max-length": 0, "x-overflow": "reject-publish"})

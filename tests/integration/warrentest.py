@@ -725,7 +725,8 @@ class Broker:
     """Test-side view of RabbitMQ: declare/bind/fetch/delete. Cleans up the
     queues and exchanges it declared on exit."""
 
-    def __init__(self):
+    def __init__(self, port=None):
+        self.port = BROKER_PORT if port is None else port   # another node's
         self.conn = None
         self.ch = None
         self.queues = []
@@ -734,7 +735,7 @@ class Broker:
     def connect(self, deadline=DEADLINE):
         pika = _pika()
         params = pika.ConnectionParameters(
-            host=BROKER_HOST, port=BROKER_PORT,
+            host=BROKER_HOST, port=self.port,
             credentials=pika.PlainCredentials("guest", "guest"),
             connection_attempts=1, socket_timeout=5, blocked_connection_timeout=30,
             heartbeat=0)
@@ -747,7 +748,7 @@ class Broker:
             except Exception as e:
                 if time.monotonic() > end:
                     fail("cannot reach the RabbitMQ broker at %s:%d: %r"
-                         % (BROKER_HOST, BROKER_PORT, e))
+                         % (BROKER_HOST, self.port, e))
                 time.sleep(0.5)
 
     def channel(self):
