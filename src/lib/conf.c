@@ -69,6 +69,8 @@ static const struct conf_key {
 	{ "spool", "fsync", T_STRING, 0, 0 },
 	{ NULL, "metrics", T_GROUP, 0, 0 },
 	{ "metrics", "listen", T_STRING, 0, 0 },
+	{ "metrics", "max_clients", T_INT, 1, 1024 },
+	{ "metrics", "timeout_ms", T_INT, 100, 600000 },
 };
 
 /* The file a setting came from, or the main file. */
@@ -90,8 +92,12 @@ conf_error(const config_setting_t *s, const char *file, const char *fmt, ...)
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	xasprintf(&out, "%s:%u: %s", conf_where_file(s, file),
-	    config_setting_source_line(s), msg);
+	/* Without a setting (a default was at fault) name the file alone. */
+	if (s == NULL)
+		xasprintf(&out, "%s: %s", file, msg);
+	else
+		xasprintf(&out, "%s:%u: %s", conf_where_file(s, file),
+		    config_setting_source_line(s), msg);
 	free(msg);
 	return (out);
 }
@@ -497,18 +503,53 @@ conf_contract_dir(struct conf *cf, const config_setting_t *where,
 	return (rv);
 }
 
-/* Is s "host:port" with a port from 1 to 65535? */
+/* Split "host:port" (host may be "[v6]") into its parts, once, for
+ * metrics.c; -1 if it is not that with a port from 1 to 65535. */
 static int
-conf_listen_ok(const char *s)
+conf_listen_parse(const char *s, char **host, int *port)
 {
 	const char	*colon = strrchr(s, ':');
 	char		*end;
+	size_t		 n;
 	long		 p;
 
 	if (colon == NULL || colon == s || colon[1] == '\0')
 		return (-1);
 	p = strtol(colon + 1, &end, 10);
-	return (*end == '\0' && p >= 1 && p <= 65535 ? 0 : -1);
+	if (*end != '\0' || p < 1 || p > 65535)
+		return (-1);
+	n = (size_t)(colon - s);
+	if (s[0] == '[' && n >= 2 && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || memchr(s, '[', n) != NULL || memchr(s, ']', n) != NULL)
+		return (-1);
+	*host = xstrndup(s, n);
+	*port = (int)p;
+	return (0);
+}
+
+/* The metrics group: where to listen and how many clients, for how long. */
+static int
+conf_metrics(struct conf *cf, const config_setting_t *root, char **cause)
+{
+	config_setting_t	*s;
+
+	if (conf_string(root, "metrics.listen", &cf->metrics_listen, NULL,
+	    cf->file, cause) != 0)
+		return (-1);
+	cf->metrics_max_clients = (int)conf_int(root, "metrics.max_clients",
+	    16);
+	cf->metrics_timeout_ms = (int)conf_int(root, "metrics.timeout_ms",
+	    10000);
+	if (cf->metrics_listen == NULL || conf_listen_parse(cf->metrics_listen,
+	    &cf->metrics_host, &cf->metrics_port) == 0)
+		return (0);
+	s = config_setting_lookup((config_setting_t *)root, "metrics.listen");
+	*cause = conf_error(s, cf->file, "metrics.listen \"%s\" is not "
+	    "host:port", cf->metrics_listen);
+	return (-1);
 }
 
 /* Resolve every "replaces" and check that the projection of the newer
@@ -565,18 +606,8 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	    conf_string(root, "spool.dir", &cf->spool_dir,
 	    "/var/lib/warren/spool", f, cause) != 0 ||
 	    conf_string(root, "contracts_dir", &cf->contracts_dir, NULL, f,
-	    cause) != 0 ||
-	    conf_string(root, "metrics.listen", &cf->metrics_listen, NULL, f,
-	    cause) != 0)
+	    cause) != 0 || conf_metrics(cf, root, cause) != 0)
 		return (-1);
-	if (cf->metrics_listen != NULL && conf_listen_ok(cf->metrics_listen) !=
-	    0) {
-		s = config_setting_lookup((config_setting_t *)root,
-		    "metrics.listen");
-		*cause = conf_error(s, f, "metrics.listen \"%s\" is not "
-		    "host:port", cf->metrics_listen);
-		return (-1);
-	}
 	if (strlen(cf->socket_path) >= sizeof(((struct sockaddr_un *)0)->
 	    sun_path)) {
 		s = config_setting_lookup((config_setting_t *)root,
@@ -605,8 +636,12 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	cf->shutdown_timeout_ms = (int)conf_int(root, "shutdown_timeout_ms",
 	    5000);
 	if (cf->reconnect_min_ms > cf->reconnect_max_ms) {
-		s = config_setting_lookup((config_setting_t *)root,
-		    "broker.reconnect_min_ms");
+		/* Name whichever of the two is in the file; the other may
+		 * be a default. */
+		if ((s = config_setting_lookup((config_setting_t *)root,
+		    "broker.reconnect_min_ms")) == NULL)
+			s = config_setting_lookup((config_setting_t *)root,
+			    "broker.reconnect_max_ms");
 		*cause = conf_error(s, f, "broker.reconnect_min_ms (%d) is "
 		    "above broker.reconnect_max_ms (%d)", cf->reconnect_min_ms,
 		    cf->reconnect_max_ms);
@@ -687,6 +722,7 @@ conf_free(struct conf *cf)
 	free(cf->spool_dir);
 	free(cf->contracts_dir);
 	free(cf->metrics_listen);
+	free(cf->metrics_host);
 	free(cf);
 }
 

@@ -54,6 +54,10 @@ struct conf {
 	int		  shutdown_timeout_ms;
 	char		 *contracts_dir;
 	char		 *metrics_listen;	/* "host:port", NULL: off */
+	char		 *metrics_host;		/* its host, [] taken off */
+	int		  metrics_port;
+	int		  metrics_max_clients;
+	int		  metrics_timeout_ms;	/* a connection's whole life */
 	struct contract_set contracts;
 	int		  has_password;		/* a URL in the file has one */
 };

@@ -3,9 +3,13 @@
 #define WARREN_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
 
+/* Copy src into dst (len bytes, terminated) with control characters and
+ * bytes that are not UTF-8 escaped (\\n, \\xNN); every line is written so. */
+void	log_escape(char *dst, size_t len, const char *src);
 void	log_init(const char *progname, int debug);
 void	log_set_debug(int);
 void	log_set_tool(int);

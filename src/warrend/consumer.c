@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assemble.h"
 #include "broker.h"
 #include "conf.h"
 #include "consumer.h"
@@ -58,10 +59,8 @@ struct csub {
 	char		 ctag[256];	/* the broker's consumer tag */
 	uint64_t	 epoch;		/* of the channel's current opening */
 	/* A delivery being assembled from its frames. */
-	int		 assembling;
-	int		 have_header;
+	struct assemble	 assembly;
 	struct consumer_msg *msg;
-	size_t		 body_size;
 };
 
 static struct consumer {
@@ -256,6 +255,7 @@ consumer_sub(const char *event, const char *routing_key)
 	xasprintf(&s->queue, "%s.%s", cons.service, event);
 	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
 	s->channel = (uint16_t)(cons.nsubs + 1);
+	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1,
 	    sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
@@ -411,17 +411,40 @@ consumer_unconsume(struct csub *s)
 	return (0);
 }
 
+/* The broker broke the framing rules on channel: say so; the caller
+ * drops the connection (the broker requeues what it had sent). */
+static int
+consumer_protocol_error(uint16_t channel, char *cause)
+{
+	log_warnx("consumer: broker %s: protocol error on channel %u: %s; "
+	    "dropping the connection", cons.link.addr, (unsigned)channel,
+	    cause);
+	free(cause);
+	return (-1);
+}
+
+/* The subscription whose channel a frame came on; frames on a channel we
+ * never opened are a protocol error. */
+static int
+consumer_channel(uint16_t channel, struct csub **sp)
+{
+	char	*cause;
+
+	if ((*sp = consumer_find(NULL, channel)) != NULL && channel != 0)
+		return (0);
+	xasprintf(&cause, "a frame on a channel warrend never opened");
+	return (consumer_protocol_error(channel, cause));
+}
+
 /* A basic.deliver: start assembling its message on that channel. */
-static void
+static int
 consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 {
-	struct csub		*s = consumer_find(NULL, channel);
+	struct csub		*s;
 	struct consumer_msg	*m;
 
-	if (s == NULL)
-		return;
-	if (s->msg != NULL)
-		consumer_msg_free(s->msg);
+	if (consumer_channel(channel, &s) != 0)
+		return (-1);
 	m = s->msg = xcalloc(1, sizeof *m);
 	m->type = CM_DELIVERY;
 	m->event = xstrdup(s->event);
@@ -430,53 +453,85 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	m->dtag = d->delivery_tag;
 	m->redelivered = d->redelivered;
 	m->routing_key = xstrndup(d->routing_key.bytes, d->routing_key.len);
-	s->assembling = 1;
-	s->have_header = 0;
+	return (0);
+}
+
+/* A message is whole: hand it to the loop. */
+static void
+consumer_complete(struct csub *s)
+{
+	s->msg->body = assemble_take(&s->assembly, &s->msg->bodylen);
+	consumer_post(s->msg);
+	s->msg = NULL;
 }
 
 /* The content header of a delivery: its size and message_id. */
-static void
+static int
 consumer_header(uint16_t channel, const amqp_frame_t *f)
 {
-	struct csub			*s = consumer_find(NULL, channel);
 	const amqp_basic_properties_t	*p = f->payload.properties.decoded;
+	struct csub			*s;
+	char				*cause = NULL;
+	int				 rv;
 
-	if (s == NULL || !s->assembling)
-		return;
-	s->have_header = 1;
-	s->body_size = (size_t)f->payload.properties.body_size;
+	if (consumer_channel(channel, &s) != 0)
+		return (-1);
+	if (f->payload.properties.class_id != AMQP_BASIC_CLASS)
+		xasprintf(&cause, "a content header of class %u",
+		    (unsigned)f->payload.properties.class_id);
+	if (cause != NULL || (rv = assemble_header(&s->assembly,
+	    f->payload.properties.body_size, &cause)) == -1)
+		return (consumer_protocol_error(channel, cause));
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		s->msg->message_id = xstrndup(p->message_id.bytes,
 		    p->message_id.len);
-	/* An oversized body is taken as empty: the loop rejects it. */
-	s->msg->body = xmalloc(s->body_size > CONSUMER_MAX_BODY ? 1 :
-	    s->body_size + 1);
-	if (s->body_size == 0) {
-		s->assembling = 0;
-		consumer_post(s->msg);
-		s->msg = NULL;
-	}
+	/* An oversized body comes back empty: the loop rejects it. */
+	if (rv == ASSEMBLE_DONE)
+		consumer_complete(s);
+	return (0);
 }
 
 /* A body frame: append; post the delivery when it is whole. */
-static void
+static int
 consumer_body(uint16_t channel, const amqp_bytes_t *b)
 {
-	struct csub	*s = consumer_find(NULL, channel);
+	struct csub	*s;
+	char		*cause;
+	int		 rv;
 
-	if (s == NULL || !s->assembling || !s->have_header)
-		return;
-	if (s->body_size <= CONSUMER_MAX_BODY &&
-	    s->msg->bodylen + b->len <= s->body_size)
-		memcpy(s->msg->body + s->msg->bodylen, b->bytes, b->len);
-	s->msg->bodylen += b->len;
-	if (s->msg->bodylen < s->body_size)
-		return;
-	if (s->body_size > CONSUMER_MAX_BODY)
-		s->msg->bodylen = 0;
-	s->assembling = 0;
-	consumer_post(s->msg);
-	s->msg = NULL;
+	if (consumer_channel(channel, &s) != 0)
+		return (-1);
+	if ((rv = assemble_body(&s->assembly, b->bytes, b->len, &cause)) == -1)
+		return (consumer_protocol_error(channel, cause));
+	if (rv == ASSEMBLE_DONE)
+		consumer_complete(s);
+	return (0);
+}
+
+/* A method on a subscription's channel in the middle of a message is a
+ * protocol error; basic.deliver starts one. */
+static int
+consumer_method_order(uint16_t channel, const amqp_method_t *m)
+{
+	struct csub	*s;
+	char		*cause;
+
+	if (channel == 0)
+		return (0);
+	if (consumer_channel(channel, &s) != 0)
+		return (-1);
+	if (m->id == AMQP_CHANNEL_CLOSE_METHOD) {
+		/* The broker may close a channel at any point. */
+		assemble_reset(&s->assembly);
+		if (s->msg != NULL)
+			consumer_msg_free(s->msg);
+		s->msg = NULL;
+		return (0);
+	}
+	if (assemble_method(&s->assembly, m->id == AMQP_BASIC_DELIVER_METHOD,
+	    &cause) != 0)
+		return (consumer_protocol_error(channel, cause));
+	return (0);
 }
 
 /* Handle a method frame; return -1 when the connection must go. */
@@ -489,10 +544,11 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 	amqp_connection_close_ok_t	 ok;
 	struct csub			*s;
 
+	if (consumer_method_order(channel, m) != 0)
+		return (-1);
 	switch (m->id) {
 	case AMQP_BASIC_DELIVER_METHOD:
-		consumer_deliver(channel, m->decoded);
-		return (0);
+		return (consumer_deliver(channel, m->decoded));
 	case AMQP_BASIC_CANCEL_METHOD:
 		/* The queue went away: declare it again and go on. */
 		if ((s = consumer_find(NULL, channel)) != NULL) {
@@ -531,9 +587,9 @@ consumer_frame(const amqp_frame_t *f, void *arg)
 	if (f->frame_type == AMQP_FRAME_METHOD)
 		return (consumer_method(f->channel, &f->payload.method));
 	if (f->frame_type == AMQP_FRAME_HEADER)
-		consumer_header(f->channel, f);
+		return (consumer_header(f->channel, f));
 	if (f->frame_type == AMQP_FRAME_BODY)
-		consumer_body(f->channel, &f->payload.body_fragment);
+		return (consumer_body(f->channel, &f->payload.body_fragment));
 	return (0);
 }
 
@@ -573,7 +629,7 @@ consumer_drop(void)
 	cons.fd = -1;
 	for (i = 0; i < cons.nsubs; i++) {
 		cons.subs[i]->open = cons.subs[i]->consuming = 0;
-		cons.subs[i]->assembling = 0;
+		assemble_reset(&cons.subs[i]->assembly);
 		if (cons.subs[i]->msg != NULL)
 			consumer_msg_free(cons.subs[i]->msg);
 		cons.subs[i]->msg = NULL;
@@ -844,6 +900,7 @@ consumer_join(int timeout_ms)
 		free(cons.subs[i]->routing_key);
 		free(cons.subs[i]->queue);
 		free(cons.subs[i]->dead);
+		assemble_reset(&cons.subs[i]->assembly);
 		free(cons.subs[i]);
 	}
 	free(cons.subs);

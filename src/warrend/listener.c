@@ -18,8 +18,16 @@
 #include "util.h"
 #include "warrend.h"
 
-static struct evconnlistener	*listener;
-static struct event		*listener_retry;
+/* A listening socket whose accept errors pause it instead of spinning. */
+struct listener_watch {
+	struct evconnlistener	*l;
+	struct event		*retry;
+	char			*what;		/* for the log */
+	listener_accept_fn	 fn;
+	void			*arg;
+};
+
+static struct listener_watch	*listener;
 static int			 listener_fd = -1;
 static char			*listener_path;
 static ino_t			 listener_ino;
@@ -116,58 +124,96 @@ listener_open(const struct conf *cf, char **cause)
 	return (0);
 }
 
-/* A new connection. */
+/* A new connection: hand it on. */
 static void
 listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
+	struct listener_watch	*lw = arg;
+
 	(void)l;
 	(void)sa;
 	(void)salen;
-	(void)arg;
-	client_accept(fd);
+	lw->fn(fd, lw->arg);
 }
 
 /* Resume accepting after running out of descriptors. */
 static void
 listener_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
+	struct listener_watch	*lw = arg;
+
 	(void)fd;
 	(void)events;
-	(void)arg;
-	if (listener != NULL && !warrend_stopping)
-		evconnlistener_enable(listener);
+	if (!warrend_stopping)
+		evconnlistener_enable(lw->l);
 }
 
-/* accept() failed: near the fd limit, pause a second instead of spinning. */
+/* accept() failed: near the fd limit, pause a second instead of spinning
+ * (libevent would retry at once and log every failure). */
 static void
 listener_error_cb(struct evconnlistener *l, void *arg)
 {
-	struct timeval	 tv = { 1, 0 };
-	int		 error = EVUTIL_SOCKET_ERROR();
+	struct listener_watch	*lw = arg;
+	struct timeval		 tv = { 1, 0 };
+	int			 error = EVUTIL_SOCKET_ERROR();
 
-	(void)arg;
 	if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
 	    error == ENOMEM) {
-		log_warnx("accept: %s; pausing for a second",
+		log_warnx("%s: accept: %s; pausing for a second", lw->what,
 		    strerror(error));
 		evconnlistener_disable(l);
-		evtimer_add(listener_retry, &tv);
+		evtimer_add(lw->retry, &tv);
 		return;
 	}
-	log_warnx("accept: %s", strerror(error));
+	log_warnx("%s: accept: %s", lw->what, strerror(error));
+}
+
+/* Accept on the listening socket fd (taken over: closed when unwatched),
+ * handing each connection to fn. */
+struct listener_watch *
+listener_watch(int fd, const char *what, listener_accept_fn fn, void *arg)
+{
+	struct listener_watch	*lw = xcalloc(1, sizeof *lw);
+
+	lw->what = xstrdup(what);
+	lw->fn = fn;
+	lw->arg = arg;
+	lw->l = evconnlistener_new(warrend_base, listener_accept_cb, lw,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (lw->l == NULL)
+		fatalx("%s: evconnlistener_new failed", what);
+	evconnlistener_set_error_cb(lw->l, listener_error_cb);
+	lw->retry = evtimer_new(warrend_base, listener_retry_cb, lw);
+	return (lw);
+}
+
+/* Stop accepting and close the socket. */
+void
+listener_unwatch(struct listener_watch *lw)
+{
+	if (lw == NULL)
+		return;
+	evconnlistener_free(lw->l);
+	event_free(lw->retry);
+	free(lw->what);
+	free(lw);
+}
+
+/* A new connection on the Unix socket. */
+static void
+listener_client_cb(int fd, void *arg)
+{
+	(void)arg;
+	client_accept(fd);
 }
 
 /* Start accepting. */
 void
 listener_start(void)
 {
-	listener = evconnlistener_new(warrend_base, listener_accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE, -1, listener_fd);
-	if (listener == NULL)
-		fatalx("evconnlistener_new failed");
-	evconnlistener_set_error_cb(listener, listener_error_cb);
-	listener_retry = evtimer_new(warrend_base, listener_retry_cb, NULL);
+	listener = listener_watch(listener_fd, "socket", listener_client_cb,
+	    NULL);
 }
 
 /* Did systemd pass the socket (socket activation)? */
@@ -184,14 +230,11 @@ listener_close(void)
 	struct stat	 st;
 
 	if (listener != NULL)
-		evconnlistener_free(listener);
+		listener_unwatch(listener);
 	else if (listener_fd != -1)
 		close(listener_fd);
 	listener = NULL;
 	listener_fd = -1;
-	if (listener_retry != NULL)
-		event_free(listener_retry);
-	listener_retry = NULL;
 	if (!listener_inherited && listener_path != NULL &&
 	    stat(listener_path, &st) == 0 &&
 	    st.st_ino == listener_ino)

@@ -211,12 +211,14 @@ warrend_signal_cb(evutil_socket_t sig, short events, void *arg)
 		warrend_stop(sig);
 }
 
-/* Allow enough descriptors for max_clients, within the hard limit. */
+/* Allow enough descriptors for max_clients (and the metrics clients),
+ * within the hard limit. */
 static void
 warrend_rlimit(int max_clients)
 {
 	struct rlimit	 rl;
-	rlim_t		 want = (rlim_t)max_clients + 64;
+	rlim_t		 want = (rlim_t)max_clients + 64 +
+			    (rlim_t)warrend_conf->metrics_max_clients;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;

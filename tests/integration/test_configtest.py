@@ -39,6 +39,11 @@ spool: {
   max_bytes = 4294967296L;
   fsync = "always";
 };
+metrics: {
+  listen = "[::1]:9464";
+  max_clients = 16;
+  timeout_ms = 10000;
+};
 contracts = (
   {
     name = "ResourceAccessedEvent";
@@ -250,6 +255,29 @@ def configtest_shutdown_timeout_out_of_range():
                 "shutdown_timeout_ms")
     broken_case("shutdown_timeout_ms = 5000;", "shutdown_timeout_ms = -1;",
                 "shutdown_timeout_ms")
+
+
+def configtest_reconnect_bounds_crossed_with_one_default():
+    """Only one of the pair in the file, crossing the other's default: the
+    error names the one that is there (this used to crash warrend -t)."""
+    for drop, keep, value in (("reconnect_min_ms = 100;", "reconnect_max_ms = 30000;",
+                               "reconnect_max_ms = 5;"),
+                              ("reconnect_max_ms = 30000;", "reconnect_min_ms = 100;",
+                               "reconnect_min_ms = 40000;")):
+        text, _ = replace_line(GOOD, drop, "")
+        text, line = replace_line(text, keep, value)
+        with Case(text) as c:
+            expect_broken(c.path, line, "reconnect_min_ms", "reconnect_max_ms")
+
+
+def configtest_metrics_settings_checked():
+    for old, new, words in (('listen = "[::1]:9464";', 'listen = "9464";', ("host:port",)),
+                            ('listen = "[::1]:9464";', 'listen = "[::1]:0";', ("host:port",)),
+                            ('listen = "[::1]:9464";', 'listen = "[::1:9464";', ("host:port",)),
+                            ("max_clients = 16;", "max_clients = 0;", ("max_clients",)),
+                            ("max_clients = 16;", "max_clients = 1025;", ("max_clients",)),
+                            ("timeout_ms = 10000;", "timeout_ms = 99;", ("timeout_ms",))):
+        broken_case(old, new, *words)
 
 
 def configtest_bad_socket_mode():
@@ -476,6 +504,8 @@ if __name__ == "__main__":
         configtest_heartbeat_negative_out_of_range,
         configtest_publish_timeout_out_of_range,
         configtest_shutdown_timeout_out_of_range,
+        configtest_reconnect_bounds_crossed_with_one_default,
+        configtest_metrics_settings_checked,
         configtest_bad_socket_mode,
         configtest_bad_enum_values,
         configtest_syntax_error,

@@ -11,7 +11,7 @@ from warrentest import (DEADLINE, Broker, Daemon, Failure, FreezableProxy,
                         MEASUREMENT_TAKEN,
                         Pipeliner, RESOURCE_ACCESSED, UNREACHABLE_URL, expect,
                         expect_error, expect_ok, fail, publish_req, resource_data,
-                        run, short, unique, wait_for)
+                        conf_text, run, short, unique, wait_for)
 
 NEW_THING = {
     "name": "NewThingHappenedEvent", "routing_key": "thing.happened",
@@ -211,6 +211,34 @@ def sighup_broken_config_keeps_old_contracts():
         d.assert_serving()
 
 
+def sighup_crossed_reconnect_bounds_keep_daemon_and_old_config():
+    """A reload whose only fault is a reconnect_max_ms below the default
+    reconnect_min_ms is logged and refused; warrend stays up, its socket
+    stays, and the old contracts serve (it used to crash here)."""
+    with Broker() as b, Daemon("sighup_bounds", contracts=[RESOURCE_ACCESSED]) as d:
+        q = unique("sighup_bounds")
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        with d.client() as c:
+            settings = d.settings()
+            del settings["broker"]["reconnect_min_ms"]
+            settings["broker"]["reconnect_max_ms"] = 5
+            text = conf_text(settings)
+            line = 1 + next(i for i, ln in enumerate(text.split("\n"))
+                            if "reconnect_max_ms" in ln)
+            loglen = len(d.log())
+            d.write_config(text)
+            d.kill(signal.SIGHUP)
+            wait_for(lambda: "warrend.conf:%d" % line in d.log()[loglen:],
+                     "the log to name warrend.conf:%d (reconnect_max_ms) after SIGHUP"
+                     % line)
+            if not d.alive():
+                fail("warrend died on SIGHUP (status %s)" % d.proc.poll())
+            req = publish_req(id="after")
+            expect_ok(c.request(req), "publish", req=req)
+        b.wait_count(q, 1)
+        d.assert_serving()
+
+
 def sighup_reload_applies_broker_settings():
     with Broker() as b, Daemon("sighup_settings", broker_opts={"unroutable": "warn"}) as d:
         b.declare_exchange(d.exchange)      # nothing bound: every event is unroutable
@@ -371,6 +399,7 @@ if __name__ == "__main__":
         sigkill_loses_no_event_answered_ok,
         sighup_reload_adds_contract_on_open_connection,
         sighup_broken_config_keeps_old_contracts,
+        sighup_crossed_reconnect_bounds_keep_daemon_and_old_config,
         sighup_reload_applies_broker_settings,
         sighup_reload_removes_contract,
         sighup_during_pipelined_publishes_loses_nothing,
