@@ -585,13 +585,70 @@ conf_replaces(struct conf *cf, char **cause)
 	return (0);
 }
 
+/* The numeric settings, with their defaults, and the reconnect bounds. */
+static int
+conf_read_numbers(struct conf *cf, const config_setting_t *root,
+    char **cause)
+{
+	config_setting_t	*s;
+
+	cf->max_clients = (int)conf_int(root, "socket.max_clients", 1024);
+	cf->max_line = (size_t)conf_int(root, "socket.max_line", 1048576);
+	cf->heartbeat = (int)conf_int(root, "broker.heartbeat", 30);
+	cf->confirm_window = (int)conf_int(root, "broker.confirm_window", 1024);
+	cf->prefetch = (int)conf_int(root, "broker.prefetch", 64);
+	cf->dead_letter = conf_bool(root, "broker.dead_letter", 1);
+	cf->reconnect_min_ms = (int)conf_int(root, "broker.reconnect_min_ms",
+	    100);
+	cf->reconnect_max_ms = (int)conf_int(root, "broker.reconnect_max_ms",
+	    30000);
+	cf->publish_timeout_ms = (int)conf_int(root,
+	    "broker.publish_timeout_ms", 5000);
+	cf->spool_max_bytes = conf_int(root, "spool.max_bytes", 1073741824LL);
+	cf->shutdown_timeout_ms = (int)conf_int(root, "shutdown_timeout_ms",
+	    5000);
+	if (cf->reconnect_min_ms > cf->reconnect_max_ms) {
+		/* Name whichever of the two is in the file; the other may
+		 * be a default. */
+		if ((s = config_setting_lookup((config_setting_t *)root,
+		    "broker.reconnect_min_ms")) == NULL)
+			s = config_setting_lookup((config_setting_t *)root,
+			    "broker.reconnect_max_ms");
+		*cause = conf_error(s, cf->file, "broker.reconnect_min_ms "
+		    "(%d) is above broker.reconnect_max_ms (%d)",
+		    cf->reconnect_min_ms, cf->reconnect_max_ms);
+		return (-1);
+	}
+	return (0);
+}
+
+/* The settings that are one of two words. */
+static int
+conf_read_choices(struct conf *cf, const config_setting_t *root,
+    char **cause)
+{
+	int	 v;
+
+	if ((v = conf_choice(root, "broker.queue_type", "classic", "quorum", 0,
+	    cf->file, cause)) == -1)
+		return (-1);
+	cf->queue_type = xstrdup(v ? "quorum" : "classic");
+	if ((cf->unroutable_error = conf_choice(root, "broker.unroutable",
+	    "warn", "error", 0, cf->file, cause)) == -1)
+		return (-1);
+	if ((v = conf_choice(root, "spool.fsync", "never", "always", 1,
+	    cf->file, cause)) == -1)
+		return (-1);
+	cf->spool_fsync = v;
+	return (0);
+}
+
 /* Fill cf from the parsed file, defaults first. */
 static int
 conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 {
 	config_setting_t	*s;
 	const char		*f = cf->file;
-	int			 v;
 
 	if (config_setting_lookup((config_setting_t *)root, "service") ==
 	    NULL) {
@@ -620,44 +677,9 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	if (conf_socket(cf, root, cause) != 0 || conf_broker_read(cf, root,
 	    cause) != 0)
 		return (-1);
-	cf->max_clients = (int)conf_int(root, "socket.max_clients", 1024);
-	cf->max_line = (size_t)conf_int(root, "socket.max_line", 1048576);
-	cf->heartbeat = (int)conf_int(root, "broker.heartbeat", 30);
-	cf->confirm_window = (int)conf_int(root, "broker.confirm_window", 1024);
-	cf->prefetch = (int)conf_int(root, "broker.prefetch", 64);
-	cf->dead_letter = conf_bool(root, "broker.dead_letter", 1);
-	cf->reconnect_min_ms = (int)conf_int(root, "broker.reconnect_min_ms",
-	    100);
-	cf->reconnect_max_ms = (int)conf_int(root, "broker.reconnect_max_ms",
-	    30000);
-	cf->publish_timeout_ms = (int)conf_int(root,
-	    "broker.publish_timeout_ms", 5000);
-	cf->spool_max_bytes = conf_int(root, "spool.max_bytes", 1073741824LL);
-	cf->shutdown_timeout_ms = (int)conf_int(root, "shutdown_timeout_ms",
-	    5000);
-	if (cf->reconnect_min_ms > cf->reconnect_max_ms) {
-		/* Name whichever of the two is in the file; the other may
-		 * be a default. */
-		if ((s = config_setting_lookup((config_setting_t *)root,
-		    "broker.reconnect_min_ms")) == NULL)
-			s = config_setting_lookup((config_setting_t *)root,
-			    "broker.reconnect_max_ms");
-		*cause = conf_error(s, f, "broker.reconnect_min_ms (%d) is "
-		    "above broker.reconnect_max_ms (%d)", cf->reconnect_min_ms,
-		    cf->reconnect_max_ms);
+	if (conf_read_numbers(cf, root, cause) != 0 ||
+	    conf_read_choices(cf, root, cause) != 0)
 		return (-1);
-	}
-	if ((v = conf_choice(root, "broker.queue_type", "classic", "quorum", 0,
-	    f, cause)) == -1)
-		return (-1);
-	cf->queue_type = xstrdup(v ? "quorum" : "classic");
-	if ((cf->unroutable_error = conf_choice(root, "broker.unroutable",
-	    "warn", "error", 0, f, cause)) == -1)
-		return (-1);
-	if ((v = conf_choice(root, "spool.fsync", "never", "always", 1, f,
-	    cause)) == -1)
-		return (-1);
-	cf->spool_fsync = v;
 	return (0);
 }
 
