@@ -21,8 +21,8 @@
 static inline unsigned long
 bench_number(int c, const char *s, unsigned long max)
 {
-	char		*end;
-	unsigned long	 v;
+	char	     *end;
+	unsigned long v;
 
 	v = strtoul(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || v == 0 || v > max)
@@ -34,8 +34,8 @@ bench_number(int c, const char *s, unsigned long max)
 static inline int
 bench_connect(const char *path)
 {
-	struct sockaddr_un	sun;
-	int			fd;
+	struct sockaddr_un sun;
+	int		   fd;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -62,8 +62,8 @@ static inline int
 bench_read_lines(int fd, char *buf, size_t *len, size_t size,
     void (*fn)(void *, const char *, size_t), void *arg)
 {
-	char	*p, *nl, *end;
-	ssize_t	 n;
+	char   *p, *nl, *end;
+	ssize_t n;
 
 	for (;;) {
 		n = read(fd, buf + *len, size - *len);
@@ -76,7 +76,8 @@ bench_read_lines(int fd, char *buf, size_t *len, size_t size,
 		if (n == 0)
 			return (-1);
 		end = buf + *len + n;
-		for (p = buf; (nl = memchr(p, '\n', end - p)) != NULL; p = nl + 1)
+		for (p = buf; (nl = memchr(p, '\n', end - p)) != NULL;
+		     p = nl + 1)
 			fn(arg, p, nl - p);
 		fn(arg, NULL, 0);
 		*len = end - p;
@@ -87,10 +88,10 @@ bench_read_lines(int fd, char *buf, size_t *len, size_t size,
 }
 
 /* Bytes in every event body: the data object warrend forwards unchanged. */
-#define BENCH_BODY_LEN	300
+#define BENCH_BODY_LEN 300
 
 /* Large enough for one body and its NUL. */
-#define BENCH_BODY_MAX	(BENCH_BODY_LEN + 64)
+#define BENCH_BODY_MAX (BENCH_BODY_LEN + 64)
 
 /*
  * Write event n's body to buf; return its length, BENCH_BODY_LEN as a rule.
@@ -100,19 +101,22 @@ bench_read_lines(int fd, char *buf, size_t *len, size_t size,
 static inline size_t
 bench_body(char *buf, size_t size, unsigned long n, uint64_t sent_ns)
 {
-	static const char	 tail[] = "\",\"accessed_at\":\"2026-11-27T05:18:40Z\""
-	    ",\"user_agent\":\"bench/1.0\"}";
-	static const char	 fill[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	size_t			 len, pad, i;
-	int			 n0;
+	static const char tail[] = "\",\"accessed_at\":\"2026-11-27T05:18:40Z\""
+				   ",\"user_agent\":\"bench/1.0\"}";
+	static const char fill[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t		  len, pad, i;
+	int		  n0;
 
 	if (sent_ns != 0)
-		n0 = snprintf(buf, size, "{\"sent_ns\":%llu,\"resource_id\":"
+		n0 = snprintf(buf, size,
+		    "{\"sent_ns\":%llu,\"resource_id\":"
 		    "\"r-%06lu\",\"resource_name\":\"",
 		    (unsigned long long)sent_ns, n);
 	else
-		n0 = snprintf(buf, size, "{\"resource_id\":\"r-%06lu\","
-		    "\"resource_name\":\"", n);
+		n0 = snprintf(buf, size,
+		    "{\"resource_id\":\"r-%06lu\","
+		    "\"resource_name\":\"",
+		    n);
 	if (n0 < 0 || (size_t)n0 + sizeof tail + 1 > size)
 		return (0);
 	len = n0;
@@ -131,7 +135,7 @@ bench_body(char *buf, size_t size, unsigned long n, uint64_t sent_ns)
 static inline double
 bench_now(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (ts.tv_sec + ts.tv_nsec / 1e9);
@@ -141,7 +145,7 @@ bench_now(void)
 static inline uint64_t
 bench_wall_ns(void)
 {
-	struct timespec	ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
@@ -149,13 +153,13 @@ bench_wall_ns(void)
 
 /* What a consumer saw: how many deliveries, when, and how late. */
 struct bench_tally {
-	unsigned long	 received;
-	unsigned long	 untimed;	/* deliveries with no send time */
-	unsigned long	 nlat;
-	unsigned long	 cap;
-	uint64_t	*lat;		/* ns from publish to receipt */
-	double		 first;		/* bench_now() of the first */
-	double		 last;		/* and of the latest */
+	unsigned long received;
+	unsigned long untimed; /* deliveries with no send time */
+	unsigned long nlat;
+	unsigned long cap;
+	uint64_t     *lat;   /* ns from publish to receipt */
+	double	      first; /* bench_now() of the first */
+	double	      last;  /* and of the latest */
 };
 
 /* Make room for the latencies of up to cap deliveries. */
@@ -186,7 +190,7 @@ bench_tally_add(struct bench_tally *t, uint64_t now_ns, uint64_t sent_ns)
 static inline int
 bench_lat_cmp(const void *a, const void *b)
 {
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x < y ? -1 : x > y);
 }
@@ -195,7 +199,7 @@ bench_lat_cmp(const void *a, const void *b)
 static inline double
 bench_tally_pct(const struct bench_tally *t, unsigned long p)
 {
-	unsigned long	rank;
+	unsigned long rank;
 
 	if (t->nlat == 0)
 		return (0);
@@ -208,13 +212,14 @@ bench_tally_pct(const struct bench_tally *t, unsigned long p)
 static inline void
 bench_tally_print(struct bench_tally *t)
 {
-	double	secs = t->last - t->first;
+	double secs = t->last - t->first;
 
 	qsort(t->lat, t->nlat, sizeof *t->lat, bench_lat_cmp);
 	printf("events=%lu seconds=%.3f events_per_s=%.0f p50_us=%.0f "
-	    "p99_us=%.0f max_us=%.0f untimed=%lu", t->received, secs,
-	    secs > 0 ? t->received / secs : 0, bench_tally_pct(t, 50),
-	    bench_tally_pct(t, 99), bench_tally_pct(t, 100), t->untimed);
+	       "p99_us=%.0f max_us=%.0f untimed=%lu",
+	    t->received, secs, secs > 0 ? t->received / secs : 0,
+	    bench_tally_pct(t, 50), bench_tally_pct(t, 99),
+	    bench_tally_pct(t, 100), t->untimed);
 }
 
 #endif

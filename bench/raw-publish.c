@@ -16,49 +16,50 @@
 
 #include "bench.h"
 
-#define RAW_CHANNEL	1
-#define RAW_HEARTBEAT	30
-#define RAW_FRAME_MAX	131072
-#define RAW_TIMEOUT	30	/* seconds without a confirm before giving up */
-#define RAW_SERVICE	"bench"
+#define RAW_CHANNEL 1
+#define RAW_HEARTBEAT 30
+#define RAW_FRAME_MAX 131072
+#define RAW_TIMEOUT 30 /* seconds without a confirm before giving up */
+#define RAW_SERVICE "bench"
 
-#define RAW_PUBLISH	0	/* modes */
-#define RAW_SETUP	1
-#define RAW_DELETE	2
-#define RAW_CONSUME	3
+#define RAW_PUBLISH 0 /* modes */
+#define RAW_SETUP 1
+#define RAW_DELETE 2
+#define RAW_CONSUME 3
 
 struct raw {
-	const char		*url;
-	const char		*exchange;
-	const char		*key;
-	const char		*queue;
-	const char		*binding;
-	const char		*event;
-	unsigned long		 total;
-	unsigned long		 window;
-	unsigned long		 maxlen;
-	unsigned long		 prefetch;
-	unsigned long		 rate;		/* -r: events/s, 0 for flat out */
-	double			 start;
-	int			 stamp;		/* -T: sent_ns in each body */
+	const char   *url;
+	const char   *exchange;
+	const char   *key;
+	const char   *queue;
+	const char   *binding;
+	const char   *event;
+	unsigned long total;
+	unsigned long window;
+	unsigned long maxlen;
+	unsigned long prefetch;
+	unsigned long rate; /* -r: events/s, 0 for flat out */
+	double	      start;
+	int	      stamp; /* -T: sent_ns in each body */
 
-	amqp_connection_state_t	 conn;
-	uint64_t		 rng;
-	unsigned long		 sent;		/* also the last delivery tag */
-	unsigned long		 confirmed;	/* acked or nacked */
-	unsigned long		 low;		/* lowest tag maybe unconfirmed */
-	unsigned char		*pending;	/* by tag: 1 while unconfirmed */
-	unsigned long		 nacks;
-	unsigned long		 returns;
+	amqp_connection_state_t conn;
+	uint64_t		rng;
+	unsigned long		sent;	   /* also the last delivery tag */
+	unsigned long		confirmed; /* acked or nacked */
+	unsigned long		low;	   /* lowest tag maybe unconfirmed */
+	unsigned char	       *pending;   /* by tag: 1 while unconfirmed */
+	unsigned long		nacks;
+	unsigned long		returns;
 };
 
-static void __attribute__((noreturn))	usage(void);
+static void __attribute__((noreturn)) usage(void);
 
 /* Print how to run raw-publish and exit. */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: raw-publish [-T] [-C | -D | -S] [-b binding] "
+	fprintf(stderr,
+	    "usage: raw-publish [-T] [-C | -D | -S] [-b binding] "
 	    "[-e event] [-k routing-key]\n"
 	    "                   [-l max-length] [-n total] [-p prefetch] "
 	    "[-q queue] [-r rate]\n"
@@ -70,8 +71,8 @@ usage(void)
 static void
 raw_server_error(const amqp_method_t *m, const char *what)
 {
-	const amqp_connection_close_t	*cc;
-	const amqp_channel_close_t	*ch;
+	const amqp_connection_close_t *cc;
+	const amqp_channel_close_t    *ch;
 
 	if (m->id == AMQP_CONNECTION_CLOSE_METHOD) {
 		cc = m->decoded;
@@ -109,10 +110,10 @@ raw_check(amqp_rpc_reply_t rep, const char *what)
 static void
 raw_connect(struct raw *r)
 {
-	struct amqp_connection_info	 ci;
-	amqp_socket_t			*sock;
-	char				*url;
-	int				 rc;
+	struct amqp_connection_info ci;
+	amqp_socket_t		   *sock;
+	char			   *url;
+	int			    rc;
 
 	if ((url = strdup(r->url)) == NULL)
 		err(1, "strdup");
@@ -125,8 +126,8 @@ raw_connect(struct raw *r)
 		errx(1, "amqp_tcp_socket_new failed");
 	if ((rc = amqp_socket_open(sock, ci.host, ci.port)) != AMQP_STATUS_OK)
 		errx(1, "%s:%d: %s", ci.host, ci.port, amqp_error_string2(rc));
-	raw_check(amqp_login(r->conn, ci.vhost, 0, RAW_FRAME_MAX,
-	    RAW_HEARTBEAT, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password),
+	raw_check(amqp_login(r->conn, ci.vhost, 0, RAW_FRAME_MAX, RAW_HEARTBEAT,
+		      AMQP_SASL_METHOD_PLAIN, ci.user, ci.password),
 	    "login");
 	amqp_channel_open(r->conn, RAW_CHANNEL);
 	raw_check(amqp_get_rpc_reply(r->conn), "channel.open");
@@ -137,10 +138,10 @@ raw_connect(struct raw *r)
 static void
 raw_declare(struct raw *r)
 {
-	amqp_bytes_t		ex = amqp_cstring_bytes(r->exchange);
-	amqp_bytes_t		q;
-	amqp_table_t		args;
-	amqp_table_entry_t	a[1];
+	amqp_bytes_t	   ex = amqp_cstring_bytes(r->exchange);
+	amqp_bytes_t	   q;
+	amqp_table_t	   args;
+	amqp_table_entry_t a[1];
 
 	amqp_exchange_declare(r->conn, RAW_CHANNEL, ex,
 	    amqp_cstring_bytes("topic"), 0, 1, 0, 0, amqp_empty_table);
@@ -190,7 +191,7 @@ raw_close(struct raw *r)
 static void
 raw_uuid(struct raw *r, char out[37])
 {
-	uint64_t	a, b;
+	uint64_t a, b;
 
 	r->rng ^= r->rng << 13;
 	r->rng ^= r->rng >> 7;
@@ -199,17 +200,19 @@ raw_uuid(struct raw *r, char out[37])
 	b = r->rng * 0x9e3779b97f4a7c15ULL;
 	a = (a & ~0xf000ULL) | 0x4000ULL;
 	b = (b & ~(0xcULL << 60)) | (0x8ULL << 60);
-	snprintf(out, 37, "%08" PRIx32 "-%04" PRIx32 "-%04" PRIx32 "-%04"
-	    PRIx32 "-%012" PRIx64, (uint32_t)(a >> 32),
-	    (uint32_t)(a >> 16) & 0xffff, (uint32_t)a & 0xffff,
-	    (uint32_t)(b >> 48), (uint64_t)(b & 0xffffffffffffULL));
+	snprintf(out, 37,
+	    "%08" PRIx32 "-%04" PRIx32 "-%04" PRIx32 "-%04" PRIx32
+	    "-%012" PRIx64,
+	    (uint32_t)(a >> 32), (uint32_t)(a >> 16) & 0xffff,
+	    (uint32_t)a & 0xffff, (uint32_t)(b >> 48),
+	    (uint64_t)(b & 0xffffffffffffULL));
 }
 
 /* Write the time now as RFC 3339 UTC with milliseconds; return seconds. */
 static time_t
 raw_time(char out[32])
 {
-	struct timespec	ts;
+	struct timespec ts;
 	struct tm	tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -233,20 +236,20 @@ raw_header(amqp_table_entry_t *e, const char *key, const char *value)
 static void
 raw_publish(struct raw *r)
 {
-	amqp_basic_properties_t	 p;
-	amqp_table_entry_t	 h[5];
-	char			 body[BENCH_BODY_MAX], id[37], now[32];
-	size_t			 len;
-	int			 rc;
+	amqp_basic_properties_t p;
+	amqp_table_entry_t	h[5];
+	char			body[BENCH_BODY_MAX], id[37], now[32];
+	size_t			len;
+	int			rc;
 
 	len = bench_body(body, sizeof body, r->sent,
 	    r->stamp ? bench_wall_ns() : 0);
 	raw_uuid(r, id);
 	memset(&p, 0, sizeof p);
-	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
-	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
-	    AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_APP_ID_FLAG |
-	    AMQP_BASIC_HEADERS_FLAG;
+	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+	    AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_TYPE_FLAG |
+	    AMQP_BASIC_APP_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
 	p.content_type = amqp_cstring_bytes("application/json");
 	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
 	p.message_id = amqp_cstring_bytes(id);
@@ -272,7 +275,7 @@ raw_publish(struct raw *r)
 static void
 raw_confirm(struct raw *r, uint64_t tag, int multiple, int nack)
 {
-	uint64_t	t;
+	uint64_t t;
 
 	if (multiple && tag == 0)
 		tag = r->sent;
@@ -294,7 +297,7 @@ raw_confirm(struct raw *r, uint64_t tag, int multiple, int nack)
 static void
 raw_return(struct raw *r, amqp_channel_t channel)
 {
-	amqp_message_t	msg;
+	amqp_message_t msg;
 
 	r->returns++;
 	raw_check(amqp_read_message(r->conn, channel, &msg, 0),
@@ -307,7 +310,7 @@ static void
 raw_frame(struct raw *r, const amqp_frame_t *f)
 {
 	const amqp_basic_ack_t	*ack;
-	const amqp_basic_nack_t	*nack;
+	const amqp_basic_nack_t *nack;
 
 	if (f->frame_type != AMQP_FRAME_METHOD)
 		return;
@@ -333,9 +336,9 @@ raw_frame(struct raw *r, const amqp_frame_t *f)
 static int
 raw_wait(struct raw *r, double secs)
 {
-	struct timeval	tv;
-	amqp_frame_t	f;
-	int		rc;
+	struct timeval tv;
+	amqp_frame_t   f;
+	int	       rc;
 
 	tv.tv_sec = (time_t)secs;
 	tv.tv_usec = (suseconds_t)((secs - tv.tv_sec) * 1e6);
@@ -354,7 +357,7 @@ raw_wait(struct raw *r, double secs)
 static double
 raw_pause(const struct raw *r)
 {
-	double	d;
+	double d;
 
 	if (r->rate == 0 || r->sent >= r->total ||
 	    r->sent - r->confirmed >= r->window)
@@ -377,7 +380,7 @@ raw_fill(struct raw *r)
 static void
 raw_run(struct raw *r)
 {
-	double	pause;
+	double pause;
 
 	amqp_confirm_select(r->conn, RAW_CHANNEL);
 	raw_check(amqp_get_rpc_reply(r->conn), "confirm.select");
@@ -400,9 +403,9 @@ raw_run(struct raw *r)
 static uint64_t
 raw_sent_ns(const amqp_bytes_t *body)
 {
-	static const char	 key[] = "{\"sent_ns\":";
-	const char		*p = body->bytes, *end = p + body->len;
-	uint64_t		 v = 0;
+	static const char key[] = "{\"sent_ns\":";
+	const char	 *p = body->bytes, *end = p + body->len;
+	uint64_t	  v = 0;
 
 	if (body->len < sizeof key || memcmp(p, key, sizeof key - 1) != 0)
 		return (0);
@@ -415,9 +418,9 @@ raw_sent_ns(const amqp_bytes_t *body)
 static void
 raw_take(struct raw *r, struct bench_tally *t, unsigned long *redelivered)
 {
-	struct timeval		tv = { RAW_TIMEOUT, 0 };
-	amqp_envelope_t		env;
-	amqp_rpc_reply_t	rep;
+	struct timeval	 tv = { RAW_TIMEOUT, 0 };
+	amqp_envelope_t	 env;
+	amqp_rpc_reply_t rep;
 
 	amqp_maybe_release_buffers(r->conn);
 	rep = amqp_consume_message(r->conn, &env, &tv, 0);
@@ -439,8 +442,8 @@ raw_take(struct raw *r, struct bench_tally *t, unsigned long *redelivered)
 static void
 raw_consume(struct raw *r)
 {
-	struct bench_tally	 t;
-	unsigned long		 redelivered = 0;
+	struct bench_tally t;
+	unsigned long	   redelivered = 0;
 
 	bench_tally_init(&t, r->total);
 	amqp_basic_qos(r->conn, RAW_CHANNEL, 0, (uint16_t)r->prefetch, 0);
@@ -461,8 +464,8 @@ raw_consume(struct raw *r)
 static unsigned long
 raw_number(int c, const char *s)
 {
-	char		*end;
-	unsigned long	 v;
+	char	     *end;
+	unsigned long v;
 
 	v = strtoul(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || v == 0 || v > 100000000)
@@ -474,7 +477,7 @@ raw_number(int c, const char *s)
 static int
 raw_options(struct raw *r, int argc, char **argv)
 {
-	int	c, mode = RAW_PUBLISH;
+	int c, mode = RAW_PUBLISH;
 
 	while ((c = getopt(argc, argv, "b:CDe:k:l:n:p:q:r:STu:w:x:")) != -1) {
 		switch (c) {
@@ -486,8 +489,9 @@ raw_options(struct raw *r, int argc, char **argv)
 		case 'S':
 			if (mode != RAW_PUBLISH)
 				usage();
-			mode = c == 'C' ? RAW_CONSUME : c == 'D' ? RAW_DELETE :
-			    RAW_SETUP;
+			mode = c == 'C' ? RAW_CONSUME :
+			    c == 'D'	? RAW_DELETE :
+					  RAW_SETUP;
 			break;
 		case 'e':
 			r->event = optarg;
@@ -538,17 +542,22 @@ raw_options(struct raw *r, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct raw	 r = {
+	struct raw r = {
 		.url = "amqp://guest:guest@127.0.0.1:5672/%2f",
-		.exchange = "bench.raw", .key = "bench.event",
-		.binding = "#", .event = "BenchEvent",
-		.total = 200000, .window = 1024, .prefetch = 64,
+		.exchange = "bench.raw",
+		.key = "bench.event",
+		.binding = "#",
+		.event = "BenchEvent",
+		.total = 200000,
+		.window = 1024,
+		.prefetch = 64,
 	};
-	double		 start, secs;
-	int		 mode;
+	double start, secs;
+	int    mode;
 
 	mode = raw_options(&r, argc, argv);
-	r.rng = ((uint64_t)time(NULL) * 2654435761U) ^ ((uint64_t)getpid() << 32);
+	r.rng = ((uint64_t)time(NULL) * 2654435761U) ^
+	    ((uint64_t)getpid() << 32);
 	r.rng |= 1;
 	raw_connect(&r);
 	if (mode == RAW_CONSUME) {
@@ -569,7 +578,7 @@ main(int argc, char **argv)
 	secs = bench_now() - start;
 	raw_close(&r);
 	printf("events=%lu seconds=%.3f events_per_s=%.0f nacks=%lu "
-	    "returns=%lu\n", r.total, secs, r.total / secs, r.nacks,
-	    r.returns);
+	       "returns=%lu\n",
+	    r.total, secs, r.total / secs, r.nacks, r.returns);
 	return (r.nacks != 0);
 }

@@ -1,7 +1,7 @@
 /* warren-bench.c -- drive warrend with pipelining clients, count the replies. */
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* memmem */
+#define _GNU_SOURCE /* memmem */
 #endif
 
 #include <sys/socket.h>
@@ -19,46 +19,47 @@
 
 #include "bench.h"
 
-#define BENCH_OUT_SIZE	65536	/* request bytes queued per client */
-#define BENCH_IN_SIZE	65536	/* longest reply line, with the next ones */
-#define BENCH_LINE_MAX	(BENCH_BODY_MAX + 256)
-#define BENCH_TIMEOUT	60	/* seconds without any reply before giving up */
+#define BENCH_OUT_SIZE 65536 /* request bytes queued per client */
+#define BENCH_IN_SIZE 65536  /* longest reply line, with the next ones */
+#define BENCH_LINE_MAX (BENCH_BODY_MAX + 256)
+#define BENCH_TIMEOUT 60 /* seconds without any reply before giving up */
 
 struct client {
-	int		 fd;
-	unsigned long	 quota;		/* events this client publishes */
-	unsigned long	 sent;		/* also the last request id */
-	unsigned long	 answered;
-	char		 out[BENCH_OUT_SIZE];
-	size_t		 outoff;
-	size_t		 outlen;
-	char		 in[BENCH_IN_SIZE];
-	size_t		 inlen;
+	int	      fd;
+	unsigned long quota; /* events this client publishes */
+	unsigned long sent;  /* also the last request id */
+	unsigned long answered;
+	char	      out[BENCH_OUT_SIZE];
+	size_t	      outoff;
+	size_t	      outlen;
+	char	      in[BENCH_IN_SIZE];
+	size_t	      inlen;
 };
 
 struct bench {
-	const char	*path;
-	const char	*event;
-	unsigned long	 total;
-	unsigned long	 window;
-	int		 nclients;
-	struct client	*clients;
-	struct pollfd	*pfd;
+	const char    *path;
+	const char    *event;
+	unsigned long  total;
+	unsigned long  window;
+	int	       nclients;
+	struct client *clients;
+	struct pollfd *pfd;
 
-	unsigned long	 numbered;	/* events given a body so far */
-	unsigned long	 answered;
-	unsigned long	 failures;
-	unsigned long	 spooled;
-	unsigned long	 unrouted;
+	unsigned long numbered; /* events given a body so far */
+	unsigned long answered;
+	unsigned long failures;
+	unsigned long spooled;
+	unsigned long unrouted;
 };
 
-static void __attribute__((noreturn))	usage(void);
+static void __attribute__((noreturn)) usage(void);
 
 /* Print how to run warren-bench and exit. */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: warren-bench [-R] [-c clients] [-e event] "
+	fprintf(stderr,
+	    "usage: warren-bench [-R] [-c clients] [-e event] "
 	    "[-n total] [-s socket] [-w depth]\n");
 	exit(2);
 }
@@ -67,17 +68,19 @@ usage(void)
 static void
 client_fill(struct bench *b, struct client *c)
 {
-	char	*p;
-	size_t	 len;
-	int	 n;
+	char  *p;
+	size_t len;
+	int    n;
 
 	if (c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
 	while (c->sent < c->quota && c->sent - c->answered < b->window &&
 	    sizeof c->out - c->outlen >= BENCH_LINE_MAX) {
 		p = c->out + c->outlen;
-		n = snprintf(p, BENCH_LINE_MAX, "{\"op\":\"publish\",\"id\":%lu,"
-		    "\"event\":\"%s\",\"data\":", c->sent + 1, b->event);
+		n = snprintf(p, BENCH_LINE_MAX,
+		    "{\"op\":\"publish\",\"id\":%lu,"
+		    "\"event\":\"%s\",\"data\":",
+		    c->sent + 1, b->event);
 		if (n < 0 || n + BENCH_BODY_MAX + 3 > BENCH_LINE_MAX)
 			errx(1, "event name too long");
 		len = n + bench_body(p + n, BENCH_BODY_MAX, b->numbered++, 0);
@@ -91,7 +94,7 @@ client_fill(struct bench *b, struct client *c)
 static void
 client_write(struct client *c)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (c->outoff < c->outlen) {
 		n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
@@ -109,8 +112,8 @@ client_write(struct client *c)
 static unsigned long
 reply_id(const char *line, size_t len)
 {
-	const char	*p, *end = line + len;
-	unsigned long	 v = 0;
+	const char   *p, *end = line + len;
+	unsigned long v = 0;
 
 	if ((p = memmem(line, len, "\"id\":", 5)) == NULL)
 		return (0);
@@ -126,8 +129,8 @@ static void
 bench_fail(struct bench *b, const char *why, const char *line, size_t len)
 {
 	if (b->failures++ == 0)
-		fprintf(stderr, "warren-bench: first failure (%s): %.*s\n",
-		    why, (int)(len > 1000 ? 1000 : len), line);
+		fprintf(stderr, "warren-bench: first failure (%s): %.*s\n", why,
+		    (int)(len > 1000 ? 1000 : len), line);
 }
 
 /* Check one reply line against the request it answers. */
@@ -150,15 +153,15 @@ client_reply(struct bench *b, struct client *c, const char *line, size_t len)
 
 /* A reply line for client_line_cb: the bench and the client it came to. */
 struct client_ctx {
-	struct bench	*b;
-	struct client	*c;
+	struct bench  *b;
+	struct client *c;
 };
 
 /* One reply line of a client (none after each read). */
 static void
 client_line_cb(void *arg, const char *line, size_t len)
 {
-	struct client_ctx	*x = arg;
+	struct client_ctx *x = arg;
 
 	if (line != NULL)
 		client_reply(x->b, x->c, line, len);
@@ -168,22 +171,24 @@ client_line_cb(void *arg, const char *line, size_t len)
 static void
 client_read(struct bench *b, struct client *c)
 {
-	struct client_ctx	 x = { b, c };
+	struct client_ctx x = { b, c };
 
 	if (bench_read_lines(c->fd, c->in, &c->inlen, sizeof c->in,
-	    client_line_cb, &x) == -1)
-		errx(1, "warrend closed a connection after %lu of %lu "
-		    "replies", c->answered, c->quota);
+		client_line_cb, &x) == -1)
+		errx(1,
+		    "warrend closed a connection after %lu of %lu "
+		    "replies",
+		    c->answered, c->quota);
 }
 
 /* Ask warrend for its stats once; 1 if it says the broker is connected. */
 static int
 bench_connected(const char *path)
 {
-	struct pollfd	 pfd;
-	char		 buf[4096];
-	size_t		 len = 0;
-	ssize_t		 n;
+	struct pollfd pfd;
+	char	      buf[4096];
+	size_t	      len = 0;
+	ssize_t	      n;
 
 	pfd.fd = bench_connect(path);
 	pfd.events = POLLIN;
@@ -208,13 +213,15 @@ bench_connected(const char *path)
 static void
 bench_wait_ready(const char *path)
 {
-	double	end = bench_now() + BENCH_TIMEOUT;
+	double end = bench_now() + BENCH_TIMEOUT;
 
 	while (!bench_connected(path)) {
 		if (bench_now() > end)
-			errx(1, "warrend not connected to the broker after %d "
-			    "seconds", BENCH_TIMEOUT);
-		poll(NULL, 0, 100);	/* 100 ms: usleep is obsolescent */
+			errx(1,
+			    "warrend not connected to the broker after %d "
+			    "seconds",
+			    BENCH_TIMEOUT);
+		poll(NULL, 0, 100); /* 100 ms: usleep is obsolescent */
 	}
 }
 
@@ -222,8 +229,8 @@ bench_wait_ready(const char *path)
 static void
 bench_open(struct bench *b)
 {
-	struct client	*c;
-	int		 i;
+	struct client *c;
+	int	       i;
 
 	b->clients = calloc(b->nclients, sizeof *b->clients);
 	b->pfd = calloc(b->nclients, sizeof *b->pfd);
@@ -242,8 +249,8 @@ bench_open(struct bench *b)
 static void
 bench_loop(struct bench *b)
 {
-	struct client	*c;
-	int		 i, n;
+	struct client *c;
+	int	       i, n;
 
 	while (b->answered < b->total) {
 		for (i = 0; i < b->nclients; i++) {
@@ -272,7 +279,7 @@ bench_loop(struct bench *b)
 static int
 bench_options(struct bench *b, int argc, char **argv)
 {
-	int	c, ready = 0;
+	int c, ready = 0;
 
 	while ((c = getopt(argc, argv, "c:e:n:Rs:w:")) != -1) {
 		switch (c) {
@@ -307,11 +314,14 @@ bench_options(struct bench *b, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct bench	 b = {
-		.path = "/run/warren/warren.sock", .event = "BenchEvent",
-		.total = 200000, .window = 256, .nclients = 4,
+	struct bench b = {
+		.path = "/run/warren/warren.sock",
+		.event = "BenchEvent",
+		.total = 200000,
+		.window = 256,
+		.nclients = 4,
 	};
-	double		 start, secs;
+	double start, secs;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (bench_options(&b, argc, argv)) {
@@ -323,7 +333,7 @@ main(int argc, char **argv)
 	bench_loop(&b);
 	secs = bench_now() - start;
 	printf("events=%lu seconds=%.3f events_per_s=%.0f failures=%lu "
-	    "spooled=%lu unrouted=%lu\n", b.total, secs, b.total / secs,
-	    b.failures, b.spooled, b.unrouted);
+	       "spooled=%lu unrouted=%lu\n",
+	    b.total, secs, b.total / secs, b.failures, b.spooled, b.unrouted);
 	return (b.failures != 0);
 }

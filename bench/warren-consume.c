@@ -1,7 +1,7 @@
 /* warren-consume.c -- subscribe to warrend, ack every delivery, time each. */
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE		/* memmem */
+#define _GNU_SOURCE /* memmem */
 #endif
 
 #include <sys/socket.h>
@@ -20,45 +20,46 @@
 
 #include "bench.h"
 
-#define CONSUME_IN_SIZE		65536	/* longest line, and the next ones */
-#define CONSUME_OUT_SIZE	16384	/* acks queued per subscriber */
-#define CONSUME_ACK_MAX		64	/* longest ack line */
-#define CONSUME_TIMEOUT		60	/* seconds without a line: give up */
+#define CONSUME_IN_SIZE 65536  /* longest line, and the next ones */
+#define CONSUME_OUT_SIZE 16384 /* acks queued per subscriber */
+#define CONSUME_ACK_MAX 64     /* longest ack line */
+#define CONSUME_TIMEOUT 60     /* seconds without a line: give up */
 
 /* One subscriber connection. */
 struct sub {
-	int		 fd;
-	int		 subscribed;
-	char		 in[CONSUME_IN_SIZE];
-	size_t		 inlen;
-	char		 out[CONSUME_OUT_SIZE];
-	size_t		 outoff;
-	size_t		 outlen;
+	int    fd;
+	int    subscribed;
+	char   in[CONSUME_IN_SIZE];
+	size_t inlen;
+	char   out[CONSUME_OUT_SIZE];
+	size_t outoff;
+	size_t outlen;
 };
 
 /* The run: what to do, the subscribers, what they saw. */
 struct consume {
-	const char	*path;
-	const char	*event;
-	unsigned long	 total;
-	int		 idle;		/* -i: seconds quiet to stop */
-	int		 nsubs;
-	struct sub	*subs;
-	struct pollfd	*pfd;
+	const char    *path;
+	const char    *event;
+	unsigned long  total;
+	int	       idle; /* -i: seconds quiet to stop */
+	int	       nsubs;
+	struct sub    *subs;
+	struct pollfd *pfd;
 
-	int		 nsubscribed;
+	int		   nsubscribed;
 	struct bench_tally tally;
-	unsigned long	 redelivered;
-	unsigned long	 failures;
+	unsigned long	   redelivered;
+	unsigned long	   failures;
 };
 
-static void __attribute__((noreturn))	usage(void);
+static void __attribute__((noreturn)) usage(void);
 
 /* Print how to run warren-consume and exit. */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: warren-consume [-S] [-c subscribers] "
+	fprintf(stderr,
+	    "usage: warren-consume [-S] [-c subscribers] "
 	    "[-e event] [-i idle] [-n total]\n"
 	    "                     [-s socket]\n");
 	exit(2);
@@ -68,7 +69,7 @@ usage(void)
 static void
 sub_write(struct sub *s)
 {
-	ssize_t	n;
+	ssize_t n;
 
 	while (s->outoff < s->outlen) {
 		n = write(s->fd, s->out + s->outoff, s->outlen - s->outoff);
@@ -87,7 +88,7 @@ sub_write(struct sub *s)
 static void
 sub_flush(struct sub *s)
 {
-	struct pollfd	pfd = { .fd = s->fd, .events = POLLOUT };
+	struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
 
 	for (sub_write(s); s->outlen != 0; sub_write(s)) {
 		if (poll(&pfd, 1, CONSUME_TIMEOUT * 1000) == 0)
@@ -112,9 +113,9 @@ sub_queue(struct sub *s, const char *line, size_t len)
 static uint64_t
 line_number(const char *line, size_t len, const char *key)
 {
-	const char	*p, *end = line + len;
-	size_t		 klen = strlen(key);
-	uint64_t	 v = 0;
+	const char *p, *end = line + len;
+	size_t	    klen = strlen(key);
+	uint64_t    v = 0;
 
 	if ((p = memmem(line, len, key, klen)) == NULL)
 		return (0);
@@ -134,8 +135,7 @@ line_has(const char *line, size_t len, const char *text)
 
 /* Count a line that is neither a delivery nor a good reply; show the first. */
 static void
-consume_fail(struct consume *cs, const char *why, const char *line,
-    size_t len)
+consume_fail(struct consume *cs, const char *why, const char *line, size_t len)
 {
 	if (cs->failures++ == 0)
 		fprintf(stderr, "warren-consume: first failure (%s): %.*s\n",
@@ -147,9 +147,9 @@ static void
 consume_delivery(struct consume *cs, struct sub *s, const char *line,
     size_t len)
 {
-	char		 ack[CONSUME_ACK_MAX];
-	uint64_t	 tag, now = bench_wall_ns();
-	int		 n;
+	char	 ack[CONSUME_ACK_MAX];
+	uint64_t tag, now = bench_wall_ns();
+	int	 n;
 
 	if ((tag = line_number(line, len, "\"tag\":")) == 0) {
 		consume_fail(cs, "deliver without a tag", line, len);
@@ -160,8 +160,8 @@ consume_delivery(struct consume *cs, struct sub *s, const char *line,
 	sub_queue(s, ack, n);
 	if (line_has(line, len, "\"redelivered\":true"))
 		cs->redelivered++;
-	bench_tally_add(&cs->tally, now, line_number(line, len,
-	    "\"sent_ns\":"));
+	bench_tally_add(&cs->tally, now,
+	    line_number(line, len, "\"sent_ns\":"));
 }
 
 /* Act on one line from warrend. */
@@ -184,15 +184,15 @@ consume_line(struct consume *cs, struct sub *s, const char *line, size_t len)
 
 /* A line for sub_line_cb: the run and the subscriber it came to. */
 struct sub_ctx {
-	struct consume	*cs;
-	struct sub	*s;
+	struct consume *cs;
+	struct sub     *s;
 };
 
 /* One line to a subscriber; after each read, send the acks it made. */
 static void
 sub_line_cb(void *arg, const char *line, size_t len)
 {
-	struct sub_ctx	*x = arg;
+	struct sub_ctx *x = arg;
 
 	if (line != NULL)
 		consume_line(x->cs, x->s, line, len);
@@ -204,20 +204,22 @@ sub_line_cb(void *arg, const char *line, size_t len)
 static void
 sub_read(struct consume *cs, struct sub *s)
 {
-	struct sub_ctx	 x = { cs, s };
+	struct sub_ctx x = { cs, s };
 
-	if (bench_read_lines(s->fd, s->in, &s->inlen, sizeof s->in,
-	    sub_line_cb, &x) == -1)
-		errx(1, "warrend closed a connection after %lu of %lu "
-		    "deliveries", cs->tally.received, cs->total);
+	if (bench_read_lines(s->fd, s->in, &s->inlen, sizeof s->in, sub_line_cb,
+		&x) == -1)
+		errx(1,
+		    "warrend closed a connection after %lu of %lu "
+		    "deliveries",
+		    cs->tally.received, cs->total);
 }
 
 /* Connect every subscriber and send its subscribe request. */
 static void
 consume_open(struct consume *cs)
 {
-	char	 req[256];
-	int	 i, n;
+	char req[256];
+	int  i, n;
 
 	cs->subs = calloc(cs->nsubs, sizeof *cs->subs);
 	cs->pfd = calloc(cs->nsubs, sizeof *cs->pfd);
@@ -240,16 +242,18 @@ consume_open(struct consume *cs)
 static int
 consume_poll(struct consume *cs)
 {
-	int	 n, secs, quiet = cs->idle != 0 && cs->tally.received != 0;
+	int n, secs, quiet = cs->idle != 0 && cs->tally.received != 0;
 
 	secs = quiet ? cs->idle : CONSUME_TIMEOUT;
 	n = poll(cs->pfd, cs->nsubs, secs * 1000);
 	if (n == -1 && errno != EINTR)
 		err(1, "poll");
 	if (n == 0 && !quiet)
-		errx(1, "nothing from warrend in %d seconds (%d of %d "
-		    "subscribed, %lu of %lu delivered)", CONSUME_TIMEOUT,
-		    cs->nsubscribed, cs->nsubs, cs->tally.received, cs->total);
+		errx(1,
+		    "nothing from warrend in %d seconds (%d of %d "
+		    "subscribed, %lu of %lu delivered)",
+		    CONSUME_TIMEOUT, cs->nsubscribed, cs->nsubs,
+		    cs->tally.received, cs->total);
 	return (n);
 }
 
@@ -258,11 +262,11 @@ consume_poll(struct consume *cs)
 static void
 consume_loop(struct consume *cs, int subscribing)
 {
-	struct sub	*s;
-	int		 i, n;
+	struct sub *s;
+	int	    i, n;
 
 	while (subscribing ? cs->nsubscribed < cs->nsubs :
-	    cs->tally.received < cs->total) {
+			     cs->tally.received < cs->total) {
 		for (i = 0; i < cs->nsubs; i++) {
 			s = &cs->subs[i];
 			cs->pfd[i].fd = s->fd;
@@ -284,7 +288,7 @@ consume_loop(struct consume *cs, int subscribing)
 static int
 consume_options(struct consume *cs, int argc, char **argv)
 {
-	int	c, only = 0;
+	int c, only = 0;
 
 	while ((c = getopt(argc, argv, "c:e:i:n:Ss:")) != -1) {
 		switch (c) {
@@ -319,11 +323,13 @@ consume_options(struct consume *cs, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct consume	 cs = {
-		.path = "/run/warren/warren.sock", .event = "BenchEvent",
-		.total = 100000, .nsubs = 4,
+	struct consume cs = {
+		.path = "/run/warren/warren.sock",
+		.event = "BenchEvent",
+		.total = 100000,
+		.nsubs = 4,
 	};
-	int		 only, i;
+	int only, i;
 
 	signal(SIGPIPE, SIG_IGN);
 	only = consume_options(&cs, argc, argv);

@@ -10,15 +10,15 @@
 #include "fuzz.h"
 #include "util.h"
 
-static char	*fuzz_dir;
+static char *fuzz_dir;
 
 /* At exit: remove the directory and the files the harness left in it. */
 static void
 fuzz_cleanup(void)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		*path;
+	DIR	      *d;
+	struct dirent *de;
+	char	      *path;
 
 	if ((d = opendir(fuzz_dir)) == NULL)
 		return;
@@ -38,13 +38,13 @@ fuzz_cleanup(void)
 char *
 fuzz_tmpdir(void)
 {
-	const char	*base = getenv("TMPDIR");
+	const char *base = getenv("TMPDIR");
 
 	if (fuzz_dir != NULL)
 		return (xstrdup(fuzz_dir));
-	umask(077);	/* a config readable by others draws a warning */
-	xasprintf(&fuzz_dir, "%s/warren-fuzz.XXXXXX", base != NULL ? base :
-	    "/tmp");
+	umask(077); /* a config readable by others draws a warning */
+	xasprintf(&fuzz_dir, "%s/warren-fuzz.XXXXXX",
+	    base != NULL ? base : "/tmp");
 	if (mkdtemp(fuzz_dir) == NULL) {
 		perror(fuzz_dir);
 		abort();
@@ -57,7 +57,7 @@ fuzz_tmpdir(void)
 void
 fuzz_write(const char *path, const void *data, size_t size)
 {
-	FILE	*f;
+	FILE *f;
 
 	if ((f = fopen(path, "w")) == NULL ||
 	    fwrite(data, 1, size, f) != size || fclose(f) != 0) {

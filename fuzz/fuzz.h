@@ -7,13 +7,13 @@
 #include <stdint.h>
 
 /* Run one input; 0 always (a broken invariant aborts). */
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Set up once before the first input; optional. */
-int	LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* A fresh private directory for a harness's files (fuzz-util.c). */
-char	*fuzz_tmpdir(void);
+char *fuzz_tmpdir(void);
 /* Write data to path; abort on failure. */
-void	 fuzz_write(const char *path, const void *data, size_t size);
+void fuzz_write(const char *path, const void *data, size_t size);
 
 #endif

@@ -8,8 +8,8 @@
 #include "assemble.h"
 #include "fuzz.h"
 
-#define FUZZ_CHANNELS	3
-#define FUZZ_MAX	256	/* small, so bodies above it are tried */
+#define FUZZ_CHANNELS 3
+#define FUZZ_MAX 256 /* small, so bodies above it are tried */
 
 /*
  * Each frame: one byte (low 2 bits the kind: method, content method,
@@ -20,11 +20,11 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct assemble	 a[FUZZ_CHANNELS];
-	uint64_t	 declared[FUZZ_CHANNELS] = { 0 };
-	size_t		 i = 0, len, n, ch;
-	char		*cause = NULL, *body;
-	int		 rv = 0, k;
+	struct assemble a[FUZZ_CHANNELS];
+	uint64_t	declared[FUZZ_CHANNELS] = { 0 };
+	size_t		i = 0, len, n, ch;
+	char	       *cause = NULL, *body;
+	int		rv = 0, k;
 
 	for (k = 0; k < FUZZ_CHANNELS; k++)
 		assemble_init(&a[k], FUZZ_MAX);
@@ -64,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rv == ASSEMBLE_DONE) {
 			body = assemble_take(&a[ch], &len);
 			if (declared[ch] <= FUZZ_MAX ? len != declared[ch] :
-			    len != 0)
+						       len != 0)
 				abort();
 			if (body[len] != '\0' || len > size)
 				abort();

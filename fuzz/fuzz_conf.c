@@ -9,14 +9,14 @@
 #include "fuzz.h"
 #include "util.h"
 
-static char		*fuzz_file;
-static struct conf	*fuzz_last;	/* the configuration "in force" */
+static char	   *fuzz_file;
+static struct conf *fuzz_last; /* the configuration "in force" */
 
 /* A private directory for the file (relative includes resolve there). */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	*dir = fuzz_tmpdir();
+	char *dir = fuzz_tmpdir();
 
 	(void)argc;
 	(void)argv;
@@ -29,15 +29,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct conf	*cf;
-	char		*cause = NULL;
+	struct conf *cf;
+	char	    *cause = NULL;
 
 	fuzz_write(fuzz_file, data, size);
 	if ((cf = conf_load(fuzz_file, &cause)) == NULL) {
 		if (cause == NULL)
-			abort();	/* a refusal always says why */
+			abort(); /* a refusal always says why */
 		free(cause);
-		return (0);		/* a failed reload keeps fuzz_last */
+		return (0); /* a failed reload keeps fuzz_last */
 	}
 	if (fuzz_last != NULL) {
 		(void)conf_broker_changed(fuzz_last, cf);

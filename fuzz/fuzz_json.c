@@ -11,8 +11,8 @@
 static void
 fuzz_span_inside(const struct json_span *s, const char *buf, size_t len)
 {
-	if (s->ptr != NULL && (s->ptr < buf || s->len > len ||
-	    s->ptr + s->len > buf + len))
+	if (s->ptr != NULL &&
+	    (s->ptr < buf || s->len > len || s->ptr + s->len > buf + len))
 		abort();
 }
 
@@ -20,17 +20,17 @@ fuzz_span_inside(const struct json_span *s, const char *buf, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char		*buf = (const char *)data;
-	struct json_capture	 cap[] = { { "id", { NULL, 0 } },
-				    { "data", { NULL, 0 } } };
-	char			*cause = NULL;
-	cJSON			*tree;
+	const char	   *buf = (const char *)data;
+	struct json_capture cap[] = { { "id", { NULL, 0 } },
+		{ "data", { NULL, 0 } } };
+	char		   *cause = NULL;
+	cJSON		   *tree;
 
 	(void)json_utf8_valid(buf, size);
 	if (json_check(buf, size, cap, 2, &cause) != 0) {
 		if (cause == NULL || cap[0].span.ptr != NULL ||
 		    cap[1].span.ptr != NULL)
-			abort();	/* a refusal says why, and clears */
+			abort(); /* a refusal says why, and clears */
 		free(cause);
 		return (0);
 	}
@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_span_inside(&cap[1].span, buf, size);
 	if ((tree = cJSON_ParseWithLength(buf, size)) == NULL ||
 	    !cJSON_IsObject(tree))
-		abort();	/* checked, then not parsed: the two disagree */
+		abort(); /* checked, then not parsed: the two disagree */
 	json_annotate_numbers(tree, buf, size);
 	cJSON_Delete(tree);
 	return (0);

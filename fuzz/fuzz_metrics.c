@@ -11,9 +11,9 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct http_request	 req;
-	size_t			 have = 0, step;
-	int			 status = 0;
+	struct http_request req;
+	size_t		    have = 0, step;
+	int		    status = 0;
 
 	/* The first byte says how the rest arrives: in pieces of 1 to 256. */
 	if (size == 0)
@@ -24,11 +24,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (status == 0 && have < size) {
 		have = have + step < size ? have + step : size;
 		memset(&req, 0, sizeof req);
-		status = http_parse((const char *)data, have > HTTP_MAX_HEAD ?
-		    HTTP_MAX_HEAD : have, &req);
-		if (status == 200 && (req.path[0] != '/' ||
-		    strlen(req.path) >= sizeof req.path ||
-		    req.method == HTTP_OTHER))
+		status = http_parse((const char *)data,
+		    have > HTTP_MAX_HEAD ? HTTP_MAX_HEAD : have, &req);
+		if (status == 200 &&
+		    (req.path[0] != '/' ||
+			strlen(req.path) >= sizeof req.path ||
+			req.method == HTTP_OTHER))
 			abort();
 		if (status == 405 && req.method != HTTP_OTHER)
 			abort();

@@ -13,7 +13,7 @@
 #include "proto.h"
 #include "util.h"
 
-static struct conf	*fuzz_conf;
+static struct conf *fuzz_conf;
 
 /* Contracts with every field type and constraint, and a replacement. */
 static const char fuzz_conf_text[] =
@@ -50,7 +50,7 @@ static const char fuzz_conf_text[] =
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	*dir, *path, *cause;
+	char *dir, *path, *cause;
 
 	(void)argc;
 	(void)argv;
@@ -70,9 +70,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 fuzz_projection(const struct contract *old, const struct request *req)
 {
-	cJSON	*tree;
-	char	*body, *msg = NULL, *path = NULL;
-	size_t	 len;
+	cJSON *tree;
+	char  *body, *msg = NULL, *path = NULL;
+	size_t len;
 
 	body = projection_body(old, req->data.ptr, req->data.len, &len);
 	if ((tree = cJSON_ParseWithLength(body, len)) != NULL) {
@@ -89,20 +89,20 @@ fuzz_projection(const struct contract *old, const struct request *req)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct contract	*ct;
-	struct request		 req;
-	const char		*code = NULL;
-	char			*msg = NULL, *path = NULL;
+	const struct contract *ct;
+	struct request	       req;
+	const char	      *code = NULL;
+	char		      *msg = NULL, *path = NULL;
 
 	if (proto_parse((const char *)data, size, &req, &code, &msg) != 0) {
 		if (code == NULL || msg == NULL)
-			abort();	/* an error reply needs both */
+			abort(); /* an error reply needs both */
 		free(msg);
 		proto_request_clear(&req);
 		return (0);
 	}
-	if (req.op == OP_PUBLISH && (ct = contract_find(&fuzz_conf->contracts,
-	    req.event)) != NULL) {
+	if (req.op == OP_PUBLISH &&
+	    (ct = contract_find(&fuzz_conf->contracts, req.event)) != NULL) {
 		if (contract_validate(ct, req.data_json, &msg, &path) == 0 &&
 		    ct->replaced != NULL)
 			fuzz_projection(ct->replaced, &req);

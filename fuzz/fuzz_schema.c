@@ -10,14 +10,14 @@
 #include "fuzz.h"
 #include "util.h"
 
-static char	*fuzz_conf_file;
-static char	*fuzz_schema_file;
+static char *fuzz_conf_file;
+static char *fuzz_schema_file;
 
 /* A private directory: the schema's path is relative to the config. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char	*dir = fuzz_tmpdir();
+	char *dir = fuzz_tmpdir();
 
 	(void)argc;
 	(void)argv;
@@ -31,10 +31,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 fuzz_compile(const char *text)
 {
-	config_t		 cfg;
-	const config_setting_t	*group;
-	struct contract		*c = NULL;
-	char			*cause = NULL;
+	config_t		cfg;
+	const config_setting_t *group;
+	struct contract	       *c = NULL;
+	char		       *cause = NULL;
 
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE ||
@@ -46,7 +46,7 @@ fuzz_compile(const char *text)
 		contract_free(c);
 	} else {
 		if (cause == NULL)
-			abort();	/* a refusal always says why */
+			abort(); /* a refusal always says why */
 		free(cause);
 	}
 	config_destroy(&cfg);
@@ -60,6 +60,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The schema's own title, and a name from the config over it. */
 	fuzz_compile("contract = { schema = \"schema.json\"; };");
 	fuzz_compile("contract = { name = \"FuzzEvent\"; routing_key = "
-	    "\"fuzz.happened\"; schema = \"schema.json\"; };");
+		     "\"fuzz.happened\"; schema = \"schema.json\"; };");
 	return (0);
 }

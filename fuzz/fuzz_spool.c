@@ -16,17 +16,17 @@
 #include "spool.h"
 #include "util.h"
 
-#define FUZZ_MAX_RECORDS	4096
-#define FUZZ_KEY_LEN		32	/* SPOOL_KEY_LEN */
+#define FUZZ_MAX_RECORDS 4096
+#define FUZZ_KEY_LEN 32 /* SPOOL_KEY_LEN */
 
-static char	*fuzz_dir;
+static char *fuzz_dir;
 
 /* A private directory for the spool, with the fixed key in it. */
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	unsigned char	 key[FUZZ_KEY_LEN];
-	char		*path;
+	unsigned char key[FUZZ_KEY_LEN];
+	char	     *path;
 
 	(void)argc;
 	(void)argv;
@@ -43,14 +43,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 fuzz_spool_clean(void)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		*path;
+	DIR	      *d;
+	struct dirent *de;
+	char	      *path;
 
 	if ((d = opendir(fuzz_dir)) == NULL)
 		abort();
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "spool.key") == 0)
+		if (de->d_name[0] == '.' ||
+		    strcmp(de->d_name, "spool.key") == 0)
 			continue;
 		xasprintf(&path, "%s/%s", fuzz_dir, de->d_name);
 		unlink(path);
@@ -63,24 +64,24 @@ fuzz_spool_clean(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct spool		*sp;
-	struct spool_rec	*r;
-	struct spool_data	 d;
-	char			*seg, *cause = NULL;
-	int			 n = 0;
+	struct spool	 *sp;
+	struct spool_rec *r;
+	struct spool_data d;
+	char		 *seg, *cause = NULL;
+	int		  n = 0;
 
 	xasprintf(&seg, "%s/%016llu.spool", fuzz_dir, 1ULL);
 	fuzz_write(seg, data, size);
 	free(seg);
 	if ((sp = spool_open(fuzz_dir, 1LL << 30, 0, 0, &cause)) == NULL) {
 		if (cause == NULL)
-			abort();	/* a refusal always says why */
+			abort(); /* a refusal always says why */
 		free(cause);
 	} else {
-		while (n++ < FUZZ_MAX_RECORDS && (r = spool_next(sp, &d)) !=
-		    NULL) {
+		while (n++ < FUZZ_MAX_RECORDS &&
+		    (r = spool_next(sp, &d)) != NULL) {
 			if (d.len > size)
-				abort();	/* more than the file held */
+				abort(); /* more than the file held */
 			spool_done(sp, r);
 		}
 		spool_close(sp);

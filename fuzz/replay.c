@@ -26,10 +26,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static int
 replay_file(const char *path)
 {
-	FILE		*f;
-	uint8_t		*buf;
-	struct stat	 st;
-	size_t		 n;
+	FILE	   *f;
+	uint8_t	   *buf;
+	struct stat st;
+	size_t	    n;
 
 	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), &st) == -1) {
 		perror(path);
@@ -57,11 +57,11 @@ replay_cmp(const void *a, const void *b)
 static int
 replay_dir(const char *dir)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		**names = NULL, *path;
-	size_t		 n = 0, i;
-	int		 rv = 0;
+	DIR	      *d;
+	struct dirent *de;
+	char	     **names = NULL, *path;
+	size_t	       n = 0, i;
+	int	       rv = 0;
 
 	if ((d = opendir(dir)) == NULL) {
 		perror(dir);
@@ -90,9 +90,9 @@ replay_dir(const char *dir)
 int
 main(int argc, char **argv)
 {
-	static char	*dflt[] = { NULL, (char *)FUZZ_CORPUS };
-	struct stat	 st;
-	int		 i, n, total = 0;
+	static char *dflt[] = { NULL, (char *)FUZZ_CORPUS };
+	struct stat  st;
+	int	     i, n, total = 0;
 
 	LLVMFuzzerInitialize(&argc, &argv);
 	if (argc < 2) {
@@ -105,8 +105,9 @@ main(int argc, char **argv)
 			perror(argv[i]);
 			return (1);
 		}
-		n = S_ISDIR(st.st_mode) ? replay_dir(argv[i]) :
-		    replay_file(argv[i]) == 0 ? 1 : -1;
+		n = S_ISDIR(st.st_mode)	      ? replay_dir(argv[i]) :
+		    replay_file(argv[i]) == 0 ? 1 :
+						-1;
 		if (n < 0)
 			return (1);
 		total += n;

@@ -18,9 +18,9 @@ expect_refused(int rv, char **cause)
 
 START_TEST(message_in_frames_assembled)
 {
-	struct assemble	 a;
-	char		*cause = NULL, *body;
-	size_t		 len;
+	struct assemble a;
+	char	       *cause = NULL, *body;
+	size_t		len;
 
 	assemble_init(&a, 1024);
 	ck_assert_int_eq(assemble_method(&a, 1, &cause), 0);
@@ -44,8 +44,8 @@ END_TEST
 
 START_TEST(body_longer_than_declared_refused)
 {
-	struct assemble	 a;
-	char		*cause = NULL;
+	struct assemble a;
+	char	       *cause = NULL;
 
 	assemble_init(&a, 1024);
 	assemble_method(&a, 1, &cause);
@@ -62,8 +62,8 @@ END_TEST
 
 START_TEST(body_shorter_than_declared_refused_at_next_method)
 {
-	struct assemble	 a;
-	char		*cause = NULL;
+	struct assemble a;
+	char	       *cause = NULL;
 
 	assemble_init(&a, 1024);
 	assemble_method(&a, 1, &cause);
@@ -80,14 +80,14 @@ END_TEST
 
 START_TEST(frames_out_of_order_refused)
 {
-	struct assemble	 a;
-	char		*cause = NULL, *body;
-	size_t		 len;
+	struct assemble a;
+	char	       *cause = NULL, *body;
+	size_t		len;
 
 	assemble_init(&a, 1024);
 	expect_refused(assemble_header(&a, 3, &cause), &cause);
 	expect_refused(assemble_body(&a, "abc", 3, &cause), &cause);
-	assemble_method(&a, 0, &cause);		/* a method with no content */
+	assemble_method(&a, 0, &cause); /* a method with no content */
 	expect_refused(assemble_header(&a, 3, &cause), &cause);
 	assemble_method(&a, 1, &cause);
 	expect_refused(assemble_body(&a, "abc", 3, &cause), &cause);
@@ -113,10 +113,10 @@ END_TEST
 
 START_TEST(oversized_body_counted_not_kept)
 {
-	struct assemble	 a;
-	char		*cause = NULL, *body, chunk[64];
-	size_t		 len;
-	int		 i, rv = ASSEMBLE_MORE;
+	struct assemble a;
+	char	       *cause = NULL, *body, chunk[64];
+	size_t		len;
+	int		i, rv = ASSEMBLE_MORE;
 
 	memset(chunk, 'x', sizeof chunk);
 	assemble_init(&a, 100);
@@ -132,7 +132,8 @@ START_TEST(oversized_body_counted_not_kept)
 	free(body);
 	/* A huge declared size allocates nothing. */
 	assemble_method(&a, 1, &cause);
-	ck_assert_int_eq(assemble_header(&a, UINT64_MAX, &cause), ASSEMBLE_MORE);
+	ck_assert_int_eq(assemble_header(&a, UINT64_MAX, &cause),
+	    ASSEMBLE_MORE);
 	ck_assert_ptr_null(a.body);
 	assemble_reset(&a);
 }
@@ -143,7 +144,7 @@ main(void)
 {
 	Suite	*s = suite_create("assemble");
 	TCase	*tc = tcase_create("assemble");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	tcase_add_test(tc, message_in_frames_assembled);

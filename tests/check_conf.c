@@ -11,14 +11,14 @@
 
 #include "conf.h"
 
-static char	 tmpdir[] = "/tmp/check_conf.XXXXXX";
+static char tmpdir[] = "/tmp/check_conf.XXXXXX";
 
 /* Write text to dir/name and return the path (static buffer). */
 static const char *
 write_file(const char *name, const char *text)
 {
-	static char	 path[512];
-	FILE		*f;
+	static char path[512];
+	FILE	   *f;
 
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
@@ -31,8 +31,8 @@ write_file(const char *name, const char *text)
 static struct conf *
 load_ok(const char *text)
 {
-	struct conf	*cf;
-	char		*cause = NULL;
+	struct conf *cf;
+	char	    *cause = NULL;
 
 	cf = conf_load(write_file("warrend.conf", text), &cause);
 	ck_assert_msg(cf != NULL, "expected the config to load, got: %s",
@@ -44,25 +44,28 @@ load_ok(const char *text)
 static void
 load_fails(const char *text, const char *n1, const char *n2)
 {
-	struct conf	*cf;
-	char		*cause = NULL;
+	struct conf *cf;
+	char	    *cause = NULL;
 
 	cf = conf_load(write_file("warrend.conf", text), &cause);
 	ck_assert_msg(cf == NULL, "expected an error with \"%s\", got success",
 	    n1);
-	ck_assert_msg(strstr(cause, n1) != NULL && (n2 == NULL ||
-	    strstr(cause, n2) != NULL), "expected an error with \"%s\" and "
-	    "\"%s\", got: %s", n1, n2 ? n2 : "", cause);
+	ck_assert_msg(strstr(cause, n1) != NULL &&
+		(n2 == NULL || strstr(cause, n2) != NULL),
+	    "expected an error with \"%s\" and "
+	    "\"%s\", got: %s",
+	    n1, n2 ? n2 : "", cause);
 	free(cause);
 }
 
-#define CONTRACT "contracts = ( { name = \"ResourceAccessedEvent\"; " \
+#define CONTRACT \
+	"contracts = ( { name = \"ResourceAccessedEvent\"; " \
 	"routing_key = \"resource.accessed\"; fields = ( { name = \"id\"; " \
 	"type = \"string\"; } ); } );\n"
 
 START_TEST(defaults_match_the_spec)
 {
-	struct conf	*cf = load_ok("service = \"s\";\n");
+	struct conf *cf = load_ok("service = \"s\";\n");
 
 	ck_assert_str_eq(cf->socket_path, "/run/warren/warren.sock");
 	ck_assert_int_eq(cf->socket_mode, 0660);
@@ -97,7 +100,8 @@ END_TEST
 
 START_TEST(every_key_read)
 {
-	struct conf	*cf = load_ok("service = \"svc\";\n"
+	struct conf *cf = load_ok(
+	    "service = \"svc\";\n"
 	    "socket: { path = \"/tmp/x.sock\"; mode = \"0600\"; group = \"0\";"
 	    " max_clients = 10; max_line = 4096; };\n"
 	    "broker: { urls = [ \"amqp://a:b@h1:5673/v\", \"amqp://h2\" ];"
@@ -131,8 +135,8 @@ START_TEST(misspelt_key_names_file_and_line)
 {
 	load_fails("service = \"s\";\nbroker: {\n  hartbeat = 30;\n};\n",
 	    "warrend.conf:3:", "unknown key \"hartbeat\" in broker");
-	load_fails("service = \"s\";\nservise = \"t\";\n", "warrend.conf:2:",
-	    "unknown key \"servise\"");
+	load_fails("service = \"s\";\nservise = \"t\";\n",
+	    "warrend.conf:2:", "unknown key \"servise\"");
 }
 END_TEST
 
@@ -158,13 +162,15 @@ START_TEST(out_of_range_rejected)
 	load_fails("service = \"s\";\nsocket: { max_line = 255; };\n",
 	    ":2:", "out of range");
 	load_fails("service = \"s\";\nbroker: { reconnect_min_ms = 10;\n"
-	    "reconnect_max_ms = 5; };\n", "reconnect_min_ms", "above");
+		   "reconnect_max_ms = 5; };\n",
+	    "reconnect_min_ms", "above");
 }
 END_TEST
 
 START_TEST(bounds_accepted_at_the_edge)
 {
-	struct conf	*cf = load_ok("service = \"s\";\nbroker: { "
+	struct conf *cf = load_ok(
+	    "service = \"s\";\nbroker: { "
 	    "confirm_window = 65535; heartbeat = 3600; "
 	    "publish_timeout_ms = 100; };\nsocket: { max_line = 256; };\n");
 
@@ -186,12 +192,12 @@ END_TEST
 
 START_TEST(socket_mode_must_be_octal_string)
 {
-	load_fails("service = \"s\";\nsocket: { mode = \"0999\"; };\n", ":2:",
-	    "octal");
-	load_fails("service = \"s\";\nsocket: { mode = \"01777\"; };\n", ":2:",
-	    "octal");
-	load_fails("service = \"s\";\nsocket: { mode = 660; };\n", ":2:",
-	    "string");
+	load_fails("service = \"s\";\nsocket: { mode = \"0999\"; };\n",
+	    ":2:", "octal");
+	load_fails("service = \"s\";\nsocket: { mode = \"01777\"; };\n",
+	    ":2:", "octal");
+	load_fails("service = \"s\";\nsocket: { mode = 660; };\n",
+	    ":2:", "string");
 }
 END_TEST
 
@@ -204,11 +210,12 @@ END_TEST
 
 START_TEST(bad_urls_rejected)
 {
-	load_fails("service = \"s\";\nbroker: { urls = [ ]; };\n", ":2:",
-	    "empty");
+	load_fails("service = \"s\";\nbroker: { urls = [ ]; };\n",
+	    ":2:", "empty");
 	load_fails("service = \"s\";\nbroker: { urls = [ \"http://x\" ]; };\n",
 	    ":2:", "amqp://");
-	load_fails("service = \"s\";\nbroker: { urls = [ \"amqp://h:x\" ]; };\n",
+	load_fails(
+	    "service = \"s\";\nbroker: { urls = [ \"amqp://h:x\" ]; };\n",
 	    ":2:", "amqp://");
 }
 END_TEST
@@ -222,7 +229,7 @@ END_TEST
 
 START_TEST(missing_file_named)
 {
-	char	*cause = NULL;
+	char *cause = NULL;
 
 	ck_assert_ptr_null(conf_load("/nonexistent/warrend.conf", &cause));
 	ck_assert_msg(strstr(cause, "/nonexistent/warrend.conf") != NULL,
@@ -234,38 +241,46 @@ END_TEST
 START_TEST(contract_errors_name_their_line)
 {
 	load_fails("service = \"s\";\ncontracts = (\n { name = \"E\";\n"
-	    "   routing_key = \"a.b\";\n   fields = ( { name = \"x\"; "
-	    "type = \"strng\"; } ); }\n);\n", "warrend.conf:", "strng");
+		   "   routing_key = \"a.b\";\n   fields = ( { name = \"x\"; "
+		   "type = \"strng\"; } ); }\n);\n",
+	    "warrend.conf:", "strng");
 	load_fails("service = \"s\";\n" CONTRACT
-	    "contracts_dir = \"/nonexistent\";\n", "/nonexistent", NULL);
+		   "contracts_dir = \"/nonexistent\";\n",
+	    "/nonexistent", NULL);
 }
 END_TEST
 
 START_TEST(contracts_dir_loaded_in_order)
 {
-	struct conf	*cf;
-	char		 text[1024];
+	struct conf *cf;
+	char	     text[1024];
 
 	mkdir(strcat(strcpy(text, tmpdir), "/c.d"), 0700);
-	write_file("c.d/b.conf", "contracts = ( { name = \"BEvent\"; "
+	write_file("c.d/b.conf",
+	    "contracts = ( { name = \"BEvent\"; "
 	    "routing_key = \"b.x\"; fields = (); } );\n");
-	write_file("c.d/a.conf", "contracts = ( { name = \"AEvent\"; "
+	write_file("c.d/a.conf",
+	    "contracts = ( { name = \"AEvent\"; "
 	    "routing_key = \"a.x\"; fields = (); } );\n");
 	write_file("c.d/ignored.txt", "not a config");
-	snprintf(text, sizeof text, "service = \"s\";\ncontracts_dir = "
-	    "\"%s/c.d\";\n", tmpdir);
+	snprintf(text, sizeof text,
+	    "service = \"s\";\ncontracts_dir = "
+	    "\"%s/c.d\";\n",
+	    tmpdir);
 	cf = load_ok(text);
 	ck_assert_int_eq((int)cf->contracts.n, 2);
 	ck_assert_str_eq(cf->contracts.v[0]->name, "AEvent");
 	ck_assert_str_eq(cf->contracts.v[1]->name, "BEvent");
 	conf_free(cf);
-	write_file("c.d/c.conf", "contracts = ( { name = \"CEvent\";\n"
+	write_file("c.d/c.conf",
+	    "contracts = ( { name = \"CEvent\";\n"
 	    "routing_key = \"c\"; fields = (); } );\n");
 	load_fails(text, "c.conf:", "c");
 	write_file("c.d/c.conf", "contracts = ();\nservice = \"x\";\n");
 	load_fails(text, "c.conf:2:", "unknown key \"service\"");
 	unlink(write_file("c.d/c.conf", ""));
-	write_file("c.d/d.conf", "contracts = ( { name = \"AEvent\"; "
+	write_file("c.d/d.conf",
+	    "contracts = ( { name = \"AEvent\"; "
 	    "routing_key = \"d.x\"; fields = (); } );\n");
 	load_fails(text, "d.conf:", "AEvent");
 }
@@ -273,7 +288,8 @@ END_TEST
 
 START_TEST(allow_users_resolved)
 {
-	struct conf	*cf = load_ok("service = \"s\";\ncontracts = ( { "
+	struct conf *cf = load_ok(
+	    "service = \"s\";\ncontracts = ( { "
 	    "name = \"E\"; routing_key = \"a.b\"; fields = (); "
 	    "allow_users = [ \"root\", \"1234\" ]; allow_groups = [ \"0\" ]; "
 	    "} );\n");
@@ -284,8 +300,9 @@ START_TEST(allow_users_resolved)
 	ck_assert_int_eq((int)cf->contracts.v[0]->ngids, 1);
 	conf_free(cf);
 	load_fails("service = \"s\";\ncontracts = ( { name = \"E\"; "
-	    "routing_key = \"a.b\"; fields = (); allow_users = "
-	    "[ \"no-such-user-here\" ]; } );\n", "no such user", NULL);
+		   "routing_key = \"a.b\"; fields = (); allow_users = "
+		   "[ \"no-such-user-here\" ]; } );\n",
+	    "no such user", NULL);
 }
 END_TEST
 
@@ -293,7 +310,8 @@ END_TEST
  * the same JSON back. */
 START_TEST(schema_json_to_settings_round_trips)
 {
-	static const char	*json = "{\"name\":\"E\",\"routing_key\":"
+	static const char *json =
+	    "{\"name\":\"E\",\"routing_key\":"
 	    "\"a.b\",\"description\":\"d\",\"consumers\":[\"x\",\"y\"],"
 	    "\"additional_fields\":false,\"fields\":["
 	    "{\"name\":\"s\",\"type\":\"string\",\"optional\":true,"
@@ -309,23 +327,26 @@ START_TEST(schema_json_to_settings_round_trips)
 	    "\"fields\":[{\"name\":\"k\",\"type\":\"uuid\",\"optional\":"
 	    "false}]},\"min_items\":0,\"max_items\":2}]}";
 	config_t	 cfg;
-	struct contract	*c;
+	struct contract *c;
 	cJSON		*in, *out, *null;
 	char		*cause = NULL, *got, *want;
 
 	config_init(&cfg);
 	ck_assert_ptr_nonnull(in = cJSON_Parse(json));
 	ck_assert_int_eq(conf_schema_setting(config_root_setting(&cfg), "c",
-	    in), 0);
+			     in),
+	    0);
 	ck_assert_msg(contract_compile(config_lookup(&cfg, "c"), &c, &cause) ==
-	    0, "expected the settings to compile, got %s", cause);
+		0,
+	    "expected the settings to compile, got %s", cause);
 	out = contract_to_json(c);
 	got = cJSON_PrintUnformatted(out);
 	want = cJSON_PrintUnformatted(in);
 	ck_assert_msg(strcmp(got, want) == 0, "expected %s, got %s", want, got);
 	null = cJSON_CreateNull();
 	ck_assert_int_eq(conf_schema_setting(config_root_setting(&cfg), "z",
-	    null), -1);
+			     null),
+	    -1);
 	free(got);
 	free(want);
 	cJSON_Delete(null);
@@ -336,7 +357,8 @@ START_TEST(schema_json_to_settings_round_trips)
 }
 END_TEST
 
-#define SCHEMA_JSON "{\"description\": \"From the schema.\", " \
+#define SCHEMA_JSON \
+	"{\"description\": \"From the schema.\", " \
 	"\"properties\": {\"id\": {\"title\": \"Id\", \"type\": " \
 	"\"string\"}}, \"required\": [\"id\"], \"title\": \"SchemaEvent\", " \
 	"\"type\": \"object\", \"x-warren-routing-key\": \"schema.made\"}"
@@ -345,11 +367,12 @@ END_TEST
  * keys win over the schema's. */
 START_TEST(schema_key_loads_and_group_keys_win)
 {
-	struct conf		*cf;
-	const struct contract	*c;
+	struct conf	      *cf;
+	const struct contract *c;
 
 	write_file("s.json", SCHEMA_JSON);
-	cf = load_ok("service = \"s\";\ncontracts = ( {\n"
+	cf = load_ok(
+	    "service = \"s\";\ncontracts = ( {\n"
 	    "  schema = \"s.json\";\n  description = \"From the group.\";\n"
 	    "} );\n");
 	ck_assert_int_eq((int)cf->contracts.n, 1);
@@ -362,7 +385,7 @@ START_TEST(schema_key_loads_and_group_keys_win)
 	ck_assert_ptr_nonnull(strstr(c->file, "warrend.conf"));
 	conf_free(cf);
 	cf = load_ok("service = \"s\";\ncontracts = ( { name = \"Renamed\"; "
-	    "routing_key = \"re.named\"; schema = \"s.json\"; } );\n");
+		     "routing_key = \"re.named\"; schema = \"s.json\"; } );\n");
 	ck_assert_str_eq(cf->contracts.v[0]->name, "Renamed");
 	ck_assert_str_eq(cf->contracts.v[0]->routing_key, "re.named");
 	conf_free(cf);
@@ -373,16 +396,19 @@ END_TEST
 START_TEST(schema_key_errors_name_file_and_line)
 {
 	write_file("s.json", SCHEMA_JSON);
-	write_file("m.json", "{\"title\": \"M\", \"type\": \"object\", "
+	write_file("m.json",
+	    "{\"title\": \"M\", \"type\": \"object\", "
 	    "\"properties\": {\"q\": {\"multipleOf\": 5, \"type\": "
 	    "\"integer\"}}, \"x-warren-routing-key\": \"m.m\"}");
 	load_fails("service = \"s\";\ncontracts = ( {\n schema = \"s.json\";"
-	    "\n fields = (); } );\n", "warrend.conf:3: ", "not both");
+		   "\n fields = (); } );\n",
+	    "warrend.conf:3: ", "not both");
 	load_fails("service = \"s\";\ncontracts = ( {\n schema = \"none.json\";"
-	    " } );\n", "warrend.conf:3: schema ", "/none.json: No such file");
+		   " } );\n",
+	    "warrend.conf:3: schema ", "/none.json: No such file");
 	load_fails("service = \"s\";\ncontracts = ( {\n schema = \"m.json\";"
-	    " } );\n", "/m.json: q: multipleOf is not supported",
-	    "warrend.conf:3: ");
+		   " } );\n",
+	    "/m.json: q: multipleOf is not supported", "warrend.conf:3: ");
 	load_fails("service = \"s\";\ncontracts = ( { schema = 1; } );\n",
 	    "warrend.conf:2: ", "schema must be");
 }
@@ -392,7 +418,7 @@ END_TEST
 static void
 cleanup(void)
 {
-	char	 cmd[600];
+	char cmd[600];
 
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
@@ -402,7 +428,7 @@ cleanup(void)
 /* libconfig 1.5 keeps the low 32 bits of 4294967296 (no L): refuse it. */
 START_TEST(integer_cut_to_32_bits_rejected)
 {
-	struct conf	*cf;
+	struct conf *cf;
 
 	load_fails("service = \"s\";\nspool: { max_bytes = 4294967296; };\n",
 	    "warrend.conf:2: spool.max_bytes = 4294967296 was read as 0",
@@ -410,11 +436,13 @@ START_TEST(integer_cut_to_32_bits_rejected)
 	load_fails("service = \"s\";\nsocket: { max_line = 0x100000400; };\n",
 	    "warrend.conf:2: socket.max_line = 0x100000400", NULL);
 	load_fails("service = \"s\";\ncontracts = ( { name = \"A\"; "
-	    "routing_key = \"a.b\"; fields = ( { name = \"n\"; "
-	    "type = \"integer\";\n maximum = 3000000000; } ); } );\n",
+		   "routing_key = \"a.b\"; fields = ( { name = \"n\"; "
+		   "type = \"integer\";\n maximum = 3000000000; } ); } );\n",
 	    "warrend.conf:3: contract A: field n: maximum = 3000000000 was "
-	    "read as -1294967296", NULL);
-	cf = load_ok("service = \"s\";\nspool: { max_bytes = 4294967296L; };\n"
+	    "read as -1294967296",
+	    NULL);
+	cf = load_ok(
+	    "service = \"s\";\nspool: { max_bytes = 4294967296L; };\n"
 	    "contracts = ( { name = \"A\"; routing_key = \"a.b\"; fields = ( "
 	    "{ name = \"maximum\"; type = \"integer\"; minimum = -2; "
 	    "maximum = 3000000000L; }, { name = \"m\"; type = \"array\"; "
@@ -430,7 +458,7 @@ main(void)
 {
 	Suite	*s = suite_create("conf");
 	TCase	*tc = tcase_create("conf");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	setlocale(LC_CTYPE, "C.UTF-8");

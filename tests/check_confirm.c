@@ -6,13 +6,13 @@
 
 #include "confirm.h"
 
-#define NJOBS	64
+#define NJOBS 64
 
-static int	 jobs[NJOBS];		/* jobs are just addresses here */
-static int	 settled[NJOBS];	/* how often each was settled */
-static uint64_t	 order[NJOBS];		/* tags in the order settled */
-static int	 norder;
-static int	*keep;			/* the callback keeps this job */
+static int	jobs[NJOBS];	/* jobs are just addresses here */
+static int	settled[NJOBS]; /* how often each was settled */
+static uint64_t order[NJOBS];	/* tags in the order settled */
+static int	norder;
+static int     *keep; /* the callback keeps this job */
 
 /* Record a settled job; keep the one the test asks to keep. */
 static int
@@ -32,7 +32,7 @@ settle_cb(void *job, uint64_t tag, void *arg)
 static void
 setup(void)
 {
-	int	 i;
+	int i;
 
 	for (i = 0; i < NJOBS; i++)
 		settled[i] = 0;
@@ -44,7 +44,7 @@ setup(void)
 static void
 add_range(struct confirm *c, int from, int to, uint64_t first_tag)
 {
-	int	 i;
+	int i;
 
 	for (i = from; i < to; i++)
 		ck_assert_uint_eq(confirm_add(c, &jobs[i]),
@@ -53,7 +53,7 @@ add_range(struct confirm *c, int from, int to, uint64_t first_tag)
 
 START_TEST(out_of_order_acks_settle_each_once)
 {
-	struct confirm	 c;
+	struct confirm c;
 
 	confirm_init(&c, 4);
 	add_range(&c, 0, 4, 1);
@@ -72,7 +72,7 @@ END_TEST
 
 START_TEST(span_bounds_the_ring_not_the_count)
 {
-	struct confirm	 c;
+	struct confirm c;
 
 	/*
 	 * The old bug: tags 1..4 out, 2..4 acked, so only one in flight;
@@ -98,11 +98,11 @@ END_TEST
 
 START_TEST(multiple_settles_every_tag_up_to_it_in_order)
 {
-	struct confirm	 c;
+	struct confirm c;
 
 	confirm_init(&c, 8);
 	add_range(&c, 0, 6, 1);
-	confirm_settle(&c, 2, 0, settle_cb, NULL);	/* already gone */
+	confirm_settle(&c, 2, 0, settle_cb, NULL); /* already gone */
 	ck_assert_int_eq(confirm_settle(&c, 4, 1, settle_cb, NULL), 3);
 	ck_assert_int_eq(norder, 4);
 	ck_assert_uint_eq(order[1], 1);
@@ -120,11 +120,11 @@ END_TEST
 
 START_TEST(nack_kept_by_callback_stays_in_flight)
 {
-	struct confirm	 c;
+	struct confirm c;
 
 	confirm_init(&c, 4);
 	add_range(&c, 0, 3, 1);
-	keep = &jobs[1];	/* a spooled event the broker refused */
+	keep = &jobs[1]; /* a spooled event the broker refused */
 	ck_assert_int_eq(confirm_settle(&c, 3, 1, settle_cb, NULL), 2);
 	ck_assert_int_eq(confirm_inflight(&c), 1);
 	ck_assert_ptr_eq(confirm_get(&c, 2), &jobs[1]);
@@ -138,9 +138,9 @@ END_TEST
 
 START_TEST(tags_wrap_around_the_ring_many_times)
 {
-	struct confirm	 c;
-	uint64_t	 tag, want = 1;
-	int		 i;
+	struct confirm c;
+	uint64_t       tag, want = 1;
+	int	       i;
 
 	confirm_init(&c, 3);
 	for (i = 0; i < 1000; i++) {
@@ -153,14 +153,14 @@ START_TEST(tags_wrap_around_the_ring_many_times)
 			ck_assert_int_eq(confirm_inflight(&c), 0);
 		}
 	}
-	ck_assert_int_eq(norder, 999);	/* the last three sent: 3 of them */
+	ck_assert_int_eq(norder, 999); /* the last three sent: 3 of them */
 	confirm_free(&c);
 }
 END_TEST
 
 START_TEST(unknown_and_stale_tags_are_ignored)
 {
-	struct confirm	 c;
+	struct confirm c;
 
 	confirm_init(&c, 4);
 	add_range(&c, 0, 2, 1);
@@ -174,8 +174,8 @@ END_TEST
 
 START_TEST(reset_starts_tags_at_one_for_a_new_channel)
 {
-	struct confirm	 c;
-	uint64_t	 t, n = 0;
+	struct confirm c;
+	uint64_t       t, n = 0;
 
 	confirm_init(&c, 4);
 	add_range(&c, 0, 3, 1);
@@ -201,7 +201,7 @@ END_TEST
 
 START_TEST(replace_keeps_the_tag_for_a_copy)
 {
-	struct confirm	 c;
+	struct confirm c;
 
 	confirm_init(&c, 4);
 	add_range(&c, 0, 2, 1);
@@ -219,7 +219,7 @@ main(void)
 {
 	Suite	*s = suite_create("confirm");
 	TCase	*tc = tcase_create("confirm");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, NULL);

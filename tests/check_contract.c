@@ -10,7 +10,8 @@
 #include "contract.h"
 
 /* A contract whose fields start on line 6 of the file. */
-#define HEAD "contracts = (\n{\nname = \"TestEvent\";\nrouting_key = " \
+#define HEAD \
+	"contracts = (\n{\nname = \"TestEvent\";\nrouting_key = " \
 	"\"test.event\";\nfields = (\n"
 #define TAIL ");\n}\n);\n"
 
@@ -18,8 +19,8 @@
 static void
 check_write(const char *text, char *path, size_t len)
 {
-	FILE	*f;
-	int	 fd;
+	FILE *f;
+	int   fd;
 
 	snprintf(path, len, "/tmp/check_contract.XXXXXX");
 	fd = mkstemp(path);
@@ -33,12 +34,12 @@ check_write(const char *text, char *path, size_t len)
 /* Parse text as a config file and compile its index'th contract; the
  * file's name goes in path for the caller to expect in messages. */
 static int
-check_compile_at(const char *text, int index, struct contract **c,
-    char **cause, char *path, size_t len)
+check_compile_at(const char *text, int index, struct contract **c, char **cause,
+    char *path, size_t len)
 {
-	config_t		 cfg;
-	const config_setting_t	*list;
-	int			 rv;
+	config_t		cfg;
+	const config_setting_t *list;
+	int			rv;
 
 	check_write(text, path, len);
 	config_init(&cfg);
@@ -60,7 +61,7 @@ check_compile_at(const char *text, int index, struct contract **c,
 static struct contract *
 check_compile_ok(const char *text)
 {
-	struct contract	*c;
+	struct contract *c;
 	char		*cause, path[64];
 
 	if (check_compile_at(text, 0, &c, &cause, path, sizeof path) != 0)
@@ -74,7 +75,7 @@ check_compile_ok(const char *text)
 static void
 check_compile_fails(const char *text, int line, const char *want)
 {
-	struct contract	*c;
+	struct contract *c;
 	char		*cause, path[64], *expected;
 	int		 rv;
 
@@ -94,7 +95,7 @@ static struct contract *
 check_fields_ok(const char *fields)
 {
 	char		*text;
-	struct contract	*c;
+	struct contract *c;
 
 	ck_assert_int_ne(asprintf(&text, HEAD "%s" TAIL, fields), -1);
 	c = check_compile_ok(text);
@@ -107,7 +108,7 @@ check_fields_ok(const char *fields)
 static void
 check_fields_fail(const char *fields, int line, const char *want)
 {
-	char	*text, *full;
+	char *text, *full;
 
 	ck_assert_int_ne(asprintf(&text, HEAD "%s" TAIL, fields), -1);
 	ck_assert_int_ne(asprintf(&full, "contract TestEvent: %s", want), -1);
@@ -121,7 +122,7 @@ static struct contract *
 check_field(const char *decl)
 {
 	char		*fields;
-	struct contract	*c;
+	struct contract *c;
 
 	ck_assert_int_ne(asprintf(&fields, "{ name = \"v\"; %s }\n", decl), -1);
 	c = check_fields_ok(fields);
@@ -133,9 +134,9 @@ check_field(const char *decl)
 static void
 check_valid(const struct contract *c, const char *json)
 {
-	cJSON	*data;
-	char	*message, *path;
-	int	 rv;
+	cJSON *data;
+	char  *message, *path;
+	int    rv;
 
 	data = cJSON_Parse(json);
 	ck_assert_msg(data != NULL, "expected test JSON to parse: %s", json);
@@ -151,9 +152,9 @@ static void
 check_invalid(const struct contract *c, const char *json, const char *want,
     const char *want_path)
 {
-	cJSON	*data;
-	char	*message, *path;
-	int	 rv;
+	cJSON *data;
+	char  *message, *path;
+	int    rv;
 
 	data = cJSON_Parse(json);
 	ck_assert_msg(data != NULL, "expected test JSON to parse: %s", json);
@@ -178,7 +179,7 @@ check_invalid(const struct contract *c, const char *json, const char *want,
 static void
 check_v_ok(const struct contract *c, const char *value)
 {
-	char	*json;
+	char *json;
 
 	ck_assert_int_ne(asprintf(&json, "{\"v\":%s}", value), -1);
 	check_valid(c, json);
@@ -189,7 +190,7 @@ check_v_ok(const struct contract *c, const char *value)
 static void
 check_v_bad(const struct contract *c, const char *value, const char *problem)
 {
-	char	*json, *want;
+	char *json, *want;
 
 	ck_assert_int_ne(asprintf(&json, "{\"v\":%s}", value), -1);
 	ck_assert_int_ne(asprintf(&want, "v: %s", problem), -1);
@@ -202,8 +203,8 @@ check_v_bad(const struct contract *c, const char *value, const char *problem)
 static void
 check_json_is(const struct contract *c, const char *want)
 {
-	cJSON	*j;
-	char	*s;
+	cJSON *j;
+	char  *s;
 
 	j = contract_to_json(c);
 	ck_assert_ptr_nonnull(j);
@@ -233,7 +234,7 @@ static const char spec_example[] =
 
 START_TEST(spec_example_compiles)
 {
-	struct contract	*c = check_compile_ok(spec_example);
+	struct contract *c = check_compile_ok(spec_example);
 
 	ck_assert_str_eq(c->name, "ResourceAccessedEvent");
 	ck_assert_str_eq(c->routing_key, "resource.accessed");
@@ -246,9 +247,11 @@ START_TEST(spec_example_compiles)
 	ck_assert_int_eq(c->line, 2);
 	ck_assert_ptr_null(c->allow_users);
 	ck_assert_ptr_null(c->allow_groups);
-	check_valid(c, "{\"resource_id\":\"abc\",\"resource_name\":\"A\","
+	check_valid(c,
+	    "{\"resource_id\":\"abc\",\"resource_name\":\"A\","
 	    "\"accessed_at\":\"2026-11-27T05:18:40.123Z\"}");
-	check_invalid(c, "{\"resource_id\":\"abc\",\"resource_name\":\"A\","
+	check_invalid(c,
+	    "{\"resource_id\":\"abc\",\"resource_name\":\"A\","
 	    "\"accessed_at\":\"2026-11-27T05:18:40\"}",
 	    "accessed_at: datetime has no timezone offset", "accessed_at");
 	contract_free(c);
@@ -257,9 +260,10 @@ END_TEST
 
 START_TEST(contract_to_json_lists_only_set_constraints)
 {
-	struct contract	*c = check_compile_ok(spec_example);
+	struct contract *c = check_compile_ok(spec_example);
 
-	check_json_is(c, "{\"name\":\"ResourceAccessedEvent\","
+	check_json_is(c,
+	    "{\"name\":\"ResourceAccessedEvent\","
 	    "\"routing_key\":\"resource.accessed\","
 	    "\"description\":\"A short link was opened.\","
 	    "\"publisher\":\"link-service\","
@@ -278,7 +282,7 @@ END_TEST
 
 START_TEST(contract_to_json_nests_fields_and_items)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_fields_ok(
 	    "{ name = \"o\"; type = \"object\"; description = \"d\"; fields = (\n"
@@ -287,7 +291,8 @@ START_TEST(contract_to_json_nests_fields_and_items)
 	    "{ name = \"a\"; type = \"array\"; min_items = 1; max_items = 2;\n"
 	    "  items = { type = \"number\"; minimum = -1.5; maximum = 2; }; },\n"
 	    "{ name = \"s\"; type = \"string\"; pattern = \"[a-z]+\"; }\n");
-	check_json_is(c, "{\"name\":\"TestEvent\",\"routing_key\":\"test.event\","
+	check_json_is(c,
+	    "{\"name\":\"TestEvent\",\"routing_key\":\"test.event\","
 	    "\"consumers\":[],\"additional_fields\":false,\"fields\":["
 	    "{\"name\":\"o\",\"type\":\"object\",\"optional\":false,"
 	    "\"description\":\"d\",\"additional_fields\":false,\"fields\":["
@@ -304,9 +309,10 @@ END_TEST
 
 START_TEST(access_lists_stored_for_conf)
 {
-	struct contract	*c;
+	struct contract *c;
 
-	c = check_compile_ok("contracts = ({ name = \"A\"; routing_key = \"a.b\";"
+	c = check_compile_ok(
+	    "contracts = ({ name = \"A\"; routing_key = \"a.b\";"
 	    " fields = (); allow_users = [ \"www-data\", \"1000\" ];"
 	    " allow_groups = ( \"adm\", 4 ); additional_fields = true; });");
 	ck_assert_uint_eq(c->nallow_users, 2);
@@ -333,64 +339,71 @@ END_TEST
 START_TEST(unknown_field_key_rejected)
 {
 	check_fields_fail("{ name = \"a\"; type = \"string\";\n"
-	    "  max_lenght = 5; }\n", 7, "field a: unknown key \"max_lenght\"");
+			  "  max_lenght = 5; }\n",
+	    7, "field a: unknown key \"max_lenght\"");
 }
 END_TEST
 
 START_TEST(unknown_contract_key_rejected)
 {
-	check_compile_fails("contracts = ({ name = \"A\";\n routing_key = \"a.b\";"
-	    "\n fields = ();\n routingkey = \"x\"; });", 4,
-	    "contract A: unknown key \"routingkey\"");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\";\n routing_key = \"a.b\";"
+	    "\n fields = ();\n routingkey = \"x\"; });",
+	    4, "contract A: unknown key \"routingkey\"");
 }
 END_TEST
 
 START_TEST(constraint_on_wrong_type_rejected)
 {
-	check_fields_fail("{ name = \"n\"; type = \"integer\"; min_length = 1; }\n",
-	    6, "field n: min_length does not apply to type integer");
-	check_fields_fail("{ name = \"n\"; type = \"number\"; pattern = \"x\"; }\n",
-	    6, "field n: pattern does not apply to type number");
+	check_fields_fail(
+	    "{ name = \"n\"; type = \"integer\"; min_length = 1; }\n", 6,
+	    "field n: min_length does not apply to type integer");
+	check_fields_fail(
+	    "{ name = \"n\"; type = \"number\"; pattern = \"x\"; }\n", 6,
+	    "field n: pattern does not apply to type number");
 	check_fields_fail("{ name = \"s\"; type = \"string\"; minimum = 1; }\n",
 	    6, "field s: minimum does not apply to type string");
-	check_fields_fail("{ name = \"s\"; type = \"string\"; values = [\"a\"]; }\n",
-	    6, "field s: values does not apply to type string");
+	check_fields_fail(
+	    "{ name = \"s\"; type = \"string\"; values = [\"a\"]; }\n", 6,
+	    "field s: values does not apply to type string");
 	check_fields_fail("{ name = \"o\"; type = \"object\"; items = "
-	    "{ type = \"string\"; }; }\n", 6,
-	    "field o: items does not apply to type object");
+			  "{ type = \"string\"; }; }\n",
+	    6, "field o: items does not apply to type object");
 	check_fields_fail("{ name = \"a\"; type = \"array\"; fields = (); }\n",
 	    6, "field a: fields does not apply to type array");
-	check_fields_fail("{ name = \"s\"; type = \"string\"; max_items = 1; }\n",
-	    6, "field s: max_items does not apply to type string");
-	check_fields_fail("{ name = \"d\"; type = \"date\"; additional_fields = "
-	    "true; }\n", 6,
-	    "field d: additional_fields does not apply to type date");
+	check_fields_fail(
+	    "{ name = \"s\"; type = \"string\"; max_items = 1; }\n", 6,
+	    "field s: max_items does not apply to type string");
+	check_fields_fail(
+	    "{ name = \"d\"; type = \"date\"; additional_fields = "
+	    "true; }\n",
+	    6, "field d: additional_fields does not apply to type date");
 	check_fields_fail("{ name = \"a\"; type = \"array\"; items = { type = "
-	    "\"string\"; name = \"x\"; }; }\n", 6,
-	    "field a[]: name does not apply to array items");
+			  "\"string\"; name = \"x\"; }; }\n",
+	    6, "field a[]: name does not apply to array items");
 	check_fields_fail("{ name = \"a\"; type = \"array\"; items = { type = "
-	    "\"string\"; optional = true; }; }\n", 6,
-	    "field a[]: optional does not apply to array items");
+			  "\"string\"; optional = true; }; }\n",
+	    6, "field a[]: optional does not apply to array items");
 }
 END_TEST
 
 START_TEST(min_greater_than_max_rejected)
 {
 	check_fields_fail("{ name = \"s\"; type = \"string\"; min_length = 5;"
-	    " max_length = 4; }\n", 6,
-	    "field s: min_length 5 is greater than max_length 4");
+			  " max_length = 4; }\n",
+	    6, "field s: min_length 5 is greater than max_length 4");
 	check_fields_fail("{ name = \"n\"; type = \"number\"; minimum = 1.5;"
-	    " maximum = 1; }\n", 6,
-	    "field n: minimum 1.5 is greater than maximum 1");
+			  " maximum = 1; }\n",
+	    6, "field n: minimum 1.5 is greater than maximum 1");
 	check_fields_fail("{ name = \"a\"; type = \"array\"; min_items = 3;"
-	    " max_items = 2; }\n", 6,
-	    "field a: min_items 3 is greater than max_items 2");
+			  " max_items = 2; }\n",
+	    6, "field a: min_items 3 is greater than max_items 2");
 }
 END_TEST
 
 START_TEST(equal_min_and_max_accepted)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"string\"; min_length = 3; max_length = 3;");
 	check_v_ok(c, "\"abc\"");
@@ -401,41 +414,50 @@ END_TEST
 
 START_TEST(wrong_setting_type_rejected)
 {
-	check_fields_fail("{ name = \"s\"; type = \"string\"; min_length = -1; }\n",
-	    6, "field s: min_length must be 0 or more, not -1");
-	check_fields_fail("{ name = \"s\"; type = \"string\"; max_length = 1.5; }\n",
-	    6, "field s: max_length must be an integer");
-	check_fields_fail("{ name = \"s\"; type = \"string\"; optional = \"yes\"; }\n",
-	    6, "field s: optional must be true or false");
-	check_fields_fail("{ name = \"n\"; type = \"integer\"; minimum = \"0\"; }\n",
-	    6, "field n: minimum must be a number");
+	check_fields_fail(
+	    "{ name = \"s\"; type = \"string\"; min_length = -1; }\n", 6,
+	    "field s: min_length must be 0 or more, not -1");
+	check_fields_fail(
+	    "{ name = \"s\"; type = \"string\"; max_length = 1.5; }\n", 6,
+	    "field s: max_length must be an integer");
+	check_fields_fail(
+	    "{ name = \"s\"; type = \"string\"; optional = \"yes\"; }\n", 6,
+	    "field s: optional must be true or false");
+	check_fields_fail(
+	    "{ name = \"n\"; type = \"integer\"; minimum = \"0\"; }\n", 6,
+	    "field n: minimum must be a number");
 	check_fields_fail("{ name = \"s\"; type = \"string\"; pattern = 1; }\n",
 	    6, "field s: pattern must be a string");
-	check_fields_fail("{ name = \"a\"; type = \"array\"; items = \"string\"; }\n",
-	    6, "field a: items must be a group");
+	check_fields_fail(
+	    "{ name = \"a\"; type = \"array\"; items = \"string\"; }\n", 6,
+	    "field a: items must be a group");
 	check_fields_fail("{ name = 5; type = \"string\"; }\n", 6,
 	    "field #1: name must be a string");
-	check_compile_fails("contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
-	    " fields = { };\n});", 2,
-	    "contract A: fields must be a list of groups");
-	check_compile_fails("contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
-	    " fields = ();\n consumers = \"x\"; });", 3,
-	    "contract A: consumers must be an array of strings");
-	check_compile_fails("contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
-	    " fields = ();\n additional_fields = 1; });", 3,
-	    "contract A: additional_fields must be true or false");
-	check_compile_fails("contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
-	    " fields = ();\n description = 1; });", 3,
-	    "contract A: description must be a string");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
+	    " fields = { };\n});",
+	    2, "contract A: fields must be a list of groups");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
+	    " fields = ();\n consumers = \"x\"; });",
+	    3, "contract A: consumers must be an array of strings");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
+	    " fields = ();\n additional_fields = 1; });",
+	    3, "contract A: additional_fields must be true or false");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\"; routing_key = \"a.b\";\n"
+	    " fields = ();\n description = 1; });",
+	    3, "contract A: description must be a string");
 }
 END_TEST
 
 START_TEST(large_integer_bounds_accepted)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"integer\"; minimum = -5000000000L; "
-	    "maximum = 5000000000L;");
+			"maximum = 5000000000L;");
 	check_v_ok(c, "5000000000");
 	check_v_bad(c, "5000000001",
 	    "greater than maximum 5000000000 (got 5000000001)");
@@ -448,11 +470,11 @@ END_TEST
 
 START_TEST(bad_regex_rejected_quoting_regerror)
 {
-	static const char	*bad[] = { "[a-", "a{2,1}", "(ab", "*a" };
-	regex_t			 re;
-	char			 fields[128], err[128], want[256], *wrapped;
-	size_t			 i;
-	int			 rc;
+	static const char *bad[] = { "[a-", "a{2,1}", "(ab", "*a" };
+	regex_t		   re;
+	char		   fields[128], err[128], want[256], *wrapped;
+	size_t		   i;
+	int		   rc;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		ck_assert_int_ne(asprintf(&wrapped, "^(%s)$", bad[i]), -1);
@@ -460,8 +482,10 @@ START_TEST(bad_regex_rejected_quoting_regerror)
 		free(wrapped);
 		ck_assert_msg(rc != 0, "expected regcomp to refuse %s", bad[i]);
 		regerror(rc, &re, err, sizeof err);
-		snprintf(fields, sizeof fields, "{ name = \"s\"; type = "
-		    "\"string\";\n pattern = \"%s\"; }\n", bad[i]);
+		snprintf(fields, sizeof fields,
+		    "{ name = \"s\"; type = "
+		    "\"string\";\n pattern = \"%s\"; }\n",
+		    bad[i]);
 		snprintf(want, sizeof want, "field s: bad pattern \"%s\": %s",
 		    bad[i], err);
 		check_fields_fail(fields, 7, want);
@@ -472,20 +496,26 @@ END_TEST
 START_TEST(pattern_that_escapes_anchors_rejected)
 {
 	check_fields_fail("{ name = \"s\"; type = \"string\"; pattern = "
-	    "\"a)|(b\"; }\n", 6, "field s: bad pattern \"a)|(b\": has a ')' "
+			  "\"a)|(b\"; }\n",
+	    6,
+	    "field s: bad pattern \"a)|(b\": has a ')' "
 	    "without a matching '('");
 	check_fields_fail("{ name = \"s\"; type = \"string\"; pattern = "
-	    "\"a\\\\\"; }\n", 6, "field s: bad pattern \"a\\\": ends with a "
+			  "\"a\\\\\"; }\n",
+	    6,
+	    "field s: bad pattern \"a\\\": ends with a "
 	    "backslash");
 	check_fields_fail("{ name = \"s\"; type = \"string\"; pattern = "
-	    "\"(a)\\\\1\"; }\n", 6, "field s: bad pattern \"(a)\\1\": "
+			  "\"(a)\\\\1\"; }\n",
+	    6,
+	    "field s: bad pattern \"(a)\\1\": "
 	    "back-references are not allowed");
 }
 END_TEST
 
 START_TEST(pattern_must_match_whole_string)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"string\"; pattern = \"[a-z]+\";");
 	check_v_ok(c, "\"abc\"");
@@ -505,7 +535,7 @@ END_TEST
 
 START_TEST(pattern_matches_characters_not_bytes)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"string\"; pattern = \"h.llo\";");
 	check_v_ok(c, "\"h\xc3\xa9llo\"");
@@ -516,11 +546,14 @@ END_TEST
 START_TEST(bad_contract_name_rejected)
 {
 	check_compile_fails("contracts = ({\n name = \"resourceAccessed\";"
-	    " routing_key = \"a.b\"; fields = (); });", 2,
+			    " routing_key = \"a.b\"; fields = (); });",
+	    2,
 	    "invalid contract name \"resourceAccessed\" (expected "
 	    "^[A-Z][A-Za-z0-9]*$)");
-	check_compile_fails("contracts = ({\n routing_key = \"a.b\"; fields = ();"
-	    " });", 1, "contract has no name");
+	check_compile_fails(
+	    "contracts = ({\n routing_key = \"a.b\"; fields = ();"
+	    " });",
+	    1, "contract has no name");
 	check_compile_fails("contracts = ({\n name = 1; });", 2,
 	    "contract name must be a string");
 	check_compile_fails("contracts = ( \"x\" );", 1,
@@ -530,51 +563,61 @@ END_TEST
 
 START_TEST(contract_name_validity)
 {
-	static const char	*good[] = { "A", "ResourceAccessedEvent", "V2x" };
-	static const char	*bad[] = { "", "a", "1A", "Resource_Accessed",
-				    "Resource-Accessed", "Résumé", "A B" };
-	size_t			 i;
+	static const char *good[] = { "A", "ResourceAccessedEvent", "V2x" };
+	static const char *bad[] = { "", "a", "1A", "Resource_Accessed",
+		"Resource-Accessed", "Résumé", "A B" };
+	size_t		   i;
 
 	for (i = 0; i < sizeof good / sizeof good[0]; i++)
-		ck_assert_msg(contract_name_valid(good[i]), "expected name "
-		    "\"%s\" valid, got invalid", good[i]);
+		ck_assert_msg(contract_name_valid(good[i]),
+		    "expected name "
+		    "\"%s\" valid, got invalid",
+		    good[i]);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ck_assert_msg(!contract_name_valid(bad[i]), "expected name "
-		    "\"%s\" invalid, got valid", bad[i]);
+		ck_assert_msg(!contract_name_valid(bad[i]),
+		    "expected name "
+		    "\"%s\" invalid, got valid",
+		    bad[i]);
 }
 END_TEST
 
 START_TEST(routing_key_validity)
 {
-	static const char	*good[] = { "resource.accessed",
-				    "resource.accessed.v2", "a.b", "a-b.c_d.v10",
-				    "A1.B2.v1", "a.v2" };
-	static const char	*bad[] = { "", "resource", "a.b.c", "a..b", ".a",
-				    "a.", "resource.accessed.v0",
-				    "resource.accessed.v01", "a.b.v", "a.b.v2.v3",
-				    "a.*", "a.#", "*.b", "a.b.V2", "a.b.v2x",
-				    "a b.c", "a.b ", "r\xc3\xa9.b" };
-	size_t			 i;
+	static const char *good[] = { "resource.accessed",
+		"resource.accessed.v2", "a.b", "a-b.c_d.v10", "A1.B2.v1",
+		"a.v2" };
+	static const char *bad[] = { "", "resource", "a.b.c", "a..b", ".a",
+		"a.", "resource.accessed.v0", "resource.accessed.v01", "a.b.v",
+		"a.b.v2.v3", "a.*", "a.#", "*.b", "a.b.V2", "a.b.v2x", "a b.c",
+		"a.b ", "r\xc3\xa9.b" };
+	size_t		   i;
 
 	for (i = 0; i < sizeof good / sizeof good[0]; i++)
-		ck_assert_msg(contract_routing_key_valid(good[i]), "expected "
-		    "routing key \"%s\" valid, got invalid", good[i]);
+		ck_assert_msg(contract_routing_key_valid(good[i]),
+		    "expected "
+		    "routing key \"%s\" valid, got invalid",
+		    good[i]);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		ck_assert_msg(!contract_routing_key_valid(bad[i]), "expected "
-		    "routing key \"%s\" invalid, got valid", bad[i]);
+		ck_assert_msg(!contract_routing_key_valid(bad[i]),
+		    "expected "
+		    "routing key \"%s\" invalid, got valid",
+		    bad[i]);
 }
 END_TEST
 
 START_TEST(bad_routing_key_rejected)
 {
 	check_compile_fails("contracts = ({ name = \"A\";\n routing_key = "
-	    "\"resource.accessed.v0\"; fields = (); });", 2,
+			    "\"resource.accessed.v0\"; fields = (); });",
+	    2,
 	    "contract A: invalid routing_key \"resource.accessed.v0\" "
 	    "(expected <domain>.<action> or <domain>.<action>.v<N>)");
-	check_compile_fails("contracts = ({ name = \"A\";\n fields = (); });", 1,
-	    "contract A: missing routing_key");
-	check_compile_fails("contracts = ({ name = \"A\";\n routing_key = \"a.b\";"
-	    " });", 1, "contract A: missing fields");
+	check_compile_fails("contracts = ({ name = \"A\";\n fields = (); });",
+	    1, "contract A: missing routing_key");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\";\n routing_key = \"a.b\";"
+	    " });",
+	    1, "contract A: missing fields");
 }
 END_TEST
 
@@ -582,58 +625,76 @@ START_TEST(enum_needs_unique_values)
 {
 	check_fields_fail("{ name = \"e\";\n type = \"enum\"; }\n", 6,
 	    "field e: type enum needs values");
-	check_fields_fail("{ name = \"e\"; type = \"enum\";\n values = []; }\n", 7,
-	    "field e: values must not be empty");
+	check_fields_fail("{ name = \"e\"; type = \"enum\";\n values = []; }\n",
+	    7, "field e: values must not be empty");
 	check_fields_fail("{ name = \"e\"; type = \"enum\";\n values = [\"a\", "
-	    "\"b\", \"a\"]; }\n", 7, "field e: duplicate enum value \"a\"");
-	check_fields_fail("{ name = \"e\"; type = \"enum\";\n values = [1, 2]; }\n",
-	    7, "field e: values must be an array of strings");
+			  "\"b\", \"a\"]; }\n",
+	    7, "field e: duplicate enum value \"a\"");
+	check_fields_fail(
+	    "{ name = \"e\"; type = \"enum\";\n values = [1, 2]; }\n", 7,
+	    "field e: values must be an array of strings");
 }
 END_TEST
 
 START_TEST(field_names_checked)
 {
-	check_fields_fail("{ type = \"string\"; }\n", 6, "field #1 has no name");
+	check_fields_fail("{ type = \"string\"; }\n", 6,
+	    "field #1 has no name");
 	check_fields_fail("{ name = \"a\"; type = \"string\"; },\n"
-	    "{ name = \"\"; type = \"string\"; }\n", 7, "field #2 has an empty "
+			  "{ name = \"\"; type = \"string\"; }\n",
+	    7,
+	    "field #2 has an empty "
 	    "name");
 	check_fields_fail("{ name = \"a\"; type = \"string\"; },\n"
-	    "{ name = \"a\"; type = \"integer\"; }\n", 7,
-	    "duplicate field name \"a\"");
+			  "{ name = \"a\"; type = \"integer\"; }\n",
+	    7, "duplicate field name \"a\"");
 	check_fields_fail("\"a\"", 6, "field #1 is not a group");
 }
 END_TEST
 
 START_TEST(nested_field_errors_name_the_path)
 {
-	check_fields_fail("{ name = \"address\"; type = \"object\"; fields = (\n"
+	check_fields_fail(
+	    "{ name = \"address\"; type = \"object\"; fields = (\n"
 	    "  { name = \"city\"; type = \"string\"; max_length = \"x\"; }\n"
-	    "); }\n", 7, "field address.city: max_length must be an integer");
+	    "); }\n",
+	    7, "field address.city: max_length must be an integer");
 	check_fields_fail("{ name = \"o\"; type = \"object\"; fields = (\n"
-	    "  { name = \"k\"; type = \"string\"; },\n"
-	    "  { name = \"k\"; type = \"string\"; }\n"
-	    "); }\n", 8, "field o: duplicate field name \"k\"");
+			  "  { name = \"k\"; type = \"string\"; },\n"
+			  "  { name = \"k\"; type = \"string\"; }\n"
+			  "); }\n",
+	    8, "field o: duplicate field name \"k\"");
 	check_fields_fail("{ name = \"items\"; type = \"array\"; items = {\n"
-	    "  type = \"object\"; fields = (\n"
-	    "    { name = \"sku\"; type = \"strin\"; }\n"
-	    "); }; }\n", 8, "field items[].sku: unknown type \"strin\"");
+			  "  type = \"object\"; fields = (\n"
+			  "    { name = \"sku\"; type = \"strin\"; }\n"
+			  "); }; }\n",
+	    8, "field items[].sku: unknown type \"strin\"");
 }
 END_TEST
 
 START_TEST(error_without_a_file_says_string)
 {
 	config_t	 cfg;
-	struct contract	*c = NULL;
+	struct contract *c = NULL;
 	char		*cause = NULL;
 
 	config_init(&cfg);
-	ck_assert_int_eq(config_read_string(&cfg, "contracts = ({ name = \"A\";"
-	    "\n routing_key = \"a\"; fields = (); });"), CONFIG_TRUE);
+	ck_assert_int_eq(config_read_string(&cfg,
+			     "contracts = ({ name = \"A\";"
+			     "\n routing_key = \"a\"; fields = (); });"),
+	    CONFIG_TRUE);
 	ck_assert_int_eq(contract_compile(config_setting_get_elem(
-	    config_lookup(&cfg, "contracts"), 0), &c, &cause), -1);
-	ck_assert_msg(strncmp(cause, "(string):2: contract A: invalid "
-	    "routing_key \"a\"", 43) == 0, "expected \"(string):2: contract "
-	    "A: invalid routing_key \"a\" ...\", got \"%s\"", cause);
+					      config_lookup(&cfg, "contracts"),
+					      0),
+			     &c, &cause),
+	    -1);
+	ck_assert_msg(strncmp(cause,
+			  "(string):2: contract A: invalid "
+			  "routing_key \"a\"",
+			  43) == 0,
+	    "expected \"(string):2: contract "
+	    "A: invalid routing_key \"a\" ...\", got \"%s\"",
+	    cause);
 	free(cause);
 	config_destroy(&cfg);
 }
@@ -641,20 +702,21 @@ END_TEST
 
 START_TEST(duplicate_contract_name_rejected)
 {
-	static const char	 text[] =
+	static const char text[] =
 	    "contracts = (\n"
 	    "{ name = \"A\"; routing_key = \"a.one\"; fields = (); },\n"
 	    "{ name = \"B\"; routing_key = \"b.one\"; fields = (); },\n"
 	    "{ name = \"A\"; routing_key = \"a.two\"; fields = (); }\n"
 	    ");\n";
-	struct contract_set	 set = { NULL, 0 };
-	struct contract		*c;
-	char			 path[64], first[64], *cause, *want;
-	int			 i;
+	struct contract_set set = { NULL, 0 };
+	struct contract	   *c;
+	char		    path[64], first[64], *cause, *want;
+	int		    i;
 
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(check_compile_at(text, i, &c, &cause, path,
-		    sizeof path), 0);
+				     sizeof path),
+		    0);
 		if (i == 0)
 			memcpy(first, path, sizeof first);
 		if (i < 2) {
@@ -662,8 +724,11 @@ START_TEST(duplicate_contract_name_rejected)
 			continue;
 		}
 		ck_assert_int_eq(contract_set_add(&set, c, &cause), -1);
-		ck_assert_int_ne(asprintf(&want, "%s:4: duplicate contract name "
-		    "A (first defined at %s:2)", path, first), -1);
+		ck_assert_int_ne(asprintf(&want,
+				     "%s:4: duplicate contract name "
+				     "A (first defined at %s:2)",
+				     path, first),
+		    -1);
 		ck_assert_str_eq(cause, want);
 		free(want);
 		free(cause);
@@ -680,23 +745,28 @@ END_TEST
 
 START_TEST(duplicate_routing_key_rejected)
 {
-	static const char	 text[] =
+	static const char text[] =
 	    "contracts = (\n"
 	    "{ name = \"A\"; routing_key = \"a.one\"; fields = (); },\n"
 	    "{\n name = \"B\"; routing_key = \"a.one\"; fields = (); }\n"
 	    ");\n";
-	struct contract_set	 set = { NULL, 0 };
-	struct contract		*c;
-	char			 path[64], first[64], *cause, *want;
+	struct contract_set set = { NULL, 0 };
+	struct contract	   *c;
+	char		    path[64], first[64], *cause, *want;
 
 	ck_assert_int_eq(check_compile_at(text, 0, &c, &cause, first,
-	    sizeof first), 0);
+			     sizeof first),
+	    0);
 	ck_assert_int_eq(contract_set_add(&set, c, &cause), 0);
 	ck_assert_int_eq(check_compile_at(text, 1, &c, &cause, path,
-	    sizeof path), 0);
+			     sizeof path),
+	    0);
 	ck_assert_int_eq(contract_set_add(&set, c, &cause), -1);
-	ck_assert_int_ne(asprintf(&want, "%s:3: contract B: duplicate routing "
-	    "key a.one (first used by contract A at %s:2)", path, first), -1);
+	ck_assert_int_ne(asprintf(&want,
+			     "%s:3: contract B: duplicate routing "
+			     "key a.one (first used by contract A at %s:2)",
+			     path, first),
+	    -1);
 	ck_assert_str_eq(cause, want);
 	free(want);
 	free(cause);
@@ -707,7 +777,7 @@ END_TEST
 
 START_TEST(data_not_object_rejected)
 {
-	struct contract	*c = check_field("type = \"string\";");
+	struct contract *c = check_field("type = \"string\";");
 
 	check_invalid(c, "[]", "data is not a JSON object", NULL);
 	check_invalid(c, "null", "data is not a JSON object", NULL);
@@ -718,7 +788,7 @@ END_TEST
 
 START_TEST(required_field_missing_rejected)
 {
-	struct contract	*c = check_field("type = \"string\";");
+	struct contract *c = check_field("type = \"string\";");
 
 	check_invalid(c, "{}", "v: required field is missing", "v");
 	contract_free(c);
@@ -727,7 +797,7 @@ END_TEST
 
 START_TEST(required_field_null_rejected)
 {
-	struct contract	*c = check_field("type = \"string\";");
+	struct contract *c = check_field("type = \"string\";");
 
 	check_invalid(c, "{\"v\":null}", "v: required field is null", "v");
 	contract_free(c);
@@ -736,7 +806,7 @@ END_TEST
 
 START_TEST(optional_field_absent_or_null_accepted)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"integer\"; optional = true; minimum = 1;");
 	check_valid(c, "{}");
@@ -750,7 +820,7 @@ END_TEST
 
 START_TEST(field_not_in_contract_rejected)
 {
-	struct contract	*c = check_field("type = \"string\";");
+	struct contract *c = check_field("type = \"string\";");
 
 	check_invalid(c, "{\"v\":\"x\",\"extra\":1}",
 	    "extra: field is not in the contract", "extra");
@@ -760,9 +830,10 @@ END_TEST
 
 START_TEST(additional_fields_allow_unknown_members)
 {
-	struct contract	*c;
+	struct contract *c;
 
-	c = check_compile_ok("contracts = ({ name = \"A\"; routing_key = \"a.b\";"
+	c = check_compile_ok(
+	    "contracts = ({ name = \"A\"; routing_key = \"a.b\";"
 	    " additional_fields = true; fields = ("
 	    " { name = \"o\"; type = \"object\"; fields = ( { name = \"k\";"
 	    " type = \"boolean\"; } ); } ); });");
@@ -778,12 +849,12 @@ END_TEST
 
 START_TEST(first_error_in_field_order_reported)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_fields_ok("{ name = \"a\"; type = \"string\"; },\n"
-	    "{ name = \"b\"; type = \"integer\"; }\n");
-	check_invalid(c, "{\"b\":\"x\",\"z\":1}", "a: required field is missing",
-	    "a");
+			    "{ name = \"b\"; type = \"integer\"; }\n");
+	check_invalid(c, "{\"b\":\"x\",\"z\":1}",
+	    "a: required field is missing", "a");
 	check_invalid(c, "{\"z\":1,\"b\":\"x\",\"a\":\"y\"}",
 	    "b: expected integer, got string", "b");
 	check_invalid(c, "{\"z\":1,\"b\":1,\"a\":\"y\"}",
@@ -795,7 +866,7 @@ END_TEST
 START_TEST(type_mismatch_names_both_types)
 {
 	static const struct {
-		const char	*type, *value, *got;
+		const char *type, *value, *got;
 	} t[] = {
 		{ "string", "1", "number" },
 		{ "integer", "\"1\"", "string" },
@@ -808,7 +879,7 @@ START_TEST(type_mismatch_names_both_types)
 		{ "object", "[]", "array" },
 		{ "array", "{}", "object" },
 	};
-	struct contract	*c;
+	struct contract *c;
 	char		 decl[64], want[64];
 	size_t		 i;
 
@@ -828,7 +899,7 @@ END_TEST
 
 START_TEST(string_length_bounds)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"string\"; min_length = 2; max_length = 4;");
 	check_v_ok(c, "\"ab\"");
@@ -845,7 +916,7 @@ END_TEST
 
 START_TEST(string_length_counts_characters_not_bytes)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"string\"; max_length = 5;");
 	check_v_ok(c, "\"h\xc3\xa9llo\"");
@@ -868,7 +939,7 @@ END_TEST
 
 START_TEST(integer_accepts_integral_numbers_only)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"integer\";");
 	check_v_ok(c, "1");
@@ -885,7 +956,7 @@ END_TEST
 
 START_TEST(integer_bounds)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"integer\"; minimum = -2; maximum = 10;");
 	check_v_ok(c, "-2");
@@ -898,7 +969,7 @@ END_TEST
 
 START_TEST(number_bounds)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"number\"; minimum = 0.5; maximum = 2.25;");
 	check_v_ok(c, "0.5");
@@ -917,7 +988,7 @@ END_TEST
 
 START_TEST(boolean_accepts_true_and_false)
 {
-	struct contract	*c = check_field("type = \"boolean\";");
+	struct contract *c = check_field("type = \"boolean\";");
 
 	check_v_ok(c, "true");
 	check_v_ok(c, "false");
@@ -928,17 +999,22 @@ END_TEST
 
 START_TEST(datetime_valid_forms_accepted)
 {
-	static const char	*good[] = {
-		"2024-02-29T12:00:00Z", "2000-02-29T00:00:00Z",
-		"2024-01-01T00:00:00.5Z", "2024-01-01T00:00:00.123456789+01:00",
-		"2024-01-01t00:00:00z", "2024-01-01T23:59:59+05:30",
-		"2024-01-01T00:00:00-23:59", "0001-01-01T00:00:00Z",
-		"9999-12-31T23:59:59Z", "2024-12-31T00:00:00+00:00",
+	static const char *good[] = {
+		"2024-02-29T12:00:00Z",
+		"2000-02-29T00:00:00Z",
+		"2024-01-01T00:00:00.5Z",
+		"2024-01-01T00:00:00.123456789+01:00",
+		"2024-01-01t00:00:00z",
+		"2024-01-01T23:59:59+05:30",
+		"2024-01-01T00:00:00-23:59",
+		"0001-01-01T00:00:00Z",
+		"9999-12-31T23:59:59Z",
+		"2024-12-31T00:00:00+00:00",
 		"2026-11-27T05:18:40.123Z",
 	};
-	struct contract		*c = check_field("type = \"datetime\";");
-	char			 value[64];
-	size_t			 i;
+	struct contract *c = check_field("type = \"datetime\";");
+	char		 value[64];
+	size_t		 i;
 
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
 		snprintf(value, sizeof value, "\"%s\"", good[i]);
@@ -950,7 +1026,7 @@ END_TEST
 
 START_TEST(datetime_without_offset_rejected)
 {
-	struct contract	*c = check_field("type = \"datetime\";");
+	struct contract *c = check_field("type = \"datetime\";");
 
 	check_v_bad(c, "\"2024-01-01T00:00:00\"",
 	    "datetime has no timezone offset");
@@ -963,15 +1039,20 @@ END_TEST
 START_TEST(datetime_outside_calendar_rejected)
 {
 	static const struct {
-		const char	*value, *why;
+		const char *value, *why;
 	} bad[] = {
-		{ "2023-02-29T12:00:00Z", "day 29 is out of range for 2023-02" },
-		{ "1900-02-29T12:00:00Z", "day 29 is out of range for 1900-02" },
-		{ "2024-04-31T12:00:00Z", "day 31 is out of range for 2024-04" },
-		{ "2024-01-00T12:00:00Z", "day 00 is out of range for 2024-01" },
+		{ "2023-02-29T12:00:00Z",
+		    "day 29 is out of range for 2023-02" },
+		{ "1900-02-29T12:00:00Z",
+		    "day 29 is out of range for 1900-02" },
+		{ "2024-04-31T12:00:00Z",
+		    "day 31 is out of range for 2024-04" },
+		{ "2024-01-00T12:00:00Z",
+		    "day 00 is out of range for 2024-01" },
 		{ "2024-13-01T12:00:00Z", "month 13 is out of range (01-12)" },
 		{ "2024-00-01T12:00:00Z", "month 00 is out of range (01-12)" },
-		{ "0000-01-01T12:00:00Z", "year 0000 is out of range (0001-9999)" },
+		{ "0000-01-01T12:00:00Z",
+		    "year 0000 is out of range (0001-9999)" },
 		{ "2024-01-01T24:00:00Z", "hour 24 is out of range (00-23)" },
 		{ "2024-01-01T23:60:00Z", "minute 60 is out of range (00-59)" },
 		{ "2024-12-31T23:59:60Z", "second 60 is out of range (00-59)" },
@@ -980,7 +1061,7 @@ START_TEST(datetime_outside_calendar_rejected)
 		{ "2024-01-01T00:00:00-05:60",
 		    "offset minute 60 is out of range (00-59)" },
 	};
-	struct contract	*c = check_field("type = \"datetime\";");
+	struct contract *c = check_field("type = \"datetime\";");
 	char		 value[64], want[160];
 	size_t		 i;
 
@@ -996,22 +1077,32 @@ END_TEST
 
 START_TEST(datetime_malformed_rejected)
 {
-	static const char	*bad[] = {
-		"", "2024-01-01", "2024-01-01 00:00:00Z", "2024-01-01T00:00Z",
-		"2024-01-01T00:00:00.Z", "2024-01-01T00:00:00+0530",
-		"2024-01-01T00:00:00+05", "2024-01-01T00:00:00Z ",
-		"2024-01-01T00:00:00UTC", "20240101T000000Z",
-		"2024-1-01T00:00:00Z", "2024-01-01T0:00:00Z",
-		"2024-01-01X00:00:00Z", "+2024-01-01T00:00:00Z",
-		"2024-01-01T00:00:00ZZ", "2024-01-01T00:00:00,5Z",
+	static const char *bad[] = {
+		"",
+		"2024-01-01",
+		"2024-01-01 00:00:00Z",
+		"2024-01-01T00:00Z",
+		"2024-01-01T00:00:00.Z",
+		"2024-01-01T00:00:00+0530",
+		"2024-01-01T00:00:00+05",
+		"2024-01-01T00:00:00Z ",
+		"2024-01-01T00:00:00UTC",
+		"20240101T000000Z",
+		"2024-1-01T00:00:00Z",
+		"2024-01-01T0:00:00Z",
+		"2024-01-01X00:00:00Z",
+		"+2024-01-01T00:00:00Z",
+		"2024-01-01T00:00:00ZZ",
+		"2024-01-01T00:00:00,5Z",
 	};
-	struct contract		*c = check_field("type = \"datetime\";");
-	char			 value[64], want[192];
-	size_t			 i;
+	struct contract *c = check_field("type = \"datetime\";");
+	char		 value[64], want[192];
+	size_t		 i;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(value, sizeof value, "\"%s\"", bad[i]);
-		snprintf(want, sizeof want, "invalid datetime \"%s\": expected "
+		snprintf(want, sizeof want,
+		    "invalid datetime \"%s\": expected "
 		    "YYYY-MM-DDTHH:MM:SS[.fraction] then Z, +HH:MM or -HH:MM",
 		    bad[i]);
 		check_v_bad(c, value, want);
@@ -1022,21 +1113,26 @@ END_TEST
 
 START_TEST(date_checked_against_calendar)
 {
-	struct contract	*c = check_field("type = \"date\";");
+	struct contract *c = check_field("type = \"date\";");
 
 	check_v_ok(c, "\"2024-02-29\"");
 	check_v_ok(c, "\"2000-02-29\"");
 	check_v_ok(c, "\"0001-01-01\"");
 	check_v_ok(c, "\"9999-12-31\"");
-	check_v_bad(c, "\"2023-02-29\"", "invalid date \"2023-02-29\": day 29 is "
+	check_v_bad(c, "\"2023-02-29\"",
+	    "invalid date \"2023-02-29\": day 29 is "
 	    "out of range for 2023-02");
-	check_v_bad(c, "\"1900-02-29\"", "invalid date \"1900-02-29\": day 29 is "
+	check_v_bad(c, "\"1900-02-29\"",
+	    "invalid date \"1900-02-29\": day 29 is "
 	    "out of range for 1900-02");
-	check_v_bad(c, "\"0000-01-01\"", "invalid date \"0000-01-01\": year "
+	check_v_bad(c, "\"0000-01-01\"",
+	    "invalid date \"0000-01-01\": year "
 	    "0000 is out of range (0001-9999)");
-	check_v_bad(c, "\"2024-1-01\"", "invalid date \"2024-1-01\": expected "
+	check_v_bad(c, "\"2024-1-01\"",
+	    "invalid date \"2024-1-01\": expected "
 	    "YYYY-MM-DD");
-	check_v_bad(c, "\"2024-01-01T00:00:00Z\"", "invalid date "
+	check_v_bad(c, "\"2024-01-01T00:00:00Z\"",
+	    "invalid date "
 	    "\"2024-01-01T00:00:00Z\": expected YYYY-MM-DD");
 	check_v_bad(c, "\"\"", "invalid date \"\": expected YYYY-MM-DD");
 	contract_free(c);
@@ -1045,24 +1141,27 @@ END_TEST
 
 START_TEST(uuid_must_be_canonical)
 {
-	static const char	*bad[] = {
+	static const char *bad[] = {
 		"123e4567e89b12d3a456426614174000",
 		"{123e4567-e89b-12d3-a456-426614174000}",
 		"123e4567-e89b-12d3-a456-42661417400",
 		"123e4567-e89b-12d3-a456-4266141740000",
 		"123e4567-e89b-12d3a-456-426614174000",
-		"123e4567-e89b-12d3-a456-42661417400g", "",
+		"123e4567-e89b-12d3-a456-42661417400g",
+		"",
 	};
-	struct contract		*c = check_field("type = \"uuid\";");
-	char			 value[64], want[160];
-	size_t			 i;
+	struct contract *c = check_field("type = \"uuid\";");
+	char		 value[64], want[160];
+	size_t		 i;
 
 	check_v_ok(c, "\"123e4567-e89b-12d3-a456-426614174000\"");
 	check_v_ok(c, "\"123E4567-E89B-12D3-A456-426614174000\"");
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(value, sizeof value, "\"%s\"", bad[i]);
-		snprintf(want, sizeof want, "invalid uuid \"%s\": expected "
-		    "8-4-4-4-12 hex digits", bad[i]);
+		snprintf(want, sizeof want,
+		    "invalid uuid \"%s\": expected "
+		    "8-4-4-4-12 hex digits",
+		    bad[i]);
 		check_v_bad(c, value, want);
 	}
 	contract_free(c);
@@ -1071,7 +1170,7 @@ END_TEST
 
 START_TEST(enum_accepts_listed_values_only)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"enum\"; values = ( \"GET\", \"POST\" );");
 	check_v_ok(c, "\"GET\"");
@@ -1084,74 +1183,95 @@ END_TEST
 
 START_TEST(nested_object_path_reported)
 {
-	struct contract	*c;
+	struct contract *c;
 
-	c = check_fields_ok("{ name = \"address\"; type = \"object\"; fields = (\n"
+	c = check_fields_ok(
+	    "{ name = \"address\"; type = \"object\"; fields = (\n"
 	    "  { name = \"city\"; type = \"string\"; max_length = 3; },\n"
 	    "  { name = \"geo\"; type = \"object\"; optional = true; fields = (\n"
 	    "    { name = \"lat\"; type = \"number\"; }\n"
 	    "  ); }\n"
 	    "); }\n");
 	check_valid(c, "{\"address\":{\"city\":\"Osl\"}}");
-	check_valid(c, "{\"address\":{\"city\":\"Osl\",\"geo\":{\"lat\":1.5}}}");
-	check_invalid(c, "{\"address\":{}}", "address.city: required field is "
-	    "missing", "address.city");
-	check_invalid(c, "{\"address\":{\"city\":\"Oslo\"}}", "address.city: "
-	    "longer than max_length 3 (4 characters)", "address.city");
-	check_invalid(c, "{\"address\":{\"city\":\"a\",\"geo\":{\"lat\":\"x\"}}}",
+	check_valid(c,
+	    "{\"address\":{\"city\":\"Osl\",\"geo\":{\"lat\":1.5}}}");
+	check_invalid(c, "{\"address\":{}}",
+	    "address.city: required field is "
+	    "missing",
+	    "address.city");
+	check_invalid(c, "{\"address\":{\"city\":\"Oslo\"}}",
+	    "address.city: "
+	    "longer than max_length 3 (4 characters)",
+	    "address.city");
+	check_invalid(c,
+	    "{\"address\":{\"city\":\"a\",\"geo\":{\"lat\":\"x\"}}}",
 	    "address.geo.lat: expected number, got string", "address.geo.lat");
 	check_invalid(c, "{\"address\":{\"city\":\"a\",\"zip\":1}}",
 	    "address.zip: field is not in the contract", "address.zip");
-	check_invalid(c, "{\"address\":[]}", "address: expected object, got "
-	    "array", "address");
+	check_invalid(c, "{\"address\":[]}",
+	    "address: expected object, got "
+	    "array",
+	    "address");
 	contract_free(c);
 }
 END_TEST
 
 START_TEST(array_item_path_reported)
 {
-	struct contract	*c;
+	struct contract *c;
 
-	c = check_fields_ok("{ name = \"items\"; type = \"array\"; items = {\n"
+	c = check_fields_ok(
+	    "{ name = \"items\"; type = \"array\"; items = {\n"
 	    "  type = \"object\"; fields = (\n"
 	    "    { name = \"sku\"; type = \"string\"; min_length = 1; }\n"
 	    "  ); }; }\n");
 	check_valid(c, "{\"items\":[]}");
 	check_valid(c, "{\"items\":[{\"sku\":\"a\"},{\"sku\":\"b\"}]}");
-	check_invalid(c, "{\"items\":[{\"sku\":\"a\"},{\"sku\":\"b\"},"
-	    "{\"sku\":\"\"}]}", "items[2].sku: shorter than min_length 1 "
-	    "(0 characters)", "items[2].sku");
-	check_invalid(c, "{\"items\":[{\"sku\":\"a\"},{}]}", "items[1].sku: "
-	    "required field is missing", "items[1].sku");
-	check_invalid(c, "{\"items\":[null]}", "items[0]: expected object, got "
-	    "null", "items[0]");
+	check_invalid(c,
+	    "{\"items\":[{\"sku\":\"a\"},{\"sku\":\"b\"},"
+	    "{\"sku\":\"\"}]}",
+	    "items[2].sku: shorter than min_length 1 "
+	    "(0 characters)",
+	    "items[2].sku");
+	check_invalid(c, "{\"items\":[{\"sku\":\"a\"},{}]}",
+	    "items[1].sku: "
+	    "required field is missing",
+	    "items[1].sku");
+	check_invalid(c, "{\"items\":[null]}",
+	    "items[0]: expected object, got "
+	    "null",
+	    "items[0]");
 	contract_free(c);
 	c = check_field("type = \"array\"; items = { type = \"array\";"
-	    " items = { type = \"integer\"; }; };");
-	check_invalid(c, "{\"v\":[[1],[2,2.5]]}", "v[1][1]: expected integer, "
-	    "got a fractional number", "v[1][1]");
+			" items = { type = \"integer\"; }; };");
+	check_invalid(c, "{\"v\":[[1],[2,2.5]]}",
+	    "v[1][1]: expected integer, "
+	    "got a fractional number",
+	    "v[1][1]");
 	contract_free(c);
 }
 END_TEST
 
 START_TEST(array_of_strings_item_path)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_fields_ok("{ name = \"tags\"; type = \"array\"; items = {"
-	    " type = \"string\"; max_length = 3; }; }\n");
+			    " type = \"string\"; max_length = 3; }; }\n");
 	check_valid(c, "{\"tags\":[\"a\",\"abc\"]}");
-	check_invalid(c, "{\"tags\":[1]}", "tags[0]: expected string, got number",
-	    "tags[0]");
-	check_invalid(c, "{\"tags\":[\"a\",\"abcd\"]}", "tags[1]: longer than "
-	    "max_length 3 (4 characters)", "tags[1]");
+	check_invalid(c, "{\"tags\":[1]}",
+	    "tags[0]: expected string, got number", "tags[0]");
+	check_invalid(c, "{\"tags\":[\"a\",\"abcd\"]}",
+	    "tags[1]: longer than "
+	    "max_length 3 (4 characters)",
+	    "tags[1]");
 	contract_free(c);
 }
 END_TEST
 
 START_TEST(array_item_count_bounds)
 {
-	struct contract	*c;
+	struct contract *c;
 
 	c = check_field("type = \"array\"; min_items = 1; max_items = 3;");
 	check_v_ok(c, "[1]");
@@ -1164,10 +1284,11 @@ END_TEST
 
 START_TEST(empty_contract_accepts_empty_object_only)
 {
-	struct contract	*c = check_fields_ok("");
+	struct contract *c = check_fields_ok("");
 
 	check_valid(c, "{}");
-	check_invalid(c, "{\"a\":null}", "a: field is not in the contract", "a");
+	check_invalid(c, "{\"a\":null}", "a: field is not in the contract",
+	    "a");
 	contract_free(c);
 }
 END_TEST
@@ -1176,8 +1297,8 @@ END_TEST
 static Suite *
 contract_suite(void)
 {
-	Suite	*s = suite_create("contract");
-	TCase	*tc;
+	Suite *s = suite_create("contract");
+	TCase *tc;
 
 	tc = tcase_create("compile");
 	tcase_add_test(tc, spec_example_compiles);
@@ -1246,7 +1367,7 @@ contract_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL) {

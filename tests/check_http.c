@@ -10,9 +10,9 @@
 static int
 parse(const char *s, struct http_request *req)
 {
-	size_t	 len = strlen(s);
-	char	*buf = malloc(len > 0 ? len : 1);
-	int	 status;
+	size_t len = strlen(s);
+	char  *buf = malloc(len > 0 ? len : 1);
+	int    status;
 
 	memcpy(buf, s, len);
 	memset(req, 0, sizeof *req);
@@ -23,10 +23,11 @@ parse(const char *s, struct http_request *req)
 
 START_TEST(whole_requests_parsed)
 {
-	struct http_request	 req;
+	struct http_request req;
 
 	ck_assert_int_eq(parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
-	    &req), 200);
+			     &req),
+	    200);
 	ck_assert_int_eq(req.method, HTTP_GET);
 	ck_assert_str_eq(req.path, "/metrics");
 	ck_assert_int_eq(parse("HEAD /healthz?verbose=1 HTTP/1.0\n\n", &req),
@@ -38,7 +39,7 @@ END_TEST
 
 START_TEST(incomplete_requests_wait)
 {
-	struct http_request	 req;
+	struct http_request req;
 
 	ck_assert_int_eq(parse("", &req), 0);
 	ck_assert_int_eq(parse("GET /metr", &req), 0);
@@ -50,8 +51,8 @@ END_TEST
 
 START_TEST(bad_requests_refused_with_their_status)
 {
-	struct http_request	 req;
-	char			 big[HTTP_MAX_HEAD + 100], path[400];
+	struct http_request req;
+	char		    big[HTTP_MAX_HEAD + 100], path[400];
 
 	ck_assert_int_eq(parse("BREW /pot HTTP/1.1\r\n", &req), 405);
 	ck_assert_int_eq(parse(" /metrics HTTP/1.1\r\n", &req), 400);
@@ -63,7 +64,8 @@ START_TEST(bad_requests_refused_with_their_status)
 	ck_assert_int_eq(parse("G(T /metrics HTTP/1.1\r\n", &req), 400);
 	ck_assert_int_eq(parse("GET /a\x01 HTTP/1.1\r\n", &req), 400);
 	ck_assert_int_eq(parse("GET /metrics HTTP/1.1\r\nno colon\r\n\r\n",
-	    &req), 400);
+			     &req),
+	    400);
 	memset(path, 'p', sizeof path);
 	memcpy(path, "GET /", 5);
 	memcpy(path + 300, " HTTP/1.1\r\n", 12);
@@ -72,7 +74,7 @@ START_TEST(bad_requests_refused_with_their_status)
 	big[sizeof big - 1] = '\0';
 	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
 	ck_assert_int_eq(parse(big, &req), 431);
-	memcpy(big, "GET /", 5);	/* no end of the request line */
+	memcpy(big, "GET /", 5); /* no end of the request line */
 	ck_assert_int_eq(parse(big, &req), 431);
 }
 END_TEST
@@ -82,7 +84,7 @@ main(void)
 {
 	Suite	*s = suite_create("http");
 	TCase	*tc = tcase_create("http");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	tcase_add_test(tc, whole_requests_parsed);

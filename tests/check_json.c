@@ -11,8 +11,8 @@ static char *
 check_json_run(const char *buf, size_t len, struct json_capture *cap,
     size_t ncap)
 {
-	char	*cause = NULL;
-	int	 rv;
+	char *cause = NULL;
+	int   rv;
 
 	rv = json_check(buf, len, cap, ncap, &cause);
 	if (rv == 0) {
@@ -28,7 +28,7 @@ check_json_run(const char *buf, size_t len, struct json_capture *cap,
 static void
 check_json_accept(const char *s)
 {
-	char	*cause;
+	char *cause;
 
 	cause = check_json_run(s, strlen(s), NULL, 0);
 	ck_assert_msg(cause == NULL, "expected %s accepted, got \"%s\"", s,
@@ -41,13 +41,17 @@ static void
 check_json_reject_n(const char *buf, size_t len, const char *label,
     const char *want)
 {
-	char	*cause;
+	char *cause;
 
 	cause = check_json_run(buf, len, NULL, 0);
-	ck_assert_msg(cause != NULL, "expected %s rejected with \"%s\", got "
-	    "accepted", label, want);
-	ck_assert_msg(strstr(cause, want) != NULL, "expected %s rejected with "
-	    "\"%s\", got \"%s\"", label, want, cause);
+	ck_assert_msg(cause != NULL,
+	    "expected %s rejected with \"%s\", got "
+	    "accepted",
+	    label, want);
+	ck_assert_msg(strstr(cause, want) != NULL,
+	    "expected %s rejected with "
+	    "\"%s\", got \"%s\"",
+	    label, want, cause);
 	free(cause);
 }
 
@@ -64,25 +68,27 @@ check_json_span_is(const struct json_span *span, const char *want,
     const char *what)
 {
 	if (want == NULL) {
-		ck_assert_msg(span->ptr == NULL, "expected no %s span, got "
-		    "\"%.*s\"", what, (int)span->len, span->ptr);
+		ck_assert_msg(span->ptr == NULL,
+		    "expected no %s span, got "
+		    "\"%.*s\"",
+		    what, (int)span->len, span->ptr);
 		return;
 	}
 	ck_assert_msg(span->ptr != NULL, "expected %s span \"%s\", got none",
 	    what, want);
 	ck_assert_msg(span->len == strlen(want) &&
-	    memcmp(span->ptr, want, span->len) == 0,
-	    "expected %s span \"%s\", got \"%.*s\"", what, want,
-	    (int)span->len, span->ptr);
+		memcmp(span->ptr, want, span->len) == 0,
+	    "expected %s span \"%s\", got \"%.*s\"", what, want, (int)span->len,
+	    span->ptr);
 }
 
 /* Check s and expect its id and data spans to be want_id and want_data. */
 static void
 check_json_spans(const char *s, const char *want_id, const char *want_data)
 {
-	struct json_capture	 cap[2] = { { "id", { NULL, 0 } },
-				    { "data", { NULL, 0 } } };
-	char			*cause;
+	struct json_capture cap[2] = { { "id", { NULL, 0 } },
+		{ "data", { NULL, 0 } } };
+	char		   *cause;
 
 	memset(&cap[0].span, 0xa5, sizeof cap[0].span);
 	memset(&cap[1].span, 0xa5, sizeof cap[1].span);
@@ -98,11 +104,13 @@ START_TEST(valid_objects_accepted)
 	check_json_accept("{}");
 	check_json_accept(" \t\r\n{ } \t\r\n");
 	check_json_accept("{\"a\":1}");
-	check_json_accept("{\"a\":[],\"b\":{},\"c\":[1,\"x\",true,false,null]}");
+	check_json_accept(
+	    "{\"a\":[],\"b\":{},\"c\":[1,\"x\",true,false,null]}");
 	check_json_accept("{\"a\" : { \"b\" : [ { \"c\" : [ ] } ] } }");
 	check_json_accept("{\"op\":\"publish\",\"id\":1,\"event\":\"E\","
-	    "\"data\":{\"resource_id\":\"abc\",\"n\":-12.5e+3}}");
-	check_json_accept("{\"h\\u00e9llo\":\"h\xc3\xa9llo \xf0\x9f\x98\x80\"}");
+			  "\"data\":{\"resource_id\":\"abc\",\"n\":-12.5e+3}}");
+	check_json_accept(
+	    "{\"h\\u00e9llo\":\"h\xc3\xa9llo \xf0\x9f\x98\x80\"}");
 	check_json_accept("{\"\":\"\"}");
 }
 END_TEST
@@ -111,17 +119,21 @@ START_TEST(every_escape_accepted)
 {
 	check_json_accept("{\"a\":\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"}");
 	check_json_accept("{\"a\":\"\\u0041\\u00e9\\u20AC\\uFFFF\"}");
-	check_json_accept("{\"a\":\"\\ud83d\\ude00\",\"b\":\"\\uD83D\\uDE00\"}");
+	check_json_accept(
+	    "{\"a\":\"\\ud83d\\ude00\",\"b\":\"\\uD83D\\uDE00\"}");
 }
 END_TEST
 
 START_TEST(id_and_data_spans_are_raw_bytes)
 {
 	check_json_spans("{\"id\":7,\"data\":{\"a\":1}}", "7", "{\"a\":1}");
-	check_json_spans(" { \"id\" : \"req-1\" ,\n \"data\" :\t{ \"a\" : [1, 2] }"
-	    " \n} ", "\"req-1\"", "{ \"a\" : [1, 2] }");
-	check_json_spans("{\"data\":{\"x\":{\"id\":1,\"data\":2}},\"id\":[1,{}]}",
-	    "[1,{}]", "{\"x\":{\"id\":1,\"data\":2}}");
+	check_json_spans(
+	    " { \"id\" : \"req-1\" ,\n \"data\" :\t{ \"a\" : [1, 2] }"
+	    " \n} ",
+	    "\"req-1\"", "{ \"a\" : [1, 2] }");
+	check_json_spans(
+	    "{\"data\":{\"x\":{\"id\":1,\"data\":2}},\"id\":[1,{}]}", "[1,{}]",
+	    "{\"x\":{\"id\":1,\"data\":2}}");
 	check_json_spans("{\"id\":null,\"data\":\"s\\\"\"}", "null",
 	    "\"s\\\"\"");
 }
@@ -129,7 +141,8 @@ END_TEST
 
 START_TEST(big_number_kept_byte_for_byte)
 {
-	check_json_spans("{\"data\":{\"n\":9007199254740993,\"f\":1.10000000000000000001}}",
+	check_json_spans(
+	    "{\"data\":{\"n\":9007199254740993,\"f\":1.10000000000000000001}}",
 	    NULL, "{\"n\":9007199254740993,\"f\":1.10000000000000000001}");
 	check_json_spans("{\"id\":9007199254740993}", "9007199254740993", NULL);
 }
@@ -151,8 +164,8 @@ END_TEST
 
 START_TEST(spans_may_be_ignored)
 {
-	struct json_capture	 id = { "id", { NULL, 0 } };
-	char			*cause = NULL;
+	struct json_capture id = { "id", { NULL, 0 } };
+	char		   *cause = NULL;
 
 	ck_assert_msg(json_check("{\"id\":1}", 8, &id, 1, &cause) == 0,
 	    "expected success capturing only id, got \"%s\"", cause);
@@ -164,11 +177,10 @@ END_TEST
 
 START_TEST(caller_names_the_captured_members)
 {
-	struct json_capture	 cap[3] = { { "tag", { NULL, 0 } },
-				    { "event", { NULL, 0 } },
-				    { "id", { NULL, 0 } } };
-	const char		*s = "{\"id\":1,\"event\":\"a.b\",\"tag\":[2]}";
-	char			*cause = NULL;
+	struct json_capture cap[3] = { { "tag", { NULL, 0 } },
+		{ "event", { NULL, 0 } }, { "id", { NULL, 0 } } };
+	const char	   *s = "{\"id\":1,\"event\":\"a.b\",\"tag\":[2]}";
+	char		   *cause = NULL;
 
 	ck_assert_msg(json_check(s, strlen(s), cap, 3, &cause) == 0,
 	    "expected %s accepted, got \"%s\"", s, cause);
@@ -187,9 +199,9 @@ END_TEST
 
 START_TEST(not_an_object_rejected)
 {
-	static const char	*in[] = { "", "   ", "[]", "[{}]", "\"x\"", "1",
-				    "null", "true", "}" };
-	size_t			 i;
+	static const char *in[] = { "", "   ", "[]", "[{}]", "\"x\"", "1",
+		"null", "true", "}" };
+	size_t		   i;
 
 	for (i = 0; i < sizeof in / sizeof in[0]; i++)
 		check_json_reject(in[i], "not a JSON object");
@@ -236,18 +248,20 @@ START_TEST(grammar_errors_rejected)
 	check_json_reject("{\"a\":True}", "expected a value");
 	check_json_reject("{\"a\":nul}", "expected a value");
 	check_json_reject("{\"a\":undefined}", "expected a value");
-	check_json_reject("{\"a\":\x0c" "1}", "expected a value");
+	check_json_reject("{\"a\":\x0c"
+			  "1}",
+	    "expected a value");
 }
 END_TEST
 
 START_TEST(strict_numbers_rejected)
 {
-	static const char	*bad[] = { "01", "-01", "00", "1.", "-", "--1",
-				    "1e", "1e+", "1E-", "1.e5" };
-	static const char	*worse[] = { ".5", "+1", "Infinity", "NaN",
-				    "-Infinity" };
-	char			 buf[64];
-	size_t			 i;
+	static const char *bad[] = { "01", "-01", "00", "1.", "-", "--1", "1e",
+		"1e+", "1E-", "1.e5" };
+	static const char *worse[] = { ".5", "+1", "Infinity", "NaN",
+		"-Infinity" };
+	char		   buf[64];
+	size_t		   i;
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		snprintf(buf, sizeof buf, "{\"a\":%s}", bad[i]);
@@ -264,11 +278,11 @@ END_TEST
 
 START_TEST(strict_numbers_accepted)
 {
-	static const char	*good[] = { "0", "-0", "1.5e-3", "0.0", "-0.0",
-				    "1E10", "1e+10", "-1.25E-7", "10", "123e0",
-				    "123456789012345678901234567890", "1e400" };
-	char			 buf[128];
-	size_t			 i;
+	static const char *good[] = { "0", "-0", "1.5e-3", "0.0", "-0.0",
+		"1E10", "1e+10", "-1.25E-7", "10", "123e0",
+		"123456789012345678901234567890", "1e400" };
+	char		   buf[128];
+	size_t		   i;
 
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
 		snprintf(buf, sizeof buf, "{\"a\":%s}", good[i]);
@@ -281,8 +295,8 @@ END_TEST
 
 /* Byte sequences that are not UTF-8, each placed inside a string value. */
 static const struct {
-	const char	*label;
-	const char	*bytes;
+	const char *label;
+	const char *bytes;
 } bad_utf8[] = {
 	{ "overlong 2-byte C0 80", "\xc0\x80" },
 	{ "overlong 2-byte C1 BF", "\xc1\xbf" },
@@ -309,8 +323,8 @@ static const struct {
 
 START_TEST(invalid_utf8_rejected)
 {
-	char	 buf[64], label[96];
-	int	 n;
+	char buf[64], label[96];
+	int  n;
 
 	n = snprintf(buf, sizeof buf, "{\"k\":\"ab%s\"}", bad_utf8[_i].bytes);
 	snprintf(label, sizeof label, "string with %s", bad_utf8[_i].label);
@@ -319,8 +333,10 @@ START_TEST(invalid_utf8_rejected)
 	snprintf(label, sizeof label, "key with %s", bad_utf8[_i].label);
 	check_json_reject_n(buf, (size_t)n, label, "invalid UTF-8 at byte 2");
 	ck_assert_msg(!json_utf8_valid(bad_utf8[_i].bytes,
-	    strlen(bad_utf8[_i].bytes)), "expected json_utf8_valid to reject "
-	    "%s, got 1", bad_utf8[_i].label);
+			  strlen(bad_utf8[_i].bytes)),
+	    "expected json_utf8_valid to reject "
+	    "%s, got 1",
+	    bad_utf8[_i].label);
 }
 END_TEST
 
@@ -335,13 +351,11 @@ END_TEST
 
 START_TEST(utf8_boundaries_accepted)
 {
-	static const char	*good[] = {
-		"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
-		"\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
-		"\xf4\x8f\xbf\xbf", "\x7f"
-	};
-	char			 buf[64];
-	size_t			 i;
+	static const char *good[] = { "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80",
+		"\xed\x9f\xbf", "\xee\x80\x80", "\xef\xbf\xbf",
+		"\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "\x7f" };
+	char		   buf[64];
+	size_t		   i;
 
 	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
 		snprintf(buf, sizeof buf, "{\"%s\":\"%s\"}", good[i], good[i]);
@@ -377,7 +391,8 @@ END_TEST
 
 START_TEST(raw_control_characters_rejected)
 {
-	check_json_reject("{\"a\":\"x\ty\"}", "unescaped control character "
+	check_json_reject("{\"a\":\"x\ty\"}",
+	    "unescaped control character "
 	    "0x09 in string at byte 7");
 	check_json_reject("{\"a\":\"\n\"}", "control character 0x0a");
 	check_json_reject("{\"a\":\"\x1f\"}", "control character 0x1f");
@@ -390,19 +405,22 @@ START_TEST(invalid_escapes_rejected)
 	check_json_reject("{\"a\":\"\\x41\"}", "invalid escape at byte 6");
 	check_json_reject("{\"a\":\"\\'\"}", "invalid escape");
 	check_json_reject("{\"a\":\"\\U0041\"}", "invalid escape");
-	check_json_reject("{\"a\":\"\\u12G4\"}", "invalid \\u escape at byte 6");
+	check_json_reject("{\"a\":\"\\u12G4\"}",
+	    "invalid \\u escape at byte 6");
 	check_json_reject("{\"a\":\"\\u12\"}", "invalid \\u escape");
 }
 END_TEST
 
 START_TEST(lone_surrogates_rejected)
 {
-	check_json_reject("{\"a\":\"\\ud800\"}", "lone high surrogate at byte 6");
+	check_json_reject("{\"a\":\"\\ud800\"}",
+	    "lone high surrogate at byte 6");
 	check_json_reject("{\"a\":\"\\uDBFFx\"}", "lone high surrogate");
 	check_json_reject("{\"a\":\"\\ud800\\u0041\"}", "lone high surrogate");
 	check_json_reject("{\"a\":\"\\ud800\\ud800\"}", "lone high surrogate");
 	check_json_reject("{\"a\":\"\\ud800\\n\"}", "lone high surrogate");
-	check_json_reject("{\"a\":\"\\udc00\"}", "lone low surrogate at byte 6");
+	check_json_reject("{\"a\":\"\\udc00\"}",
+	    "lone low surrogate at byte 6");
 	check_json_reject("{\"a\":\"\\udfff\\ud800\"}", "lone low surrogate");
 	check_json_reject("{\"a\":\"x\\ude00\\ud83d\"}", "lone low surrogate");
 	check_json_reject("{\"\\ud800\":1}", "lone high surrogate");
@@ -446,7 +464,8 @@ END_TEST
 
 START_TEST(duplicate_key_in_large_object_rejected)
 {
-	check_json_reject("{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,"
+	check_json_reject(
+	    "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,"
 	    "\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k\\u0035\":0}",
 	    "duplicate key \"k5\"");
 }
@@ -459,7 +478,7 @@ START_TEST(same_key_in_different_objects_accepted)
 	check_json_accept("{\"a\":{\"a\":{\"a\":1}}}");
 	check_json_accept("{\"a\":1,\"ab\":2,\"a\\\"\":3,\"A\":4,\"a \":5}");
 	check_json_accept("{\"x\":{\"\\u0061\":1,\"b\":{\"\\u0061\":2}},"
-	    "\"\\u0061\":3}");
+			  "\"\\u0061\":3}");
 }
 END_TEST
 
@@ -467,8 +486,8 @@ END_TEST
 static char *
 check_json_nest(size_t n)
 {
-	char	*buf;
-	size_t	 i, len = 5 + 2 * n + 8;
+	char  *buf;
+	size_t i, len = 5 + 2 * n + 8;
 
 	buf = malloc(len);
 	ck_assert_ptr_nonnull(buf);
@@ -486,8 +505,8 @@ check_json_nest(size_t n)
 static char *
 check_json_nest_objects(size_t n)
 {
-	char	*buf;
-	size_t	 i, len = 5 * n + n + 8;
+	char  *buf;
+	size_t i, len = 5 * n + n + 8;
 
 	buf = malloc(len);
 	ck_assert_ptr_nonnull(buf);
@@ -501,7 +520,7 @@ check_json_nest_objects(size_t n)
 
 START_TEST(nesting_64_deep_accepted)
 {
-	char	*buf = check_json_nest(JSON_MAX_DEPTH);
+	char *buf = check_json_nest(JSON_MAX_DEPTH);
 
 	check_json_accept(buf);
 	free(buf);
@@ -513,7 +532,7 @@ END_TEST
 
 START_TEST(nesting_65_deep_rejected)
 {
-	char	*buf = check_json_nest(JSON_MAX_DEPTH + 1);
+	char *buf = check_json_nest(JSON_MAX_DEPTH + 1);
 
 	check_json_reject(buf, "nesting deeper than 64");
 	free(buf);
@@ -525,8 +544,8 @@ END_TEST
 
 START_TEST(hundred_thousand_deep_nesting_rejected)
 {
-	size_t	 n = 100000, i;
-	char	*buf;
+	size_t n = 100000, i;
+	char  *buf;
 
 	/* unterminated on purpose: it must fail at depth 65, not read on */
 	buf = malloc(5 + n + 1);
@@ -545,8 +564,8 @@ END_TEST
 static char *
 check_json_many_keys(size_t n, int escaped, int dup, size_t *len)
 {
-	char	*buf, *p;
-	size_t	 i;
+	char  *buf, *p;
+	size_t i;
 
 	p = buf = malloc(n * 32 + 64);
 	ck_assert_ptr_nonnull(buf);
@@ -565,27 +584,31 @@ check_json_many_keys(size_t n, int escaped, int dup, size_t *len)
 
 START_TEST(hundred_thousand_distinct_keys_accepted)
 {
-	struct json_capture	 id = { "id", { NULL, 0 } };
-	size_t			 len;
-	char			*buf, *cause;
+	struct json_capture id = { "id", { NULL, 0 } };
+	size_t		    len;
+	char		   *buf, *cause;
 
 	buf = check_json_many_keys(100000, 0, 0, &len);
 	cause = check_json_run(buf, len, &id, 1);
-	ck_assert_msg(cause == NULL, "expected 100000 keys accepted, got "
-	    "\"%s\"", cause);
+	ck_assert_msg(cause == NULL,
+	    "expected 100000 keys accepted, got "
+	    "\"%s\"",
+	    cause);
 	free(buf);
 	buf = check_json_many_keys(100000, 1, 0, &len);
 	cause = check_json_run(buf, len, &id, 1);
-	ck_assert_msg(cause == NULL, "expected 100000 escaped keys accepted, "
-	    "got \"%s\"", cause);
+	ck_assert_msg(cause == NULL,
+	    "expected 100000 escaped keys accepted, "
+	    "got \"%s\"",
+	    cause);
 	free(buf);
 }
 END_TEST
 
 START_TEST(hundred_thousand_keys_with_one_duplicate_rejected)
 {
-	size_t	 len;
-	char	*buf;
+	size_t len;
+	char  *buf;
 
 	buf = check_json_many_keys(100000, 1, 1, &len);
 	check_json_reject_n(buf, len, "100000 keys and k0 twice",
@@ -596,8 +619,8 @@ END_TEST
 
 START_TEST(duplicate_key_message_is_printable)
 {
-	char	*buf, *p;
-	size_t	 i;
+	char  *buf, *p;
+	size_t i;
 
 	check_json_reject("{\"a\\\"b\\\\\":1,\"a\\\"b\\\\\":2}",
 	    "duplicate key \"a\\\"b\\\\\"");
@@ -636,7 +659,8 @@ START_TEST(utf8_length_counts_code_points)
 	ck_assert_uint_eq(json_utf8_length("hello"), 5);
 	ck_assert_uint_eq(json_utf8_length("h\xc3\xa9llo"), 5);
 	ck_assert_uint_eq(json_utf8_length("\xf0\x9f\x98\x80"), 1);
-	ck_assert_uint_eq(json_utf8_length("\xe2\x82\xac" "1\xf4\x8f\xbf\xbf"),
+	ck_assert_uint_eq(json_utf8_length("\xe2\x82\xac"
+					   "1\xf4\x8f\xbf\xbf"),
 	    3);
 }
 END_TEST
@@ -645,34 +669,36 @@ END_TEST
 
 START_TEST(number_literals_annotated_in_document_order)
 {
-	const char	*s = "{\"a\":1e-999,\"s\":\"-5 in a string\","
-			    "\"b\":[2.50,{\"c\":-0}],\"d\":9007199254740993}";
-	cJSON		*t = cJSON_Parse(s), *b;
+	const char *s = "{\"a\":1e-999,\"s\":\"-5 in a string\","
+			"\"b\":[2.50,{\"c\":-0}],\"d\":9007199254740993}";
+	cJSON	   *t = cJSON_Parse(s), *b;
 
 	ck_assert_ptr_nonnull(t);
 	json_annotate_numbers(t, s, strlen(s));
 	ck_assert_msg(strncmp(cJSON_GetObjectItem(t, "a")->valuestring,
-	    "1e-999", 6) == 0, "a annotated as %.8s",
-	    cJSON_GetObjectItem(t, "a")->valuestring);
+			  "1e-999", 6) == 0,
+	    "a annotated as %.8s", cJSON_GetObjectItem(t, "a")->valuestring);
 	b = cJSON_GetObjectItem(t, "b");
-	ck_assert(strncmp(cJSON_GetArrayItem(b, 0)->valuestring, "2.50", 4) == 0);
-	ck_assert(strncmp(cJSON_GetObjectItem(cJSON_GetArrayItem(b, 1),
-	    "c")->valuestring, "-0", 2) == 0);
+	ck_assert(strncmp(cJSON_GetArrayItem(b, 0)->valuestring, "2.50", 4) ==
+	    0);
+	ck_assert(strncmp(cJSON_GetObjectItem(cJSON_GetArrayItem(b, 1), "c")
+			      ->valuestring,
+		      "-0", 2) == 0);
 	ck_assert(strncmp(cJSON_GetObjectItem(t, "d")->valuestring,
-	    "9007199254740993", 16) == 0);
-	cJSON_Delete(t);	/* must not free the literals: ASan checks */
+		      "9007199254740993", 16) == 0);
+	cJSON_Delete(t); /* must not free the literals: ASan checks */
 }
 END_TEST
 
 START_TEST(integral_literals_decided_exactly)
 {
 	static const char *yes[] = { "0", "-0", "7", "1.0", "1.000", "1e3",
-	    "1E+3", "12.5e1", "1.25e2", "0.0", "0e-5", "9007199254740993",
-	    "100e-2" };
+		"1E+3", "12.5e1", "1.25e2", "0.0", "0e-5", "9007199254740993",
+		"100e-2" };
 	static const char *no[] = { "1e-999", "1.0000000000000000001",
-	    "4.99999999999999999999", "2.5", "12.5e0", "1e-1",
-	    "9007199254740993.5", "101e-2" };
-	size_t	 i;
+		"4.99999999999999999999", "2.5", "12.5e0", "1e-1",
+		"9007199254740993.5", "101e-2" };
+	size_t		   i;
 
 	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
 		ck_assert_msg(json_literal_integral(yes[i]),
@@ -686,8 +712,8 @@ END_TEST
 static Suite *
 json_suite(void)
 {
-	Suite	*s = suite_create("json");
-	TCase	*tc;
+	Suite *s = suite_create("json");
+	TCase *tc;
 
 	tc = tcase_create("grammar");
 	tcase_add_test(tc, valid_objects_accepted);
@@ -748,7 +774,7 @@ json_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	sr = srunner_create(json_suite());

@@ -12,11 +12,11 @@
 static void
 expect_escaped(const char *in, const char *want)
 {
-	char	 out[256];
+	char out[256];
 
 	log_escape(out, sizeof out, in);
-	ck_assert_msg(strcmp(out, want) == 0, "escape of %s: expected %s, got %s",
-	    in, want, out);
+	ck_assert_msg(strcmp(out, want) == 0,
+	    "escape of %s: expected %s, got %s", in, want, out);
 }
 
 START_TEST(newline_and_priority_prefix_escaped)
@@ -29,7 +29,8 @@ END_TEST
 
 START_TEST(printable_and_utf8_kept)
 {
-	expect_escaped("plain text: 100% ok [x] {y} \\", "plain text: 100% ok "
+	expect_escaped("plain text: 100% ok [x] {y} \\",
+	    "plain text: 100% ok "
 	    "[x] {y} \\");
 	expect_escaped("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x87",
 	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x87");
@@ -39,15 +40,18 @@ END_TEST
 START_TEST(invalid_utf8_and_c1_controls_escaped)
 {
 	/* U+009B is CSI to a UTF-8 terminal. */
-	expect_escaped("a\xc2\x9b" "b", "a\\xc2\\x9bb");
-	expect_escaped("\xff\xc0\xaf\xed\xa0\x80", "\\xff\\xc0\\xaf\\xed\\xa0\\x80");
+	expect_escaped("a\xc2\x9b"
+		       "b",
+	    "a\\xc2\\x9bb");
+	expect_escaped("\xff\xc0\xaf\xed\xa0\x80",
+	    "\\xff\\xc0\\xaf\\xed\\xa0\\x80");
 	expect_escaped("cut \xe2\x82", "cut \\xe2\\x82");
 }
 END_TEST
 
 START_TEST(cut_short_at_a_whole_escape)
 {
-	char	 out[5];
+	char out[5];
 
 	log_escape(out, sizeof out, "ab\ncd");
 	ck_assert_str_eq(out, "ab\\n");
@@ -60,10 +64,10 @@ END_TEST
 
 START_TEST(logged_line_stays_one_line)
 {
-	char	 path[] = "/tmp/check_log.XXXXXX", buf[512];
-	FILE	*f;
-	int	 fd, saved;
-	size_t	 n;
+	char   path[] = "/tmp/check_log.XXXXXX", buf[512];
+	FILE  *f;
+	int    fd, saved;
+	size_t n;
 
 	ck_assert_int_ne(fd = mkstemp(path), -1);
 	saved = dup(fileno(stderr));
@@ -82,7 +86,8 @@ START_TEST(logged_line_stays_one_line)
 	ck_assert_msg(strchr(buf, '\n') == buf + n - 1,
 	    "expected one line, got %s", buf);
 	ck_assert_msg(strstr(buf, "x\\n<0>check_log: forged: dead-lettered") !=
-	    NULL, "expected the escaped id, got %s", buf);
+		NULL,
+	    "expected the escaped id, got %s", buf);
 }
 END_TEST
 
@@ -91,7 +96,7 @@ main(void)
 {
 	Suite	*s = suite_create("log");
 	TCase	*tc = tcase_create("log");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	tcase_add_test(tc, newline_and_priority_prefix_escaped);

@@ -9,13 +9,13 @@
 
 #include "mailbox.h"
 
-#define EXCHANGED	100000
+#define EXCHANGED 100000
 
 /* Is the mailbox's eventfd readable right now? */
 static int
 readable(struct mailbox *mb)
 {
-	struct pollfd	 pfd = { .fd = mailbox_fd(mb), .events = POLLIN };
+	struct pollfd pfd = { .fd = mailbox_fd(mb), .events = POLLIN };
 
 	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN));
 }
@@ -24,8 +24,8 @@ readable(struct mailbox *mb)
 static struct mailbox *
 new_mailbox(size_t bound)
 {
-	struct mailbox	*mb;
-	char		*cause = NULL;
+	struct mailbox *mb;
+	char	       *cause = NULL;
 
 	mb = mailbox_new(bound, &cause);
 	ck_assert_msg(mb != NULL, "mailbox_new: %s", cause);
@@ -34,13 +34,13 @@ new_mailbox(size_t bound)
 
 START_TEST(items_come_out_in_the_order_they_went_in)
 {
-	struct mailbox	*mb = new_mailbox(1000);
-	int		 v[300];
-	intptr_t	 i;
+	struct mailbox *mb = new_mailbox(1000);
+	int		v[300];
+	intptr_t	i;
 
 	/* More than the first allocation, so the ring grows while full. */
 	for (i = 0; i < 300; i++) {
-		if (i == 50) {	/* and wraps: take some first */
+		if (i == 50) { /* and wraps: take some first */
 			ck_assert_ptr_eq(mailbox_take(mb), &v[0]);
 			ck_assert_ptr_eq(mailbox_take(mb), &v[1]);
 		}
@@ -55,8 +55,8 @@ END_TEST
 
 START_TEST(full_mailbox_refuses_with_enobufs)
 {
-	struct mailbox	*mb = new_mailbox(3);
-	int		 a, b, c, d;
+	struct mailbox *mb = new_mailbox(3);
+	int		a, b, c, d;
 
 	ck_assert_int_eq(mailbox_push(mb, &a), 0);
 	ck_assert_int_eq(mailbox_push(mb, &b), 0);
@@ -77,17 +77,17 @@ END_TEST
 
 START_TEST(eventfd_readable_while_items_wait)
 {
-	struct mailbox	*mb = new_mailbox(10);
-	int		 a, b;
+	struct mailbox *mb = new_mailbox(10);
+	int		a, b;
 
 	ck_assert_int_eq(readable(mb), 0);
 	ck_assert_int_eq(mailbox_push(mb, &a), 0);
 	ck_assert_int_eq(readable(mb), 1);
 	ck_assert_int_eq(mailbox_push(mb, &b), 0);
 	ck_assert_ptr_eq(mailbox_take(mb), &a);
-	ck_assert_int_eq(readable(mb), 1);	/* b still waits */
+	ck_assert_int_eq(readable(mb), 1); /* b still waits */
 	ck_assert_ptr_eq(mailbox_take(mb), &b);
-	ck_assert_int_eq(readable(mb), 0);	/* drained with the last */
+	ck_assert_int_eq(readable(mb), 0); /* drained with the last */
 	ck_assert_ptr_null(mailbox_take(mb));
 	ck_assert_int_eq(readable(mb), 0);
 	mailbox_free(mb);
@@ -96,8 +96,8 @@ END_TEST
 
 START_TEST(closed_mailbox_refuses_and_gives_back_what_it_holds)
 {
-	struct mailbox	*mb = new_mailbox(10);
-	int		 a, b;
+	struct mailbox *mb = new_mailbox(10);
+	int		a, b;
 
 	ck_assert_int_eq(mailbox_push(mb, &a), 0);
 	mailbox_close(mb);
@@ -117,9 +117,9 @@ END_TEST
 static void *
 producer(void *arg)
 {
-	struct mailbox	*mb = arg;
-	struct pollfd	 pfd = { .fd = -1 };
-	intptr_t	 i;
+	struct mailbox *mb = arg;
+	struct pollfd	pfd = { .fd = -1 };
+	intptr_t	i;
 
 	for (i = 1; i <= EXCHANGED; i++)
 		while (mailbox_push(mb, (void *)i) == -1) {
@@ -132,11 +132,11 @@ producer(void *arg)
 
 START_TEST(two_threads_exchange_every_item_in_order)
 {
-	struct mailbox	*mb = new_mailbox(16);	/* small: it fills often */
-	struct pollfd	 pfd = { .fd = mailbox_fd(mb), .events = POLLIN };
-	pthread_t	 t;
-	intptr_t	 want = 1;
-	void		*item;
+	struct mailbox *mb = new_mailbox(16); /* small: it fills often */
+	struct pollfd	pfd = { .fd = mailbox_fd(mb), .events = POLLIN };
+	pthread_t	t;
+	intptr_t	want = 1;
+	void	       *item;
 
 	ck_assert_int_eq(pthread_create(&t, NULL, producer, mb), 0);
 	while (!mailbox_finished(mb)) {
@@ -156,7 +156,7 @@ main(void)
 {
 	Suite	*s = suite_create("mailbox");
 	TCase	*tc = tcase_create("mailbox");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	tcase_set_timeout(tc, 60);

@@ -13,9 +13,9 @@
 static struct contract *
 compile(const char *text)
 {
-	config_t		 cfg;
-	struct contract		*c;
-	char			*cause;
+	config_t	 cfg;
+	struct contract *c;
+	char		*cause;
 
 	config_init(&cfg);
 	ck_assert_msg(config_read_string(&cfg, text) == CONFIG_TRUE,
@@ -26,7 +26,8 @@ compile(const char *text)
 	return (c);
 }
 
-#define V1 "c = { name = \"AEvent\"; routing_key = \"a.b\"; fields = ( " \
+#define V1 \
+	"c = { name = \"AEvent\"; routing_key = \"a.b\"; fields = ( " \
 	"{ name = \"id\"; type = \"string\"; max_length = 10; }, " \
 	"{ name = \"n\"; type = \"number\"; minimum = 0; }, " \
 	"{ name = \"o\"; type = \"string\"; optional = true; } ); };"
@@ -35,11 +36,12 @@ compile(const char *text)
 static void
 expect_check(const char *v2fields, const char *needle)
 {
-	struct contract	*old = compile(V1), *new;
+	struct contract *old = compile(V1), *new;
 	char		 text[1024], *cause = NULL;
 	int		 rv;
 
-	snprintf(text, sizeof text, "c = { name = \"AEventV2\"; routing_key "
+	snprintf(text, sizeof text,
+	    "c = { name = \"AEventV2\"; routing_key "
 	    "= \"a.b.v2\"; replaces = \"AEvent\"; fields = ( %s ); };",
 	    v2fields);
 	new = compile(text);
@@ -68,7 +70,8 @@ END_TEST
 START_TEST(tighter_bounds_and_integer_for_number_project_safely)
 {
 	expect_check("{ name = \"id\"; type = \"string\"; max_length = 5; }, "
-	    "{ name = \"n\"; type = \"integer\"; minimum = 1; }", NULL);
+		     "{ name = \"n\"; type = \"integer\"; minimum = 1; }",
+	    NULL);
 }
 END_TEST
 
@@ -81,7 +84,8 @@ END_TEST
 START_TEST(optional_where_old_requires_refused)
 {
 	expect_check(ID "{ name = \"n\"; type = \"number\"; minimum = 0; "
-	    "optional = true; }", "n: optional");
+			"optional = true; }",
+	    "n: optional");
 }
 END_TEST
 
@@ -93,8 +97,9 @@ END_TEST
 
 START_TEST(looser_bound_refused)
 {
-	expect_check("{ name = \"id\"; type = \"string\"; max_length = 11; }, "
-	    N, "id: max_length is looser");
+	expect_check(
+	    "{ name = \"id\"; type = \"string\"; max_length = 11; }, " N,
+	    "id: max_length is looser");
 	expect_check(ID "{ name = \"n\"; type = \"number\"; }",
 	    "n: minimum is looser");
 }
@@ -108,9 +113,9 @@ END_TEST
 
 START_TEST(projection_keeps_old_fields_byte_for_byte_in_order)
 {
-	struct contract	*old = compile(V1);
+	struct contract *old = compile(V1);
 	const char	*data = "{ \"n\" : 9007199254740993, \"extra\": "
-			    "{\"id\": [1, \"}\"]}, \"id\":\"a\\\"b\" }";
+				"{\"id\": [1, \"}\"]}, \"id\":\"a\\\"b\" }";
 	char		*out;
 	size_t		 len;
 
@@ -130,12 +135,13 @@ main(void)
 {
 	Suite	*s = suite_create("project");
 	TCase	*tc = tcase_create("project");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
 	tcase_add_test(tc, new_required_field_projects_safely);
-	tcase_add_test(tc, tighter_bounds_and_integer_for_number_project_safely);
+	tcase_add_test(tc,
+	    tighter_bounds_and_integer_for_number_project_safely);
 	tcase_add_test(tc, missing_required_field_refused_by_name);
 	tcase_add_test(tc, optional_where_old_requires_refused);
 	tcase_add_test(tc, type_change_refused);

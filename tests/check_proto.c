@@ -9,7 +9,7 @@
 static const char *
 parse(const char *s, struct request *req, char **msg)
 {
-	const char	*code = NULL;
+	const char *code = NULL;
 
 	*msg = NULL;
 	if (proto_parse(s, strlen(s), req, &code, msg) == 0)
@@ -21,9 +21,9 @@ parse(const char *s, struct request *req, char **msg)
 static void
 expect_error(const char *s, const char *code)
 {
-	struct request	 req;
-	const char	*got;
-	char		*msg;
+	struct request req;
+	const char    *got;
+	char	      *msg;
 
 	got = parse(s, &req, &msg);
 	ck_assert_msg(got != NULL && strcmp(got, code) == 0,
@@ -35,8 +35,8 @@ expect_error(const char *s, const char *code)
 
 START_TEST(publish_without_op_is_publish)
 {
-	struct request	 req;
-	char		*msg;
+	struct request req;
+	char	      *msg;
 
 	ck_assert_ptr_null(parse("{\"event\":\"E\",\"data\":{}}", &req, &msg));
 	ck_assert_int_eq(req.op, OP_PUBLISH);
@@ -47,16 +47,16 @@ END_TEST
 
 START_TEST(publish_data_span_is_raw_bytes)
 {
-	struct request	 req;
-	char		*msg;
-	const char	*s = "{\"op\":\"publish\",\"id\":[1, 2],\"event\":\"E\","
-			    "\"data\": {\"n\": 9007199254740993 } }";
+	struct request req;
+	char	      *msg;
+	const char    *s = "{\"op\":\"publish\",\"id\":[1, 2],\"event\":\"E\","
+			   "\"data\": {\"n\": 9007199254740993 } }";
 
 	ck_assert_ptr_null(parse(s, &req, &msg));
 	ck_assert_int_eq((int)req.data.len, 24);
 	ck_assert_msg(memcmp(req.data.ptr, "{\"n\": 9007199254740993 }",
-	    req.data.len) == 0, "data span is %.*s", (int)req.data.len,
-	    req.data.ptr);
+			  req.data.len) == 0,
+	    "data span is %.*s", (int)req.data.len, req.data.ptr);
 	ck_assert_msg(req.id.len == 6 && memcmp(req.id.ptr, "[1, 2]", 6) == 0,
 	    "id span is %.*s", (int)req.id.len, req.id.ptr);
 	proto_request_clear(&req);
@@ -65,11 +65,12 @@ END_TEST
 
 START_TEST(publish_keeps_client_message_id)
 {
-	struct request	 req;
-	char		*msg;
+	struct request req;
+	char	      *msg;
 
 	ck_assert_ptr_null(parse("{\"event\":\"E\",\"data\":{},"
-	    "\"message_id\":\"abc\"}", &req, &msg));
+				 "\"message_id\":\"abc\"}",
+	    &req, &msg));
 	ck_assert_str_eq(req.message_id, "abc");
 	proto_request_clear(&req);
 }
@@ -116,15 +117,15 @@ END_TEST
 
 START_TEST(nack_requeue_defaults_true)
 {
-	struct request	 req;
-	char		*msg;
+	struct request req;
+	char	      *msg;
 
 	ck_assert_ptr_null(parse("{\"op\":\"nack\",\"tag\":7}", &req, &msg));
 	ck_assert_int_eq(req.requeue, 1);
 	ck_assert_int_eq(req.tag, 7);
 	proto_request_clear(&req);
-	ck_assert_ptr_null(parse("{\"op\":\"nack\",\"tag\":7,\"requeue\":false}",
-	    &req, &msg));
+	ck_assert_ptr_null(
+	    parse("{\"op\":\"nack\",\"tag\":7,\"requeue\":false}", &req, &msg));
 	ck_assert_int_eq(req.requeue, 0);
 	proto_request_clear(&req);
 }
@@ -132,11 +133,12 @@ END_TEST
 
 START_TEST(error_reply_echoes_op_and_id)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
+	struct pbuf b = { NULL, 0, 0 };
 
 	proto_reply_error(&b, OP_PUBLISH, "{\"a\":1}", 7, "validation",
 	    "x: \"bad\"\n", "x");
-	ck_assert_str_eq(b.p, "{\"op\":\"publish\",\"id\":{\"a\":1},\"ok\":false,"
+	ck_assert_str_eq(b.p,
+	    "{\"op\":\"publish\",\"id\":{\"a\":1},\"ok\":false,"
 	    "\"error\":\"validation\",\"message\":\"x: \\\"bad\\\"\\n\","
 	    "\"field\":\"x\"}\n");
 	pbuf_free(&b);
@@ -145,7 +147,7 @@ END_TEST
 
 START_TEST(error_reply_without_op_or_id)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
+	struct pbuf b = { NULL, 0, 0 };
 
 	proto_reply_error(&b, OP_NONE, NULL, 0, "bad_json", "m", NULL);
 	ck_assert_str_eq(b.p,
@@ -156,13 +158,14 @@ END_TEST
 
 START_TEST(ok_reply_with_members)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
+	struct pbuf b = { NULL, 0, 0 };
 
 	proto_reply_begin(&b, OP_PUBLISH, "1", 1, 1);
 	proto_member_str(&b, "message_id", "m1");
 	proto_member_raw(&b, "routed", "false", 5);
 	proto_reply_end(&b);
-	ck_assert_str_eq(b.p, "{\"op\":\"publish\",\"id\":1,\"ok\":true,"
+	ck_assert_str_eq(b.p,
+	    "{\"op\":\"publish\",\"id\":1,\"ok\":true,"
 	    "\"message_id\":\"m1\",\"routed\":false}\n");
 	pbuf_free(&b);
 }
@@ -170,7 +173,7 @@ END_TEST
 
 START_TEST(quoted_control_characters_escaped)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
+	struct pbuf b = { NULL, 0, 0 };
 
 	pbuf_add_quoted(&b, "a\x01\tb\\");
 	ck_assert_str_eq(b.p, "\"a\\u0001\\tb\\\\\"");
@@ -183,7 +186,7 @@ main(void)
 {
 	Suite	*s = suite_create("proto");
 	TCase	*tc = tcase_create("proto");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	tcase_add_test(tc, publish_without_op_is_publish);

@@ -82,8 +82,8 @@
 static void
 check_write(const char *text, char *path, size_t len)
 {
-	FILE	*f;
-	int	 fd;
+	FILE *f;
+	int   fd;
 
 	snprintf(path, len, "/tmp/check_schema.XXXXXX");
 	fd = mkstemp(path);
@@ -98,16 +98,17 @@ check_write(const char *text, char *path, size_t len)
 static struct contract *
 check_contract(const char *text)
 {
-	config_t		 cfg;
-	const config_setting_t	*list;
-	struct contract		*c = NULL;
-	char			 path[64], *cause = NULL;
+	config_t		cfg;
+	const config_setting_t *list;
+	struct contract	       *c = NULL;
+	char			path[64], *cause = NULL;
 
 	check_write(text, path, sizeof path);
 	config_init(&cfg);
 	if (!config_read_file(&cfg, path))
 		ck_abort_msg("expected the test config to parse, got line %d: "
-		    "%s", config_error_line(&cfg), config_error_text(&cfg));
+			     "%s",
+		    config_error_line(&cfg), config_error_text(&cfg));
 	unlink(path);
 	list = config_lookup(&cfg, "contracts");
 	ck_assert_ptr_nonnull(list);
@@ -122,8 +123,8 @@ check_contract(const char *text)
 static void
 check_json(const char *what, const cJSON *got, const char *want)
 {
-	cJSON	*w;
-	char	*gs, *ws;
+	cJSON *w;
+	char  *gs, *ws;
 
 	w = cJSON_Parse(want);
 	ck_assert_msg(w != NULL, "expected the test's JSON to parse: %s", want);
@@ -141,10 +142,11 @@ check_json(const char *what, const cJSON *got, const char *want)
 static void
 check_property(const cJSON *s, const char *name, const char *want)
 {
-	const cJSON	*p;
+	const cJSON *p;
 
-	p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    s, "properties"), name);
+	p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s,
+						 "properties"),
+	    name);
 	check_json(name, p, want);
 }
 
@@ -152,21 +154,23 @@ check_property(const cJSON *s, const char *name, const char *want)
 static void
 check_def(const cJSON *s, const char *name, const char *want)
 {
-	const cJSON	*d;
+	const cJSON *d;
 
-	d = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    s, "$defs"), name);
+	d = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s,
+						 "$defs"),
+	    name);
 	check_json(name, d, want);
 }
 
 START_TEST(schema_is_pydantic_model_json_schema_for_seed_contract)
 {
-	struct contract	*c = check_contract(RESOURCE_ACCESSED);
+	struct contract *c = check_contract(RESOURCE_ACCESSED);
 	cJSON		*s = schema_from_contract(c);
 
 	/* Pydantic v2.13's model_json_schema() for the seed's model with
 	 * extra="forbid" and these Field() constraints, plus our x- keys. */
-	check_json("ResourceAccessedEvent", s, "{"
+	check_json("ResourceAccessedEvent", s,
+	    "{"
 	    "\"additionalProperties\":false,"
 	    "\"description\":\"A short link was opened.\","
 	    "\"properties\":{"
@@ -190,23 +194,30 @@ END_TEST
 
 START_TEST(schema_scalar_types_and_constraints)
 {
-	struct contract	*c = check_contract(EVERYTHING);
+	struct contract *c = check_contract(EVERYTHING);
 	cJSON		*s = schema_from_contract(c);
 
-	check_property(s, "order_id", "{\"description\":\"Id.\","
+	check_property(s, "order_id",
+	    "{\"description\":\"Id.\","
 	    "\"format\":\"uuid\",\"title\":\"Order Id\",\"type\":\"string\"}");
-	check_property(s, "placed_on", "{\"format\":\"date\","
+	check_property(s, "placed_on",
+	    "{\"format\":\"date\","
 	    "\"title\":\"Placed On\",\"type\":\"string\"}");
-	check_property(s, "sku", "{\"maxLength\":12,\"minLength\":3,"
+	check_property(s, "sku",
+	    "{\"maxLength\":12,\"minLength\":3,"
 	    "\"pattern\":\"^(?:[A-Z]{3}-[0-9]+)$\",\"title\":\"Sku\","
 	    "\"type\":\"string\"}");
-	check_property(s, "qty", "{\"maximum\":99,\"minimum\":1,"
+	check_property(s, "qty",
+	    "{\"maximum\":99,\"minimum\":1,"
 	    "\"title\":\"Qty\",\"type\":\"integer\"}");
-	check_property(s, "total", "{\"maximum\":1000000000,\"minimum\":0.5,"
+	check_property(s, "total",
+	    "{\"maximum\":1000000000,\"minimum\":0.5,"
 	    "\"title\":\"Total\",\"type\":\"number\"}");
-	check_property(s, "status", "{\"enum\":[\"new\",\"paid\"],"
+	check_property(s, "status",
+	    "{\"enum\":[\"new\",\"paid\"],"
 	    "\"title\":\"Status\",\"type\":\"string\"}");
-	check_property(s, "anything", "{\"items\":{},\"title\":\"Anything\","
+	check_property(s, "anything",
+	    "{\"items\":{},\"title\":\"Anything\","
 	    "\"type\":\"array\"}");
 	cJSON_Delete(s);
 	contract_free(c);
@@ -215,16 +226,19 @@ END_TEST
 
 START_TEST(schema_optional_field_is_any_of_null_with_default_null)
 {
-	struct contract	*c = check_contract(EVERYTHING);
+	struct contract *c = check_contract(EVERYTHING);
 	cJSON		*s = schema_from_contract(c);
 
-	check_property(s, "placed_at", "{\"anyOf\":[{\"format\":\"date-time\","
+	check_property(s, "placed_at",
+	    "{\"anyOf\":[{\"format\":\"date-time\","
 	    "\"type\":\"string\"},{\"type\":\"null\"}],\"default\":null,"
 	    "\"title\":\"Placed At\"}");
-	check_property(s, "gift", "{\"anyOf\":[{\"type\":\"boolean\"},"
+	check_property(s, "gift",
+	    "{\"anyOf\":[{\"type\":\"boolean\"},"
 	    "{\"type\":\"null\"}],\"default\":null,\"description\":\"Wrapped?\","
 	    "\"title\":\"Gift\"}");
-	check_property(s, "notes", "{\"anyOf\":[{\"items\":{"
+	check_property(s, "notes",
+	    "{\"anyOf\":[{\"items\":{"
 	    "\"description\":\"One note.\",\"maxLength\":80,\"type\":\"string\"},"
 	    "\"type\":\"array\"},{\"type\":\"null\"}],\"default\":null,"
 	    "\"title\":\"Notes\"}");
@@ -238,34 +252,40 @@ END_TEST
 
 START_TEST(schema_nested_objects_are_defs_named_after_their_path)
 {
-	struct contract	*c = check_contract(EVERYTHING);
+	struct contract *c = check_contract(EVERYTHING);
 	cJSON		*s = schema_from_contract(c);
 
 	/* As Pydantic refers to a nested model: no title beside the $ref. */
-	check_property(s, "address", "{\"$ref\":"
+	check_property(s, "address",
+	    "{\"$ref\":"
 	    "\"#/$defs/OrderPlacedEventAddress\",\"description\":\"Where.\"}");
-	check_property(s, "items", "{\"items\":{\"$ref\":"
+	check_property(s, "items",
+	    "{\"items\":{\"$ref\":"
 	    "\"#/$defs/OrderPlacedEventItemsItem\",\"description\":"
 	    "\"A line.\"},\"maxItems\":10,\"minItems\":1,\"title\":\"Items\","
 	    "\"type\":\"array\"}");
-	check_def(s, "OrderPlacedEventAddress", "{\"additionalProperties\":false,"
+	check_def(s, "OrderPlacedEventAddress",
+	    "{\"additionalProperties\":false,"
 	    "\"properties\":{\"street\":{\"title\":\"Street\",\"type\":"
 	    "\"string\"},\"geo\":{\"anyOf\":[{\"$ref\":"
 	    "\"#/$defs/OrderPlacedEventAddressGeo\"},{\"type\":\"null\"}],"
 	    "\"default\":null}},\"required\":[\"street\"],"
 	    "\"title\":\"OrderPlacedEventAddress\",\"type\":\"object\"}");
-	check_def(s, "OrderPlacedEventAddressGeo", "{\"additionalProperties\":"
+	check_def(s, "OrderPlacedEventAddressGeo",
+	    "{\"additionalProperties\":"
 	    "true,\"properties\":{\"lat\":{\"title\":\"Lat\",\"type\":"
 	    "\"number\"}},\"required\":[\"lat\"],"
 	    "\"title\":\"OrderPlacedEventAddressGeo\",\"type\":\"object\"}");
-	check_def(s, "OrderPlacedEventItemsItem", "{\"additionalProperties\":"
+	check_def(s, "OrderPlacedEventItemsItem",
+	    "{\"additionalProperties\":"
 	    "false,\"properties\":{\"sku\":{\"title\":\"Sku\",\"type\":"
 	    "\"string\"},\"tags\":{\"items\":{\"enum\":[\"a\"],\"type\":"
 	    "\"string\"},\"title\":\"Tags\",\"type\":\"array\"}},"
 	    "\"required\":[\"sku\",\"tags\"],"
 	    "\"title\":\"OrderPlacedEventItemsItem\",\"type\":\"object\"}");
 	ck_assert_msg(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s,
-	    "$defs")) == 3, "expected 3 $defs, got %d",
+			  "$defs")) == 3,
+	    "expected 3 $defs, got %d",
 	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "$defs")));
 	ck_assert_msg(strcmp(s->child->string, "$defs") == 0,
 	    "expected $defs first, as Pydantic sorts it, got %s",
@@ -277,17 +297,19 @@ END_TEST
 
 START_TEST(schema_def_names_that_clash_get_a_number)
 {
-	struct contract	*c;
+	struct contract *c;
 	cJSON		*s;
 
-	c = check_contract("contracts = ( { name = \"TestEvent\"; "
+	c = check_contract(
+	    "contracts = ( { name = \"TestEvent\"; "
 	    "routing_key = \"test.event\"; fields = ( "
 	    "{ name = \"a_b\"; type = \"object\"; fields = (); }, "
 	    "{ name = \"aB\"; type = \"object\"; fields = (); } ); } );");
 	s = schema_from_contract(c);
 	check_property(s, "a_b", "{\"$ref\":\"#/$defs/TestEventAB\"}");
 	check_property(s, "aB", "{\"$ref\":\"#/$defs/TestEventAB2\"}");
-	check_def(s, "TestEventAB2", "{\"additionalProperties\":false,"
+	check_def(s, "TestEventAB2",
+	    "{\"additionalProperties\":false,"
 	    "\"properties\":{},\"title\":\"TestEventAB2\",\"type\":\"object\"}");
 	cJSON_Delete(s);
 	contract_free(c);
@@ -296,15 +318,17 @@ END_TEST
 
 START_TEST(schema_additional_fields_allows_additional_properties)
 {
-	struct contract	*c;
+	struct contract *c;
 	cJSON		*s;
 
-	c = check_contract("contracts = ( { name = \"TestEvent\"; "
+	c = check_contract(
+	    "contracts = ( { name = \"TestEvent\"; "
 	    "routing_key = \"test.event\"; additional_fields = true; "
 	    "fields = ( { name = \"n\"; type = \"integer\"; optional = true; "
 	    "minimum = -3; } ); } );");
 	s = schema_from_contract(c);
-	check_json("TestEvent", s, "{\"additionalProperties\":true,"
+	check_json("TestEvent", s,
+	    "{\"additionalProperties\":true,"
 	    "\"properties\":{\"n\":{\"anyOf\":[{\"minimum\":-3,\"type\":"
 	    "\"integer\"},{\"type\":\"null\"}],\"default\":null,\"title\":"
 	    "\"N\"}},\"title\":\"TestEvent\",\"type\":\"object\","
@@ -316,16 +340,18 @@ END_TEST
 
 START_TEST(schema_pattern_is_anchored_ecma_with_the_original_kept)
 {
-	struct contract	*c = check_contract(EVERYTHING);
+	struct contract *c = check_contract(EVERYTHING);
 	cJSON		*s = schema_from_contract(c);
 
 	/* [[:digit:]] is ASCII in every locale: translated. */
-	check_property(s, "code", "{\"pattern\":\"^(?:[0-9]{2,}|x\\\\.y)$\","
+	check_property(s, "code",
+	    "{\"pattern\":\"^(?:[0-9]{2,}|x\\\\.y)$\","
 	    "\"title\":\"Code\",\"type\":\"string\",\"x-warren-pattern\":"
 	    "\"[[:digit:]]{2,}|x\\\\.y\"}");
 	/* [[:alpha:]] takes in Unicode letters in C.UTF-8: not translated,
 	 * so the schema says less than the contract, never more. */
-	check_property(s, "word", "{\"anyOf\":[{\"type\":\"string\","
+	check_property(s, "word",
+	    "{\"anyOf\":[{\"type\":\"string\","
 	    "\"x-warren-pattern\":\"[[:alpha:]]+\"},{\"type\":\"null\"}],"
 	    "\"default\":null,\"title\":\"Word\"}");
 	cJSON_Delete(s);
@@ -337,7 +363,7 @@ END_TEST
 static void
 check_to_ecma(const char *ere, const char *want)
 {
-	char	*got = schema_pattern_to_ecma(ere);
+	char *got = schema_pattern_to_ecma(ere);
 
 	if (want == NULL)
 		ck_assert_msg(got == NULL, "expected %s untranslated, got %s",
@@ -383,7 +409,7 @@ END_TEST
 static void
 check_from_ecma(const char *p, const char *want)
 {
-	char	*got = schema_pattern_from_ecma(p);
+	char *got = schema_pattern_from_ecma(p);
 
 	ck_assert_msg(strcmp(got, want) == 0, "expected %s as %s, got %s", p,
 	    want, got);
@@ -405,7 +431,7 @@ END_TEST
 static void
 check_round_trip(const char *text)
 {
-	struct contract	*c = check_contract(text);
+	struct contract *c = check_contract(text);
 	cJSON		*s, *parsed, *back, *orig;
 	char		*printed, *cause = NULL, *want;
 
@@ -413,8 +439,10 @@ check_round_trip(const char *text)
 	printed = cJSON_Print(s);
 	parsed = cJSON_Parse(printed);
 	back = schema_to_contract_json(parsed, &cause);
-	ck_assert_msg(back != NULL, "expected the schema of %s to read back, "
-	    "got \"%s\"", c->name, cause);
+	ck_assert_msg(back != NULL,
+	    "expected the schema of %s to read back, "
+	    "got \"%s\"",
+	    c->name, cause);
 	orig = contract_to_json(c);
 	want = cJSON_PrintUnformatted(orig);
 	check_json("contract -> schema -> contract", back, want);
@@ -431,10 +459,12 @@ START_TEST(schema_round_trip_is_lossless)
 {
 	check_round_trip(EVERYTHING);
 	check_round_trip(RESOURCE_ACCESSED);
-	check_round_trip("contracts = ( { name = \"TestEvent\"; "
+	check_round_trip(
+	    "contracts = ( { name = \"TestEvent\"; "
 	    "routing_key = \"test.event\"; additional_fields = true; "
 	    "fields = (); } );");
-	check_round_trip("contracts = ( { name = \"TestEvent\"; "
+	check_round_trip(
+	    "contracts = ( { name = \"TestEvent\"; "
 	    "routing_key = \"test.event\"; fields = ( "
 	    "{ name = \"a_b\"; type = \"object\"; fields = (); }, "
 	    "{ name = \"aB\"; type = \"array\"; items = { type = \"array\"; "
@@ -458,7 +488,8 @@ END_TEST
  *	    n: Optional[int] = Field(None, ge=1, le=5)
  *	    u: uuid.UUID
  */
-#define PYDANTIC_O "{\"$defs\":{\"Item\":{\"additionalProperties\":true," \
+#define PYDANTIC_O \
+	"{\"$defs\":{\"Item\":{\"additionalProperties\":true," \
 	"\"properties\":{\"sku\":{\"pattern\":\"^(?:[A-Z]+)$\",\"title\":" \
 	"\"Sku\",\"type\":\"string\"}},\"required\":[\"sku\"],\"title\":" \
 	"\"Item\",\"type\":\"object\"},\"St\":{\"enum\":[\"a\",\"b\"]," \
@@ -476,14 +507,17 @@ END_TEST
 
 START_TEST(schema_import_reads_pydantic_output)
 {
-	cJSON	*s, *got;
-	char	*cause = NULL;
+	cJSON *s, *got;
+	char  *cause = NULL;
 
 	s = cJSON_Parse(PYDANTIC_O);
 	got = schema_to_contract_json(s, &cause);
-	ck_assert_msg(got != NULL, "expected Pydantic's schema to read, got "
-	    "\"%s\"", cause);
-	check_json("O", got, "{\"name\":\"O\",\"consumers\":[],"
+	ck_assert_msg(got != NULL,
+	    "expected Pydantic's schema to read, got "
+	    "\"%s\"",
+	    cause);
+	check_json("O", got,
+	    "{\"name\":\"O\",\"consumers\":[],"
 	    "\"additional_fields\":true,\"fields\":["
 	    "{\"name\":\"i\",\"type\":\"object\",\"optional\":false,"
 	    "\"additional_fields\":true,\"fields\":[{\"name\":\"sku\",\"type\":"
@@ -512,15 +546,17 @@ END_TEST
 static void
 check_import_fails(const char *schema, const char *want)
 {
-	cJSON	*s, *got;
-	char	*cause = NULL;
+	cJSON *s, *got;
+	char  *cause = NULL;
 
 	s = cJSON_Parse(schema);
 	ck_assert_msg(s != NULL, "expected the test's JSON to parse: %s",
 	    schema);
 	got = schema_to_contract_json(s, &cause);
-	ck_assert_msg(got == NULL, "expected %s refused with \"%s\", got a "
-	    "contract", schema, want);
+	ck_assert_msg(got == NULL,
+	    "expected %s refused with \"%s\", got a "
+	    "contract",
+	    schema, want);
 	ck_assert_msg(cause != NULL && strcmp(cause, want) == 0,
 	    "expected \"%s\", got \"%s\"", want, cause);
 	free(cause);
@@ -534,32 +570,37 @@ START_TEST(schema_import_refuses_what_a_contract_cannot_say)
 	check_import_fails("{\"title\":\"T\",\"type\":\"array\"}",
 	    "schema: the schema must be of type object");
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"n\":{\"type\":"
-	    "\"number\",\"exclusiveMinimum\":0}}}",
+			   "\"number\",\"exclusiveMinimum\":0}}}",
 	    "schema: n: exclusiveMinimum is not supported");
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"m\":{\"type\":"
-	    "\"string\",\"format\":\"email\"}}}",
+			   "\"string\",\"format\":\"email\"}}}",
 	    "schema: m: format \"email\" is not supported");
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"u\":{\"anyOf\":"
-	    "[{\"type\":\"string\"},{\"type\":\"integer\"}]}}}",
+			   "[{\"type\":\"string\"},{\"type\":\"integer\"}]}}}",
 	    "schema: u: anyOf is not supported");
-	check_import_fails("{\"title\":\"T\",\"properties\":{\"v\":{\"type\":"
+	check_import_fails(
+	    "{\"title\":\"T\",\"properties\":{\"v\":{\"type\":"
 	    "\"string\",\"title\":\"V\",\"x-ui\":1,\"minLenght\":1}}}",
 	    "schema: v: minLenght is not supported");
-	check_import_fails("{\"title\":\"T\",\"properties\":{\"a\":{\"type\":"
+	check_import_fails(
+	    "{\"title\":\"T\",\"properties\":{\"a\":{\"type\":"
 	    "\"array\",\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":"
-	    "\"null\"}]}}}}", "schema: a[]: array items may not be null");
+	    "\"null\"}]}}}}",
+	    "schema: a[]: array items may not be null");
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"o\":{\"$ref\":"
-	    "\"#/$defs/Nope\"}}}", "schema: o: $ref \"#/$defs/Nope\" does not "
+			   "\"#/$defs/Nope\"}}}",
+	    "schema: o: $ref \"#/$defs/Nope\" does not "
 	    "lead to a schema in this document");
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"o\":{\"$ref\":"
-	    "\"#\"}}}", "schema: o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o."
+			   "\"#\"}}}",
+	    "schema: o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o.o."
 	    "o.o.o.o.o.o.o.o.o.o: objects nested too deeply (a recursive $ref?)");
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"c\":{\"type\":"
-	    "\"integer\",\"minimum\":\"1\"}}}",
+			   "\"integer\",\"minimum\":\"1\"}}}",
 	    "schema: c: minimum must be a number");
 	/* POSIX regcomp would read \\d as a plain d: never accept it. */
 	check_import_fails("{\"title\":\"T\",\"properties\":{\"z\":{\"type\":"
-	    "\"string\",\"pattern\":\"^\\\\d{5}$\"}}}",
+			   "\"string\",\"pattern\":\"^\\\\d{5}$\"}}}",
 	    "schema: z: pattern escape \"\\d\" has no POSIX equivalent: write "
 	    "it as a bracket expression, e.g. [0-9] for \\d");
 }
@@ -567,12 +608,13 @@ END_TEST
 
 START_TEST(schema_import_integer_exclusive_bounds_become_inclusive)
 {
-	cJSON	*s, *got;
-	char	*cause = NULL;
+	cJSON *s, *got;
+	char  *cause = NULL;
 
 	/* Pydantic's Field(gt=0, lt=10), conint(gt=0.5), and a minimum
 	 * tighter than the exclusive bound beside it. */
-	s = cJSON_Parse("{\"title\":\"T\",\"properties\":{"
+	s = cJSON_Parse(
+	    "{\"title\":\"T\",\"properties\":{"
 	    "\"p\":{\"exclusiveMaximum\":10,\"exclusiveMinimum\":0,"
 	    "\"type\":\"integer\"},"
 	    "\"h\":{\"exclusiveMinimum\":0.5,\"exclusiveMaximum\":2.5,"
@@ -582,7 +624,8 @@ START_TEST(schema_import_integer_exclusive_bounds_become_inclusive)
 	got = schema_to_contract_json(s, &cause);
 	ck_assert_msg(got != NULL, "expected the schema to read, got \"%s\"",
 	    cause);
-	check_json("T", got, "{\"name\":\"T\",\"consumers\":[],"
+	check_json("T", got,
+	    "{\"name\":\"T\",\"consumers\":[],"
 	    "\"additional_fields\":true,\"fields\":["
 	    "{\"name\":\"p\",\"type\":\"integer\",\"optional\":false,"
 	    "\"minimum\":1,\"maximum\":9},"
@@ -599,8 +642,8 @@ END_TEST
 static struct conf *
 check_conf(const char *text)
 {
-	struct conf	*cf;
-	char		 path[64], *cause = NULL;
+	struct conf *cf;
+	char	     path[64], *cause = NULL;
 
 	check_write(text, path, sizeof path);
 	cf = conf_load(path, &cause);
@@ -626,12 +669,13 @@ check_conf(const char *text)
 
 START_TEST(asyncapi_servers_never_carry_a_password)
 {
-	struct conf	*cf = check_conf(ASYNCAPI_CONF);
-	cJSON		*doc = asyncapi_document(cf);
-	char		*text = cJSON_PrintUnformatted(doc);
+	struct conf *cf = check_conf(ASYNCAPI_CONF);
+	cJSON	    *doc = asyncapi_document(cf);
+	char	    *text = cJSON_PrintUnformatted(doc);
 
-	ck_assert_msg(strstr(text, "s3cr3t") == NULL && strstr(text, "bob") ==
-	    NULL, "expected no user or password in %s", text);
+	ck_assert_msg(strstr(text, "s3cr3t") == NULL &&
+		strstr(text, "bob") == NULL,
+	    "expected no user or password in %s", text);
 	check_json("servers", cJSON_GetObjectItemCaseSensitive(doc, "servers"),
 	    "{\"broker1\":{\"host\":\"mq1.example:5673\",\"protocol\":\"amqp\","
 	    "\"protocolVersion\":\"0.9.1\",\"pathname\":\"/prod\","
@@ -648,17 +692,18 @@ END_TEST
 
 START_TEST(asyncapi_operations_follow_publisher_and_consumers)
 {
-	struct conf	*cf = check_conf(ASYNCAPI_CONF);
-	cJSON		*doc = asyncapi_document(cf);
-	const cJSON	*ops, *ch, *schemas;
+	struct conf *cf = check_conf(ASYNCAPI_CONF);
+	cJSON	    *doc = asyncapi_document(cf);
+	const cJSON *ops, *ch, *schemas;
 
 	ops = cJSON_GetObjectItemCaseSensitive(doc, "operations");
 	ck_assert_msg(cJSON_GetArraySize(ops) == 2 &&
-	    cJSON_HasObjectItem(ops, "receiveOrderPlacedEvent") &&
-	    cJSON_HasObjectItem(ops, "sendInvoiceSentEvent"),
+		cJSON_HasObjectItem(ops, "receiveOrderPlacedEvent") &&
+		cJSON_HasObjectItem(ops, "sendInvoiceSentEvent"),
 	    "expected receiveOrderPlacedEvent and sendInvoiceSentEvent only");
-	check_json("receive", cJSON_GetObjectItemCaseSensitive(ops,
-	    "receiveOrderPlacedEvent"), "{\"action\":\"receive\",\"channel\":"
+	check_json("receive",
+	    cJSON_GetObjectItemCaseSensitive(ops, "receiveOrderPlacedEvent"),
+	    "{\"action\":\"receive\",\"channel\":"
 	    "{\"$ref\":\"#/channels/OrderPlacedEvent\"},\"messages\":[{\"$ref\":"
 	    "\"#/channels/OrderPlacedEvent/messages/OrderPlacedEvent\"}],"
 	    "\"summary\":\"billing consumes OrderPlacedEvent from its queue "
@@ -666,9 +711,11 @@ START_TEST(asyncapi_operations_follow_publisher_and_consumers)
 	    "\"bindingVersion\":\"0.3.0\"}},\"x-warren-queue\":"
 	    "\"billing.OrderPlacedEvent\",\"x-warren-dead-letter-queue\":"
 	    "\"billing.OrderPlacedEvent.dead\"}");
-	ch = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    doc, "channels"), "InvoiceSentEvent");
-	check_json("channel", ch, "{\"address\":\"invoice.sent\",\"title\":"
+	ch = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(doc, "channels"),
+	    "InvoiceSentEvent");
+	check_json("channel", ch,
+	    "{\"address\":\"invoice.sent\",\"title\":"
 	    "\"InvoiceSentEvent\",\"messages\":{\"InvoiceSentEvent\":{\"$ref\":"
 	    "\"#/components/messages/InvoiceSentEvent\"}},\"bindings\":{"
 	    "\"amqp\":{\"is\":\"routingKey\",\"exchange\":{\"name\":\"ev\","
@@ -676,15 +723,19 @@ START_TEST(asyncapi_operations_follow_publisher_and_consumers)
 	    "\"vhost\":\"prod\"},\"bindingVersion\":\"0.3.0\"}},"
 	    "\"x-warren-publisher\":\"billing\",\"x-warren-consumers\":[]}");
 	/* A nested object's schema must not take a contract's name. */
-	schemas = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    doc, "components"), "schemas");
-	check_json("OrderPlacedEventA", cJSON_GetObjectItemCaseSensitive(
-	    schemas, "OrderPlacedEventA2"), "{\"additionalProperties\":false,"
+	schemas = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(doc, "components"), "schemas");
+	check_json("OrderPlacedEventA",
+	    cJSON_GetObjectItemCaseSensitive(schemas, "OrderPlacedEventA2"),
+	    "{\"additionalProperties\":false,"
 	    "\"properties\":{},\"title\":\"OrderPlacedEventA2\",\"type\":"
 	    "\"object\"}");
 	ck_assert_msg(strcmp(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(schemas, "OrderPlacedEventA"),
-	    "title")->valuestring, "OrderPlacedEventA") == 0,
+				 cJSON_GetObjectItemCaseSensitive(schemas,
+				     "OrderPlacedEventA"),
+				 "title")
+				 ->valuestring,
+			  "OrderPlacedEventA") == 0,
 	    "expected the contract OrderPlacedEventA's own schema kept");
 	cJSON_Delete(doc);
 	conf_free(cf);
@@ -695,23 +746,29 @@ END_TEST
 static Suite *
 schema_suite(void)
 {
-	Suite	*s = suite_create("schema");
-	TCase	*tc = tcase_create("schema");
+	Suite *s = suite_create("schema");
+	TCase *tc = tcase_create("schema");
 
 	tcase_add_test(tc,
 	    schema_is_pydantic_model_json_schema_for_seed_contract);
 	tcase_add_test(tc, schema_scalar_types_and_constraints);
-	tcase_add_test(tc, schema_optional_field_is_any_of_null_with_default_null);
-	tcase_add_test(tc, schema_nested_objects_are_defs_named_after_their_path);
+	tcase_add_test(tc,
+	    schema_optional_field_is_any_of_null_with_default_null);
+	tcase_add_test(tc,
+	    schema_nested_objects_are_defs_named_after_their_path);
 	tcase_add_test(tc, schema_def_names_that_clash_get_a_number);
-	tcase_add_test(tc, schema_additional_fields_allows_additional_properties);
-	tcase_add_test(tc, schema_pattern_is_anchored_ecma_with_the_original_kept);
-	tcase_add_test(tc, schema_pattern_translation_keeps_the_matched_strings);
+	tcase_add_test(tc,
+	    schema_additional_fields_allows_additional_properties);
+	tcase_add_test(tc,
+	    schema_pattern_is_anchored_ecma_with_the_original_kept);
+	tcase_add_test(tc,
+	    schema_pattern_translation_keeps_the_matched_strings);
 	tcase_add_test(tc, schema_pattern_read_back_is_whole_match);
 	tcase_add_test(tc, schema_round_trip_is_lossless);
 	tcase_add_test(tc, schema_import_reads_pydantic_output);
 	tcase_add_test(tc, schema_import_refuses_what_a_contract_cannot_say);
-	tcase_add_test(tc, schema_import_integer_exclusive_bounds_become_inclusive);
+	tcase_add_test(tc,
+	    schema_import_integer_exclusive_bounds_become_inclusive);
 	tcase_add_test(tc, asyncapi_servers_never_carry_a_password);
 	tcase_add_test(tc, asyncapi_operations_follow_publisher_and_consumers);
 	suite_add_tcase(s, tc);
@@ -722,7 +779,7 @@ schema_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL) {

@@ -16,10 +16,10 @@
 #include "sha256.h"
 #include "spool.h"
 
-#define TS0	1714564800123LL		/* 2024-05-01T12:00:00.123Z */
+#define TS0 1714564800123LL /* 2024-05-01T12:00:00.123Z */
 
 static char		 tmpdir[64];
-static struct spool_data dummy;	/* for spool_next when NULL is expected */
+static struct spool_data dummy; /* for spool_next when NULL is expected */
 
 /* A fresh directory for each test. */
 static void
@@ -33,9 +33,9 @@ setup(void)
 static void
 teardown(void)
 {
-	DIR		*d;
-	struct dirent	*e;
-	char		 path[512];
+	DIR	      *d;
+	struct dirent *e;
+	char	       path[512];
 
 	if ((d = opendir(tmpdir)) != NULL) {
 		while ((e = readdir(d)) != NULL) {
@@ -54,8 +54,8 @@ teardown(void)
 static struct spool *
 open_spool(long long max_bytes, size_t segment_max)
 {
-	struct spool	*sp;
-	char		*cause = NULL;
+	struct spool *sp;
+	char	     *cause = NULL;
 
 	sp = spool_open(tmpdir, max_bytes, 1, segment_max, &cause);
 	ck_assert_msg(sp != NULL, "spool_open %s: %s", tmpdir,
@@ -76,8 +76,8 @@ mid_of(int n, char *out, size_t len)
 static size_t
 payload_n(int n, int pad, char **out)
 {
-	char	*p;
-	int	 len;
+	char *p;
+	int   len;
 
 	p = malloc((size_t)pad + 64);
 	ck_assert_ptr_nonnull(p);
@@ -93,9 +93,9 @@ payload_n(int n, int pad, char **out)
 static int
 append_n(struct spool *sp, int n, int pad)
 {
-	struct spool_data	 d;
-	char			*p;
-	int			 rv;
+	struct spool_data d;
+	char		 *p;
+	int		  rv;
 
 	d.len = payload_n(n, pad, &p);
 	d.bytes = p;
@@ -118,12 +118,14 @@ event_of(const struct spool_data *d)
 static void
 append_range(struct spool *sp, int first, int last, int pad)
 {
-	int	 n, rv;
+	int n, rv;
 
 	for (n = first; n <= last; n++) {
 		rv = append_n(sp, n, pad);
-		ck_assert_msg(rv == 0, "append of event %d: expected 0, got %d "
-		    "(%s)", n, rv, rv == -2 ? strerror(errno) : "full");
+		ck_assert_msg(rv == 0,
+		    "append of event %d: expected 0, got %d "
+		    "(%s)",
+		    n, rv, rv == -2 ? strerror(errno) : "full");
 	}
 	ck_assert_int_eq(spool_sync(sp), 0);
 }
@@ -132,22 +134,24 @@ append_range(struct spool *sp, int first, int last, int pad)
 static struct spool_rec *
 expect_next(struct spool *sp, int n)
 {
-	struct spool_data	 d;
-	struct spool_rec	*r = spool_next(sp, &d);
-	char			 mid[32];
+	struct spool_data d;
+	struct spool_rec *r = spool_next(sp, &d);
+	char		  mid[32];
 
 	mid_of(n, mid, sizeof mid);
 	ck_assert_msg(r != NULL, "spool_next: expected event %s, got NULL",
 	    mid);
-	ck_assert_msg(d.len >= strlen(mid) && memcmp(d.bytes, mid,
-	    strlen(mid)) == 0, "spool_next: expected event %s, got %.*s", mid,
+	ck_assert_msg(d.len >= strlen(mid) &&
+		memcmp(d.bytes, mid, strlen(mid)) == 0,
+	    "spool_next: expected event %s, got %.*s", mid,
 	    (int)(d.len < 10 ? d.len : 10), (const char *)d.bytes);
 	ck_assert_msg(d.time_ms == TS0 + n,
-	    "event %s: expected time %lld, got %lld", mid,
-	    (long long)(TS0 + n), (long long)d.time_ms);
-	ck_assert_msg(((const char *)d.bytes)[d.len - 1] == '}', "event %s: "
-	    "the payload of %zu bytes does not end with its last byte", mid,
-	    d.len);
+	    "event %s: expected time %lld, got %lld", mid, (long long)(TS0 + n),
+	    (long long)d.time_ms);
+	ck_assert_msg(((const char *)d.bytes)[d.len - 1] == '}',
+	    "event %s: "
+	    "the payload of %zu bytes does not end with its last byte",
+	    mid, d.len);
 	return (r);
 }
 
@@ -155,13 +159,13 @@ expect_next(struct spool *sp, int n)
 static int
 segments(char names[][300], int max)
 {
-	struct dirent	**list;
-	int		  i, n, k = 0;
+	struct dirent **list;
+	int		i, n, k = 0;
 
 	n = scandir(tmpdir, &list, NULL, alphasort);
 	ck_assert_int_ge(n, 0);
 	for (i = 0; i < n; i++) {
-		size_t	 l = strlen(list[i]->d_name);
+		size_t l = strlen(list[i]->d_name);
 
 		if (l > 6 && strcmp(list[i]->d_name + l - 6, ".spool") == 0) {
 			if (k < max)
@@ -179,7 +183,7 @@ segments(char names[][300], int max)
 static off_t
 file_size(const char *path)
 {
-	struct stat	 st;
+	struct stat st;
 
 	ck_assert_msg(stat(path, &st) == 0, "stat %s: %s", path,
 	    strerror(errno));
@@ -190,9 +194,9 @@ file_size(const char *path)
 static unsigned char *
 slurp(const char *path, size_t *len)
 {
-	unsigned char	*p;
-	FILE		*f;
-	off_t		 sz = file_size(path);
+	unsigned char *p;
+	FILE	      *f;
+	off_t	       sz = file_size(path);
 
 	p = malloc((size_t)sz + 1);
 	ck_assert_ptr_nonnull(p);
@@ -208,7 +212,7 @@ slurp(const char *path, size_t *len)
 static void
 poke(const char *path, off_t off, unsigned char v)
 {
-	int	 fd = open(path, O_WRONLY);
+	int fd = open(path, O_WRONLY);
 
 	ck_assert_int_ne(fd, -1);
 	ck_assert_int_eq(pwrite(fd, &v, 1, off), 1);
@@ -219,7 +223,7 @@ poke(const char *path, off_t off, unsigned char v)
 static uint64_t
 le(const unsigned char *p, int n)
 {
-	uint64_t	 v = 0;
+	uint64_t v = 0;
 
 	while (n-- > 0)
 		v = v << 8 | p[n];
@@ -230,8 +234,8 @@ le(const unsigned char *p, int n)
 static size_t
 record_size(int n, int pad)
 {
-	char	*p;
-	size_t	 s;
+	char  *p;
+	size_t s;
 
 	s = SPOOL_HEADER + payload_n(n, pad, &p);
 	free(p);
@@ -244,7 +248,7 @@ START_TEST(crc32c_check_value)
 	ck_assert_uint_eq(spool_crc32c("", 0), 0);
 	/* RFC 3720 B.4: 32 bytes of zeros. */
 	{
-		unsigned char	 z[32];
+		unsigned char z[32];
 
 		memset(z, 0, sizeof z);
 		ck_assert_uint_eq(spool_crc32c(z, sizeof z), 0x8a9136aau);
@@ -256,16 +260,16 @@ END_TEST
 
 START_TEST(record_round_trip_byte_for_byte)
 {
-	static const char	 body[] = "{\"s\":\"caf\xc3\xa9\",\"n\":"
+	static const char  body[] = "{\"s\":\"caf\xc3\xa9\",\"n\":"
 				    "9007199254740993}\0tail\xff";
-	size_t			 blen = sizeof body - 1;
-	struct spool		*sp = open_spool(1 << 20, 0);
-	struct spool_data	 d, r;
-	struct spool_rec	*rec;
-	struct spool_stats	 st;
-	char			 segs[4][300];
-	unsigned char		*f, crcin[12 + sizeof body];
-	size_t			 flen;
+	size_t		   blen = sizeof body - 1;
+	struct spool	  *sp = open_spool(1 << 20, 0);
+	struct spool_data  d, r;
+	struct spool_rec  *rec;
+	struct spool_stats st;
+	char		   segs[4][300];
+	unsigned char	  *f, crcin[12 + sizeof body];
+	size_t		   flen;
 
 	d.bytes = body;
 	d.len = blen;
@@ -315,8 +319,8 @@ END_TEST
 
 START_TEST(empty_payload_round_trip)
 {
-	struct spool		*sp = open_spool(1 << 20, 0);
-	struct spool_data	 d = { "", 0, -5 }, r;
+	struct spool	 *sp = open_spool(1 << 20, 0);
+	struct spool_data d = { "", 0, -5 }, r;
 
 	/* Before 1970: the time is a signed 64-bit value. */
 	ck_assert_int_eq(spool_append(sp, &d), 0);
@@ -329,14 +333,15 @@ END_TEST
 
 START_TEST(segments_rotate_and_read_back_in_order)
 {
-	struct spool	*sp = open_spool(1 << 20, 1024);
-	char		 segs[64][300];
-	int		 n, nseg, i;
-	off_t		 total = 0;
+	struct spool *sp = open_spool(1 << 20, 1024);
+	char	      segs[64][300];
+	int	      n, nseg, i;
+	off_t	      total = 0;
 
 	append_range(sp, 1, 100, 60);
 	nseg = segments(segs, 64);
-	ck_assert_msg(nseg >= 5, "expected several segment files for 100 "
+	ck_assert_msg(nseg >= 5,
+	    "expected several segment files for 100 "
 	    "records of ~%zu bytes with segment_max 1024, got %d",
 	    record_size(1, 60), nseg);
 	for (i = 0; i < nseg && i < 64; i++) {
@@ -355,11 +360,11 @@ END_TEST
 
 START_TEST(oversized_record_gets_its_own_segment)
 {
-	struct spool	*sp = open_spool(1 << 20, 256);
-	char		 segs[8][300];
+	struct spool *sp = open_spool(1 << 20, 256);
+	char	      segs[8][300];
 
 	append_range(sp, 1, 1, 10);
-	append_range(sp, 2, 2, 2000);	/* bigger than segment_max */
+	append_range(sp, 2, 2, 2000); /* bigger than segment_max */
 	append_range(sp, 3, 3, 10);
 	ck_assert_int_eq(segments(segs, 8), 3);
 	spool_done(sp, expect_next(sp, 1));
@@ -373,11 +378,11 @@ END_TEST
 
 START_TEST(done_releases_whole_segments_in_order)
 {
-	struct spool		*sp = open_spool(1 << 20, 1024);
-	struct spool_rec	*j[101];
-	struct spool_stats	 st;
-	char			 segs[64][300];
-	int			 n, nseg, per, left;
+	struct spool	  *sp = open_spool(1 << 20, 1024);
+	struct spool_rec  *j[101];
+	struct spool_stats st;
+	char		   segs[64][300];
+	int		   n, nseg, per, left;
 
 	append_range(sp, 1, 100, 60);
 	nseg = segments(segs, 64);
@@ -402,8 +407,7 @@ START_TEST(done_releases_whole_segments_in_order)
 		spool_done(sp, j[n]);
 	ck_assert_int_eq(segments(segs, 64), nseg - 1);
 	spool_get_stats(sp, &st);
-	ck_assert_uint_eq(st.bytes, (uint64_t)(100 - per) *
-	    record_size(1, 60));
+	ck_assert_uint_eq(st.bytes, (uint64_t)(100 - per) * record_size(1, 60));
 
 	/* Half of the next segment: its file stays. */
 	spool_done(sp, j[per + 1]);
@@ -417,8 +421,10 @@ START_TEST(done_releases_whole_segments_in_order)
 	ck_assert_uint_eq(st.drained, 100);
 	ck_assert_int_eq(st.oldest_ms, 0);
 	left = segments(segs, 64);
-	ck_assert_msg(left == 0, "expected no segment file once every record "
-	    "is confirmed, got %d (first %s)", left, left ? segs[0] : "");
+	ck_assert_msg(left == 0,
+	    "expected no segment file once every record "
+	    "is confirmed, got %d (first %s)",
+	    left, left ? segs[0] : "");
 
 	/* And the spool keeps working afterwards. */
 	append_range(sp, 200, 202, 10);
@@ -432,9 +438,9 @@ END_TEST
 
 START_TEST(rewind_rereads_unconfirmed)
 {
-	struct spool	*sp = open_spool(1 << 20, 1024);
-	struct spool_rec	*a, *b;
-	int		 n;
+	struct spool	 *sp = open_spool(1 << 20, 1024);
+	struct spool_rec *a, *b;
+	int		  n;
 
 	append_range(sp, 1, 40, 60);
 	a = expect_next(sp, 1);
@@ -462,8 +468,8 @@ END_TEST
 
 START_TEST(rewind_after_whole_segments_released)
 {
-	struct spool	*sp = open_spool(1 << 20, 1024);
-	int		 n, per = (int)(1024 / record_size(1, 60));
+	struct spool *sp = open_spool(1 << 20, 1024);
+	int	      n, per = (int)(1024 / record_size(1, 60));
 
 	append_range(sp, 1, 60, 60);
 	/* Confirm the first segment and a bit more. */
@@ -481,11 +487,11 @@ END_TEST
 
 START_TEST(reopen_replays_unconfirmed)
 {
-	struct spool		*sp = open_spool(1 << 20, 1024);
-	struct spool_stats	 st;
-	struct spool_data	 d;
-	int			 n, per = (int)(1024 / record_size(1, 60));
-	int			 first_seen, want;
+	struct spool	  *sp = open_spool(1 << 20, 1024);
+	struct spool_stats st;
+	struct spool_data  d;
+	int		   n, per = (int)(1024 / record_size(1, 60));
+	int		   first_seen, want;
 
 	append_range(sp, 1, 50, 60);
 	/* The first segment and two more records confirmed, some read. */
@@ -528,9 +534,9 @@ END_TEST
 
 START_TEST(fully_drained_spool_reopens_empty)
 {
-	struct spool	*sp = open_spool(1 << 20, 1024);
-	char		 segs[8][300];
-	int		 n;
+	struct spool *sp = open_spool(1 << 20, 1024);
+	char	      segs[8][300];
+	int	      n;
 
 	append_range(sp, 1, 5, 10);
 	for (n = 1; n <= 5; n++)
@@ -546,11 +552,11 @@ END_TEST
 
 START_TEST(torn_tail_cut_at_open_and_counted)
 {
-	struct spool		*sp = open_spool(1 << 20, 0);
-	struct spool_stats	 st;
-	char			 segs[4][300];
-	size_t			 rs = record_size(1, 40);
-	int			 fd;
+	struct spool	  *sp = open_spool(1 << 20, 0);
+	struct spool_stats st;
+	char		   segs[4][300];
+	size_t		   rs = record_size(1, 40);
+	int		   fd;
 
 	append_range(sp, 1, 3, 40);
 	spool_close(sp);
@@ -594,11 +600,11 @@ END_TEST
 
 START_TEST(corrupt_middle_record_skipped_and_counted)
 {
-	struct spool		*sp = open_spool(1 << 20, 0);
-	struct spool_stats	 st;
-	char			 segs[4][300];
-	size_t			 rs = record_size(1, 40);
-	struct spool_rec	*a, *c;
+	struct spool	  *sp = open_spool(1 << 20, 0);
+	struct spool_stats st;
+	char		   segs[4][300];
+	size_t		   rs = record_size(1, 40);
+	struct spool_rec  *a, *c;
 
 	append_range(sp, 1, 3, 40);
 	spool_close(sp);
@@ -627,10 +633,10 @@ END_TEST
 
 START_TEST(oldest_age_skips_damaged_records)
 {
-	struct spool		*sp = open_spool(1 << 20, 0);
-	struct spool_stats	 st;
-	char			 segs[4][300];
-	size_t			 rs = record_size(1, 40);
+	struct spool	  *sp = open_spool(1 << 20, 0);
+	struct spool_stats st;
+	char		   segs[4][300];
+	size_t		   rs = record_size(1, 40);
 
 	append_range(sp, 1, 4, 40);
 	spool_close(sp);
@@ -642,33 +648,35 @@ START_TEST(oldest_age_skips_damaged_records)
 	spool_get_stats(sp, &st);
 	ck_assert_uint_eq(st.corrupt, 2);
 	ck_assert_uint_eq(st.records, 2);
-	ck_assert_msg(st.oldest_ms == TS0 + 2, "oldest_ms with records 2 and 4 "
-	    "left: expected %lld (record 2), got %lld", (long long)(TS0 + 2),
-	    (long long)st.oldest_ms);
+	ck_assert_msg(st.oldest_ms == TS0 + 2,
+	    "oldest_ms with records 2 and 4 "
+	    "left: expected %lld (record 2), got %lld",
+	    (long long)(TS0 + 2), (long long)st.oldest_ms);
 	/* Record 2 confirmed before 4 was handed out: 4 is the oldest. */
 	spool_done(sp, expect_next(sp, 2));
 	spool_get_stats(sp, &st);
 	ck_assert_uint_eq(st.records, 1);
-	ck_assert_msg(st.oldest_ms == TS0 + 4, "oldest_ms with record 4 left: "
-	    "expected %lld, got %lld", (long long)(TS0 + 4),
-	    (long long)st.oldest_ms);
+	ck_assert_msg(st.oldest_ms == TS0 + 4,
+	    "oldest_ms with record 4 left: "
+	    "expected %lld, got %lld",
+	    (long long)(TS0 + 4), (long long)st.oldest_ms);
 	spool_close(sp);
 }
 END_TEST
 
 START_TEST(corrupt_magic_and_length_skipped)
 {
-	struct spool		*sp = open_spool(1 << 20, 0);
-	struct spool_stats	 st;
-	char			 segs[4][300];
-	size_t			 rs = record_size(1, 40);
-	int			 n;
+	struct spool	  *sp = open_spool(1 << 20, 0);
+	struct spool_stats st;
+	char		   segs[4][300];
+	size_t		   rs = record_size(1, 40);
+	int		   n;
 
 	append_range(sp, 1, 6, 40);
 	spool_close(sp);
 	ck_assert_int_eq(segments(segs, 4), 1);
-	poke(segs[0], (off_t)(1 * rs), 0x00);		/* 2: magic */
-	poke(segs[0], (off_t)(3 * rs + 6), 0x7f);	/* 4: length */
+	poke(segs[0], (off_t)(1 * rs), 0x00);	  /* 2: magic */
+	poke(segs[0], (off_t)(3 * rs + 6), 0x7f); /* 4: length */
 	sp = open_spool(1 << 20, 0);
 	spool_get_stats(sp, &st);
 	ck_assert_uint_eq(st.corrupt, 2);
@@ -684,11 +692,11 @@ END_TEST
 
 START_TEST(damage_in_an_older_segment_is_not_torn)
 {
-	struct spool		*sp = open_spool(1 << 20, 1024);
-	struct spool_stats	 st;
-	char			 segs[64][300];
-	int			 nseg, n, per = (int)(1024 / record_size(1, 60));
-	size_t			 rs = record_size(1, 60);
+	struct spool	  *sp = open_spool(1 << 20, 1024);
+	struct spool_stats st;
+	char		   segs[64][300];
+	int		   nseg, n, per = (int)(1024 / record_size(1, 60));
+	size_t		   rs = record_size(1, 60);
 
 	append_range(sp, 1, 3 * per, 60);
 	spool_close(sp);
@@ -714,11 +722,11 @@ END_TEST
 
 START_TEST(max_bytes_refuses_with_minus_one)
 {
-	struct spool		*sp;
-	struct spool_stats	 st;
-	size_t			 rs = record_size(1, 60);
-	long long		 max = (long long)(11 * rs - 30);
-	int			 n;
+	struct spool	  *sp;
+	struct spool_stats st;
+	size_t		   rs = record_size(1, 60);
+	long long	   max = (long long)(11 * rs - 30);
+	int		   n;
 
 	sp = open_spool(max, 0);
 	for (n = 1; n <= 10; n++)
@@ -744,8 +752,8 @@ END_TEST
 
 START_TEST(second_open_of_same_dir_fails)
 {
-	struct spool	*sp = open_spool(1 << 20, 0), *sp2;
-	char		*cause = NULL;
+	struct spool *sp = open_spool(1 << 20, 0), *sp2;
+	char	     *cause = NULL;
 
 	append_range(sp, 1, 2, 10);
 	sp2 = spool_open(tmpdir, 1 << 20, 1, 0, &cause);
@@ -753,7 +761,7 @@ START_TEST(second_open_of_same_dir_fails)
 	    tmpdir);
 	ck_assert_ptr_nonnull(cause);
 	ck_assert_msg(strstr(cause, tmpdir) != NULL &&
-	    strstr(cause, "in use") != NULL,
+		strstr(cause, "in use") != NULL,
 	    "cause should name %s and say it is in use: %s", tmpdir, cause);
 	free(cause);
 	/* The first is unharmed, and once it is closed the dir is free. */
@@ -768,8 +776,8 @@ END_TEST
 
 START_TEST(missing_dir_fails_naming_it)
 {
-	struct spool	*sp;
-	char		*cause = NULL, path[128];
+	struct spool *sp;
+	char	     *cause = NULL, path[128];
 
 	snprintf(path, sizeof path, "%s/does-not-exist", tmpdir);
 	sp = spool_open(path, 1 << 20, 1, 0, &cause);
@@ -783,9 +791,9 @@ END_TEST
 
 START_TEST(foreign_files_in_dir_are_ignored)
 {
-	struct spool	*sp;
-	FILE		*f;
-	char		 path[128];
+	struct spool *sp;
+	FILE	     *f;
+	char	      path[128];
 
 	snprintf(path, sizeof path, "%s/README", tmpdir);
 	f = fopen(path, "w");
@@ -807,16 +815,18 @@ END_TEST
 static void
 expect_refused(const char *dir, const char *w1, const char *w2)
 {
-	struct spool	*sp;
-	char		*cause = NULL;
+	struct spool *sp;
+	char	     *cause = NULL;
 
 	sp = spool_open(dir, 1 << 20, 1, 0, &cause);
-	ck_assert_msg(sp == NULL, "spool_open of %s succeeded; expected it "
-	    "refused (%s, %s)", dir, w1, w2);
+	ck_assert_msg(sp == NULL,
+	    "spool_open of %s succeeded; expected it "
+	    "refused (%s, %s)",
+	    dir, w1, w2);
 	ck_assert_ptr_nonnull(cause);
-	ck_assert_msg(strstr(cause, w1) != NULL && (w2 == NULL ||
-	    strstr(cause, w2) != NULL), "cause should say %s and %s: %s", w1,
-	    w2 ? w2 : "", cause);
+	ck_assert_msg(strstr(cause, w1) != NULL &&
+		(w2 == NULL || strstr(cause, w2) != NULL),
+	    "cause should say %s and %s: %s", w1, w2 ? w2 : "", cause);
 	free(cause);
 }
 
@@ -824,7 +834,7 @@ expect_refused(const char *dir, const char *w1, const char *w2)
 static void
 make_victim(const char *path)
 {
-	FILE	*f = fopen(path, "w");
+	FILE *f = fopen(path, "w");
 
 	ck_assert_ptr_nonnull(f);
 	fputs("secret, mode 0600\n", f);
@@ -834,11 +844,11 @@ make_victim(const char *path)
 
 START_TEST(record_mac_is_hmac_under_spool_key)
 {
-	struct spool		*sp = open_spool(1 << 20, 0);
-	char			 segs[4][300], path[300];
-	unsigned char		*f, *k, mac[SHA256_LEN], *in;
-	size_t			 flen, klen;
-	struct stat		 st;
+	struct spool  *sp = open_spool(1 << 20, 0);
+	char	       segs[4][300], path[300];
+	unsigned char *f, *k, mac[SHA256_LEN], *in;
+	size_t	       flen, klen;
+	struct stat    st;
 
 	append_range(sp, 1, 1, 10);
 	spool_close(sp);
@@ -856,7 +866,8 @@ START_TEST(record_mac_is_hmac_under_spool_key)
 	memcpy(in, f, 20);
 	memcpy(in + 20, f + SPOOL_HEADER, flen - SPOOL_HEADER);
 	hmac_sha256(k, klen, in, 20 + flen - SPOOL_HEADER, mac);
-	ck_assert_msg(memcmp(f + 20, mac, SHA256_LEN) == 0, "bytes 20..51 of "
+	ck_assert_msg(memcmp(f + 20, mac, SHA256_LEN) == 0,
+	    "bytes 20..51 of "
 	    "a record are not the HMAC-SHA256 of its header and payload");
 	/* The same key serves the next start. */
 	sp = open_spool(1 << 20, 0);
@@ -870,14 +881,14 @@ END_TEST
 
 START_TEST(forged_record_skipped_counted_and_not_cut)
 {
-	struct spool		*sp = open_spool(1 << 20, 0);
-	struct spool_stats	 st;
-	char			 segs[4][300];
-	size_t			 rs = record_size(1, 40), flen;
-	unsigned char		*f, *r, crcin[512];
-	size_t			 plen = rs - SPOOL_HEADER;
-	uint32_t		 crc;
-	int			 i, fd;
+	struct spool	  *sp = open_spool(1 << 20, 0);
+	struct spool_stats st;
+	char		   segs[4][300];
+	size_t		   rs = record_size(1, 40), flen;
+	unsigned char	  *f, *r, crcin[512];
+	size_t		   plen = rs - SPOOL_HEADER;
+	uint32_t	   crc;
+	int		   i, fd;
 
 	append_range(sp, 1, 3, 40);
 	spool_close(sp);
@@ -915,7 +926,7 @@ END_TEST
 
 START_TEST(symlinked_segment_refused_and_target_untouched)
 {
-	char	 victim[300], lnk[300];
+	char victim[300], lnk[300];
 
 	snprintf(victim, sizeof victim, "%s/victim", tmpdir);
 	snprintf(lnk, sizeof lnk, "%s/0000000000000001.spool", tmpdir);
@@ -933,7 +944,7 @@ END_TEST
 
 START_TEST(symlinked_lock_refused_and_nothing_made)
 {
-	char	 target[300], lnk[300];
+	char target[300], lnk[300];
 
 	snprintf(target, sizeof target, "%s/made-through-the-link", tmpdir);
 	snprintf(lnk, sizeof lnk, "%s/lock", tmpdir);
@@ -945,7 +956,7 @@ END_TEST
 
 START_TEST(dir_writable_by_others_or_linked_refused)
 {
-	char	 lnk[300], *cause = NULL;
+	char lnk[300], *cause = NULL;
 
 	ck_assert_int_eq(chmod(tmpdir, 0777), 0);
 	expect_refused(tmpdir, tmpdir, "writable by its group or by others");
@@ -967,8 +978,8 @@ END_TEST
 
 START_TEST(key_readable_by_others_refused)
 {
-	struct spool	*sp = open_spool(1 << 20, 0);
-	char		 path[300];
+	struct spool *sp = open_spool(1 << 20, 0);
+	char	      path[300];
 
 	spool_close(sp);
 	snprintf(path, sizeof path, "%s/spool.key", tmpdir);
@@ -982,8 +993,8 @@ END_TEST
 
 START_TEST(first_format_segment_refused_saying_what_to_do)
 {
-	char	 seg[300];
-	FILE	*f;
+	char  seg[300];
+	FILE *f;
 
 	snprintf(seg, sizeof seg, "%s/0000000000000001.spool", tmpdir);
 	f = fopen(seg, "w");
@@ -1000,7 +1011,7 @@ main(void)
 {
 	Suite	*s = suite_create("spool");
 	TCase	*tc = tcase_create("spool");
-	SRunner	*sr;
+	SRunner *sr;
 	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -17,16 +17,16 @@
 #include "schema.h"
 #include "util.h"
 
-#define ASYNCAPI_VERSION	"3.0.0"
-#define ASYNCAPI_AMQP_BINDING	"0.3.0"
-#define ASYNCAPI_SCHEMAS	"#/components/schemas/"
+#define ASYNCAPI_VERSION "3.0.0"
+#define ASYNCAPI_AMQP_BINDING "0.3.0"
+#define ASYNCAPI_SCHEMAS "#/components/schemas/"
 
 /* s as a URI path segment: unreserved characters as they are, the rest
  * percent-encoded. */
 static char *
 asyncapi_pct(const char *s)
 {
-	char	*out, *p;
+	char *out, *p;
 
 	out = p = xcalloc(3, strlen(s) + 1);
 	for (; *s != '\0'; s++) {
@@ -46,8 +46,8 @@ asyncapi_pct(const char *s)
 static cJSON *
 asyncapi_server(const struct url *u, size_t i, size_t n)
 {
-	cJSON	*s;
-	char	*v, *text;
+	cJSON *s;
+	char  *v, *text;
 
 	s = cJSON_CreateObject();
 	if (strchr(u->host, ':') != NULL)
@@ -63,8 +63,10 @@ asyncapi_server(const struct url *u, size_t i, size_t n)
 	cJSON_AddStringToObject(s, "pathname", text);
 	free(text);
 	free(v);
-	xasprintf(&text, "RabbitMQ broker %zu of %zu, tried in turn "
-	    "(failover).", i + 1, n);
+	xasprintf(&text,
+	    "RabbitMQ broker %zu of %zu, tried in turn "
+	    "(failover).",
+	    i + 1, n);
 	cJSON_AddStringToObject(s, "description", text);
 	free(text);
 	return (s);
@@ -74,9 +76,9 @@ asyncapi_server(const struct url *u, size_t i, size_t n)
 static cJSON *
 asyncapi_servers(const struct conf *cf)
 {
-	cJSON	*s;
-	char	 name[32];
-	size_t	 i;
+	cJSON *s;
+	char   name[32];
+	size_t i;
 
 	s = cJSON_CreateObject();
 	for (i = 0; i < cf->nurls; i++) {
@@ -92,8 +94,8 @@ static void
 asyncapi_ref(cJSON *parent, const char *key, const char *prefix,
     const char *name)
 {
-	cJSON	*r;
-	char	*ref;
+	cJSON *r;
+	char  *ref;
 
 	r = cJSON_CreateObject();
 	xasprintf(&ref, "%s%s", prefix, name);
@@ -109,8 +111,8 @@ asyncapi_ref(cJSON *parent, const char *key, const char *prefix,
 static void
 asyncapi_strings(cJSON *obj, const char *name, char *const *v, size_t n)
 {
-	cJSON	*a;
-	size_t	 i;
+	cJSON *a;
+	size_t i;
 
 	a = cJSON_AddArrayToObject(obj, name);
 	for (i = 0; i < n; i++)
@@ -122,7 +124,7 @@ static cJSON *
 asyncapi_channel(const struct conf *cf, const struct contract *c,
     const char *vhost)
 {
-	cJSON	*ch, *amqp, *x;
+	cJSON *ch, *amqp, *x;
 
 	ch = cJSON_CreateObject();
 	cJSON_AddStringToObject(ch, "address", c->routing_key);
@@ -131,8 +133,8 @@ asyncapi_channel(const struct conf *cf, const struct contract *c,
 		cJSON_AddStringToObject(ch, "description", c->description);
 	asyncapi_ref(cJSON_AddObjectToObject(ch, "messages"), c->name,
 	    "#/components/messages/", c->name);
-	amqp = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ch,
-	    "bindings"), "amqp");
+	amqp = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ch, "bindings"),
+	    "amqp");
 	cJSON_AddStringToObject(amqp, "is", "routingKey");
 	x = cJSON_AddObjectToObject(amqp, "exchange");
 	cJSON_AddStringToObject(x, "name", cf->exchange);
@@ -143,8 +145,7 @@ asyncapi_channel(const struct conf *cf, const struct contract *c,
 	cJSON_AddStringToObject(amqp, "bindingVersion", ASYNCAPI_AMQP_BINDING);
 	if (c->publisher != NULL)
 		cJSON_AddStringToObject(ch, "x-warren-publisher", c->publisher);
-	asyncapi_strings(ch, "x-warren-consumers", c->consumers,
-	    c->nconsumers);
+	asyncapi_strings(ch, "x-warren-consumers", c->consumers, c->nconsumers);
 	return (ch);
 }
 
@@ -153,7 +154,7 @@ static void
 asyncapi_header(cJSON *props, const char *name, const char *konst,
     const char *format, const char *description)
 {
-	cJSON	*h;
+	cJSON *h;
 
 	h = cJSON_AddObjectToObject(props, name);
 	cJSON_AddStringToObject(h, "type", "string");
@@ -170,15 +171,14 @@ static cJSON *
 asyncapi_headers(const struct contract *c)
 {
 	static const char *const names[] = { "cloudEvents:specversion",
-	    "cloudEvents:id", "cloudEvents:source", "cloudEvents:type",
-	    "cloudEvents:time" };
-	cJSON	*h, *props;
+		"cloudEvents:id", "cloudEvents:source", "cloudEvents:type",
+		"cloudEvents:time" };
+	cJSON			*h, *props;
 
 	h = cJSON_CreateObject();
 	cJSON_AddStringToObject(h, "type", "object");
 	props = cJSON_AddObjectToObject(h, "properties");
-	asyncapi_header(props, names[0], "1.0", NULL,
-	    "CloudEvents version.");
+	asyncapi_header(props, names[0], "1.0", NULL, "CloudEvents version.");
 	asyncapi_header(props, names[1], NULL, NULL,
 	    "The message_id: the same id on a redelivery.");
 	asyncapi_header(props, names[2], NULL, NULL,
@@ -196,14 +196,15 @@ asyncapi_headers(const struct contract *c)
 static cJSON *
 asyncapi_message(const struct contract *c)
 {
-	cJSON	*m, *amqp;
+	cJSON *m, *amqp;
 
 	m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "name", c->name);
 	cJSON_AddStringToObject(m, "title", c->name);
 	if (c->description != NULL)
 		cJSON_AddStringToObject(m, "summary", c->description);
-	cJSON_AddStringToObject(m, "description", "Published persistent "
+	cJSON_AddStringToObject(m, "description",
+	    "Published persistent "
 	    "(delivery_mode 2) with publisher confirms and mandatory set; "
 	    "properties content_type application/json, message_id, "
 	    "timestamp, type (the event type) and app_id (the publishing "
@@ -222,7 +223,7 @@ asyncapi_message(const struct contract *c)
 static int
 asyncapi_consumes(const struct conf *cf, const struct contract *c)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < c->nconsumers; i++) {
 		if (strcmp(c->consumers[i], cf->service) == 0)
@@ -243,8 +244,8 @@ asyncapi_publishes(const struct conf *cf, const struct contract *c)
 static cJSON *
 asyncapi_operation(const struct conf *cf, const struct contract *c, int send)
 {
-	cJSON	*op, *amqp;
-	char	*prefix, *text;
+	cJSON *op, *amqp;
+	char  *prefix, *text;
 
 	op = cJSON_CreateObject();
 	cJSON_AddStringToObject(op, "action", send ? "send" : "receive");
@@ -260,8 +261,8 @@ asyncapi_operation(const struct conf *cf, const struct contract *c, int send)
 		    cf->service, c->name, cf->service, c->name);
 	cJSON_AddStringToObject(op, "summary", text);
 	free(text);
-	amqp = cJSON_AddObjectToObject(cJSON_AddObjectToObject(op,
-	    "bindings"), "amqp");
+	amqp = cJSON_AddObjectToObject(cJSON_AddObjectToObject(op, "bindings"),
+	    "amqp");
 	if (send) {
 		cJSON_AddNumberToObject(amqp, "deliveryMode", 2);
 		cJSON_AddBoolToObject(amqp, "mandatory", 1);
@@ -287,9 +288,9 @@ asyncapi_operation(const struct conf *cf, const struct contract *c, int send)
 static char *
 asyncapi_names(const struct conf *cf, int send)
 {
-	const struct contract	*c;
-	char			*s = NULL, *t;
-	size_t			 i, n = 0, last = 0;
+	const struct contract *c;
+	char		      *s = NULL, *t;
+	size_t		       i, n = 0, last = 0;
 
 	for (i = 0; i < cf->contracts.n; i++) {
 		c = cf->contracts.v[i];
@@ -299,7 +300,7 @@ asyncapi_names(const struct conf *cf, int send)
 	for (i = 0; i < cf->contracts.n; i++) {
 		c = cf->contracts.v[i];
 		if (!(send ? asyncapi_publishes(cf, c) :
-		    asyncapi_consumes(cf, c)))
+			     asyncapi_consumes(cf, c)))
 			continue;
 		if (s == NULL)
 			s = xstrdup(c->name);
@@ -318,8 +319,8 @@ asyncapi_names(const struct conf *cf, int send)
 static cJSON *
 asyncapi_info(const struct conf *cf)
 {
-	cJSON	*info;
-	char	*title, *sends, *receives, *text;
+	cJSON *info;
+	char  *title, *sends, *receives, *text;
 
 	info = cJSON_CreateObject();
 	xasprintf(&title, "%s events", cf->service);
@@ -328,11 +329,13 @@ asyncapi_info(const struct conf *cf)
 	cJSON_AddStringToObject(info, "version", PACKAGE_VERSION);
 	sends = asyncapi_names(cf, 1);
 	receives = asyncapi_names(cf, 0);
-	xasprintf(&text, "The events the warren sidecar of %s knows, on the "
+	xasprintf(&text,
+	    "The events the warren sidecar of %s knows, on the "
 	    "durable topic exchange %s: one channel per contract, its "
 	    "routing key. %s sends %s and receives %s. Who publishes and who "
 	    "consumes each event is in its channel's x-warren-publisher and "
-	    "x-warren-consumers.", cf->service, cf->exchange, cf->service,
+	    "x-warren-consumers.",
+	    cf->service, cf->exchange, cf->service,
 	    sends == NULL ? "none of them" : sends,
 	    receives == NULL ? "none" : receives);
 	cJSON_AddStringToObject(info, "description", text);
@@ -347,9 +350,9 @@ asyncapi_info(const struct conf *cf)
 static cJSON *
 asyncapi_schemas(const struct conf *cf)
 {
-	const struct contract	*c;
-	cJSON			*schemas;
-	size_t			 i;
+	const struct contract *c;
+	cJSON		      *schemas;
+	size_t		       i;
 
 	schemas = cJSON_CreateObject();
 	for (i = 0; i < cf->contracts.n; i++)
@@ -366,11 +369,11 @@ asyncapi_schemas(const struct conf *cf)
 static void
 asyncapi_contracts(const struct conf *cf, cJSON *doc, cJSON *messages)
 {
-	const struct contract	*c;
-	cJSON			*channels, *ops;
-	const char		*vhost = cf->urls[0].vhost;
-	char			*name;
-	size_t			 i;
+	const struct contract *c;
+	cJSON		      *channels, *ops;
+	const char	      *vhost = cf->urls[0].vhost;
+	char		      *name;
+	size_t		       i;
 
 	channels = cJSON_AddObjectToObject(doc, "channels");
 	ops = cJSON_AddObjectToObject(doc, "operations");
@@ -398,7 +401,7 @@ asyncapi_contracts(const struct conf *cf, cJSON *doc, cJSON *messages)
 cJSON *
 asyncapi_document(const struct conf *cf)
 {
-	cJSON	*doc, *comp, *messages;
+	cJSON *doc, *comp, *messages;
 
 	doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(doc, "asyncapi", ASYNCAPI_VERSION);

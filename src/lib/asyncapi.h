@@ -15,6 +15,6 @@ struct conf;
  * for each contract the service publishes, a receive operation for each
  * it consumes. The caller frees it.
  */
-cJSON	*asyncapi_document(const struct conf *);
+cJSON *asyncapi_document(const struct conf *);
 
 #endif

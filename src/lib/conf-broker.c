@@ -19,8 +19,8 @@
 #include "url.h"
 #include "util.h"
 
-#define CONF_DEFAULT_URL	"amqp://guest:guest@127.0.0.1:5672/%2f"
-#define CONF_PASSWORD_MAX	1024	/* bytes of a password file we read */
+#define CONF_DEFAULT_URL "amqp://guest:guest@127.0.0.1:5672/%2f"
+#define CONF_PASSWORD_MAX 1024 /* bytes of a password file we read */
 
 /* The setting at path (for its line in a message). */
 static config_setting_t *
@@ -34,8 +34,8 @@ conf_broker_at(const config_setting_t *root, const char *path)
 static int
 conf_broker_urls(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	config_setting_t	*s, *e;
-	int			 i, n, ntls = 0;
+	config_setting_t *s, *e;
+	int		  i, n, ntls = 0;
 
 	if ((s = conf_broker_at(root, "broker.urls")) == NULL) {
 		cf->urls = xcalloc(1, sizeof *cf->urls);
@@ -55,10 +55,13 @@ conf_broker_urls(struct conf *cf, const config_setting_t *root, char **cause)
 			    "broker.urls must hold strings");
 			return (-1);
 		}
-		if (url_parse(config_setting_get_string(e), &cf->urls[i]) != 0) {
-			*cause = conf_error(s, cf->file, "broker.urls[%d] is "
+		if (url_parse(config_setting_get_string(e), &cf->urls[i]) !=
+		    0) {
+			*cause = conf_error(s, cf->file,
+			    "broker.urls[%d] is "
 			    "not an amqp:// or amqps://user:password@host:port"
-			    "/vhost URL", i);
+			    "/vhost URL",
+			    i);
 			return (-1);
 		}
 		cf->nurls++;
@@ -66,7 +69,8 @@ conf_broker_urls(struct conf *cf, const config_setting_t *root, char **cause)
 		ntls += cf->urls[i].tls;
 	}
 	if (ntls != 0 && ntls != n) {
-		*cause = conf_error(s, cf->file, "broker.urls mixes amqps:// "
+		*cause = conf_error(s, cf->file,
+		    "broker.urls mixes amqps:// "
 		    "and amqp:// URLs: a failover would drop TLS");
 		return (-1);
 	}
@@ -82,8 +86,8 @@ conf_broker_urls(struct conf *cf, const config_setting_t *root, char **cause)
 static char *
 conf_broker_path(const struct conf *cf, const char *name)
 {
-	const char	*creds = getenv("CREDENTIALS_DIRECTORY");
-	char		*copy, *path;
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char	   *copy, *path;
 
 	if (*name == '/')
 		return (xstrdup(name));
@@ -103,8 +107,8 @@ static int
 conf_broker_file(struct conf *cf, const config_setting_t *root,
     const char *path, char **out, char **cause)
 {
-	char	*name = NULL;
-	int	 fd;
+	char *name = NULL;
+	int   fd;
 
 	if (conf_string(root, path, &name, NULL, cf->file, cause) != 0)
 		return (-1);
@@ -125,20 +129,23 @@ conf_broker_file(struct conf *cf, const config_setting_t *root,
 static int
 conf_broker_tls(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	config_setting_t	*g = conf_broker_at(root, "broker.tls");
-	struct conf_tls		*t = &cf->tls;
+	config_setting_t *g = conf_broker_at(root, "broker.tls");
+	struct conf_tls	 *t = &cf->tls;
 
 	t->verify_peer = conf_bool(root, "broker.tls.verify_peer", 1);
 	t->verify_hostname = conf_bool(root, "broker.tls.verify_hostname", 1);
 	if (g != NULL && !t->on) {
-		*cause = conf_error(g, cf->file, "broker.tls is set but no "
+		*cause = conf_error(g, cf->file,
+		    "broker.tls is set but no "
 		    "URL in broker.urls is amqps://");
 		return (-1);
 	}
 	if (conf_broker_file(cf, root, "broker.tls.ca_file", &t->ca_file,
-	    cause) != 0 || conf_broker_file(cf, root, "broker.tls.cert_file",
-	    &t->cert_file, cause) != 0 || conf_broker_file(cf, root,
-	    "broker.tls.key_file", &t->key_file, cause) != 0)
+		cause) != 0 ||
+	    conf_broker_file(cf, root, "broker.tls.cert_file", &t->cert_file,
+		cause) != 0 ||
+	    conf_broker_file(cf, root, "broker.tls.key_file", &t->key_file,
+		cause) != 0)
 		return (-1);
 	if (t->key_file != NULL && t->cert_file == NULL) {
 		*cause = conf_error(conf_broker_at(root, "broker.tls.key_file"),
@@ -155,10 +162,10 @@ conf_broker_tls(struct conf *cf, const config_setting_t *root, char **cause)
 static int
 conf_broker_read_password(const char *path, char **out, const char **why)
 {
-	char	 buf[CONF_PASSWORD_MAX + 1];
-	ssize_t	 n;
-	size_t	 len;
-	int	 fd;
+	char	buf[CONF_PASSWORD_MAX + 1];
+	ssize_t n;
+	size_t	len;
+	int	fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		*why = strerror(errno);
@@ -190,13 +197,13 @@ static int
 conf_broker_password(struct conf *cf, const config_setting_t *root,
     char **cause)
 {
-	config_setting_t	*s = conf_broker_at(root, "broker.password_file");
-	char			*name = NULL, *pw = NULL;
-	const char		*why = NULL;
-	size_t			 i, used = 0;
+	config_setting_t *s = conf_broker_at(root, "broker.password_file");
+	char		 *name = NULL, *pw = NULL;
+	const char	 *why = NULL;
+	size_t		  i, used = 0;
 
 	if (conf_string(root, "broker.password_file", &name, NULL, cf->file,
-	    cause) != 0)
+		cause) != 0)
 		return (-1);
 	if (name == NULL)
 		return (0);
@@ -217,7 +224,8 @@ conf_broker_password(struct conf *cf, const config_setting_t *root,
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
 	if (used == 0) {
-		*cause = conf_error(s, cf->file, "broker.password_file is set "
+		*cause = conf_error(s, cf->file,
+		    "broker.password_file is set "
 		    "but every URL in broker.urls has its own password");
 		return (-1);
 	}
@@ -228,19 +236,21 @@ conf_broker_password(struct conf *cf, const config_setting_t *root,
 int
 conf_broker_read(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	int	 v;
+	int v;
 
 	if (conf_broker_urls(cf, root, cause) != 0 ||
 	    conf_broker_tls(cf, root, cause) != 0 ||
 	    conf_broker_password(cf, root, cause) != 0)
 		return (-1);
-	if ((v = conf_choice(root, "broker.auth_mechanism", "plain",
-	    "external", 0, cf->file, cause)) == -1)
+	if ((v = conf_choice(root, "broker.auth_mechanism", "plain", "external",
+		 0, cf->file, cause)) == -1)
 		return (-1);
 	cf->auth_external = v;
 	if (v && cf->tls.cert_file == NULL) {
 		*cause = conf_error(conf_broker_at(root,
-		    "broker.auth_mechanism"), cf->file, "broker.auth_mechanism "
+					"broker.auth_mechanism"),
+		    cf->file,
+		    "broker.auth_mechanism "
 		    "= \"external\" needs amqps:// URLs and "
 		    "broker.tls.cert_file (the client certificate is the "
 		    "login)");
@@ -253,33 +263,38 @@ conf_broker_read(struct conf *cf, const config_setting_t *root, char **cause)
 void
 conf_broker_warn(const struct conf *cf)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (cf->has_password && stat(cf->file, &st) == 0 &&
 	    (st.st_mode & S_IROTH))
 		log_warnx("%s holds a broker password and is readable by "
-		    "others (mode %04o)", cf->file, st.st_mode & 07777);
+			  "others (mode %04o)",
+		    cf->file, st.st_mode & 07777);
 	if (cf->password_file != NULL && stat(cf->password_file, &st) == 0 &&
 	    (st.st_mode & S_IROTH))
 		log_warnx("%s (broker.password_file) is readable by others "
-		    "(mode %04o)", cf->password_file, st.st_mode & 07777);
+			  "(mode %04o)",
+		    cf->password_file, st.st_mode & 07777);
 	if (cf->tls.key_file != NULL && stat(cf->tls.key_file, &st) == 0 &&
 	    (st.st_mode & S_IROTH))
 		log_warnx("%s (broker.tls.key_file) is readable by others "
-		    "(mode %04o)", cf->tls.key_file, st.st_mode & 07777);
+			  "(mode %04o)",
+		    cf->tls.key_file, st.st_mode & 07777);
 	if (cf->tls.on && !cf->tls.verify_peer)
 		log_warnx("%s: broker.tls.verify_peer = false: anyone between "
-		    "warrend and the broker can pose as the broker", cf->file);
+			  "warrend and the broker can pose as the broker",
+		    cf->file);
 	else if (cf->tls.on && !cf->tls.verify_hostname)
 		log_warnx("%s: broker.tls.verify_hostname = false: any "
-		    "certificate of the CA passes for the broker", cf->file);
+			  "certificate of the CA passes for the broker",
+		    cf->file);
 }
 
 /* Free what conf_broker_read set. */
 void
 conf_broker_free(struct conf *cf)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < cf->nurls; i++)
 		url_clear(&cf->urls[i]);
@@ -303,7 +318,7 @@ conf_broker_strdiff(const char *a, const char *b)
 int
 conf_broker_differ(const struct conf *a, const struct conf *b)
 {
-	size_t	 i;
+	size_t i;
 
 	if (a->nurls != b->nurls || a->auth_external != b->auth_external ||
 	    a->tls.verify_peer != b->tls.verify_peer ||

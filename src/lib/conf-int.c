@@ -18,20 +18,20 @@
 
 /* The last file read, split in lines; read again when it changes. */
 static struct {
-	char		*path;
-	struct stat	 st;
-	char		*text;
-	size_t		*line;		/* offsets of line starts */
-	size_t		 nlines;
+	char	   *path;
+	struct stat st;
+	char	   *text;
+	size_t	   *line; /* offsets of line starts */
+	size_t	    nlines;
 } conf_int_file;
 
 /* Load path into conf_int_file unless it is there already; 0 or -1. */
 static int
 conf_int_load(const char *path)
 {
-	struct stat	 st;
-	FILE		*f;
-	size_t		 len, i;
+	struct stat st;
+	FILE	   *f;
+	size_t	    len, i;
 
 	if (stat(path, &st) == -1)
 		return (-1);
@@ -84,8 +84,8 @@ conf_int_namechar(int c)
 static const char *
 conf_int_find(const char *line, const char *end, const char *name)
 {
-	size_t		 n = strlen(name);
-	const char	*p, *q;
+	size_t	    n = strlen(name);
+	const char *p, *q;
 
 	for (p = line; p + n <= end; p++) {
 		if (strncmp(p, name, n) != 0 ||
@@ -109,11 +109,12 @@ static int
 conf_int_parse(const char *v, const char *end, long long *out, char *lit,
     size_t litlen)
 {
-	size_t	 len;
-	char	*ep;
+	size_t len;
+	char  *ep;
 
-	for (len = 0; v + len < end && (isalnum((unsigned char)v[len]) ||
-	    v[len] == '-' || v[len] == '+'); len++)
+	for (len = 0; v + len < end &&
+	     (isalnum((unsigned char)v[len]) || v[len] == '-' || v[len] == '+');
+	     len++)
 		;
 	snprintf(lit, litlen, "%.*s", (int)len, v);
 	errno = 0;
@@ -136,12 +137,12 @@ conf_int_parse(const char *v, const char *end, long long *out, char *lit,
 int
 conf_int_literal_ok(const config_setting_t *s, char *lit, size_t litlen)
 {
-	const config_setting_t	*p;
-	const char		*file = NULL, *name, *line, *end, *v;
-	unsigned int		 n = config_setting_source_line(s);
-	long long		 want;
-	char			 tmp[64];
-	int			 bad = 0, rv;
+	const config_setting_t *p;
+	const char	       *file = NULL, *name, *line, *end, *v;
+	unsigned int		n = config_setting_source_line(s);
+	long long		want;
+	char			tmp[64];
+	int			bad = 0, rv;
 
 	if ((name = config_setting_name(s)) == NULL || n == 0)
 		return (1);

@@ -17,15 +17,15 @@
 #include "schema.h"
 #include "util.h"
 
-#define CONF_SCHEMA_MAX_BYTES	(16 << 20)	/* a schema is not data */
+#define CONF_SCHEMA_MAX_BYTES (16 << 20) /* a schema is not data */
 
 /* The libconfig type a JSON value becomes; CONFIG_TYPE_NONE for null. An
  * array of scalars of one type is an array [ ], any other a list ( ). */
 static int
 conf_schema_type(const cJSON *v)
 {
-	const cJSON	*e;
-	int		 t = CONFIG_TYPE_NONE, et;
+	const cJSON *e;
+	int	     t = CONFIG_TYPE_NONE, et;
 
 	if (cJSON_IsString(v))
 		return (CONFIG_TYPE_STRING);
@@ -46,7 +46,8 @@ conf_schema_type(const cJSON *v)
 	cJSON_ArrayForEach(e, v) {
 		et = conf_schema_type(e);
 		if (et == CONFIG_TYPE_GROUP || et == CONFIG_TYPE_ARRAY ||
-		    et == CONFIG_TYPE_LIST || (t != CONFIG_TYPE_NONE && et != t))
+		    et == CONFIG_TYPE_LIST ||
+		    (t != CONFIG_TYPE_NONE && et != t))
 			return (CONFIG_TYPE_LIST);
 		t = et;
 	}
@@ -55,12 +56,11 @@ conf_schema_type(const cJSON *v)
 
 /* Add v to parent as name (NULL in an array or list). */
 int
-conf_schema_setting(config_setting_t *parent, const char *name,
-    const cJSON *v)
+conf_schema_setting(config_setting_t *parent, const char *name, const cJSON *v)
 {
-	config_setting_t	*s;
-	const cJSON		*e;
-	int			 type = conf_schema_type(v);
+	config_setting_t *s;
+	const cJSON	 *e;
+	int		  type = conf_schema_type(v);
 
 	if (type == CONFIG_TYPE_NONE ||
 	    (s = config_setting_add(parent, name, type)) == NULL)
@@ -68,23 +68,33 @@ conf_schema_setting(config_setting_t *parent, const char *name,
 	switch (type) {
 	case CONFIG_TYPE_STRING:
 		return (config_setting_set_string(s, v->valuestring) ==
-		    CONFIG_TRUE ? 0 : -1);
+			    CONFIG_TRUE ?
+			0 :
+			-1);
 	case CONFIG_TYPE_BOOL:
 		return (config_setting_set_bool(s, cJSON_IsTrue(v)) ==
-		    CONFIG_TRUE ? 0 : -1);
+			    CONFIG_TRUE ?
+			0 :
+			-1);
 	case CONFIG_TYPE_INT:
 		return (config_setting_set_int(s, (int)v->valuedouble) ==
-		    CONFIG_TRUE ? 0 : -1);
+			    CONFIG_TRUE ?
+			0 :
+			-1);
 	case CONFIG_TYPE_INT64:
 		return (config_setting_set_int64(s,
-		    (long long)v->valuedouble) == CONFIG_TRUE ? 0 : -1);
+			    (long long)v->valuedouble) == CONFIG_TRUE ?
+			0 :
+			-1);
 	case CONFIG_TYPE_FLOAT:
 		return (config_setting_set_float(s, v->valuedouble) ==
-		    CONFIG_TRUE ? 0 : -1);
+			    CONFIG_TRUE ?
+			0 :
+			-1);
 	}
 	cJSON_ArrayForEach(e, v) {
-		if (conf_schema_setting(s, type == CONFIG_TYPE_GROUP ?
-		    e->string : NULL, e) != 0)
+		if (conf_schema_setting(s,
+			type == CONFIG_TYPE_GROUP ? e->string : NULL, e) != 0)
 			return (-1);
 	}
 	return (0);
@@ -96,15 +106,15 @@ conf_schema_setting(config_setting_t *parent, const char *name,
 static void
 conf_schema_place(config_setting_t *s, const char *file, unsigned int line)
 {
-	config_setting_t	*e;
-	int			 i;
+	config_setting_t *e;
+	int		  i;
 
 	if (s->line == 0) {
 		s->line = line;
 		s->file = file;
 	}
 	for (i = 0; (e = config_setting_get_elem(s, (unsigned int)i)) != NULL;
-	    i++)
+	     i++)
 		conf_schema_place(e, file, line);
 }
 
@@ -113,12 +123,12 @@ static int
 conf_schema_copy(config_setting_t *parent, const config_setting_t *src,
     const char *file)
 {
-	config_setting_t	*d;
-	const char		*f = config_setting_source_file(src);
-	int			 i, type = config_setting_type(src), rv = 0;
+	config_setting_t *d;
+	const char	 *f = config_setting_source_file(src);
+	int		  i, type = config_setting_type(src), rv = 0;
 
-	if ((d = config_setting_add(parent, config_setting_name(src),
-	    type)) == NULL)
+	if ((d = config_setting_add(parent, config_setting_name(src), type)) ==
+	    NULL)
 		return (-1);
 	conf_schema_place(d, f != NULL ? f : file,
 	    config_setting_source_line(src));
@@ -135,8 +145,9 @@ conf_schema_copy(config_setting_t *parent, const config_setting_t *src,
 		rv = config_setting_set_bool(d, config_setting_get_bool(src));
 	else {
 		for (i = 0; i < config_setting_length(src); i++)
-			if (conf_schema_copy(d, config_setting_get_elem(src,
-			    (unsigned int)i), file) != 0)
+			if (conf_schema_copy(d,
+				config_setting_get_elem(src, (unsigned int)i),
+				file) != 0)
 				return (-1);
 		return (0);
 	}
@@ -147,9 +158,9 @@ conf_schema_copy(config_setting_t *parent, const config_setting_t *src,
 static char *
 conf_schema_read(const char *path, char **cause)
 {
-	FILE	*f;
-	char	*buf;
-	size_t	 len;
+	FILE  *f;
+	char  *buf;
+	size_t len;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		*cause = xstrdup(strerror(errno));
@@ -158,8 +169,9 @@ conf_schema_read(const char *path, char **cause)
 	buf = xmalloc(CONF_SCHEMA_MAX_BYTES + 1);
 	len = fread(buf, 1, CONF_SCHEMA_MAX_BYTES + 1, f);
 	if (ferror(f) || len > CONF_SCHEMA_MAX_BYTES) {
-		*cause = xstrdup(ferror(f) ? strerror(errno) : "larger than "
-		    "16 MiB");
+		*cause = xstrdup(ferror(f) ? strerror(errno) :
+					     "larger than "
+					     "16 MiB");
 		fclose(f);
 		free(buf);
 		return (NULL);
@@ -173,10 +185,10 @@ conf_schema_read(const char *path, char **cause)
 static cJSON *
 conf_schema_parse(const char *path, char **cause)
 {
-	cJSON		*json;
-	const char	*end = NULL, *p;
-	char		*text;
-	int		 line = 1;
+	cJSON	   *json;
+	const char *end = NULL, *p;
+	char	   *text;
+	int	    line = 1;
 
 	if ((text = conf_schema_read(path, cause)) == NULL)
 		return (NULL);
@@ -192,13 +204,12 @@ conf_schema_parse(const char *path, char **cause)
 /* The contract's JSON from the schema at path, its title the group's
  * name when the group has a good one. */
 static cJSON *
-conf_schema_load(const config_setting_t *group, const char *path,
-    char **cause)
+conf_schema_load(const config_setting_t *group, const char *path, char **cause)
 {
-	const config_setting_t	*n = config_setting_get_member(group, "name");
-	const char		*why;
-	cJSON			*schema, *json;
-	char			*msg;
+	const config_setting_t *n = config_setting_get_member(group, "name");
+	const char	       *why;
+	cJSON		       *schema, *json;
+	char		       *msg;
 
 	if ((schema = conf_schema_parse(path, cause)) == NULL)
 		return (NULL);
@@ -224,9 +235,9 @@ conf_schema_load(const config_setting_t *group, const char *path,
 static char *
 conf_schema_path(const config_setting_t *s, const char *file)
 {
-	const char	*v = config_setting_get_string(s);
-	const char	*f = config_setting_source_file(s);
-	char		*copy, *path;
+	const char *v = config_setting_get_string(s);
+	const char *f = config_setting_source_file(s);
+	char	   *copy, *path;
 
 	if (v[0] == '/')
 		return (xstrdup(v));
@@ -240,18 +251,18 @@ conf_schema_path(const config_setting_t *s, const char *file)
  * the group's own keys but schema in place of the schema's. */
 static int
 conf_schema_merge(config_setting_t *scratch, cJSON *json,
-    const config_setting_t *group, const config_setting_t *sk,
-    const char *file)
+    const config_setting_t *group, const config_setting_t *sk, const char *file)
 {
-	const config_setting_t	*m;
-	const char		*f = config_setting_source_file(sk);
-	int			 i;
+	const config_setting_t *m;
+	const char	       *f = config_setting_source_file(sk);
+	int			i;
 
-	for (i = 0; (m = config_setting_get_elem(group, (unsigned int)i)) !=
-	    NULL; i++) {
+	for (i = 0;
+	     (m = config_setting_get_elem(group, (unsigned int)i)) != NULL;
+	     i++) {
 		if (strcmp(config_setting_name(m), "schema") != 0 &&
 		    cJSON_GetObjectItemCaseSensitive(json,
-		    config_setting_name(m)) != NULL)
+			config_setting_name(m)) != NULL)
 			cJSON_DeleteItemFromObjectCaseSensitive(json,
 			    config_setting_name(m));
 	}
@@ -261,8 +272,9 @@ conf_schema_merge(config_setting_t *scratch, cJSON *json,
 	conf_schema_place(scratch, f != NULL ? f : file,
 	    config_setting_source_line(sk));
 	scratch->line = config_setting_source_line(group);
-	for (i = 0; (m = config_setting_get_elem(group, (unsigned int)i)) !=
-	    NULL; i++) {
+	for (i = 0;
+	     (m = config_setting_get_elem(group, (unsigned int)i)) != NULL;
+	     i++) {
 		if (strcmp(config_setting_name(m), "schema") != 0 &&
 		    conf_schema_copy(scratch, m, file) != 0)
 			return (-1);
@@ -271,13 +283,12 @@ conf_schema_merge(config_setting_t *scratch, cJSON *json,
 }
 
 /* Fail with "FILE:LINE: message" at setting s. */
-static int __attribute__((format(printf, 4, 5)))
-conf_schema_fail(char **cause, const config_setting_t *s, const char *file,
-    const char *fmt, ...)
+static int __attribute__((format(printf, 4, 5))) conf_schema_fail(char **cause,
+    const config_setting_t *s, const char *file, const char *fmt, ...)
 {
-	const char	*f = config_setting_source_file(s);
-	va_list		 ap;
-	char		*msg;
+	const char *f = config_setting_source_file(s);
+	va_list	    ap;
+	char	   *msg;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
@@ -294,20 +305,22 @@ int
 conf_schema_compile(const config_setting_t *group, const char *file,
     struct contract **cp, char **cause)
 {
-	const config_setting_t	*sk;
-	config_t		 scratch;
-	cJSON			*json;
-	char			*path, *why;
-	int			 rv;
+	const config_setting_t *sk;
+	config_t		scratch;
+	cJSON		       *json;
+	char		       *path, *why;
+	int			rv;
 
 	if ((sk = config_setting_get_member(group, "schema")) == NULL)
 		return (contract_compile(group, cp, cause));
 	if (config_setting_type(sk) != CONFIG_TYPE_STRING ||
 	    *config_setting_get_string(sk) == '\0')
-		return (conf_schema_fail(cause, sk, file, "schema must be the "
+		return (conf_schema_fail(cause, sk, file,
+		    "schema must be the "
 		    "path of a JSON Schema file"));
 	if (config_setting_get_member(group, "fields") != NULL)
-		return (conf_schema_fail(cause, sk, file, "a contract takes "
+		return (conf_schema_fail(cause, sk, file,
+		    "a contract takes "
 		    "schema or fields, not both"));
 	path = conf_schema_path(sk, file);
 	if ((json = conf_schema_load(group, path, &why)) == NULL) {
@@ -317,10 +330,12 @@ conf_schema_compile(const config_setting_t *group, const char *file,
 		return (-1);
 	}
 	config_init(&scratch);
-	if ((rv = conf_schema_merge(config_root_setting(&scratch), json,
-	    group, sk, file)) != 0)
-		conf_schema_fail(cause, sk, file, "schema %s: cannot be read "
-		    "as a contract", path);
+	if ((rv = conf_schema_merge(config_root_setting(&scratch), json, group,
+		 sk, file)) != 0)
+		conf_schema_fail(cause, sk, file,
+		    "schema %s: cannot be read "
+		    "as a contract",
+		    path);
 	else
 		rv = contract_compile(config_lookup(&scratch, "contract"), cp,
 		    cause);

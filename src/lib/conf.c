@@ -24,14 +24,21 @@
 #include "url.h"
 #include "util.h"
 
-enum conf_type { T_STRING, T_INT, T_BOOL, T_GROUP, T_ARRAY, T_LIST };
+enum conf_type {
+	T_STRING,
+	T_INT,
+	T_BOOL,
+	T_GROUP,
+	T_ARRAY,
+	T_LIST
+};
 
 /* Every key warrend accepts; anything else is an error. */
 static const struct conf_key {
-	const char	*group;		/* NULL: top level */
-	const char	*name;
-	enum conf_type	 type;
-	long long	 min, max;
+	const char    *group; /* NULL: top level */
+	const char    *name;
+	enum conf_type type;
+	long long      min, max;
 } conf_keys[] = {
 	{ NULL, "service", T_STRING, 0, 0 },
 	{ NULL, "socket", T_GROUP, 0, 0 },
@@ -77,7 +84,7 @@ static const struct conf_key {
 static const char *
 conf_where_file(const config_setting_t *s, const char *file)
 {
-	const char	*f = config_setting_source_file(s);
+	const char *f = config_setting_source_file(s);
 
 	return (f != NULL ? f : file);
 }
@@ -86,8 +93,8 @@ conf_where_file(const config_setting_t *s, const char *file)
 char *
 conf_error(const config_setting_t *s, const char *file, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg, *out;
+	va_list ap;
+	char   *msg, *out;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
@@ -106,10 +113,10 @@ conf_error(const config_setting_t *s, const char *file, const char *fmt, ...)
 static const struct conf_key *
 conf_key_find(const char *group, const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
-		const struct conf_key	*k = &conf_keys[i];
+		const struct conf_key *k = &conf_keys[i];
 
 		if (strcmp(k->name, name) != 0)
 			continue;
@@ -126,7 +133,7 @@ static const char *
 conf_type_name(enum conf_type t)
 {
 	static const char *names[] = { "a string", "an integer", "a boolean",
-	    "a group { ... }", "an array [ ... ]", "a list ( ... )" };
+		"a group { ... }", "an array [ ... ]", "a list ( ... )" };
 
 	return (names[t]);
 }
@@ -135,7 +142,7 @@ conf_type_name(enum conf_type t)
 static int
 conf_type_ok(const config_setting_t *s, enum conf_type t)
 {
-	int	 ct = config_setting_type(s);
+	int ct = config_setting_type(s);
 
 	switch (t) {
 	case T_STRING:
@@ -159,30 +166,31 @@ static int
 conf_check_key(const config_setting_t *s, const char *group, const char *file,
     char **cause)
 {
-	const struct conf_key	*k;
-	const char		*name = config_setting_name(s);
-	long long		 v;
-	char			 lit[64];
+	const struct conf_key *k;
+	const char	      *name = config_setting_name(s);
+	long long	       v;
+	char		       lit[64];
 
 	if ((k = conf_key_find(group, name)) == NULL) {
 		if (group != NULL)
-			*cause = conf_error(s, file,
-			    "unknown key \"%s\" in %s", name, group);
+			*cause = conf_error(s, file, "unknown key \"%s\" in %s",
+			    name, group);
 		else
 			*cause = conf_error(s, file, "unknown key \"%s\"",
 			    name);
 		return (-1);
 	}
 	if (!conf_type_ok(s, k->type)) {
-		*cause = conf_error(s, file, "%s%s%s must be %s", group ?
-		    group : "", group ? "." : "", name,
+		*cause = conf_error(s, file, "%s%s%s must be %s",
+		    group ? group : "", group ? "." : "", name,
 		    conf_type_name(k->type));
 		return (-1);
 	}
 	if (k->type != T_INT)
 		return (0);
 	if (!conf_int_literal_ok(s, lit, sizeof lit)) {
-		*cause = conf_error(s, file, "%s%s%s = %s was read as %lld "
+		*cause = conf_error(s, file,
+		    "%s%s%s = %s was read as %lld "
 		    "(libconfig keeps 32 bits without an L suffix); write %sL",
 		    group ? group : "", group ? "." : "", name, lit,
 		    (long long)config_setting_get_int64(s), lit);
@@ -190,9 +198,11 @@ conf_check_key(const config_setting_t *s, const char *group, const char *file,
 	}
 	v = config_setting_get_int64(s);
 	if (v < k->min || v > k->max) {
-		*cause = conf_error(s, file, "%s%s%s = %lld is out of range "
-		    "(%lld to %lld)", group ? group : "", group ? "." : "",
-		    name, v, k->min, k->max);
+		*cause = conf_error(s, file,
+		    "%s%s%s = %lld is out of range "
+		    "(%lld to %lld)",
+		    group ? group : "", group ? "." : "", name, v, k->min,
+		    k->max);
 		return (-1);
 	}
 	return (0);
@@ -201,12 +211,12 @@ conf_check_key(const config_setting_t *s, const char *group, const char *file,
 /* Check every member of group g (named path, "broker.tls") and of the
  * groups inside it. */
 static int
-conf_check_group(const config_setting_t *g, const char *path,
-    const char *file, char **cause)
+conf_check_group(const config_setting_t *g, const char *path, const char *file,
+    char **cause)
 {
-	config_setting_t	*m;
-	char			*sub;
-	int			 j, rv;
+	config_setting_t *m;
+	char		 *sub;
+	int		  j, rv;
 
 	for (j = 0; (m = config_setting_get_elem(g, j)) != NULL; j++) {
 		if (conf_check_key(m, path, file, cause) != 0)
@@ -226,14 +236,15 @@ conf_check_group(const config_setting_t *g, const char *path,
 static int
 conf_check_keys(const config_setting_t *root, const char *file, char **cause)
 {
-	config_setting_t	*s;
-	int			 i;
+	config_setting_t *s;
+	int		  i;
 
 	for (i = 0; (s = config_setting_get_elem(root, i)) != NULL; i++) {
 		if (conf_check_key(s, NULL, file, cause) != 0)
 			return (-1);
-		if (config_setting_is_group(s) && conf_check_group(s,
-		    config_setting_name(s), file, cause) != 0)
+		if (config_setting_is_group(s) &&
+		    conf_check_group(s, config_setting_name(s), file, cause) !=
+			0)
 			return (-1);
 	}
 	return (0);
@@ -244,8 +255,8 @@ int
 conf_string(const config_setting_t *root, const char *path, char **out,
     const char *dflt, const char *file, char **cause)
 {
-	config_setting_t	*s;
-	const char		*v;
+	config_setting_t *s;
+	const char	 *v;
 
 	if ((s = config_setting_lookup((config_setting_t *)root, path)) ==
 	    NULL) {
@@ -266,7 +277,7 @@ conf_string(const config_setting_t *root, const char *path, char **out,
 static long long
 conf_int(const config_setting_t *root, const char *path, long long dflt)
 {
-	config_setting_t	*s;
+	config_setting_t *s;
 
 	s = config_setting_lookup((config_setting_t *)root, path);
 	return (s != NULL ? config_setting_get_int64(s) : dflt);
@@ -276,7 +287,7 @@ conf_int(const config_setting_t *root, const char *path, long long dflt)
 int
 conf_bool(const config_setting_t *root, const char *path, int dflt)
 {
-	config_setting_t	*s;
+	config_setting_t *s;
 
 	s = config_setting_lookup((config_setting_t *)root, path);
 	return (s != NULL ? config_setting_get_bool(s) : dflt);
@@ -287,8 +298,8 @@ int
 conf_choice(const config_setting_t *root, const char *path, const char *a,
     const char *b, int dflt, const char *file, char **cause)
 {
-	config_setting_t	*s;
-	const char		*v;
+	config_setting_t *s;
+	const char	 *v;
 
 	s = config_setting_lookup((config_setting_t *)root, path);
 	if (s == NULL)
@@ -307,27 +318,29 @@ conf_choice(const config_setting_t *root, const char *path, const char *a,
 static int
 conf_socket(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	config_setting_t	*s;
-	const char		*v;
-	char			*end;
-	unsigned long		 mode;
-	struct group		*gr;
+	config_setting_t *s;
+	const char	 *v;
+	char		 *end;
+	unsigned long	  mode;
+	struct group	 *gr;
 
 	if ((s = config_setting_lookup((config_setting_t *)root,
-	    "socket.mode")) != NULL) {
+		 "socket.mode")) != NULL) {
 		v = config_setting_get_string(s);
 		errno = 0;
 		mode = strtoul(v, &end, 8);
 		if (*v == '\0' || *end != '\0' || errno != 0 || mode > 0777 ||
 		    strspn(v, "01234567") != strlen(v)) {
-			*cause = conf_error(s, cf->file, "socket.mode \"%s\" "
-			    "is not an octal mode such as \"0660\"", v);
+			*cause = conf_error(s, cf->file,
+			    "socket.mode \"%s\" "
+			    "is not an octal mode such as \"0660\"",
+			    v);
 			return (-1);
 		}
 		cf->socket_mode = (mode_t)mode;
 	}
-	if (conf_string(root, "socket.group", &cf->socket_group, NULL,
-	    cf->file, cause) != 0)
+	if (conf_string(root, "socket.group", &cf->socket_group, NULL, cf->file,
+		cause) != 0)
 		return (-1);
 	if (cf->socket_group == NULL)
 		return (0);
@@ -335,11 +348,14 @@ conf_socket(struct conf *cf, const config_setting_t *root, char **cause)
 	if ((gr = getgrnam(cf->socket_group)) != NULL)
 		cf->socket_gid = gr->gr_gid;
 	else if (strspn(cf->socket_group, "0123456789") ==
-	    strlen(cf->socket_group) && strlen(cf->socket_group) < 10)
+		strlen(cf->socket_group) &&
+	    strlen(cf->socket_group) < 10)
 		cf->socket_gid = (gid_t)strtoul(cf->socket_group, NULL, 10);
 	else {
-		*cause = conf_error(s, cf->file, "socket.group: no such group "
-		    "\"%s\"", cf->socket_group);
+		*cause = conf_error(s, cf->file,
+		    "socket.group: no such group "
+		    "\"%s\"",
+		    cf->socket_group);
 		return (-1);
 	}
 	return (0);
@@ -350,15 +366,15 @@ static int
 conf_contract_acl(struct contract *c, const config_setting_t *cs,
     const char *file, char **cause)
 {
-	const config_setting_t	*us = config_setting_get_member(cs,
-				    "allow_users");
-	const config_setting_t	*gs = config_setting_get_member(cs,
-				    "allow_groups");
+	const config_setting_t *us = config_setting_get_member(cs,
+	    "allow_users");
+	const config_setting_t *gs = config_setting_get_member(cs,
+	    "allow_groups");
 
-	struct passwd	*pw;
-	struct group	*gr;
-	const char	*v;
-	size_t		 i;
+	struct passwd *pw;
+	struct group  *gr;
+	const char    *v;
+	size_t	       i;
 
 	c->uids = xcalloc(c->nallow_users, sizeof *c->uids);
 	for (i = 0; i < c->nallow_users; i++) {
@@ -369,8 +385,10 @@ conf_contract_acl(struct contract *c, const config_setting_t *cs,
 		    strlen(v) < 10)
 			c->uids[c->nuids++] = (uid_t)strtoul(v, NULL, 10);
 		else {
-			*cause = conf_error(us, file, "contract %s: "
-			    "allow_users: no such user \"%s\"", c->name, v);
+			*cause = conf_error(us, file,
+			    "contract %s: "
+			    "allow_users: no such user \"%s\"",
+			    c->name, v);
 			return (-1);
 		}
 	}
@@ -383,8 +401,10 @@ conf_contract_acl(struct contract *c, const config_setting_t *cs,
 		    strlen(v) < 10)
 			c->gids[c->ngids++] = (gid_t)strtoul(v, NULL, 10);
 		else {
-			*cause = conf_error(gs, file, "contract %s: "
-			    "allow_groups: no such group \"%s\"", c->name, v);
+			*cause = conf_error(gs, file,
+			    "contract %s: "
+			    "allow_groups: no such group \"%s\"",
+			    c->name, v);
 			return (-1);
 		}
 	}
@@ -396,19 +416,22 @@ static int
 conf_contract_list(struct conf *cf, const config_setting_t *list,
     const char *file, char **cause)
 {
-	config_setting_t	*s;
-	struct contract		*c;
-	int			 i;
+	config_setting_t *s;
+	struct contract	 *c;
+	int		  i;
 
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-		*cause = conf_error(list, file, "contracts must be a list "
+		*cause = conf_error(list, file,
+		    "contracts must be a list "
 		    "( { ... }, ... )");
 		return (-1);
 	}
 	for (i = 0; (s = config_setting_get_elem(list, i)) != NULL; i++) {
 		if (!config_setting_is_group(s)) {
-			*cause = conf_error(s, file, "contracts[%d] must be a "
-			    "group { ... }", i);
+			*cause = conf_error(s, file,
+			    "contracts[%d] must be a "
+			    "group { ... }",
+			    i);
 			return (-1);
 		}
 		if (conf_schema_compile(s, file, &c, cause) != 0)
@@ -426,8 +449,8 @@ conf_contract_list(struct conf *cf, const config_setting_t *list,
 static char *
 conf_parse_error(const config_t *cfg, const char *file)
 {
-	char		*out;
-	const char	*f = config_error_file(cfg);
+	char	   *out;
+	const char *f = config_error_file(cfg);
 
 	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
 		xasprintf(&out, "%s: %s", f != NULL ? f : file,
@@ -442,9 +465,9 @@ conf_parse_error(const config_t *cfg, const char *file)
 static int
 conf_contract_file(struct conf *cf, const char *path, char **cause)
 {
-	config_t		 cfg;
-	config_setting_t	*root, *s;
-	int			 i, rv = -1;
+	config_t	  cfg;
+	config_setting_t *root, *s;
+	int		  i, rv = -1;
 
 	config_init(&cfg);
 	errno = 0;
@@ -455,7 +478,8 @@ conf_contract_file(struct conf *cf, const char *path, char **cause)
 	root = config_root_setting(&cfg);
 	for (i = 0; (s = config_setting_get_elem(root, i)) != NULL; i++) {
 		if (strcmp(config_setting_name(s), "contracts") != 0) {
-			*cause = conf_error(s, path, "unknown key \"%s\" (a "
+			*cause = conf_error(s, path,
+			    "unknown key \"%s\" (a "
 			    "contracts_dir file holds only contracts)",
 			    config_setting_name(s));
 			goto out;
@@ -473,21 +497,19 @@ out:
 static int
 conf_dir_filter(const struct dirent *d)
 {
-	return (d->d_name[0] != '.' &&
-	    fnmatch("*.conf", d->d_name, 0) == 0);
+	return (d->d_name[0] != '.' && fnmatch("*.conf", d->d_name, 0) == 0);
 }
 
 /* Load every *.conf in contracts_dir, in name order. */
 static int
-conf_contract_dir(struct conf *cf, const config_setting_t *where,
-    char **cause)
+conf_contract_dir(struct conf *cf, const config_setting_t *where, char **cause)
 {
-	struct dirent	**list;
-	char		 *path;
-	int		  i, n, rv = 0;
+	struct dirent **list;
+	char	       *path;
+	int		i, n, rv = 0;
 
 	if ((n = scandir(cf->contracts_dir, &list, conf_dir_filter,
-	    alphasort)) == -1) {
+		 alphasort)) == -1) {
 		*cause = conf_error(where, cf->file, "contracts_dir %s: %s",
 		    cf->contracts_dir, strerror(errno));
 		return (-1);
@@ -508,10 +530,10 @@ conf_contract_dir(struct conf *cf, const config_setting_t *where,
 static int
 conf_listen_parse(const char *s, char **host, int *port)
 {
-	const char	*colon = strrchr(s, ':');
-	char		*end;
-	size_t		 n;
-	long		 p;
+	const char *colon = strrchr(s, ':');
+	char	   *end;
+	size_t	    n;
+	long	    p;
 
 	if (colon == NULL || colon == s || colon[1] == '\0')
 		return (-1);
@@ -534,21 +556,24 @@ conf_listen_parse(const char *s, char **host, int *port)
 static int
 conf_metrics(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	config_setting_t	*s;
+	config_setting_t *s;
 
 	if (conf_string(root, "metrics.listen", &cf->metrics_listen, NULL,
-	    cf->file, cause) != 0)
+		cf->file, cause) != 0)
 		return (-1);
 	cf->metrics_max_clients = (int)conf_int(root, "metrics.max_clients",
 	    16);
 	cf->metrics_timeout_ms = (int)conf_int(root, "metrics.timeout_ms",
 	    10000);
-	if (cf->metrics_listen == NULL || conf_listen_parse(cf->metrics_listen,
-	    &cf->metrics_host, &cf->metrics_port) == 0)
+	if (cf->metrics_listen == NULL ||
+	    conf_listen_parse(cf->metrics_listen, &cf->metrics_host,
+		&cf->metrics_port) == 0)
 		return (0);
 	s = config_setting_lookup((config_setting_t *)root, "metrics.listen");
-	*cause = conf_error(s, cf->file, "metrics.listen \"%s\" is not "
-	    "host:port", cf->metrics_listen);
+	*cause = conf_error(s, cf->file,
+	    "metrics.listen \"%s\" is not "
+	    "host:port",
+	    cf->metrics_listen);
 	return (-1);
 }
 
@@ -557,26 +582,29 @@ conf_metrics(struct conf *cf, const config_setting_t *root, char **cause)
 static int
 conf_replaces(struct conf *cf, char **cause)
 {
-	struct contract	*c;
+	struct contract	      *c;
 	const struct contract *old;
-	char		*why;
-	size_t		 i;
+	char		      *why;
+	size_t		       i;
 
 	for (i = 0; i < cf->contracts.n; i++) {
 		c = cf->contracts.v[i];
 		if (c->replaces == NULL)
 			continue;
-		if ((old = contract_find(&cf->contracts, c->replaces)) == NULL) {
-			xasprintf(cause, "%s:%d: contract %s: replaces %s: no "
-			    "such contract", c->file, c->replaces_line, c->name,
-			    c->replaces);
+		if ((old = contract_find(&cf->contracts, c->replaces)) ==
+		    NULL) {
+			xasprintf(cause,
+			    "%s:%d: contract %s: replaces %s: no "
+			    "such contract",
+			    c->file, c->replaces_line, c->name, c->replaces);
 			return (-1);
 		}
 		if (projection_check(c, old, &why) != 0) {
-			xasprintf(cause, "%s:%d: contract %s: replaces %s: the "
-			    "projection would break %s: field %s", c->file,
-			    c->replaces_line, c->name, old->name, old->name,
-			    why);
+			xasprintf(cause,
+			    "%s:%d: contract %s: replaces %s: the "
+			    "projection would break %s: field %s",
+			    c->file, c->replaces_line, c->name, old->name,
+			    old->name, why);
 			free(why);
 			return (-1);
 		}
@@ -587,10 +615,9 @@ conf_replaces(struct conf *cf, char **cause)
 
 /* The numeric settings, with their defaults, and the reconnect bounds. */
 static int
-conf_read_numbers(struct conf *cf, const config_setting_t *root,
-    char **cause)
+conf_read_numbers(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	config_setting_t	*s;
+	config_setting_t *s;
 
 	cf->max_clients = (int)conf_int(root, "socket.max_clients", 1024);
 	cf->max_line = (size_t)conf_int(root, "socket.max_line", 1048576);
@@ -611,10 +638,11 @@ conf_read_numbers(struct conf *cf, const config_setting_t *root,
 		/* Name whichever of the two is in the file; the other may
 		 * be a default. */
 		if ((s = config_setting_lookup((config_setting_t *)root,
-		    "broker.reconnect_min_ms")) == NULL)
+			 "broker.reconnect_min_ms")) == NULL)
 			s = config_setting_lookup((config_setting_t *)root,
 			    "broker.reconnect_max_ms");
-		*cause = conf_error(s, cf->file, "broker.reconnect_min_ms "
+		*cause = conf_error(s, cf->file,
+		    "broker.reconnect_min_ms "
 		    "(%d) is above broker.reconnect_max_ms (%d)",
 		    cf->reconnect_min_ms, cf->reconnect_max_ms);
 		return (-1);
@@ -624,20 +652,19 @@ conf_read_numbers(struct conf *cf, const config_setting_t *root,
 
 /* The settings that are one of two words. */
 static int
-conf_read_choices(struct conf *cf, const config_setting_t *root,
-    char **cause)
+conf_read_choices(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	int	 v;
+	int v;
 
 	if ((v = conf_choice(root, "broker.queue_type", "classic", "quorum", 0,
-	    cf->file, cause)) == -1)
+		 cf->file, cause)) == -1)
 		return (-1);
 	cf->queue_type = xstrdup(v ? "quorum" : "classic");
 	if ((cf->unroutable_error = conf_choice(root, "broker.unroutable",
-	    "warn", "error", 0, cf->file, cause)) == -1)
+		 "warn", "error", 0, cf->file, cause)) == -1)
 		return (-1);
 	if ((v = conf_choice(root, "spool.fsync", "never", "always", 1,
-	    cf->file, cause)) == -1)
+		 cf->file, cause)) == -1)
 		return (-1);
 	cf->spool_fsync = v;
 	return (0);
@@ -647,8 +674,8 @@ conf_read_choices(struct conf *cf, const config_setting_t *root,
 static int
 conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 {
-	config_setting_t	*s;
-	const char		*f = cf->file;
+	config_setting_t *s;
+	const char	 *f = cf->file;
 
 	if (config_setting_lookup((config_setting_t *)root, "service") ==
 	    NULL) {
@@ -657,25 +684,27 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 	}
 	if (conf_string(root, "service", &cf->service, NULL, f, cause) != 0 ||
 	    conf_string(root, "socket.path", &cf->socket_path,
-	    "/run/warren/warren.sock", f, cause) != 0 ||
+		"/run/warren/warren.sock", f, cause) != 0 ||
 	    conf_string(root, "broker.exchange", &cf->exchange, "events", f,
-	    cause) != 0 ||
+		cause) != 0 ||
 	    conf_string(root, "spool.dir", &cf->spool_dir,
-	    "/var/lib/warren/spool", f, cause) != 0 ||
+		"/var/lib/warren/spool", f, cause) != 0 ||
 	    conf_string(root, "contracts_dir", &cf->contracts_dir, NULL, f,
-	    cause) != 0 || conf_metrics(cf, root, cause) != 0)
+		cause) != 0 ||
+	    conf_metrics(cf, root, cause) != 0)
 		return (-1);
-	if (strlen(cf->socket_path) >= sizeof(((struct sockaddr_un *)0)->
-	    sun_path)) {
+	if (strlen(cf->socket_path) >=
+	    sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		s = config_setting_lookup((config_setting_t *)root,
 		    "socket.path");
-		*cause = conf_error(s, f, "socket.path is longer than 107 "
+		*cause = conf_error(s, f,
+		    "socket.path is longer than 107 "
 		    "bytes");
 		return (-1);
 	}
 	cf->socket_mode = 0660;
-	if (conf_socket(cf, root, cause) != 0 || conf_broker_read(cf, root,
-	    cause) != 0)
+	if (conf_socket(cf, root, cause) != 0 ||
+	    conf_broker_read(cf, root, cause) != 0)
 		return (-1);
 	if (conf_read_numbers(cf, root, cause) != 0 ||
 	    conf_read_choices(cf, root, cause) != 0)
@@ -687,10 +716,10 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 struct conf *
 conf_load(const char *file, char **cause)
 {
-	config_t		 cfg;
-	config_setting_t	*root, *s;
-	struct conf		*cf;
-	char			*dir;
+	config_t	  cfg;
+	config_setting_t *root, *s;
+	struct conf	 *cf;
+	char		 *dir;
 
 	cf = xcalloc(1, sizeof *cf);
 	cf->file = xstrdup(file);
@@ -709,8 +738,9 @@ conf_load(const char *file, char **cause)
 	if ((s = config_setting_lookup(root, "contracts")) != NULL &&
 	    conf_contract_list(cf, s, file, cause) != 0)
 		goto fail;
-	if (cf->contracts_dir != NULL && conf_contract_dir(cf,
-	    config_setting_lookup(root, "contracts_dir"), cause) != 0)
+	if (cf->contracts_dir != NULL &&
+	    conf_contract_dir(cf, config_setting_lookup(root, "contracts_dir"),
+		cause) != 0)
 		goto fail;
 	if (conf_replaces(cf, cause) != 0)
 		goto fail;

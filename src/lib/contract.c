@@ -18,29 +18,28 @@
 #define T_ANY ((1 << FIELD_NTYPES) - 1)
 
 /* The type names, as written in the config, indexed by enum field_type. */
-const char *const field_type_names[FIELD_NTYPES] = {
-	"string", "integer", "number", "boolean", "datetime", "date", "uuid",
-	"enum", "object", "array"
-};
+const char *const field_type_names[FIELD_NTYPES] = { "string", "integer",
+	"number", "boolean", "datetime", "date", "uuid", "enum", "object",
+	"array" };
 
 /* What an error message while compiling needs: whose, where, and where
  * to put it. */
 struct contract_ctx {
-	const char	 *contract;	/* NULL until the name is known */
-	const char	 *path;		/* field path, NULL at the top */
-	char		**cause;
+	const char *contract; /* NULL until the name is known */
+	const char *path;     /* field path, NULL at the top */
+	char	  **cause;
 };
 
-static void	field_free(struct field *);
-static int	field_compile(const struct contract_ctx *, struct field *,
-		    const config_setting_t *, int);
-static cJSON	*field_to_json(const struct field *);
+static void   field_free(struct field *);
+static int    field_compile(const struct contract_ctx *, struct field *,
+       const config_setting_t *, int);
+static cJSON *field_to_json(const struct field *);
 
 /* The file and line a setting came from, or its nearest parent's. */
 static void
 contract_where(const config_setting_t *s, const char **file, int *line)
 {
-	const config_setting_t	*p;
+	const config_setting_t *p;
 
 	*file = NULL;
 	*line = 0;
@@ -59,10 +58,10 @@ static int __attribute__((format(printf, 3, 4)))
 contract_fail(const struct contract_ctx *cx, const config_setting_t *s,
     const char *fmt, ...)
 {
-	va_list		 ap;
-	const char	*file;
-	char		*msg;
-	int		 line;
+	va_list	    ap;
+	const char *file;
+	char	   *msg;
+	int	    line;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
@@ -84,7 +83,7 @@ contract_fail(const struct contract_ctx *cx, const config_setting_t *s,
 void
 contract_fmt_num(char *buf, size_t len, double v)
 {
-	int	 prec;
+	int prec;
 
 	if (floor(v) == v && fabs(v) < 1e17) {
 		snprintf(buf, len, "%.0f", v);
@@ -116,7 +115,7 @@ static int
 contract_dup_string(const struct contract_ctx *cx, const config_setting_t *s,
     char **v)
 {
-	const char	*p;
+	const char *p;
 
 	if (contract_get_string(cx, s, &p) != 0)
 		return (-1);
@@ -140,14 +139,15 @@ contract_get_bool(const struct contract_ctx *cx, const config_setting_t *s,
 static int
 contract_int_check(const struct contract_ctx *cx, const config_setting_t *s)
 {
-	char	 lit[64];
+	char lit[64];
 
 	if (conf_int_literal_ok(s, lit, sizeof lit))
 		return (0);
-	return (contract_fail(cx, s, "%s = %s was read as %lld (libconfig "
+	return (contract_fail(cx, s,
+	    "%s = %s was read as %lld (libconfig "
 	    "keeps 32 bits without an L suffix); write %sL",
-	    config_setting_name(s), lit,
-	    (long long)config_setting_get_int64(s), lit));
+	    config_setting_name(s), lit, (long long)config_setting_get_int64(s),
+	    lit));
 }
 
 /* Read a non-negative integer setting. */
@@ -174,8 +174,8 @@ static int
 contract_get_strings(const struct contract_ctx *cx, const config_setting_t *s,
     int ids, char ***v, size_t *n)
 {
-	const config_setting_t	*e;
-	int			 i, len;
+	const config_setting_t *e;
+	int			i, len;
 
 	if (!config_setting_is_array(s) && !config_setting_is_list(s))
 		return (contract_fail(cx, s, "%s must be an array of strings",
@@ -191,8 +191,10 @@ contract_get_strings(const struct contract_ctx *cx, const config_setting_t *s,
 		    config_setting_get_int(e) >= 0)
 			xasprintf(&(*v)[i], "%d", config_setting_get_int(e));
 		else
-			return (contract_fail(cx, e, "%s must be an array of "
-			    "strings", config_setting_name(s)));
+			return (contract_fail(cx, e,
+			    "%s must be an array of "
+			    "strings",
+			    config_setting_name(s)));
 		(*n)++;
 	}
 	return (0);
@@ -202,7 +204,7 @@ contract_get_strings(const struct contract_ctx *cx, const config_setting_t *s,
 static void
 contract_free_strings(char **v, size_t n)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		free(v[i]);
@@ -214,8 +216,8 @@ contract_free_strings(char **v, size_t n)
 static const char *
 contract_pattern_escapes(const char *p)
 {
-	int	 depth = 0;
-	char	 c;
+	int  depth = 0;
+	char c;
 
 	for (; *p != '\0'; p++) {
 		if (*p == '\\') {
@@ -230,8 +232,9 @@ contract_pattern_escapes(const char *p)
 			if (*p == ']')
 				p++;
 			while (*p != '\0' && *p != ']') {
-				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
-				    p[1] == '=')) {
+				if (*p == '[' &&
+				    (p[1] == ':' || p[1] == '.' ||
+					p[1] == '=')) {
 					c = p[1];
 					for (p += 2; *p != '\0'; p++)
 						if (p[0] == c && p[1] == ']')
@@ -243,7 +246,7 @@ contract_pattern_escapes(const char *p)
 				p++;
 			}
 			if (*p == '\0')
-				return (NULL);	/* regcomp reports it */
+				return (NULL); /* regcomp reports it */
 		} else if (*p == '(')
 			depth++;
 		else if (*p == ')' && --depth < 0)
@@ -257,9 +260,9 @@ static int
 field_key_pattern(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	const char	*p, *why;
-	char		*re, err[256];
-	int		 rc;
+	const char *p, *why;
+	char	   *re, err[256];
+	int	    rc;
 
 	if (contract_get_string(cx, s, &p) != 0)
 		return (-1);
@@ -282,8 +285,8 @@ static int
 field_key_count(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	const char	*name = config_setting_name(s);
-	long long	 v;
+	const char *name = config_setting_name(s);
+	long long   v;
 
 	if (contract_get_count(cx, s, &v) != 0)
 		return (-1);
@@ -308,7 +311,7 @@ static int
 field_key_bound(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	double	 v;
+	double v;
 
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
@@ -339,7 +342,7 @@ static int
 field_key_values(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	size_t	 i, j;
+	size_t i, j;
 
 	if (contract_get_strings(cx, s, 0, &f->values, &f->nvalues) != 0)
 		return (-1);
@@ -348,8 +351,10 @@ field_key_values(const struct contract_ctx *cx, struct field *f,
 	for (i = 0; i < f->nvalues; i++) {
 		for (j = i + 1; j < f->nvalues; j++) {
 			if (strcmp(f->values[i], f->values[j]) == 0)
-				return (contract_fail(cx, s, "duplicate enum "
-				    "value \"%s\"", f->values[i]));
+				return (contract_fail(cx, s,
+				    "duplicate enum "
+				    "value \"%s\"",
+				    f->values[i]));
 		}
 	}
 	return (0);
@@ -360,12 +365,13 @@ static int
 field_name(const struct contract_ctx *cx, const config_setting_t *e, int i,
     const struct field *prev, const char **name)
 {
-	const config_setting_t	*s;
-	int			 j;
+	const config_setting_t *s;
+	int			j;
 
 	*name = NULL;
 	if (!config_setting_is_group(e))
-		return (contract_fail(cx, e, "field #%d is not a group", i + 1));
+		return (contract_fail(cx, e, "field #%d is not a group",
+		    i + 1));
 	if ((s = config_setting_get_member(e, "name")) == NULL)
 		return (contract_fail(cx, e, "field #%d has no name", i + 1));
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
@@ -377,8 +383,10 @@ field_name(const struct contract_ctx *cx, const config_setting_t *e, int i,
 		    i + 1));
 	for (j = 0; j < i; j++) {
 		if (strcmp(prev[j].name, *name) == 0)
-			return (contract_fail(cx, s, "duplicate field name "
-			    "\"%s\"", *name));
+			return (contract_fail(cx, s,
+			    "duplicate field name "
+			    "\"%s\"",
+			    *name));
 	}
 	return (0);
 }
@@ -388,15 +396,16 @@ static int
 field_compile_list(const struct contract_ctx *cx, const config_setting_t *s,
     struct field **fields, size_t *nfields)
 {
-	struct contract_ctx	 sub = *cx;
-	const config_setting_t	*e;
-	const char		*name;
-	char			*path;
-	int			 i, len, rv;
+	struct contract_ctx	sub = *cx;
+	const config_setting_t *e;
+	const char	       *name;
+	char		       *path;
+	int			i, len, rv;
 
-	if (!config_setting_is_list(s) && !(config_setting_is_array(s) &&
-	    config_setting_length(s) == 0))
-		return (contract_fail(cx, s, "fields must be a list of groups"));
+	if (!config_setting_is_list(s) &&
+	    !(config_setting_is_array(s) && config_setting_length(s) == 0))
+		return (contract_fail(cx, s,
+		    "fields must be a list of groups"));
 	len = config_setting_length(s);
 	*fields = xcalloc((size_t)len, sizeof **fields);
 	*nfields = 0;
@@ -432,9 +441,9 @@ static int
 field_key_items(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	struct contract_ctx	 sub = *cx;
-	char			*path;
-	int			 rv;
+	struct contract_ctx sub = *cx;
+	char		   *path;
+	int		    rv;
 
 	if (!config_setting_is_group(s))
 		return (contract_fail(cx, s, "items must be a group"));
@@ -451,7 +460,7 @@ static int
 field_key_other(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	const char	*name = config_setting_name(s);
+	const char *name = config_setting_name(s);
 
 	if (strcmp(name, "optional") == 0)
 		return (contract_get_bool(cx, s, &f->optional));
@@ -462,13 +471,13 @@ field_key_other(const struct contract_ctx *cx, struct field *f,
 
 /* The keys a field may have, the types they apply to, who reads them. */
 static const struct field_key {
-	const char	*name;
-	int		 types;
-	int		 initems;
-	int		(*fn)(const struct contract_ctx *, struct field *,
-			    const config_setting_t *);
+	const char *name;
+	int	    types;
+	int	    initems;
+	int (*fn)(const struct contract_ctx *, struct field *,
+	    const config_setting_t *);
 } field_keys[] = {
-	{ "name", T_ANY, 0, NULL },	/* read before the others */
+	{ "name", T_ANY, 0, NULL }, /* read before the others */
 	{ "type", T_ANY, 1, NULL },
 	{ "optional", T_ANY, 0, field_key_other },
 	{ "description", T_ANY, 1, field_key_other },
@@ -490,9 +499,9 @@ static int
 field_type(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	const config_setting_t	*t;
-	const char		*v;
-	int			 i;
+	const config_setting_t *t;
+	const char	       *v;
+	int			i;
 
 	if ((t = config_setting_get_member(s, "type")) == NULL)
 		return (contract_fail(cx, s, "missing type"));
@@ -512,22 +521,28 @@ static int
 field_check(const struct contract_ctx *cx, const struct field *f,
     const config_setting_t *s)
 {
-	char	 a[32], b[32];
+	char a[32], b[32];
 
 	if ((f->set & FIELD_MIN_LENGTH) && (f->set & FIELD_MAX_LENGTH) &&
 	    f->min_length > f->max_length)
-		return (contract_fail(cx, s, "min_length %lld is greater than "
-		    "max_length %lld", f->min_length, f->max_length));
+		return (contract_fail(cx, s,
+		    "min_length %lld is greater than "
+		    "max_length %lld",
+		    f->min_length, f->max_length));
 	if ((f->set & FIELD_MIN_ITEMS) && (f->set & FIELD_MAX_ITEMS) &&
 	    f->min_items > f->max_items)
-		return (contract_fail(cx, s, "min_items %lld is greater than "
-		    "max_items %lld", f->min_items, f->max_items));
+		return (contract_fail(cx, s,
+		    "min_items %lld is greater than "
+		    "max_items %lld",
+		    f->min_items, f->max_items));
 	if ((f->set & FIELD_MINIMUM) && (f->set & FIELD_MAXIMUM) &&
 	    f->minimum > f->maximum) {
 		contract_fmt_num(a, sizeof a, f->minimum);
 		contract_fmt_num(b, sizeof b, f->maximum);
-		return (contract_fail(cx, s, "minimum %s is greater than "
-		    "maximum %s", a, b));
+		return (contract_fail(cx, s,
+		    "minimum %s is greater than "
+		    "maximum %s",
+		    a, b));
 	}
 	if (f->type == FIELD_ENUM && f->nvalues == 0)
 		return (contract_fail(cx, s, "type enum needs values"));
@@ -539,11 +554,11 @@ static int
 field_compile(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s, int item)
 {
-	const struct field_key	*k;
-	const config_setting_t	*e;
-	const char		*name, *file;
-	size_t			 j;
-	int			 i, len;
+	const struct field_key *k;
+	const config_setting_t *e;
+	const char	       *name, *file;
+	size_t			j;
+	int			i, len;
 
 	contract_where(s, &file, &f->line);
 	if (field_type(cx, f, s) != 0)
@@ -556,14 +571,19 @@ field_compile(const struct contract_ctx *cx, struct field *f,
 			if (strcmp(name, field_keys[j].name) == 0)
 				break;
 		if (j == sizeof field_keys / sizeof field_keys[0])
-			return (contract_fail(cx, e, "unknown key \"%s\"", name));
+			return (contract_fail(cx, e, "unknown key \"%s\"",
+			    name));
 		k = &field_keys[j];
 		if (item && !k->initems)
-			return (contract_fail(cx, e, "%s does not apply to array "
-			    "items", name));
+			return (contract_fail(cx, e,
+			    "%s does not apply to array "
+			    "items",
+			    name));
 		if (!(k->types & T(f->type)))
-			return (contract_fail(cx, e, "%s does not apply to type "
-			    "%s", name, field_type_names[f->type]));
+			return (contract_fail(cx, e,
+			    "%s does not apply to type "
+			    "%s",
+			    name, field_type_names[f->type]));
 		if (k->fn != NULL && k->fn(cx, f, e) != 0)
 			return (-1);
 	}
@@ -575,17 +595,19 @@ static int
 contract_key(const struct contract_ctx *cx, struct contract *c,
     const config_setting_t *s)
 {
-	const char	*name = config_setting_name(s);
+	const char *name = config_setting_name(s);
 
 	if (strcmp(name, "name") == 0)
-		return (0);	/* read first, for the messages */
+		return (0); /* read first, for the messages */
 	if (strcmp(name, "routing_key") == 0) {
 		if (contract_dup_string(cx, s, &c->routing_key) != 0)
 			return (-1);
 		if (!contract_routing_key_valid(c->routing_key))
-			return (contract_fail(cx, s, "invalid routing_key "
+			return (contract_fail(cx, s,
+			    "invalid routing_key "
 			    "\"%s\" (expected <domain>.<action> or "
-			    "<domain>.<action>.v<N>)", c->routing_key));
+			    "<domain>.<action>.v<N>)",
+			    c->routing_key));
 		return (0);
 	}
 	if (strcmp(name, "description") == 0)
@@ -611,8 +633,10 @@ contract_key(const struct contract_ctx *cx, struct contract *c,
 		c->replaces_line = (int)config_setting_source_line(s);
 		if (!contract_name_valid(c->replaces) ||
 		    strcmp(c->replaces, c->name) == 0)
-			return (contract_fail(cx, s, "replaces \"%s\" is not "
-			    "the name of another contract", c->replaces));
+			return (contract_fail(cx, s,
+			    "replaces \"%s\" is not "
+			    "the name of another contract",
+			    c->replaces));
 		return (0);
 	}
 	return (contract_fail(cx, s, "unknown key \"%s\"", name));
@@ -623,8 +647,8 @@ static int
 contract_name(const struct contract_ctx *cx, const config_setting_t *s,
     struct contract *c)
 {
-	const config_setting_t	*n;
-	const char		*v;
+	const config_setting_t *n;
+	const char	       *v;
 
 	if (!config_setting_is_group(s))
 		return (contract_fail(cx, s, "a contract must be a group"));
@@ -634,21 +658,22 @@ contract_name(const struct contract_ctx *cx, const config_setting_t *s,
 		return (contract_fail(cx, n, "contract name must be a string"));
 	v = config_setting_get_string(n);
 	if (!contract_name_valid(v))
-		return (contract_fail(cx, n, "invalid contract name \"%s\" "
-		    "(expected ^[A-Z][A-Za-z0-9]*$)", v));
+		return (contract_fail(cx, n,
+		    "invalid contract name \"%s\" "
+		    "(expected ^[A-Z][A-Za-z0-9]*$)",
+		    v));
 	c->name = xstrdup(v);
 	return (0);
 }
 
 /* Compile one contract group from the config. */
 int
-contract_compile(const config_setting_t *s, struct contract **cp,
-    char **cause)
+contract_compile(const config_setting_t *s, struct contract **cp, char **cause)
 {
-	struct contract_ctx	 cx = { NULL, NULL, cause };
-	struct contract		*c;
-	const char		*file;
-	int			 i, len;
+	struct contract_ctx cx = { NULL, NULL, cause };
+	struct contract	   *c;
+	const char	   *file;
+	int		    i, len;
 
 	c = xcalloc(1, sizeof *c);
 	contract_where(s, &file, &c->line);
@@ -658,8 +683,8 @@ contract_compile(const config_setting_t *s, struct contract **cp,
 	cx.contract = c->name;
 	len = config_setting_length(s);
 	for (i = 0; i < len; i++) {
-		if (contract_key(&cx, c, config_setting_get_elem(s,
-		    (unsigned int)i)) != 0)
+		if (contract_key(&cx, c,
+			config_setting_get_elem(s, (unsigned int)i)) != 0)
 			goto fail;
 	}
 	if (c->routing_key == NULL) {
@@ -682,7 +707,7 @@ fail:
 static void
 field_free(struct field *f)
 {
-	size_t	 i;
+	size_t i;
 
 	free(f->name);
 	free(f->description);
@@ -704,7 +729,7 @@ field_free(struct field *f)
 void
 contract_free(struct contract *c)
 {
-	size_t	 i;
+	size_t i;
 
 	if (c == NULL)
 		return;
@@ -729,22 +754,25 @@ contract_free(struct contract *c)
 int
 contract_set_add(struct contract_set *set, struct contract *c, char **cause)
 {
-	const struct contract	*o;
-	size_t			 i;
+	const struct contract *o;
+	size_t		       i;
 
 	for (i = 0; i < set->n; i++) {
 		o = set->v[i];
 		if (strcmp(o->name, c->name) == 0) {
-			xasprintf(cause, "%s:%d: duplicate contract name %s "
-			    "(first defined at %s:%d)", c->file, c->line,
-			    c->name, o->file, o->line);
+			xasprintf(cause,
+			    "%s:%d: duplicate contract name %s "
+			    "(first defined at %s:%d)",
+			    c->file, c->line, c->name, o->file, o->line);
 			return (-1);
 		}
 		if (strcmp(o->routing_key, c->routing_key) == 0) {
-			xasprintf(cause, "%s:%d: contract %s: duplicate "
+			xasprintf(cause,
+			    "%s:%d: contract %s: duplicate "
 			    "routing key %s (first used by contract %s at "
-			    "%s:%d)", c->file, c->line, c->name,
-			    c->routing_key, o->name, o->file, o->line);
+			    "%s:%d)",
+			    c->file, c->line, c->name, c->routing_key, o->name,
+			    o->file, o->line);
 			return (-1);
 		}
 	}
@@ -757,7 +785,7 @@ contract_set_add(struct contract_set *set, struct contract *c, char **cause)
 void
 contract_set_clear(struct contract_set *set)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < set->n; i++)
 		contract_free(set->v[i]);
@@ -770,7 +798,7 @@ contract_set_clear(struct contract_set *set)
 const struct contract *
 contract_find(const struct contract_set *set, const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < set->n; i++) {
 		if (strcmp(set->v[i]->name, name) == 0)
@@ -783,8 +811,8 @@ contract_find(const struct contract_set *set, const char *name)
 static void
 contract_json_strings(cJSON *obj, const char *name, char **v, size_t n)
 {
-	cJSON	*a;
-	size_t	 i;
+	cJSON *a;
+	size_t i;
 
 	a = cJSON_AddArrayToObject(obj, name);
 	for (i = 0; i < n; i++)
@@ -795,8 +823,8 @@ contract_json_strings(cJSON *obj, const char *name, char **v, size_t n)
 static void
 contract_json_fields(cJSON *obj, const struct field *fields, size_t n)
 {
-	cJSON	*a;
-	size_t	 i;
+	cJSON *a;
+	size_t i;
 
 	a = cJSON_AddArrayToObject(obj, "fields");
 	for (i = 0; i < n; i++)
@@ -807,7 +835,7 @@ contract_json_fields(cJSON *obj, const struct field *fields, size_t n)
 static cJSON *
 field_to_json(const struct field *f)
 {
-	cJSON	*o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject();
 
 	if (f->name != NULL)
 		cJSON_AddStringToObject(o, "name", f->name);
@@ -846,7 +874,7 @@ field_to_json(const struct field *f)
 cJSON *
 contract_to_json(const struct contract *c)
 {
-	cJSON	*o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "name", c->name);
 	cJSON_AddStringToObject(o, "routing_key", c->routing_key);
@@ -866,7 +894,7 @@ contract_to_json(const struct contract *c)
 static const char *
 contract_word(const char *s)
 {
-	const char	*p = s;
+	const char *p = s;
 
 	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 	    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
@@ -879,7 +907,7 @@ contract_word(const char *s)
 int
 contract_routing_key_valid(const char *s)
 {
-	const char	*p;
+	const char *p;
 
 	if (strlen(s) > 255)
 		return (0);
@@ -904,7 +932,7 @@ contract_name_valid(const char *s)
 		return (0);
 	for (s++; *s != '\0'; s++) {
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9')))
+			(*s >= '0' && *s <= '9')))
 			return (0);
 	}
 	return (1);

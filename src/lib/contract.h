@@ -11,32 +11,32 @@
 struct field;
 
 struct contract {
-	char		 *name;		/* event type, ^[A-Z][A-Za-z0-9]*$ */
-	char		 *routing_key;	/* <domain>.<action>[.v<N>] */
-	char		 *description;	/* may be NULL */
-	char		 *publisher;	/* may be NULL */
-	char		**consumers;
-	size_t		  nconsumers;
-	int		  additional_fields;
-	char		**allow_users;	/* names or numeric ids; NULL: anyone */
-	size_t		  nallow_users;
-	char		 *replaces;	/* the older event this one migrates */
-	int		  replaces_line;
+	char  *name;	    /* event type, ^[A-Z][A-Za-z0-9]*$ */
+	char  *routing_key; /* <domain>.<action>[.v<N>] */
+	char  *description; /* may be NULL */
+	char  *publisher;   /* may be NULL */
+	char **consumers;
+	size_t nconsumers;
+	int    additional_fields;
+	char **allow_users; /* names or numeric ids; NULL: anyone */
+	size_t nallow_users;
+	char  *replaces; /* the older event this one migrates */
+	int    replaces_line;
 	const struct contract *replaced; /* resolved by conf.c */
-	char		**allow_groups;
-	size_t		  nallow_groups;
-	uid_t		 *uids;		/* resolved by conf.c from allow_users */
-	size_t		  nuids;
-	gid_t		 *gids;		/* resolved by conf.c from allow_groups */
-	size_t		  ngids;
-	struct field	 *fields;	/* the top-level object's fields */
-	size_t		  nfields;
-	char		 *file;		/* where it was defined */
-	int		  line;
+	char		     **allow_groups;
+	size_t		       nallow_groups;
+	uid_t		      *uids; /* resolved by conf.c from allow_users */
+	size_t		       nuids;
+	gid_t		      *gids; /* resolved by conf.c from allow_groups */
+	size_t		       ngids;
+	struct field	      *fields; /* the top-level object's fields */
+	size_t		       nfields;
+	char		      *file; /* where it was defined */
+	int		       line;
 };
 
 struct contract_set {
-	struct contract	**v;
+	struct contract **v;
 	size_t		  n;
 };
 
@@ -46,17 +46,16 @@ struct contract_set {
  * allow_users, allow_groups). Regexes are compiled here. Every problem is
  * an error whose *cause reads "FILE:LINE: message"; the caller frees it.
  */
-int	 contract_compile(const config_setting_t *, struct contract **,
-	    char **cause);
-void	 contract_free(struct contract *);
+int  contract_compile(const config_setting_t *, struct contract **,
+     char **cause);
+void contract_free(struct contract *);
 
 /* Add c to the set, refusing a duplicate name or routing key. On success the
  * set owns c; on failure the caller still does. */
-int	 contract_set_add(struct contract_set *, struct contract *,
-	    char **cause);
-void	 contract_set_clear(struct contract_set *);
+int  contract_set_add(struct contract_set *, struct contract *, char **cause);
+void contract_set_clear(struct contract_set *);
 const struct contract *contract_find(const struct contract_set *,
-	    const char *name);
+    const char *name);
 
 /*
  * Validate data (the event's "data" member) against c. Return 0 if it holds;
@@ -64,14 +63,14 @@ const struct contract *contract_find(const struct contract_set *,
  * data itself is at fault) and *path ("items[2].sku", NULL when none), both
  * for the caller to free.
  */
-int	 contract_validate(const struct contract *c, const cJSON *data,
-	    char **message, char **path);
+int contract_validate(const struct contract *c, const cJSON *data,
+    char **message, char **path);
 
 /* The contract as a JSON object for the "contracts" op. */
-cJSON	*contract_to_json(const struct contract *);
+cJSON *contract_to_json(const struct contract *);
 
 /* Is s a well-formed routing key? Is s a well-formed contract name? */
-int	 contract_routing_key_valid(const char *s);
-int	 contract_name_valid(const char *s);
+int contract_routing_key_valid(const char *s);
+int contract_name_valid(const char *s);
 
 #endif

@@ -16,7 +16,7 @@
 /* Where changes are being noted: whose, and whether a breaking one is
  * forbidden there (its consumers keep their routing key). */
 struct evolution_ctx {
-	struct evolution_report	*r;
+	struct evolution_report *r;
 	const char		*contract;
 	int			 forbid;
 };
@@ -24,9 +24,9 @@ struct evolution_ctx {
 /* A numeric constraint, the flag saying it is set, and which way it
  * limits: an upper bound tightens as it falls. */
 static const struct evolution_bound {
-	const char	*name;
-	int		 flag;
-	int		 upper;
+	const char *name;
+	int	    flag;
+	int	    upper;
 } evolution_bounds[] = {
 	{ "min_length", FIELD_MIN_LENGTH, 0 },
 	{ "max_length", FIELD_MAX_LENGTH, 1 },
@@ -37,13 +37,12 @@ static const struct evolution_bound {
 };
 
 /* The kind names, indexed by enum evolution_kind. */
-static const char *const evolution_kind_names[] = {
-	"added", "removed", "renamed", "routing_key_changed", "type_changed",
-	"made_required", "made_optional", "tightened", "relaxed"
-};
+static const char *const evolution_kind_names[] = { "added", "removed",
+	"renamed", "routing_key_changed", "type_changed", "made_required",
+	"made_optional", "tightened", "relaxed" };
 
-static void	evolution_field(const struct evolution_ctx *, const char *,
-		    const struct field *, const struct field *);
+static void evolution_field(const struct evolution_ctx *, const char *,
+    const struct field *, const struct field *);
 
 /* The name of a kind of change. */
 const char *
@@ -53,8 +52,7 @@ evolution_kind_name(enum evolution_kind kind)
 }
 
 /* The name of a class of change. */
-const char *
-evolution_class_name(enum evolution_class class)
+const char *evolution_class_name(enum evolution_class class)
 {
 	return (class == EVOLUTION_BREAKING ? "breaking" : "additive");
 }
@@ -72,8 +70,8 @@ evolution_vnote(const struct evolution_ctx *cx, const char *path,
     enum evolution_kind kind, enum evolution_class class, const char *fmt,
     va_list ap)
 {
-	struct evolution_report	*r = cx->r;
-	struct evolution_change	*ch;
+	struct evolution_report *r = cx->r;
+	struct evolution_change *ch;
 
 	r->v = xreallocarray(r->v, r->n + 1, sizeof *r->v);
 	ch = &r->v[r->n++];
@@ -98,7 +96,7 @@ static void __attribute__((format(printf, 5, 6)))
 evolution_note(const struct evolution_ctx *cx, const char *path,
     enum evolution_kind kind, enum evolution_class class, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	evolution_vnote(cx, path, kind, class, fmt, ap);
@@ -107,18 +105,18 @@ evolution_note(const struct evolution_ctx *cx, const char *path,
 
 /* Note a constraint that now accepts less (tighter: breaking) or more. */
 static void __attribute__((format(printf, 4, 5)))
-evolution_constraint(const struct evolution_ctx *cx, const char *path, int tighter,
-    const char *fmt, ...)
+evolution_constraint(const struct evolution_ctx *cx, const char *path,
+    int tighter, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	if (tighter)
-		evolution_vnote(cx, path, EVOLUTION_TIGHTENED, EVOLUTION_BREAKING, fmt,
-		    ap);
+		evolution_vnote(cx, path, EVOLUTION_TIGHTENED,
+		    EVOLUTION_BREAKING, fmt, ap);
 	else
-		evolution_vnote(cx, path, EVOLUTION_RELAXED, EVOLUTION_ADDITIVE, fmt,
-		    ap);
+		evolution_vnote(cx, path, EVOLUTION_RELAXED, EVOLUTION_ADDITIVE,
+		    fmt, ap);
 	va_end(ap);
 }
 
@@ -150,11 +148,13 @@ evolution_bound_value(const struct field *f, const struct evolution_bound *b)
 /* Compare one bound of two fields by what it lets through. */
 static void
 evolution_bound(const struct evolution_ctx *cx, const char *path,
-    const struct field *o, const struct field *n, const struct evolution_bound *b)
+    const struct field *o, const struct field *n,
+    const struct evolution_bound *b)
 {
-	double	 ov = evolution_bound_value(o, b), nv = evolution_bound_value(n, b);
-	char	 os[32], ns[32];
-	int	 tighter;
+	double ov = evolution_bound_value(o, b),
+	       nv = evolution_bound_value(n, b);
+	char os[32], ns[32];
+	int  tighter;
 
 	if (ov == nv)
 		return;
@@ -165,8 +165,8 @@ evolution_bound(const struct evolution_ctx *cx, const char *path,
 		evolution_constraint(cx, path, tighter, "%s %s added", b->name,
 		    ns);
 	else if (!(n->set & b->flag))
-		evolution_constraint(cx, path, tighter, "%s %s removed", b->name,
-		    os);
+		evolution_constraint(cx, path, tighter, "%s %s removed",
+		    b->name, os);
 	else
 		evolution_constraint(cx, path, tighter, "%s %s from %s to %s",
 		    b->name, nv < ov ? "lowered" : "raised", os, ns);
@@ -186,15 +186,17 @@ evolution_pattern(const struct evolution_ctx *cx, const char *path,
 		evolution_constraint(cx, path, 0, "pattern \"%s\" removed",
 		    o->pattern);
 	else if (strcmp(o->pattern, n->pattern) != 0)
-		evolution_constraint(cx, path, 1, "pattern changed from \"%s\" to "
-		    "\"%s\"", o->pattern, n->pattern);
+		evolution_constraint(cx, path, 1,
+		    "pattern changed from \"%s\" to "
+		    "\"%s\"",
+		    o->pattern, n->pattern);
 }
 
 /* Is s one of the n strings of v? */
 static int
 evolution_has(char *const *v, size_t n, const char *s)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i], s) == 0)
@@ -208,17 +210,21 @@ static void
 evolution_values(const struct evolution_ctx *cx, const char *path,
     const struct field *o, const struct field *n)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < o->nvalues; i++) {
 		if (!evolution_has(n->values, n->nvalues, o->values[i]))
-			evolution_constraint(cx, path, 1, "enum value \"%s\" "
-			    "removed", o->values[i]);
+			evolution_constraint(cx, path, 1,
+			    "enum value \"%s\" "
+			    "removed",
+			    o->values[i]);
 	}
 	for (i = 0; i < n->nvalues; i++) {
 		if (!evolution_has(o->values, o->nvalues, n->values[i]))
-			evolution_constraint(cx, path, 0, "enum value \"%s\" "
-			    "added", n->values[i]);
+			evolution_constraint(cx, path, 0,
+			    "enum value \"%s\" "
+			    "added",
+			    n->values[i]);
 	}
 }
 
@@ -228,15 +234,17 @@ evolution_additional(const struct evolution_ctx *cx, const char *path, int o,
     int n)
 {
 	if (o != n)
-		evolution_constraint(cx, path, o, "additional_fields changed from "
-		    "%s to %s", o ? "true" : "false", n ? "true" : "false");
+		evolution_constraint(cx, path, o,
+		    "additional_fields changed from "
+		    "%s to %s",
+		    o ? "true" : "false", n ? "true" : "false");
 }
 
 /* Find a field of a list by name. */
 static const struct field *
 evolution_field_find(const struct field *v, size_t n, const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i].name, name) == 0)
@@ -249,7 +257,7 @@ evolution_field_find(const struct field *v, size_t n, const char *name)
 static char *
 evolution_path(const char *parent, const char *name)
 {
-	char	*path;
+	char *path;
 
 	if (parent == NULL)
 		return (xstrdup(name));
@@ -262,18 +270,19 @@ static void
 evolution_fields(const struct evolution_ctx *cx, const char *parent,
     const struct field *of, size_t on, const struct field *nf, size_t nn)
 {
-	const struct field	*f;
-	char			*path;
-	size_t			 i;
+	const struct field *f;
+	char		   *path;
+	size_t		    i;
 
 	for (i = 0; i < on; i++) {
 		path = evolution_path(parent, of[i].name);
 		if ((f = evolution_field_find(nf, nn, of[i].name)) != NULL)
 			evolution_field(cx, path, &of[i], f);
 		else
-			evolution_note(cx, path, EVOLUTION_REMOVED, EVOLUTION_BREAKING,
-			    "%s %s field removed", of[i].optional ? "optional" :
-			    "required", field_type_names[of[i].type]);
+			evolution_note(cx, path, EVOLUTION_REMOVED,
+			    EVOLUTION_BREAKING, "%s %s field removed",
+			    of[i].optional ? "optional" : "required",
+			    field_type_names[of[i].type]);
 		free(path);
 	}
 	for (i = 0; i < nn; i++) {
@@ -281,12 +290,12 @@ evolution_fields(const struct evolution_ctx *cx, const char *parent,
 			continue;
 		path = evolution_path(parent, nf[i].name);
 		if (nf[i].optional)
-			evolution_note(cx, path, EVOLUTION_ADDED, EVOLUTION_ADDITIVE,
-			    "optional %s field added",
+			evolution_note(cx, path, EVOLUTION_ADDED,
+			    EVOLUTION_ADDITIVE, "optional %s field added",
 			    field_type_names[nf[i].type]);
 		else
-			evolution_note(cx, path, EVOLUTION_ADDED, EVOLUTION_BREAKING,
-			    "required %s field added",
+			evolution_note(cx, path, EVOLUTION_ADDED,
+			    EVOLUTION_BREAKING, "required %s field added",
 			    field_type_names[nf[i].type]);
 		free(path);
 	}
@@ -297,7 +306,7 @@ static void
 evolution_items(const struct evolution_ctx *cx, const char *path,
     const struct field *o, const struct field *n)
 {
-	char	*ipath;
+	char *ipath;
 
 	xasprintf(&ipath, "%s[]", path);
 	if (o->items == NULL && n->items != NULL)
@@ -316,7 +325,7 @@ static void
 evolution_field(const struct evolution_ctx *cx, const char *path,
     const struct field *o, const struct field *n)
 {
-	size_t	 i;
+	size_t i;
 
 	if (o->optional && !n->optional)
 		evolution_note(cx, path, EVOLUTION_REQUIRED, EVOLUTION_BREAKING,
@@ -326,12 +335,14 @@ evolution_field(const struct evolution_ctx *cx, const char *path,
 		    "field made optional");
 	if (o->type != n->type) {
 		/* the old constraints say nothing about the new type */
-		evolution_note(cx, path, EVOLUTION_TYPE, EVOLUTION_BREAKING, "type "
-		    "changed from %s to %s", field_type_names[o->type],
-		    field_type_names[n->type]);
+		evolution_note(cx, path, EVOLUTION_TYPE, EVOLUTION_BREAKING,
+		    "type "
+		    "changed from %s to %s",
+		    field_type_names[o->type], field_type_names[n->type]);
 		return;
 	}
-	for (i = 0; i < sizeof evolution_bounds / sizeof evolution_bounds[0]; i++)
+	for (i = 0; i < sizeof evolution_bounds / sizeof evolution_bounds[0];
+	     i++)
 		evolution_bound(cx, path, o, n, &evolution_bounds[i]);
 	evolution_pattern(cx, path, o, n);
 	evolution_values(cx, path, o, n);
@@ -350,8 +361,10 @@ static void
 evolution_body(const struct evolution_ctx *cx, const struct contract *o,
     const struct contract *n)
 {
-	evolution_additional(cx, NULL, o->additional_fields, n->additional_fields);
-	evolution_fields(cx, NULL, o->fields, o->nfields, n->fields, n->nfields);
+	evolution_additional(cx, NULL, o->additional_fields,
+	    n->additional_fields);
+	evolution_fields(cx, NULL, o->fields, o->nfields, n->fields,
+	    n->nfields);
 }
 
 /* Split a valid routing key: the length of <domain>.<action> and the
@@ -359,7 +372,7 @@ evolution_body(const struct evolution_ctx *cx, const struct contract *o,
 static void
 evolution_key_split(const char *key, size_t *base, unsigned long *version)
 {
-	const char	*v;
+	const char *v;
 
 	v = strchr(strchr(key, '.') + 1, '.');
 	if (v == NULL) {
@@ -376,8 +389,8 @@ evolution_key_split(const char *key, size_t *base, unsigned long *version)
 static int
 evolution_newer(const char *a, const char *b)
 {
-	size_t		 abase, bbase;
-	unsigned long	 aversion, bversion;
+	size_t	      abase, bbase;
+	unsigned long aversion, bversion;
 
 	evolution_key_split(a, &abase, &aversion);
 	evolution_key_split(b, &bbase, &bversion);
@@ -391,7 +404,7 @@ static size_t
 evolution_index(const struct contract_set *set, const char *name,
     const char *key)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < set->n; i++) {
 		if (name != NULL && strcmp(set->v[i]->name, name) == 0)
@@ -406,12 +419,13 @@ evolution_index(const struct contract_set *set, const char *name,
 static const struct contract *
 evolution_version(const struct contract_set *set, const char *key, int newer)
 {
-	const char	*other;
-	size_t		 i;
+	const char *other;
+	size_t	    i;
 
 	for (i = 0; i < set->n; i++) {
 		other = set->v[i]->routing_key;
-		if (newer ? evolution_newer(key, other) : evolution_newer(other, key))
+		if (newer ? evolution_newer(key, other) :
+			    evolution_newer(other, key))
 			return (set->v[i]);
 	}
 	return (NULL);
@@ -423,7 +437,7 @@ static void
 evolution_removed(struct evolution_ctx *cx, const struct contract *o,
     const struct contract_set *to)
 {
-	const struct contract	*s;
+	const struct contract *s;
 
 	if ((s = evolution_version(to, o->routing_key, 1)) == NULL) {
 		evolution_note(cx, NULL, EVOLUTION_REMOVED, EVOLUTION_BREAKING,
@@ -431,28 +445,30 @@ evolution_removed(struct evolution_ctx *cx, const struct contract *o,
 		return;
 	}
 	cx->forbid = 0;
-	evolution_note(cx, NULL, EVOLUTION_REMOVED, EVOLUTION_BREAKING, "contract on %s "
-	    "removed; its newer version %s on %s remains", o->routing_key,
-	    s->name, s->routing_key);
+	evolution_note(cx, NULL, EVOLUTION_REMOVED, EVOLUTION_BREAKING,
+	    "contract on %s "
+	    "removed; its newer version %s on %s remains",
+	    o->routing_key, s->name, s->routing_key);
 }
 
 /* Follow an old contract into to: same name, else its routing key under
  * a name that is new (a rename), else gone. Mark its match in taken. */
 static void
 evolution_contract(struct evolution_report *r, const struct contract *o,
-    const struct contract_set *from, const struct contract_set *to,
-    char *taken)
+    const struct contract_set *from, const struct contract_set *to, char *taken)
 {
-	struct evolution_ctx	 cx = { r, o->name, 1 };
-	const struct contract	*n;
-	size_t			 i;
+	struct evolution_ctx   cx = { r, o->name, 1 };
+	const struct contract *n;
+	size_t		       i;
 
 	if ((i = evolution_index(to, o->name, NULL)) < to->n) {
 		n = to->v[i];
 		if (strcmp(o->routing_key, n->routing_key) != 0) {
 			evolution_note(&cx, NULL, EVOLUTION_ROUTING_KEY,
-			    EVOLUTION_BREAKING, "routing key changed from %s to "
-			    "%s", o->routing_key, n->routing_key);
+			    EVOLUTION_BREAKING,
+			    "routing key changed from %s to "
+			    "%s",
+			    o->routing_key, n->routing_key);
 			/* the move is the break; what it carries is not */
 			cx.forbid = 0;
 		}
@@ -475,25 +491,28 @@ static void
 evolution_added(struct evolution_report *r, const struct contract *n,
     const struct contract_set *from)
 {
-	struct evolution_ctx	 cx = { r, n->name, 0 };
-	const struct contract	*o;
+	struct evolution_ctx   cx = { r, n->name, 0 };
+	const struct contract *o;
 
 	if ((o = evolution_version(from, n->routing_key, 0)) != NULL)
-		evolution_note(&cx, NULL, EVOLUTION_ADDED, EVOLUTION_ADDITIVE, "new "
+		evolution_note(&cx, NULL, EVOLUTION_ADDED, EVOLUTION_ADDITIVE,
+		    "new "
 		    "contract on %s, a newer version of %s on %s",
 		    n->routing_key, o->name, o->routing_key);
 	else
-		evolution_note(&cx, NULL, EVOLUTION_ADDED, EVOLUTION_ADDITIVE, "new "
-		    "contract on %s", n->routing_key);
+		evolution_note(&cx, NULL, EVOLUTION_ADDED, EVOLUTION_ADDITIVE,
+		    "new "
+		    "contract on %s",
+		    n->routing_key);
 }
 
 /* Fill r with every change from the contracts in from to those in to. */
 void
-evolution_compare(const struct contract_set *from, const struct contract_set *to,
-    struct evolution_report *r)
+evolution_compare(const struct contract_set *from,
+    const struct contract_set *to, struct evolution_report *r)
 {
-	char	*taken;
-	size_t	 i;
+	char  *taken;
+	size_t i;
 
 	memset(r, 0, sizeof *r);
 	taken = xcalloc(to->n, 1);
@@ -510,7 +529,7 @@ evolution_compare(const struct contract_set *from, const struct contract_set *to
 void
 evolution_report_clear(struct evolution_report *r)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < r->n; i++) {
 		free(r->v[i].contract);
@@ -525,7 +544,7 @@ evolution_report_clear(struct evolution_report *r)
 static cJSON *
 evolution_change_to_json(const struct evolution_change *ch)
 {
-	cJSON	*o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "contract", ch->contract);
 	if (ch->field != NULL)
@@ -534,7 +553,8 @@ evolution_change_to_json(const struct evolution_change *ch)
 		cJSON_AddNullToObject(o, "field");
 	cJSON_AddStringToObject(o, "kind", evolution_kind_name(ch->kind));
 	cJSON_AddStringToObject(o, "class", evolution_class_name(ch->class));
-	cJSON_AddStringToObject(o, "verdict", evolution_verdict_name(ch->verdict));
+	cJSON_AddStringToObject(o, "verdict",
+	    evolution_verdict_name(ch->verdict));
 	cJSON_AddStringToObject(o, "message", ch->message);
 	return (o);
 }
@@ -543,8 +563,8 @@ evolution_change_to_json(const struct evolution_change *ch)
 cJSON *
 evolution_to_json(const struct evolution_report *r)
 {
-	cJSON	*o = cJSON_CreateObject(), *a;
-	size_t	 i;
+	cJSON *o = cJSON_CreateObject(), *a;
+	size_t i;
 
 	a = cJSON_AddArrayToObject(o, "changes");
 	for (i = 0; i < r->n; i++)

@@ -10,15 +10,15 @@
 #include "contract.h"
 
 enum evolution_kind {
-	EVOLUTION_ADDED,		/* a contract or field */
-	EVOLUTION_REMOVED,		/* a contract or field */
-	EVOLUTION_RENAMED,		/* a contract, same routing key */
-	EVOLUTION_ROUTING_KEY,	/* a contract, same name */
-	EVOLUTION_TYPE,		/* a field's type */
-	EVOLUTION_REQUIRED,	/* optional -> required */
-	EVOLUTION_OPTIONAL,	/* required -> optional */
-	EVOLUTION_TIGHTENED,	/* a constraint accepts less */
-	EVOLUTION_RELAXED		/* a constraint accepts more */
+	EVOLUTION_ADDED,       /* a contract or field */
+	EVOLUTION_REMOVED,     /* a contract or field */
+	EVOLUTION_RENAMED,     /* a contract, same routing key */
+	EVOLUTION_ROUTING_KEY, /* a contract, same name */
+	EVOLUTION_TYPE,	       /* a field's type */
+	EVOLUTION_REQUIRED,    /* optional -> required */
+	EVOLUTION_OPTIONAL,    /* required -> optional */
+	EVOLUTION_TIGHTENED,   /* a constraint accepts less */
+	EVOLUTION_RELAXED      /* a constraint accepts more */
 };
 
 enum evolution_class {
@@ -32,16 +32,16 @@ enum evolution_verdict {
 };
 
 struct evolution_change {
-	char			*contract;
-	char			*field;		/* "a[].b", NULL: contract */
-	enum evolution_kind	 kind;
-	enum evolution_class	 class;
-	enum evolution_verdict	 verdict;
-	char			*message;
+	char		   *contract;
+	char		   *field; /* "a[].b", NULL: contract */
+	enum evolution_kind kind;
+	enum evolution_class class;
+	enum evolution_verdict verdict;
+	char		      *message;
 };
 
 struct evolution_report {
-	struct evolution_change	*v;
+	struct evolution_change *v;
 	size_t			 n;
 	size_t			 nforbidden;
 	size_t			 nbreaking;
@@ -57,17 +57,17 @@ struct evolution_report {
  * contract on a new versioned key is only an addition. r owns copies of
  * every string; free it with evolution_report_clear.
  */
-void		 evolution_compare(const struct contract_set *from,
-		    const struct contract_set *to, struct evolution_report *r);
-void		 evolution_report_clear(struct evolution_report *);
+void evolution_compare(const struct contract_set *from,
+    const struct contract_set *to, struct evolution_report *r);
+void evolution_report_clear(struct evolution_report *);
 
 /* The report as {"changes":[...],"forbidden":N,"breaking":N,"additive":N}. */
-cJSON		*evolution_to_json(const struct evolution_report *);
+cJSON *evolution_to_json(const struct evolution_report *);
 
 /* "added", "type_changed", ...; "additive" or "breaking"; "ok" or
  * "forbidden". */
-const char	*evolution_kind_name(enum evolution_kind);
-const char	*evolution_class_name(enum evolution_class);
-const char	*evolution_verdict_name(enum evolution_verdict);
+const char *evolution_kind_name(enum evolution_kind);
+const char *evolution_class_name(enum evolution_class);
+const char *evolution_verdict_name(enum evolution_verdict);
 
 #endif

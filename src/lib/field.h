@@ -26,37 +26,37 @@ extern const char *const field_type_names[FIELD_NTYPES];
 /* Which of a field's optional constraints are set. */
 #define FIELD_MIN_LENGTH 0x01
 #define FIELD_MAX_LENGTH 0x02
-#define FIELD_PATTERN	 0x04
-#define FIELD_MINIMUM	 0x08
-#define FIELD_MAXIMUM	 0x10
-#define FIELD_MIN_ITEMS	 0x20
-#define FIELD_MAX_ITEMS	 0x40
+#define FIELD_PATTERN 0x04
+#define FIELD_MINIMUM 0x08
+#define FIELD_MAXIMUM 0x10
+#define FIELD_MIN_ITEMS 0x20
+#define FIELD_MAX_ITEMS 0x40
 
 /* One field of an object, or the item type of an array (no name). */
 struct field {
-	char		 *name;
-	enum field_type	  type;
-	int		  optional;
-	char		 *description;
-	int		  set;
-	long long	  min_length;
-	long long	  max_length;
-	char		 *pattern;
-	regex_t		  regex;
-	double		  minimum;
-	double		  maximum;
-	char		**values;
-	size_t		  nvalues;
-	struct field	 *fields;
-	size_t		  nfields;
-	int		  additional_fields;
-	struct field	 *items;
-	long long	  min_items;
-	long long	  max_items;
-	int		  line;		/* where it was defined */
+	char	       *name;
+	enum field_type type;
+	int		optional;
+	char	       *description;
+	int		set;
+	long long	min_length;
+	long long	max_length;
+	char	       *pattern;
+	regex_t		regex;
+	double		minimum;
+	double		maximum;
+	char	      **values;
+	size_t		nvalues;
+	struct field   *fields;
+	size_t		nfields;
+	int		additional_fields;
+	struct field   *items;
+	long long	min_items;
+	long long	max_items;
+	int		line; /* where it was defined */
 };
 
 /* A double as the shortest text that reads back as the same value. */
-void	 contract_fmt_num(char *, size_t, double);
+void contract_fmt_num(char *, size_t, double);
 
 #endif

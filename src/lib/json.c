@@ -13,36 +13,36 @@
 /* A key of the objects being scanned; escaped keys are decoded into the
  * arena and found there by offset, since the arena may move. */
 struct json_key {
-	const char	*ptr;
-	size_t		 len;
-	size_t		 off;
-	int		 escaped;
+	const char *ptr;
+	size_t	    len;
+	size_t	    off;
+	int	    escaped;
 };
 
 /* The scanner: the input, the position, the key stack and the result. */
 struct json_state {
-	const unsigned char	*buf;
-	size_t			 len;
-	size_t			 pos;
-	char			*cause;
-	struct json_key		*keys;
-	size_t			 nkeys;
-	size_t			 keyspace;
-	struct json_key		 keybuf[16];	/* enough for most lines */
-	char			*arena;
-	size_t			 arenalen;
-	size_t			 arenaspace;
-	struct json_capture	*cap;		/* the caller's */
-	size_t			 ncap;
+	const unsigned char *buf;
+	size_t		     len;
+	size_t		     pos;
+	char		    *cause;
+	struct json_key	    *keys;
+	size_t		     nkeys;
+	size_t		     keyspace;
+	struct json_key	     keybuf[16]; /* enough for most lines */
+	char		    *arena;
+	size_t		     arenalen;
+	size_t		     arenaspace;
+	struct json_capture *cap; /* the caller's */
+	size_t		     ncap;
 };
 
-static int	json_value(struct json_state *, int);
+static int json_value(struct json_state *, int);
 
 /* Record the first failure; later ones are consequences of it. */
 static int __attribute__((format(printf, 2, 3)))
 json_fail(struct json_state *st, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	if (st->cause == NULL) {
 		va_start(ap, fmt);
@@ -56,8 +56,8 @@ json_fail(struct json_state *st, const char *fmt, ...)
 static size_t
 json_utf8_seq(const unsigned char *p, size_t avail)
 {
-	unsigned char	 c = p[0], lo = 0x80, hi = 0xbf;
-	size_t		 n, i;
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t	      n, i;
 
 	if (c < 0x80)
 		return (1);
@@ -66,17 +66,17 @@ json_utf8_seq(const unsigned char *p, size_t avail)
 	else if (c >= 0xe0 && c <= 0xef) {
 		n = 3;
 		if (c == 0xe0)
-			lo = 0xa0;	/* overlong */
+			lo = 0xa0; /* overlong */
 		else if (c == 0xed)
-			hi = 0x9f;	/* surrogates */
+			hi = 0x9f; /* surrogates */
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		n = 4;
 		if (c == 0xf0)
-			lo = 0x90;	/* overlong */
+			lo = 0x90; /* overlong */
 		else if (c == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
+			hi = 0x8f; /* above U+10FFFF */
 	} else
-		return (0);	/* continuation, C0, C1, F5..FF */
+		return (0); /* continuation, C0, C1, F5..FF */
 	if (avail < n || p[1] < lo || p[1] > hi)
 		return (0);
 	for (i = 2; i < n; i++) {
@@ -90,8 +90,8 @@ json_utf8_seq(const unsigned char *p, size_t avail)
 static int
 json_unexpected(struct json_state *st, const char *expected)
 {
-	size_t	 pos = st->pos;
-	int	 c;
+	size_t pos = st->pos;
+	int    c;
 
 	if (pos >= st->len)
 		return (json_fail(st, "unexpected end of input (expected %s)",
@@ -102,8 +102,9 @@ json_unexpected(struct json_state *st, const char *expected)
 	if (c >= 0x80 && json_utf8_seq(st->buf + pos, st->len - pos) == 0)
 		return (json_fail(st, "invalid UTF-8 at byte %zu", pos));
 	if (c < 0x20 || c >= 0x7f)
-		return (json_fail(st, "expected %s at byte %zu, got byte 0x%02x",
-		    expected, pos, c));
+		return (json_fail(st,
+		    "expected %s at byte %zu, got byte 0x%02x", expected, pos,
+		    c));
 	return (json_fail(st, "expected %s at byte %zu, got '%c'", expected,
 	    pos, c));
 }
@@ -112,7 +113,7 @@ json_unexpected(struct json_state *st, const char *expected)
 static void
 json_skip_ws(struct json_state *st)
 {
-	unsigned char	 c;
+	unsigned char c;
 
 	while (st->pos < st->len) {
 		c = st->buf[st->pos];
@@ -126,8 +127,8 @@ json_skip_ws(struct json_state *st)
 static long
 json_hex4(const unsigned char *p)
 {
-	long	 v = 0;
-	int	 i, c;
+	long v = 0;
+	int  i, c;
 
 	for (i = 0; i < 4; i++) {
 		c = p[i];
@@ -148,8 +149,8 @@ json_hex4(const unsigned char *p)
 static int
 json_escape_u(struct json_state *st, long *cp)
 {
-	size_t	 at = st->pos;
-	long	 hi, lo;
+	size_t at = st->pos;
+	long   hi, lo;
 
 	if (st->len - at < 6 || (hi = json_hex4(st->buf + at + 2)) == -1)
 		return (json_fail(st, "invalid \\u escape at byte %zu", at));
@@ -175,13 +176,19 @@ json_escape_u(struct json_state *st, long *cp)
 static int
 json_escape(struct json_state *st)
 {
-	long	 cp;
+	long cp;
 
 	if (st->pos + 1 >= st->len)
 		return (json_fail(st, "unterminated string"));
 	switch (st->buf[st->pos + 1]) {
-	case '"': case '\\': case '/': case 'b':
-	case 'f': case 'n': case 'r': case 't':
+	case '"':
+	case '\\':
+	case '/':
+	case 'b':
+	case 'f':
+	case 'n':
+	case 'r':
+	case 't':
 		st->pos += 2;
 		return (0);
 	case 'u':
@@ -195,22 +202,23 @@ json_escape(struct json_state *st)
 static int
 json_word_special(uint64_t w)
 {
-	const uint64_t	 one = 0x0101010101010101ULL;
-	const uint64_t	 high = 0x8080808080808080ULL;
-	uint64_t	 q = w ^ (one * '"'), b = w ^ (one * '\\');
+	const uint64_t one = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t       q = w ^ (one * '"'), b = w ^ (one * '\\');
 
-	return ((((w - one * 0x20) & ~w) | ((q - one) & ~q) |
-	    ((b - one) & ~b) | w) & high) != 0;
+	return ((((w - one * 0x20) & ~w) | ((q - one) & ~q) | ((b - one) & ~b) |
+		    w) &
+		   high) != 0;
 }
 
 /* Scan the string at pos (its opening quote); say whether it had escapes. */
 static int
 json_string(struct json_state *st, int *escaped)
 {
-	const unsigned char	*buf = st->buf;
-	size_t			 pos = st->pos + 1, len = st->len, n;
-	uint64_t		 w;
-	unsigned char		 c;
+	const unsigned char *buf = st->buf;
+	size_t		     pos = st->pos + 1, len = st->len, n;
+	uint64_t	     w;
+	unsigned char	     c;
 
 	*escaped = 0;
 	for (;;) {
@@ -244,8 +252,10 @@ json_string(struct json_state *st, int *escaped)
 		} else if (c == '\0')
 			return (json_unexpected(st, "character"));
 		else
-			return (json_fail(st, "unescaped control character "
-			    "0x%02x in string at byte %zu", c, pos));
+			return (json_fail(st,
+			    "unescaped control character "
+			    "0x%02x in string at byte %zu",
+			    c, pos));
 	}
 }
 
@@ -253,7 +263,7 @@ json_string(struct json_state *st, int *escaped)
 static size_t
 json_digits(struct json_state *st)
 {
-	size_t	 start = st->pos;
+	size_t start = st->pos;
 
 	while (st->pos < st->len && st->buf[st->pos] >= '0' &&
 	    st->buf[st->pos] <= '9')
@@ -265,7 +275,7 @@ json_digits(struct json_state *st)
 static int
 json_number(struct json_state *st)
 {
-	size_t	 start = st->pos;
+	size_t start = st->pos;
 
 	if (st->buf[st->pos] == '-')
 		st->pos++;
@@ -289,7 +299,7 @@ json_number(struct json_state *st)
 	}
 	if (st->pos < st->len && st->buf[st->pos] >= '0' &&
 	    st->buf[st->pos] <= '9')
-		goto bad;	/* a leading zero followed by digits */
+		goto bad; /* a leading zero followed by digits */
 	return (0);
 
 bad:
@@ -300,7 +310,7 @@ bad:
 static int
 json_literal(struct json_state *st, const char *word)
 {
-	size_t	 n = strlen(word);
+	size_t n = strlen(word);
 
 	if (st->len - st->pos < n || memcmp(st->buf + st->pos, word, n) != 0)
 		return (json_unexpected(st, "a value"));
@@ -362,10 +372,10 @@ json_put_utf8(char *o, long cp)
 static void
 json_unescape(struct json_state *st, size_t start, size_t end)
 {
-	static const char	 from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const unsigned char	*p = st->buf;
-	char			*o;
-	long			 cp;
+	static const char    from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const unsigned char *p = st->buf;
+	char		    *o;
+	long		     cp;
 
 	if (st->arenaspace - st->arenalen < end - start) {
 		st->arenaspace = (st->arenalen + end - start) * 2 + 256;
@@ -396,7 +406,7 @@ json_unescape(struct json_state *st, size_t start, size_t end)
 static void
 json_key_push(struct json_state *st, size_t start, size_t end, int escaped)
 {
-	struct json_key	*k;
+	struct json_key *k;
 
 	if (st->nkeys == st->keyspace) {
 		if (st->keys == st->keybuf) {
@@ -424,9 +434,9 @@ json_key_push(struct json_state *st, size_t start, size_t end, int escaped)
 static int
 json_key_cmp(const void *a, const void *b)
 {
-	const struct json_key	*ka = a, *kb = b;
-	size_t			 n = ka->len < kb->len ? ka->len : kb->len;
-	int			 r;
+	const struct json_key *ka = a, *kb = b;
+	size_t		       n = ka->len < kb->len ? ka->len : kb->len;
+	int		       r;
 
 	if ((r = memcmp(ka->ptr, kb->ptr, n)) != 0)
 		return (r);
@@ -439,11 +449,11 @@ json_key_cmp(const void *a, const void *b)
 static char *
 json_quote(const char *s, size_t len)
 {
-	char	*out, *o;
-	size_t	 i, n = len > 64 ? 64 : len;
+	char  *out, *o;
+	size_t i, n = len > 64 ? 64 : len;
 
 	while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;	/* do not cut a character in two */
+		n--; /* do not cut a character in two */
 	o = out = xmalloc(n * 6 + 8);
 	*o++ = '"';
 	for (i = 0; i < n; i++) {
@@ -466,7 +476,7 @@ json_quote(const char *s, size_t len)
 static int
 json_duplicate(struct json_state *st, const struct json_key *k)
 {
-	char	*q;
+	char *q;
 
 	q = json_quote(k->ptr, k->len);
 	json_fail(st, "duplicate key %s", q);
@@ -480,7 +490,7 @@ json_duplicate(struct json_state *st, const struct json_key *k)
 static int
 json_keys_check(struct json_state *st, size_t base, size_t arenabase)
 {
-	struct json_key	*k = st->keys + base;
+	struct json_key *k = st->keys + base;
 	size_t		 n = st->nkeys - base, i, j;
 
 	for (i = 0; i < n; i++) {
@@ -508,11 +518,10 @@ json_keys_check(struct json_state *st, size_t base, size_t arenabase)
 
 /* Remember the raw span of a top-level member's value if it is captured. */
 static void
-json_note_member(struct json_state *st, const struct json_key *k,
-    size_t start)
+json_note_member(struct json_state *st, const struct json_key *k, size_t start)
 {
-	struct json_span	*sp;
-	size_t			 i;
+	struct json_span *sp;
+	size_t		  i;
 
 	for (i = 0; i < st->ncap; i++) {
 		if (strlen(st->cap[i].name) != k->len ||
@@ -528,7 +537,7 @@ json_note_member(struct json_state *st, const struct json_key *k,
 static int
 json_member(struct json_state *st, int depth)
 {
-	struct json_key	*k;
+	struct json_key *k;
 	size_t		 start;
 	int		 escaped;
 
@@ -560,7 +569,7 @@ json_member(struct json_state *st, int depth)
 static int
 json_object(struct json_state *st, int depth)
 {
-	size_t	 base = st->nkeys, arenabase = st->arenalen;
+	size_t base = st->nkeys, arenabase = st->arenalen;
 
 	st->pos++;
 	json_skip_ws(st);
@@ -589,7 +598,7 @@ json_object(struct json_state *st, int depth)
 static int
 json_value(struct json_state *st, int depth)
 {
-	int	 escaped;
+	int escaped;
 
 	if (st->pos >= st->len)
 		return (json_unexpected(st, "a value"));
@@ -597,15 +606,26 @@ json_value(struct json_state *st, int depth)
 	case '{':
 	case '[':
 		if (depth > JSON_MAX_DEPTH)
-			return (json_fail(st, "nesting deeper than %d at byte "
-			    "%zu", JSON_MAX_DEPTH, st->pos));
+			return (json_fail(st,
+			    "nesting deeper than %d at byte "
+			    "%zu",
+			    JSON_MAX_DEPTH, st->pos));
 		if (st->buf[st->pos] == '{')
 			return (json_object(st, depth));
 		return (json_array(st, depth));
 	case '"':
 		return (json_string(st, &escaped));
-	case '-': case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
+	case '-':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
 		return (json_number(st));
 	case 't':
 		return (json_literal(st, "true"));
@@ -620,12 +640,12 @@ json_value(struct json_state *st, int depth)
 /* Check that buf[0, len) is one strict JSON object; find the members
  * the caller captures. */
 int
-json_check(const char *buf, size_t len, struct json_capture *cap,
-    size_t ncap, char **cause)
+json_check(const char *buf, size_t len, struct json_capture *cap, size_t ncap,
+    char **cause)
 {
-	struct json_state	 st;
-	size_t			 i;
-	int			 rv = -1;
+	struct json_state st;
+	size_t		  i;
+	int		  rv = -1;
 
 	memset(&st, 0, sizeof st);
 	for (i = 0; i < ncap; i++)
@@ -649,8 +669,10 @@ json_check(const char *buf, size_t len, struct json_capture *cap,
 		else if (st.buf[st.pos] == '\0' || st.buf[st.pos] >= 0x80)
 			json_unexpected(&st, "end of input");
 		else
-			json_fail(&st, "trailing data after the object at byte "
-			    "%zu", st.pos);
+			json_fail(&st,
+			    "trailing data after the object at byte "
+			    "%zu",
+			    st.pos);
 	}
 	if (st.keys != st.keybuf)
 		free(st.keys);
@@ -667,8 +689,8 @@ json_check(const char *buf, size_t len, struct json_capture *cap,
 int
 json_utf8_valid(const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, n;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		     i = 0, n;
 
 	while (i < len) {
 		if (p[i] == '\0')
@@ -689,8 +711,8 @@ json_utf8_valid(const char *s, size_t len)
 size_t
 json_utf8_length(const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		     n = 0;
 
 	for (; *p != '\0'; p++) {
 		if ((*p & 0xc0) != 0x80)
@@ -703,7 +725,7 @@ json_utf8_length(const char *s)
 static const char *
 json_next_number(const char *buf, size_t len, size_t *pos)
 {
-	size_t	 i = *pos;
+	size_t i = *pos;
 
 	while (i < len) {
 		if (buf[i] == '"') {
@@ -728,7 +750,7 @@ json_next_number(const char *buf, size_t len, size_t *pos)
 static void
 json_annotate_list(cJSON *item, const char *buf, size_t len, size_t *pos)
 {
-	const char	*lit;
+	const char *lit;
 
 	for (; item != NULL; item = item->next) {
 		if (cJSON_IsNumber(item)) {
@@ -745,7 +767,7 @@ json_annotate_list(cJSON *item, const char *buf, size_t len, size_t *pos)
 void
 json_annotate_numbers(cJSON *tree, const char *buf, size_t len)
 {
-	size_t	 pos = 0;
+	size_t pos = 0;
 
 	if (tree != NULL)
 		json_annotate_list(tree->child, buf, len, &pos);
@@ -756,9 +778,9 @@ json_annotate_numbers(cJSON *tree, const char *buf, size_t len)
 int
 json_literal_integral(const char *s)
 {
-	const char	*intp, *frac = NULL, *e;
-	size_t		 nint, nfrac = 0, i;
-	long		 exp = 0, point;
+	const char *intp, *frac = NULL, *e;
+	size_t	    nint, nfrac = 0, i;
+	long	    exp = 0, point;
 
 	if (*s == '-')
 		s++;
@@ -782,7 +804,7 @@ json_literal_integral(const char *s)
 	 * digit number nint + exp. */
 	point = (long)nint + exp;
 	for (i = 0; i < nint + nfrac; i++) {
-		char	 d = i < nint ? intp[i] : frac[i - nint];
+		char d = i < nint ? intp[i] : frac[i - nint];
 
 		if ((long)i >= point && d != '0')
 			return (0);

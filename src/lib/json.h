@@ -11,14 +11,14 @@
 
 /* A span of the checked input; ptr is NULL when the member was absent. */
 struct json_span {
-	const char	*ptr;
-	size_t		 len;
+	const char *ptr;
+	size_t	    len;
 };
 
 /* A top-level member whose raw value json_check should find. */
 struct json_capture {
-	const char		*name;		/* the caller's */
-	struct json_span	 span;		/* filled by json_check */
+	const char	*name; /* the caller's */
+	struct json_span span; /* filled by json_check */
 };
 
 /*
@@ -32,14 +32,14 @@ struct json_capture {
  * if absent) and return 0. On failure clear the spans, return -1 and set
  * *cause to a message the caller frees.
  */
-int	json_check(const char *buf, size_t len, struct json_capture *cap,
-	    size_t ncap, char **cause);
+int json_check(const char *buf, size_t len, struct json_capture *cap,
+    size_t ncap, char **cause);
 
 /* Is s[0, len) valid UTF-8 with no NUL byte? */
-int	json_utf8_valid(const char *s, size_t len);
+int json_utf8_valid(const char *s, size_t len);
 
 /* The number of code points in the valid UTF-8 string s. */
-size_t	json_utf8_length(const char *s);
+size_t json_utf8_length(const char *s);
 
 /*
  * cJSON keeps numbers only as doubles. Point the valuestring of every
@@ -47,10 +47,10 @@ size_t	json_utf8_length(const char *s);
  * must outlive tree), marked as a reference so cJSON_Delete leaves it, so
  * checks can see "1e-999" or "1.0000000000000000001" as written.
  */
-void	json_annotate_numbers(cJSON *tree, const char *buf, size_t len);
+void json_annotate_numbers(cJSON *tree, const char *buf, size_t len);
 
 /* Is the JSON number literal at s (ending at the first byte that cannot be
  * part of a number) exactly an integer? */
-int	json_literal_integral(const char *s);
+int json_literal_integral(const char *s);
 
 #endif

@@ -15,18 +15,18 @@
 /* The rules, in the order lint_contract() checks them. */
 const struct lint_rule lint_rules[] = {
 	{ "event-name-suffix",
-	  "the contract name does not end in Event (before any V<N>)" },
+	    "the contract name does not end in Event (before any V<N>)" },
 	{ "routing-key-format",
-	  "the routing key is not <domain>.<action>[.v<N>] in lowercase words" },
+	    "the routing key is not <domain>.<action>[.v<N>] in lowercase words" },
 	{ "version-suffix-mismatch",
-	  "a V<N> name suffix and a .v<N> routing key suffix do not match" },
+	    "a V<N> name suffix and a .v<N> routing key suffix do not match" },
 	{ "missing-description", "the contract has no description" },
 	{ "missing-publisher", "the contract does not name its publisher" },
 	{ "missing-consumers", "the contract names no consumers" },
 	{ "ids-only",
-	  "the contract carries only ids (and times), nothing describing them" },
+	    "the contract carries only ids (and times), nothing describing them" },
 	{ "ambiguous-field-name",
-	  "a field is named timestamp, url, id, data, type or the like" },
+	    "a field is named timestamp, url, id, data, type or the like" },
 	{ "datetime-not-at", "a datetime field's name does not end in _at" },
 	{ "string-without-max-length", "a string field has no max_length" },
 };
@@ -34,8 +34,8 @@ const size_t lint_nrules = sizeof lint_rules / sizeof lint_rules[0];
 
 /* Field names that say too little, and what to say instead. */
 static const struct lint_vague {
-	const char	*name;
-	const char	*advice;
+	const char *name;
+	const char *advice;
 } lint_vague[] = {
 	{ "timestamp", "say which moment: accessed_at, not timestamp" },
 	{ "time", "say which moment: accessed_at, not time" },
@@ -56,29 +56,30 @@ static const struct lint_vague {
 	{ "value", "say what it measures: amount_cents, not value" },
 	{ "amount", "say what and in which unit: amount_cents, not amount" },
 	{ "data", "say what it holds: name the facts themselves, not data" },
-	{ "payload", "say what it holds: name the facts themselves, not payload" },
+	{ "payload",
+	    "say what it holds: name the facts themselves, not payload" },
 	{ "info", "say what it holds: name the facts themselves, not info" },
-	{ "details", "say what it holds: name the facts themselves, not details" },
+	{ "details",
+	    "say what it holds: name the facts themselves, not details" },
 	{ "body", "say what it holds: message_body, not body" },
 	{ "content", "say what it holds: message_body, not content" },
 };
 
 /* One contract being checked and where its findings go. */
 struct lint_ctx {
-	const struct contract	 *c;
-	void			(*emit)(const struct lint_finding *, void *);
-	void			 *arg;
-	int			  n;
+	const struct contract *c;
+	void (*emit)(const struct lint_finding *, void *);
+	void *arg;
+	int   n;
 };
 
 /* Report one finding about the contract (field NULL) or one of its fields. */
-static void __attribute__((format(printf, 5, 6)))
-lint_emit(struct lint_ctx *cx, const char *rule, int line, const char *field,
-    const char *fmt, ...)
+static void __attribute__((format(printf, 5, 6))) lint_emit(struct lint_ctx *cx,
+    const char *rule, int line, const char *field, const char *fmt, ...)
 {
-	struct lint_finding	 lf;
-	va_list			 ap;
-	char			*msg;
+	struct lint_finding lf;
+	va_list		    ap;
+	char		   *msg;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
@@ -98,7 +99,7 @@ lint_emit(struct lint_ctx *cx, const char *rule, int line, const char *field,
 static int
 lint_ends(const char *s, const char *suffix)
 {
-	size_t	 ls = strlen(s), lx = strlen(suffix);
+	size_t ls = strlen(s), lx = strlen(suffix);
 
 	return (ls > lx && strcmp(s + ls - lx, suffix) == 0);
 }
@@ -121,7 +122,7 @@ lint_blank(const char *s)
 static const char *
 lint_name_version(const char *name)
 {
-	const char	*p = name + strlen(name);
+	const char *p = name + strlen(name);
 
 	while (p > name && p[-1] >= '0' && p[-1] <= '9')
 		p--;
@@ -135,7 +136,7 @@ lint_name_version(const char *name)
 static const char *
 lint_key_version(const char *key)
 {
-	const char	*p;
+	const char *p;
 
 	if ((p = strchr(key, '.')) == NULL || (p = strchr(p + 1, '.')) == NULL)
 		return (NULL);
@@ -147,13 +148,14 @@ lint_key_version(const char *key)
 static int
 lint_word(const char *s, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	if (len == 0 || s[0] < 'a' || s[0] > 'z')
 		return (0);
 	for (i = 1; i < len; i++) {
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+			s[i] == '-'))
 			return (0);
 	}
 	return (s[len - 1] != '_' && s[len - 1] != '-');
@@ -163,17 +165,18 @@ lint_word(const char *s, size_t len)
 static void
 lint_name(struct lint_ctx *cx)
 {
-	const struct contract	*c = cx->c;
-	const char		*v;
-	size_t			 len;
+	const struct contract *c = cx->c;
+	const char	      *v;
+	size_t		       len;
 
 	v = lint_name_version(c->name);
 	len = v == NULL ? strlen(c->name) : (size_t)(v - c->name);
 	if (len > 5 && strncmp(c->name + len - 5, "Event", 5) == 0)
 		return;
-	lint_emit(cx, "event-name-suffix", c->line, NULL, "name %s does not "
-	    "end in Event: name the fact it records, as %.*sEvent%s", c->name,
-	    (int)len, c->name, v == NULL ? "" : v);
+	lint_emit(cx, "event-name-suffix", c->line, NULL,
+	    "name %s does not "
+	    "end in Event: name the fact it records, as %.*sEvent%s",
+	    c->name, (int)len, c->name, v == NULL ? "" : v);
 }
 
 /* routing-key-format: <domain>.<action>[.v<N>] in lowercase words. The
@@ -181,22 +184,26 @@ lint_name(struct lint_ctx *cx)
 static void
 lint_routing_key(struct lint_ctx *cx)
 {
-	const struct contract	*c = cx->c;
-	const char		*key = c->routing_key, *dot, *end;
+	const struct contract *c = cx->c;
+	const char	      *key = c->routing_key, *dot, *end;
 
 	dot = strchr(key, '.');
 	if ((end = strchr(dot + 1, '.')) == NULL)
 		end = dot + strlen(dot);
 	if (!lint_word(key, (size_t)(dot - key)) ||
 	    !lint_word(dot + 1, (size_t)(end - dot - 1)))
-		lint_emit(cx, "routing-key-format", c->line, NULL, "routing key "
+		lint_emit(cx, "routing-key-format", c->line, NULL,
+		    "routing key "
 		    "\"%s\" is not <domain>.<action> in lowercase words, as "
-		    "resource.accessed (or resource.accessed.v2)", key);
+		    "resource.accessed (or resource.accessed.v2)",
+		    key);
 	else if (*end == '\0' && dot[1] == 'v' && dot[2] >= '1' &&
 	    dot[2] <= '9' && strspn(dot + 2, "0123456789") == strlen(dot + 2))
-		lint_emit(cx, "routing-key-format", c->line, NULL, "routing key "
+		lint_emit(cx, "routing-key-format", c->line, NULL,
+		    "routing key "
 		    "\"%s\" has a version where the action belongs: use "
-		    "<domain>.<action>.v<N>, as resource.accessed.v2", key);
+		    "<domain>.<action>.v<N>, as resource.accessed.v2",
+		    key);
 }
 
 /* version-suffix-mismatch: a breaking version has both a new name (V<N>)
@@ -204,8 +211,8 @@ lint_routing_key(struct lint_ctx *cx)
 static void
 lint_version(struct lint_ctx *cx)
 {
-	const struct contract	*c = cx->c;
-	const char		*nv, *kv;
+	const struct contract *c = cx->c;
+	const char	      *nv, *kv;
 
 	nv = lint_name_version(c->name);
 	kv = lint_key_version(c->routing_key);
@@ -214,18 +221,23 @@ lint_version(struct lint_ctx *cx)
 	if (nv != NULL && kv != NULL && strcmp(nv + 1, kv) == 0)
 		return;
 	if (kv == NULL)
-		lint_emit(cx, "version-suffix-mismatch", c->line, NULL, "name "
+		lint_emit(cx, "version-suffix-mismatch", c->line, NULL,
+		    "name "
 		    "ends in %s but routing key \"%s\" has no .v%s: a new "
-		    "version needs its own routing key, %s.v%s", nv,
-		    c->routing_key, nv + 1, c->routing_key, nv + 1);
+		    "version needs its own routing key, %s.v%s",
+		    nv, c->routing_key, nv + 1, c->routing_key, nv + 1);
 	else if (nv == NULL)
-		lint_emit(cx, "version-suffix-mismatch", c->line, NULL, "routing "
+		lint_emit(cx, "version-suffix-mismatch", c->line, NULL,
+		    "routing "
 		    "key \"%s\" is version %s but name %s has no V%s suffix, as "
-		    "%sV%s", c->routing_key, kv, c->name, kv, c->name, kv);
+		    "%sV%s",
+		    c->routing_key, kv, c->name, kv, c->name, kv);
 	else
-		lint_emit(cx, "version-suffix-mismatch", c->line, NULL, "name "
+		lint_emit(cx, "version-suffix-mismatch", c->line, NULL,
+		    "name "
 		    "ends in %s but routing key \"%s\" ends in .v%s: they must "
-		    "name the same version", nv, c->routing_key, kv);
+		    "name the same version",
+		    nv, c->routing_key, kv);
 }
 
 /* missing-description, missing-publisher, missing-consumers: document
@@ -233,19 +245,22 @@ lint_version(struct lint_ctx *cx)
 static void
 lint_documented(struct lint_ctx *cx)
 {
-	const struct contract	*c = cx->c;
+	const struct contract *c = cx->c;
 
 	if (lint_blank(c->description))
-		lint_emit(cx, "missing-description", c->line, NULL, "no "
+		lint_emit(cx, "missing-description", c->line, NULL,
+		    "no "
 		    "description: say what happened when this event is "
 		    "published, as description = \"A short link was "
 		    "opened.\"");
 	if (lint_blank(c->publisher))
-		lint_emit(cx, "missing-publisher", c->line, NULL, "no publisher: "
+		lint_emit(cx, "missing-publisher", c->line, NULL,
+		    "no publisher: "
 		    "document which service publishes it, as publisher = "
 		    "\"link-service\"");
 	if (c->nconsumers == 0)
-		lint_emit(cx, "missing-consumers", c->line, NULL, "no consumers: "
+		lint_emit(cx, "missing-consumers", c->line, NULL,
+		    "no consumers: "
 		    "document which services consume it, as consumers = "
 		    "[ \"analytics-service\" ]");
 }
@@ -271,11 +286,11 @@ lint_is_time(const struct field *f)
 static void
 lint_ids_only(struct lint_ctx *cx)
 {
-	const struct contract	*c = cx->c;
-	const struct field	*f, *first = NULL;
-	char			*ids = NULL, *s;
-	size_t			 i;
-	int			 stem;
+	const struct contract *c = cx->c;
+	const struct field    *f, *first = NULL;
+	char		      *ids = NULL, *s;
+	size_t		       i;
+	int		       stem;
 
 	for (i = 0; i < c->nfields; i++) {
 		f = &c->fields[i];
@@ -297,10 +312,11 @@ lint_ids_only(struct lint_ctx *cx)
 		stem = (int)strlen(first->name) - 3;
 	else
 		stem = -1;
-	lint_emit(cx, "ids-only", c->line, NULL, "carries only ids (%s) and "
+	lint_emit(cx, "ids-only", c->line, NULL,
+	    "carries only ids (%s) and "
 	    "nothing that describes them, which forces consumers to call the "
-	    "publisher: include what they need, as %.*s_name next to %s", ids,
-	    stem < 0 ? 8 : stem, stem < 0 ? "resource" : first->name,
+	    "publisher: include what they need, as %.*s_name next to %s",
+	    ids, stem < 0 ? 8 : stem, stem < 0 ? "resource" : first->name,
 	    stem < 0 ? "resource_id" : first->name);
 	free(ids);
 }
@@ -309,7 +325,7 @@ lint_ids_only(struct lint_ctx *cx)
 static void
 lint_field_name(struct lint_ctx *cx, const struct field *f, const char *path)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < sizeof lint_vague / sizeof lint_vague[0]; i++) {
 		if (strcasecmp(f->name, lint_vague[i].name) == 0) {
@@ -325,16 +341,18 @@ lint_field_name(struct lint_ctx *cx, const struct field *f, const char *path)
 static void
 lint_field(struct lint_ctx *cx, const struct field *f, const char *path)
 {
-	char	*sub;
-	size_t	 i;
+	char  *sub;
+	size_t i;
 
 	if (f->name != NULL)
 		lint_field_name(cx, f, path);
 	if (f->name != NULL && f->type == FIELD_DATETIME &&
 	    !lint_ends(f->name, "_at"))
-		lint_emit(cx, "datetime-not-at", f->line, path, "datetime "
+		lint_emit(cx, "datetime-not-at", f->line, path,
+		    "datetime "
 		    "\"%s\" is not named *_at: name the moment after what "
-		    "happened, as accessed_at", f->name);
+		    "happened, as accessed_at",
+		    f->name);
 	if (f->type == FIELD_STRING && !(f->set & FIELD_MAX_LENGTH))
 		lint_emit(cx, "string-without-max-length", f->line, path,
 		    "string without max_length: bound it, as max_length = 512");
@@ -355,8 +373,8 @@ int
 lint_contract(const struct contract *c,
     void (*emit)(const struct lint_finding *, void *), void *arg)
 {
-	struct lint_ctx	 cx = { c, emit, arg, 0 };
-	size_t		 i;
+	struct lint_ctx cx = { c, emit, arg, 0 };
+	size_t		i;
 
 	lint_name(&cx);
 	lint_routing_key(&cx);
@@ -373,8 +391,8 @@ int
 lint_contracts(const struct contract_set *set,
     void (*emit)(const struct lint_finding *, void *), void *arg)
 {
-	size_t	 i;
-	int	 n = 0;
+	size_t i;
+	int    n = 0;
 
 	for (i = 0; i < set->n; i++)
 		n += lint_contract(set->v[i], emit, arg);
@@ -385,7 +403,7 @@ lint_contracts(const struct contract_set *set,
 char *
 lint_format(const struct lint_finding *lf)
 {
-	char	*s;
+	char *s;
 
 	if (lf->field == NULL)
 		xasprintf(&s, "%s:%d: %s: contract %s: %s", lf->file, lf->line,

@@ -12,10 +12,10 @@
 #include "log.h"
 #include "util.h"
 
-static const char	*log_name = "warrend";
-static int		 log_debug_on;
-static int		 log_journal;
-static int		 log_tool;	/* a command, not the daemon */
+static const char *log_name = "warrend";
+static int	   log_debug_on;
+static int	   log_journal;
+static int	   log_tool; /* a command, not the daemon */
 
 /*
  * Under systemd, stderr is the journal when $JOURNAL_STREAM names its device
@@ -24,9 +24,9 @@ static int		 log_tool;	/* a command, not the daemon */
 static int
 log_stderr_is_journal(void)
 {
-	const char		*js;
-	struct stat		 st;
-	unsigned long long	 dev, ino;
+	const char	  *js;
+	struct stat	   st;
+	unsigned long long dev, ino;
 
 	if ((js = getenv("JOURNAL_STREAM")) == NULL)
 		return (0);
@@ -67,8 +67,8 @@ log_set_debug(int debug)
 static size_t
 log_utf8_len(const unsigned char *s, size_t n)
 {
-	size_t		 len, i;
-	uint32_t	 cp;
+	size_t	 len, i;
+	uint32_t cp;
 
 	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
 		len = 2;
@@ -118,16 +118,17 @@ log_escape_byte(char *e, size_t len, unsigned char c)
 void
 log_escape(char *dst, size_t len, const char *src)
 {
-	const unsigned char	*s = (const unsigned char *)src;
-	const char		*from;
-	size_t			 o = 0, n = strlen(src), u, step;
-	char			 e[8];
+	const unsigned char *s = (const unsigned char *)src;
+	const char	    *from;
+	size_t		     o = 0, n = strlen(src), u, step;
+	char		     e[8];
 
 	if (len == 0)
 		return;
 	while (n > 0) {
-		u = *s >= 0x20 && *s < 0x7f ? 1 : *s >= 0x80 ?
-		    log_utf8_len(s, n) : 0;
+		u = *s >= 0x20 && *s < 0x7f ? 1 :
+		    *s >= 0x80		    ? log_utf8_len(s, n) :
+					      0;
 		if ((step = u) > 0)
 			from = (const char *)s;
 		else {
@@ -150,9 +151,9 @@ log_escape(char *dst, size_t len, const char *src)
 static void
 log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 {
-	char		 raw[2048], msg[2048], ts[32];
-	struct timespec	 now;
-	struct tm	 tm;
+	char		raw[2048], msg[2048], ts[32];
+	struct timespec now;
+	struct tm	tm;
 
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	log_escape(msg, sizeof msg, raw);
@@ -177,16 +178,16 @@ log_vwrite(int pri, const char *errstr, const char *fmt, va_list ap)
 		fprintf(stderr, "%s.%03ld %s: %s: %s\n", ts,
 		    now.tv_nsec / 1000000, log_name, msg, errstr);
 	else
-		fprintf(stderr, "%s.%03ld %s: %s\n", ts,
-		    now.tv_nsec / 1000000, log_name, msg);
+		fprintf(stderr, "%s.%03ld %s: %s\n", ts, now.tv_nsec / 1000000,
+		    log_name, msg);
 }
 
 /* Log a warning with strerror(errno). */
 void
 log_warn(const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 saved = errno;
+	va_list ap;
+	int	saved = errno;
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_WARNING, util_strerror(saved), fmt, ap);
@@ -198,7 +199,7 @@ log_warn(const char *fmt, ...)
 void
 log_warnx(const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_WARNING, NULL, fmt, ap);
@@ -209,7 +210,7 @@ log_warnx(const char *fmt, ...)
 void
 log_info(const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_INFO, NULL, fmt, ap);
@@ -220,7 +221,7 @@ log_info(const char *fmt, ...)
 void
 log_debug(const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	if (!log_debug_on)
 		return;
@@ -233,8 +234,8 @@ log_debug(const char *fmt, ...)
 void
 fatal(const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 saved = errno;
+	va_list ap;
+	int	saved = errno;
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_ERR, util_strerror(saved), fmt, ap);
@@ -246,7 +247,7 @@ fatal(const char *fmt, ...)
 void
 fatalx(const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list ap;
 
 	va_start(ap, fmt);
 	log_vwrite(LOG_ERR, NULL, fmt, ap);

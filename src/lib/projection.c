@@ -11,14 +11,14 @@
 #include "proto.h"
 #include "util.h"
 
-static int	projection_field(const struct field *, const struct field *,
-		    const char *, char **);
+static int projection_field(const struct field *, const struct field *,
+    const char *, char **);
 
 /* The field called name among fields[0, n), or NULL. */
 static const struct field *
 projection_find(const struct field *fields, size_t n, const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (strcmp(fields[i].name, name) == 0)
@@ -37,39 +37,39 @@ projection_fail(char **cause, const char *path, const char *why)
 
 /* Are n's bounds within o's? */
 static int
-projection_bounds(const struct field *n, const struct field *o, const char *path,
-    char **cause)
+projection_bounds(const struct field *n, const struct field *o,
+    const char *path, char **cause)
 {
-	if ((o->set & FIELD_MIN_LENGTH) && (!(n->set & FIELD_MIN_LENGTH) ||
-	    n->min_length < o->min_length))
+	if ((o->set & FIELD_MIN_LENGTH) &&
+	    (!(n->set & FIELD_MIN_LENGTH) || n->min_length < o->min_length))
 		return (projection_fail(cause, path, "min_length is looser"));
-	if ((o->set & FIELD_MAX_LENGTH) && (!(n->set & FIELD_MAX_LENGTH) ||
-	    n->max_length > o->max_length))
+	if ((o->set & FIELD_MAX_LENGTH) &&
+	    (!(n->set & FIELD_MAX_LENGTH) || n->max_length > o->max_length))
 		return (projection_fail(cause, path, "max_length is looser"));
-	if ((o->set & FIELD_MINIMUM) && (!(n->set & FIELD_MINIMUM) ||
-	    n->minimum < o->minimum))
+	if ((o->set & FIELD_MINIMUM) &&
+	    (!(n->set & FIELD_MINIMUM) || n->minimum < o->minimum))
 		return (projection_fail(cause, path, "minimum is looser"));
-	if ((o->set & FIELD_MAXIMUM) && (!(n->set & FIELD_MAXIMUM) ||
-	    n->maximum > o->maximum))
+	if ((o->set & FIELD_MAXIMUM) &&
+	    (!(n->set & FIELD_MAXIMUM) || n->maximum > o->maximum))
 		return (projection_fail(cause, path, "maximum is looser"));
-	if ((o->set & FIELD_MIN_ITEMS) && (!(n->set & FIELD_MIN_ITEMS) ||
-	    n->min_items < o->min_items))
+	if ((o->set & FIELD_MIN_ITEMS) &&
+	    (!(n->set & FIELD_MIN_ITEMS) || n->min_items < o->min_items))
 		return (projection_fail(cause, path, "min_items is looser"));
-	if ((o->set & FIELD_MAX_ITEMS) && (!(n->set & FIELD_MAX_ITEMS) ||
-	    n->max_items > o->max_items))
+	if ((o->set & FIELD_MAX_ITEMS) &&
+	    (!(n->set & FIELD_MAX_ITEMS) || n->max_items > o->max_items))
 		return (projection_fail(cause, path, "max_items is looser"));
-	if ((o->set & FIELD_PATTERN) && (!(n->set & FIELD_PATTERN) ||
-	    strcmp(n->pattern, o->pattern) != 0))
+	if ((o->set & FIELD_PATTERN) &&
+	    (!(n->set & FIELD_PATTERN) || strcmp(n->pattern, o->pattern) != 0))
 		return (projection_fail(cause, path, "pattern differs"));
 	return (0);
 }
 
 /* Are n's enum values all among o's? */
 static int
-projection_values(const struct field *n, const struct field *o, const char *path,
-    char **cause)
+projection_values(const struct field *n, const struct field *o,
+    const char *path, char **cause)
 {
-	size_t	 i, j;
+	size_t i, j;
 
 	for (i = 0; i < n->nvalues; i++) {
 		for (j = 0; j < o->nvalues; j++) {
@@ -77,7 +77,8 @@ projection_values(const struct field *n, const struct field *o, const char *path
 				break;
 		}
 		if (j == o->nvalues)
-			return (projection_fail(cause, path, "an enum value the "
+			return (projection_fail(cause, path,
+			    "an enum value the "
 			    "older contract does not allow"));
 	}
 	return (0);
@@ -88,22 +89,25 @@ static int
 projection_object(const struct field *n, const struct field *o,
     const char *path, char **cause)
 {
-	char	*sub;
-	size_t	 i;
-	int	 rv = 0;
+	char  *sub;
+	size_t i;
+	int    rv = 0;
 
 	for (i = 0; rv == 0 && i < n->nfields; i++) {
 		xasprintf(&sub, "%s.%s", path, n->fields[i].name);
 		if (projection_find(o->fields, o->nfields, n->fields[i].name) ==
-		    NULL && !o->additional_fields)
-			rv = projection_fail(cause, sub, "not in the older "
+			NULL &&
+		    !o->additional_fields)
+			rv = projection_fail(cause, sub,
+			    "not in the older "
 			    "contract, which allows no other fields");
 		free(sub);
 	}
 	for (i = 0; rv == 0 && i < o->nfields; i++) {
 		xasprintf(&sub, "%s.%s", path, o->fields[i].name);
 		rv = projection_field(projection_find(n->fields, n->nfields,
-		    o->fields[i].name), &o->fields[i], sub, cause);
+					  o->fields[i].name),
+		    &o->fields[i], sub, cause);
 		free(sub);
 	}
 	return (rv);
@@ -114,20 +118,24 @@ static int
 projection_field(const struct field *n, const struct field *o, const char *path,
     char **cause)
 {
-	char	*sub;
-	int	 rv;
+	char *sub;
+	int   rv;
 
 	if (n == NULL)
-		return (o->optional ? 0 : projection_fail(cause, path,
-		    "required by the older contract, absent from the newer"));
+		return (o->optional ?
+			0 :
+			projection_fail(cause, path,
+			    "required by the older contract, absent from the newer"));
 	if (n->optional && !o->optional)
-		return (projection_fail(cause, path, "optional in the newer "
+		return (projection_fail(cause, path,
+		    "optional in the newer "
 		    "contract, required in the older"));
-	if (n->type != o->type && !(n->type == FIELD_INTEGER &&
-	    o->type == FIELD_NUMBER))
+	if (n->type != o->type &&
+	    !(n->type == FIELD_INTEGER && o->type == FIELD_NUMBER))
 		return (projection_fail(cause, path, "the types differ"));
 	if (projection_bounds(n, o, path, cause) != 0 ||
-	    (o->type == FIELD_ENUM && projection_values(n, o, path, cause) != 0))
+	    (o->type == FIELD_ENUM &&
+		projection_values(n, o, path, cause) != 0))
 		return (-1);
 	if (o->type == FIELD_OBJECT)
 		return (projection_object(n, o, path, cause));
@@ -145,12 +153,12 @@ int
 projection_check(const struct contract *v2, const struct contract *v1,
     char **cause)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < v1->nfields; i++) {
 		if (projection_field(projection_find(v2->fields, v2->nfields,
-		    v1->fields[i].name), &v1->fields[i], v1->fields[i].name,
-		    cause) != 0)
+					 v1->fields[i].name),
+			&v1->fields[i], v1->fields[i].name, cause) != 0)
 			return (-1);
 	}
 	return (0);
@@ -160,7 +168,7 @@ projection_check(const struct contract *v2, const struct contract *v1,
 static const char *
 projection_skip(const char *p, const char *end)
 {
-	int	 depth = 0, instr = 0;
+	int depth = 0, instr = 0;
 
 	for (; p < end; p++) {
 		if (instr) {
@@ -181,8 +189,9 @@ projection_skip(const char *p, const char *end)
 				return (p);
 			if (--depth == 0)
 				return (p + 1);
-		} else if (depth == 0 && (*p == ',' || *p == ' ' ||
-		    *p == '\t' || *p == '\r' || *p == '\n'))
+		} else if (depth == 0 &&
+		    (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r' ||
+			*p == '\n'))
 			return (p);
 	}
 	return (end);
@@ -192,8 +201,7 @@ projection_skip(const char *p, const char *end)
 static const char *
 projection_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
-	    *p == '\n'))
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
 	return (p);
 }
@@ -203,18 +211,18 @@ char *
 projection_body(const struct contract *v1, const char *data, size_t len,
     size_t *outlen)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
-	const char	*p = data, *end = data + len, *key, *val;
-	char		*name;
-	int		 first = 1;
+	struct pbuf b = { NULL, 0, 0 };
+	const char *p = data, *end = data + len, *key, *val;
+	char	   *name;
+	int	    first = 1;
 
-	p = projection_ws(p, end) + 1;		/* the '{' */
+	p = projection_ws(p, end) + 1; /* the '{' */
 	pbuf_add(&b, "{", 1);
 	while ((p = projection_ws(p, end)) < end && *p == '"') {
 		key = p;
 		p = projection_skip(p, end);
 		name = xstrndup(key + 1, (size_t)(p - key - 2));
-		p = projection_ws(p, end) + 1;	/* the ':' */
+		p = projection_ws(p, end) + 1; /* the ':' */
 		val = projection_ws(p, end);
 		p = projection_skip(val, end);
 		if (projection_find(v1->fields, v1->nfields, name) != NULL) {

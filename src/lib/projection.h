@@ -10,12 +10,12 @@ struct contract;
 
 /* Is every event that keeps v2, cut down to v1's fields, sure to keep v1?
  * If not, return -1 with *cause naming the field and why (caller frees). */
-int	 projection_check(const struct contract *v2, const struct contract *v1,
-	    char **cause);
+int projection_check(const struct contract *v2, const struct contract *v1,
+    char **cause);
 
 /* The raw data object (already checked JSON) cut down to v1's top-level
  * fields, members copied byte for byte in their order; caller frees. */
-char	*projection_body(const struct contract *v1, const char *data, size_t len,
-	    size_t *outlen);
+char *projection_body(const struct contract *v1, const char *data, size_t len,
+    size_t *outlen);
 
 #endif

@@ -8,9 +8,9 @@
 #include "util.h"
 
 static const struct {
-	const char	*name;
-	enum proto_op	 op;
-	const char	*members;	/* allowed besides op and id */
+	const char   *name;
+	enum proto_op op;
+	const char   *members; /* allowed besides op and id */
 } proto_ops[] = {
 	{ "publish", OP_PUBLISH, " event data message_id " },
 	{ "subscribe", OP_SUBSCRIBE, " event " },
@@ -27,7 +27,7 @@ static const struct {
 const char *
 proto_op_name(enum proto_op op)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < NOPS; i++) {
 		if (proto_ops[i].op == op)
@@ -40,11 +40,12 @@ proto_op_name(enum proto_op op)
 static int
 proto_check_members(const cJSON *tree, size_t opi, char **message)
 {
-	const cJSON	*m;
-	char		 word[64];
+	const cJSON *m;
+	char	     word[64];
 
 	cJSON_ArrayForEach(m, tree) {
-		if (strcmp(m->string, "op") == 0 || strcmp(m->string, "id") == 0)
+		if (strcmp(m->string, "op") == 0 ||
+		    strcmp(m->string, "id") == 0)
 			continue;
 		if (strlen(m->string) < sizeof word - 2) {
 			snprintf(word, sizeof word, " %s ", m->string);
@@ -62,8 +63,7 @@ proto_check_members(const cJSON *tree, size_t opi, char **message)
 static int
 proto_event(struct request *req, char **message)
 {
-	const cJSON	*e = cJSON_GetObjectItemCaseSensitive(req->tree,
-			    "event");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(req->tree, "event");
 
 	if (!cJSON_IsString(e) || *e->valuestring == '\0') {
 		xasprintf(message, "%s needs \"event\", a non-empty string",
@@ -78,8 +78,8 @@ proto_event(struct request *req, char **message)
 static int
 proto_publish(struct request *req, char **message)
 {
-	const cJSON	*d, *m;
-	const char	*s;
+	const cJSON *d, *m;
+	const char  *s;
 
 	if (proto_event(req, message) != 0)
 		return (-1);
@@ -94,13 +94,15 @@ proto_publish(struct request *req, char **message)
 		return (0);
 	if (!cJSON_IsString(m) || *m->valuestring == '\0' ||
 	    strlen(m->valuestring) > 255) {
-		xasprintf(message, "message_id must be a string of 1 to 255 "
+		xasprintf(message,
+		    "message_id must be a string of 1 to 255 "
 		    "bytes");
 		return (-1);
 	}
 	for (s = m->valuestring; *s != '\0'; s++) {
 		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-			xasprintf(message, "message_id must not hold control "
+			xasprintf(message,
+			    "message_id must not hold control "
 			    "characters");
 			return (-1);
 		}
@@ -113,7 +115,7 @@ proto_publish(struct request *req, char **message)
 static int
 proto_settle(struct request *req, char **message)
 {
-	const cJSON	*t, *r;
+	const cJSON *t, *r;
 
 	t = cJSON_GetObjectItemCaseSensitive(req->tree, "tag");
 	if (!cJSON_IsNumber(t) || t->valuedouble < 1 ||
@@ -141,8 +143,8 @@ static int
 proto_find_op(struct request *req, size_t *opi, const char **code,
     char **message)
 {
-	const cJSON	*o = cJSON_GetObjectItemCaseSensitive(req->tree, "op");
-	size_t		 i;
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(req->tree, "op");
+	size_t	     i;
 
 	if (o == NULL) {
 		if (cJSON_GetObjectItemCaseSensitive(req->tree, "event") ==
@@ -175,10 +177,10 @@ int
 proto_parse(const char *line, size_t len, struct request *req,
     const char **code, char **message)
 {
-	struct json_capture	 cap[] = { { "id", { NULL, 0 } },
-				    { "data", { NULL, 0 } } };
-	size_t			 opi;
-	int			 rv = 0;
+	struct json_capture cap[] = { { "id", { NULL, 0 } },
+		{ "data", { NULL, 0 } } };
+	size_t		    opi;
+	int		    rv = 0;
 
 	memset(req, 0, sizeof *req);
 	if (json_check(line, len, cap, 2, message) != 0) {
@@ -252,8 +254,8 @@ void
 pbuf_add_quoted(struct pbuf *b, const char *s)
 {
 	static const char shorts[] = "\"\\\n\r\t\b\f";
-	const char	*run = s, *q;
-	char		 esc[8];
+	const char	 *run = s, *q;
+	char		  esc[8];
 
 	pbuf_add(b, "\"", 1);
 	for (; *s != '\0'; s++) {
@@ -287,7 +289,7 @@ void
 proto_reply_begin(struct pbuf *b, enum proto_op op, const char *id,
     size_t idlen, int ok)
 {
-	const char	*name = proto_op_name(op);
+	const char *name = proto_op_name(op);
 
 	pbuf_add(b, "{", 1);
 	if (name != NULL) {
@@ -315,8 +317,7 @@ proto_member_str(struct pbuf *b, const char *key, const char *value)
 
 /* Add "key":<json>. */
 void
-proto_member_raw(struct pbuf *b, const char *key, const char *json,
-    size_t len)
+proto_member_raw(struct pbuf *b, const char *key, const char *json, size_t len)
 {
 	pbuf_add(b, ",", 1);
 	pbuf_add_quoted(b, key);
@@ -332,9 +333,9 @@ proto_reply_end(struct pbuf *b)
 }
 
 const char *const proto_error_codes[] = { "bad_json", "too_large",
-    "bad_request", "unknown_op", "unknown_event", "unknown_tag", "validation",
-    "forbidden", "unroutable", "rejected", "unavailable", "shutting_down",
-    "too_many_clients", NULL };
+	"bad_request", "unknown_op", "unknown_event", "unknown_tag",
+	"validation", "forbidden", "unroutable", "rejected", "unavailable",
+	"shutting_down", "too_many_clients", NULL };
 /* A whole error reply. */
 void
 proto_reply_error(struct pbuf *b, enum proto_op op, const char *id,

@@ -23,22 +23,22 @@ enum proto_op {
 
 /* A parsed request; spans and strings point into the line and tree. */
 struct request {
-	enum proto_op		 op;
-	struct json_span	 id;		/* raw "id", ptr NULL if none */
-	const char		*event;
-	struct json_span	 data;		/* raw "data" bytes: the body */
-	const cJSON		*data_json;
-	const char		*message_id;	/* client's, or NULL */
-	long long		 tag;
-	int			 requeue;
-	cJSON			*tree;
+	enum proto_op	 op;
+	struct json_span id; /* raw "id", ptr NULL if none */
+	const char	*event;
+	struct json_span data; /* raw "data" bytes: the body */
+	const cJSON	*data_json;
+	const char	*message_id; /* client's, or NULL */
+	long long	 tag;
+	int		 requeue;
+	cJSON		*tree;
 };
 
 /* A growable output buffer for building reply lines. */
 struct pbuf {
-	char	*p;
-	size_t	 len;
-	size_t	 size;
+	char  *p;
+	size_t len;
+	size_t size;
 };
 
 /*
@@ -47,35 +47,33 @@ struct pbuf {
  * *code (static) and *message (caller frees); req->op and req->id are set
  * when they could be read, so the error reply can carry them.
  */
-int		 proto_parse(const char *line, size_t len, struct request *req,
-		    const char **code, char **message);
-void		 proto_request_clear(struct request *);
-const char	*proto_op_name(enum proto_op);
+int	    proto_parse(const char *line, size_t len, struct request *req,
+	    const char **code, char **message);
+void	    proto_request_clear(struct request *);
+const char *proto_op_name(enum proto_op);
 
-void		 pbuf_add(struct pbuf *, const void *, size_t);
-void		 pbuf_adds(struct pbuf *, const char *);
-void		 pbuf_add_quoted(struct pbuf *, const char *);
-void		 pbuf_free(struct pbuf *);
+void pbuf_add(struct pbuf *, const void *, size_t);
+void pbuf_adds(struct pbuf *, const char *);
+void pbuf_add_quoted(struct pbuf *, const char *);
+void pbuf_free(struct pbuf *);
 
 /*
  * Start a reply line: {"op":OP,"id":ID,"ok":true|false. The caller adds
  * members with pbuf_member_* and finishes with proto_reply_end, which
  * closes the object and adds the newline.
  */
-void		 proto_reply_begin(struct pbuf *, enum proto_op,
-		    const char *id, size_t idlen, int ok);
-void		 proto_member_str(struct pbuf *, const char *key,
-		    const char *value);
-void		 proto_member_raw(struct pbuf *, const char *key,
-		    const char *json, size_t len);
-void		 proto_reply_end(struct pbuf *);
+void proto_reply_begin(struct pbuf *, enum proto_op, const char *id,
+    size_t idlen, int ok);
+void proto_member_str(struct pbuf *, const char *key, const char *value);
+void proto_member_raw(struct pbuf *, const char *key, const char *json,
+    size_t len);
+void proto_reply_end(struct pbuf *);
 
 /* Every error code a reply can carry, NULL-terminated (for metrics). */
 extern const char *const proto_error_codes[];
 
 /* A whole error reply; field may be NULL. Who sends it counts it. */
-void		 proto_reply_error(struct pbuf *, enum proto_op,
-		    const char *id, size_t idlen, const char *code,
-		    const char *message, const char *field);
+void proto_reply_error(struct pbuf *, enum proto_op, const char *id,
+    size_t idlen, const char *code, const char *message, const char *field);
 
 #endif

@@ -24,49 +24,46 @@
 /* Reading a schema back: the document its "$ref"s resolve in, and where
  * an error goes. */
 struct schema_import {
-	const cJSON	*root;
-	char		**cause;
+	const cJSON *root;
+	char	   **cause;
 };
 
-#define SCHEMA_IMPORT_MAX_DEPTH 32	/* a recursive $ref must end */
+#define SCHEMA_IMPORT_MAX_DEPTH 32 /* a recursive $ref must end */
 
 /* The keywords a contract has no counterpart for; the first two, the
  * exclusive bounds, have one on an integer. */
-static const char *const schema_import_unsupported[] = {
-	"exclusiveMinimum", "exclusiveMaximum", "multipleOf", "uniqueItems",
-	"oneOf", "not", "if", "patternProperties", "propertyNames",
-	"minProperties", "maxProperties", "prefixItems", "contains",
-	"dependentRequired", "dependentSchemas", "unevaluatedProperties",
-	"unevaluatedItems", "contentEncoding", "contentMediaType",
-	"contentSchema", "allOf", "anyOf", "additionalItems", "minContains",
-	"maxContains", "dependencies", "$dynamicRef"
-};
+static const char *const schema_import_unsupported[] = { "exclusiveMinimum",
+	"exclusiveMaximum", "multipleOf", "uniqueItems", "oneOf", "not", "if",
+	"patternProperties", "propertyNames", "minProperties", "maxProperties",
+	"prefixItems", "contains", "dependentRequired", "dependentSchemas",
+	"unevaluatedProperties", "unevaluatedItems", "contentEncoding",
+	"contentMediaType", "contentSchema", "allOf", "anyOf",
+	"additionalItems", "minContains", "maxContains", "dependencies",
+	"$dynamicRef" };
 #define SCHEMA_IMPORT_NUNSUPPORTED \
 	(sizeof schema_import_unsupported / sizeof schema_import_unsupported[0])
 
 /* The keywords read, or that only annotate (as do "x-" ones); any other
  * is refused rather than passed over. */
-static const char *const schema_import_known[] = {
-	"type", "format", "enum", "const", "properties", "required",
-	"additionalProperties", "items", "minLength", "maxLength", "pattern",
-	"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-	"minItems", "maxItems", "description", "title", "default", "examples",
-	"deprecated", "readOnly", "writeOnly", "$comment", "$schema", "$id",
-	"$defs", "definitions"
-};
+static const char *const schema_import_known[] = { "type", "format", "enum",
+	"const", "properties", "required", "additionalProperties", "items",
+	"minLength", "maxLength", "pattern", "minimum", "maximum",
+	"exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
+	"description", "title", "default", "examples", "deprecated", "readOnly",
+	"writeOnly", "$comment", "$schema", "$id", "$defs", "definitions" };
 #define SCHEMA_IMPORT_NKNOWN \
 	(sizeof schema_import_known / sizeof schema_import_known[0])
 
-static cJSON	*schema_import_field(const struct schema_import *,
-		    const char *, const cJSON *, int, const char *, int);
+static cJSON *schema_import_field(const struct schema_import *, const char *,
+    const cJSON *, int, const char *, int);
 
 /* Fail with "schema: PATH: message" (or "schema: message" at the top). */
 static int __attribute__((format(printf, 3, 4)))
 schema_import_fail(const struct schema_import *in, const char *path,
     const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	va_list ap;
+	char   *msg;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
@@ -91,7 +88,7 @@ schema_import_has(const cJSON *s, const char *key)
 static const char *
 schema_import_str(const cJSON *s, const char *key)
 {
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(s, key);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, key);
 
 	return (cJSON_IsString(v) ? v->valuestring : NULL);
 }
@@ -100,9 +97,9 @@ schema_import_str(const cJSON *s, const char *key)
 static const cJSON *
 schema_import_pointer(const cJSON *root, const char *ref)
 {
-	const cJSON	*v = root;
-	const char	*p, *end;
-	char		*seg, *q;
+	const cJSON *v = root;
+	const char  *p, *end;
+	char	    *seg, *q;
 
 	if (ref[0] != '#')
 		return (NULL);
@@ -126,13 +123,14 @@ static const cJSON *
 schema_import_deref(const struct schema_import *in, const cJSON *s,
     const char *path)
 {
-	const cJSON	*all, *next;
-	const char	*ref;
-	int		 hops;
+	const cJSON *all, *next;
+	const char  *ref;
+	int	     hops;
 
 	for (hops = 0; hops < SCHEMA_IMPORT_MAX_DEPTH; hops++) {
 		if (!cJSON_IsObject(s)) {
-			schema_import_fail(in, path, "a schema must be a JSON "
+			schema_import_fail(in, path,
+			    "a schema must be a JSON "
 			    "object");
 			return (NULL);
 		}
@@ -144,8 +142,10 @@ schema_import_deref(const struct schema_import *in, const cJSON *s,
 		if ((ref = schema_import_str(s, "$ref")) == NULL)
 			return (s);
 		if ((next = schema_import_pointer(in->root, ref)) == NULL) {
-			schema_import_fail(in, path, "$ref \"%s\" does not "
-			    "lead to a schema in this document", ref);
+			schema_import_fail(in, path,
+			    "$ref \"%s\" does not "
+			    "lead to a schema in this document",
+			    ref);
 			return (NULL);
 		}
 		s = next;
@@ -158,7 +158,7 @@ schema_import_deref(const struct schema_import *in, const cJSON *s,
 static int
 schema_import_null(const cJSON *s)
 {
-	const char	*t = schema_import_str(s, "type");
+	const char *t = schema_import_str(s, "type");
 
 	return (t != NULL && strcmp(t, "null") == 0 &&
 	    cJSON_GetArraySize(s) == 1);
@@ -169,7 +169,7 @@ schema_import_null(const cJSON *s)
 static const cJSON *
 schema_import_nonnull(const cJSON *p, int *nullable)
 {
-	const cJSON	*any;
+	const cJSON *any;
 
 	*nullable = 0;
 	any = cJSON_GetObjectItemCaseSensitive(p, "anyOf");
@@ -191,15 +191,15 @@ schema_import_format(const struct schema_import *in, const cJSON *t,
     const char *path)
 {
 	static const struct {
-		const char	*format;
-		enum field_type	 type;
+		const char     *format;
+		enum field_type type;
 	} formats[] = {
 		{ "date-time", FIELD_DATETIME },
 		{ "date", FIELD_DATE },
 		{ "uuid", FIELD_UUID },
 	};
-	const char	*format;
-	size_t		 i;
+	const char *format;
+	size_t	    i;
 
 	if ((format = schema_import_str(t, "format")) == NULL)
 		return (FIELD_STRING);
@@ -215,8 +215,8 @@ schema_import_format(const struct schema_import *in, const cJSON *t,
 static const char *
 schema_import_unknown(const cJSON *t)
 {
-	const cJSON	*k;
-	size_t		 i;
+	const cJSON *k;
+	size_t	     i;
 
 	for (k = t->child; k != NULL; k = k->next) {
 		if (strncmp(k->string, "x-", 2) == 0)
@@ -235,15 +235,17 @@ static int
 schema_import_kind(const struct schema_import *in, const cJSON *t,
     const char *path)
 {
-	const char	*type = schema_import_str(t, "type"), *unknown;
-	size_t		 i;
+	const char *type = schema_import_str(t, "type"), *unknown;
+	size_t	    i;
 
 	for (i = 0; i < SCHEMA_IMPORT_NUNSUPPORTED; i++) {
 		if (i < 2 && type != NULL && strcmp(type, "integer") == 0)
-			continue;	/* exclusive bounds: see _bounds */
+			continue; /* exclusive bounds: see _bounds */
 		if (schema_import_has(t, schema_import_unsupported[i]))
-			return (schema_import_fail(in, path, "%s is not "
-			    "supported", schema_import_unsupported[i]));
+			return (schema_import_fail(in, path,
+			    "%s is not "
+			    "supported",
+			    schema_import_unsupported[i]));
 	}
 	if ((unknown = schema_import_unknown(t)) != NULL)
 		return (schema_import_fail(in, path, "%s is not supported",
@@ -253,7 +255,8 @@ schema_import_kind(const struct schema_import *in, const cJSON *t,
 	if (type == NULL) {
 		if (schema_import_has(t, "properties"))
 			return (FIELD_OBJECT);
-		return (schema_import_fail(in, path, "no type (a type that is "
+		return (schema_import_fail(in, path,
+		    "no type (a type that is "
 		    "one string, or an anyOf of one and null)"));
 	}
 	if (strcmp(type, "string") == 0)
@@ -270,15 +273,17 @@ static int
 schema_import_count(const struct schema_import *in, const cJSON *t,
     const char *key, cJSON *out, const char *name, const char *path)
 {
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(t, key);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, key);
 
 	if (v == NULL)
 		return (0);
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
 	    v->valuedouble != floor(v->valuedouble) ||
 	    v->valuedouble > 9007199254740992.0)
-		return (schema_import_fail(in, path, "%s must be a whole "
-		    "number, 0 or more", key));
+		return (schema_import_fail(in, path,
+		    "%s must be a whole "
+		    "number, 0 or more",
+		    key));
 	cJSON_AddNumberToObject(out, name, v->valuedouble);
 	return (0);
 }
@@ -292,26 +297,29 @@ schema_import_bounds(const struct schema_import *in, const cJSON *t, cJSON *out,
 {
 	static const char *const keys[] = { "minimum", "maximum" };
 	static const char *const excl[] = { "exclusiveMinimum",
-	    "exclusiveMaximum" };
-	const cJSON	*v, *x;
-	double		 b, e;
-	int		 i;
+		"exclusiveMaximum" };
+	const cJSON		*v, *x;
+	double			 b, e;
+	int			 i;
 
 	for (i = 0; i < 2; i++) {
 		v = cJSON_GetObjectItemCaseSensitive(t, keys[i]);
 		x = cJSON_GetObjectItemCaseSensitive(t, excl[i]);
-		if ((v != NULL && !cJSON_IsNumber(v)) || (x != NULL &&
-		    (!cJSON_IsNumber(x) || fabs(x->valuedouble) >
-		    9007199254740992.0)))
-			return (schema_import_fail(in, path, "%s must be a "
-			    "number", v != NULL && !cJSON_IsNumber(v) ?
-			    keys[i] : excl[i]));
+		if ((v != NULL && !cJSON_IsNumber(v)) ||
+		    (x != NULL &&
+			(!cJSON_IsNumber(x) ||
+			    fabs(x->valuedouble) > 9007199254740992.0)))
+			return (schema_import_fail(in, path,
+			    "%s must be a "
+			    "number",
+			    v != NULL && !cJSON_IsNumber(v) ? keys[i] :
+							      excl[i]));
 		if (v == NULL && x == NULL)
 			continue;
 		b = v != NULL ? v->valuedouble : 0;
 		if (x != NULL) {
 			e = i == 0 ? floor(x->valuedouble) + 1 :
-			    ceil(x->valuedouble) - 1;
+				     ceil(x->valuedouble) - 1;
 			if (v == NULL || (i == 0 ? e > b : e < b))
 				b = e;
 		}
@@ -326,12 +334,13 @@ static int
 schema_import_string(const struct schema_import *in, const cJSON *t, cJSON *out,
     const char *path)
 {
-	const char	*x, *p, *q;
-	char		*pat;
+	const char *x, *p, *q;
+	char	   *pat;
 
-	if (schema_import_count(in, t, "minLength", out, "min_length",
-	    path) != 0 || schema_import_count(in, t, "maxLength", out,
-	    "max_length", path) != 0)
+	if (schema_import_count(in, t, "minLength", out, "min_length", path) !=
+		0 ||
+	    schema_import_count(in, t, "maxLength", out, "max_length", path) !=
+		0)
 		return (-1);
 	x = schema_import_str(t, "x-warren-pattern");
 	p = schema_import_str(t, "pattern");
@@ -343,16 +352,19 @@ schema_import_string(const struct schema_import *in, const cJSON *t, cJSON *out,
 		 * what the pattern matches. */
 		for (q = p; (q = strchr(q, '\\')) != NULL; q += 2) {
 			if (q[1] == '\0' || isalnum((unsigned char)q[1]))
-				return (schema_import_fail(in, path, "pattern "
+				return (schema_import_fail(in, path,
+				    "pattern "
 				    "escape \"\\%c\" has no POSIX equivalent: "
 				    "write it as a bracket expression, e.g. "
-				    "[0-9] for \\d", q[1] != '\0' ? q[1] : ' '));
+				    "[0-9] for \\d",
+				    q[1] != '\0' ? q[1] : ' '));
 		}
 		pat = schema_pattern_from_ecma(p);
 		cJSON_AddStringToObject(out, "pattern", pat);
 		free(pat);
 	} else if (schema_import_has(t, "pattern"))
-		return (schema_import_fail(in, path, "pattern must be a "
+		return (schema_import_fail(in, path,
+		    "pattern must be a "
 		    "string"));
 	return (0);
 }
@@ -362,24 +374,27 @@ static int
 schema_import_values(const struct schema_import *in, const cJSON *t, cJSON *out,
     const char *path)
 {
-	const cJSON	*e, *v;
-	cJSON		*a;
+	const cJSON *e, *v;
+	cJSON	    *a;
 
 	a = cJSON_AddArrayToObject(out, "values");
 	if ((e = cJSON_GetObjectItemCaseSensitive(t, "enum")) == NULL) {
 		v = cJSON_GetObjectItemCaseSensitive(t, "const");
 		if (!cJSON_IsString(v))
-			return (schema_import_fail(in, path, "const must be a "
+			return (schema_import_fail(in, path,
+			    "const must be a "
 			    "string"));
 		cJSON_AddItemToArray(a, cJSON_CreateString(v->valuestring));
 		return (0);
 	}
 	if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) == 0)
-		return (schema_import_fail(in, path, "enum must be a non-empty "
+		return (schema_import_fail(in, path,
+		    "enum must be a non-empty "
 		    "array"));
 	cJSON_ArrayForEach(v, e) {
 		if (!cJSON_IsString(v))
-			return (schema_import_fail(in, path, "enum values must "
+			return (schema_import_fail(in, path,
+			    "enum values must "
 			    "be strings"));
 		cJSON_AddItemToArray(a, cJSON_CreateString(v->valuestring));
 	}
@@ -390,7 +405,7 @@ schema_import_values(const struct schema_import *in, const cJSON *t, cJSON *out,
 static int
 schema_import_required(const cJSON *req, const char *name)
 {
-	const cJSON	*v;
+	const cJSON *v;
 
 	cJSON_ArrayForEach(v, req) {
 		if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0)
@@ -405,19 +420,21 @@ static int
 schema_import_object(const struct schema_import *in, const cJSON *t, cJSON *out,
     const char *path, int depth)
 {
-	const cJSON	*props, *req, *ap, *p;
-	cJSON		*fields, *f;
-	char		*sub;
+	const cJSON *props, *req, *ap, *p;
+	cJSON	    *fields, *f;
+	char	    *sub;
 
 	props = cJSON_GetObjectItemCaseSensitive(t, "properties");
 	req = cJSON_GetObjectItemCaseSensitive(t, "required");
 	ap = cJSON_GetObjectItemCaseSensitive(t, "additionalProperties");
 	if ((props != NULL && !cJSON_IsObject(props)) ||
 	    (req != NULL && !cJSON_IsArray(req)))
-		return (schema_import_fail(in, path, "properties must be an "
+		return (schema_import_fail(in, path,
+		    "properties must be an "
 		    "object and required an array"));
 	if (ap != NULL && !cJSON_IsBool(ap))
-		return (schema_import_fail(in, path, "additionalProperties "
+		return (schema_import_fail(in, path,
+		    "additionalProperties "
 		    "must be true or false"));
 	cJSON_AddBoolToObject(out, "additional_fields", !cJSON_IsFalse(ap));
 	fields = cJSON_AddArrayToObject(out, "fields");
@@ -441,9 +458,9 @@ static int
 schema_import_array(const struct schema_import *in, const cJSON *t, cJSON *out,
     const char *path, int depth)
 {
-	const cJSON	*it;
-	cJSON		*f;
-	char		*sub;
+	const cJSON *it;
+	cJSON	    *f;
+	char	    *sub;
 
 	it = cJSON_GetObjectItemCaseSensitive(t, "items");
 	if (it != NULL && !(cJSON_IsObject(it) && it->child == NULL)) {
@@ -454,9 +471,9 @@ schema_import_array(const struct schema_import *in, const cJSON *t, cJSON *out,
 			return (-1);
 		cJSON_AddItemToObject(out, "items", f);
 	}
-	if (schema_import_count(in, t, "minItems", out, "min_items",
-	    path) != 0 || schema_import_count(in, t, "maxItems", out,
-	    "max_items", path) != 0)
+	if (schema_import_count(in, t, "minItems", out, "min_items", path) !=
+		0 ||
+	    schema_import_count(in, t, "maxItems", out, "max_items", path) != 0)
 		return (-1);
 	return (0);
 }
@@ -490,13 +507,14 @@ static cJSON *
 schema_import_field(const struct schema_import *in, const char *name,
     const cJSON *p, int required, const char *path, int depth)
 {
-	const cJSON	*inner, *t;
-	const char	*desc;
-	cJSON		*out;
-	int		 nullable, type;
+	const cJSON *inner, *t;
+	const char  *desc;
+	cJSON	    *out;
+	int	     nullable, type;
 
 	if (depth > SCHEMA_IMPORT_MAX_DEPTH) {
-		schema_import_fail(in, path, "objects nested too deeply (a "
+		schema_import_fail(in, path,
+		    "objects nested too deeply (a "
 		    "recursive $ref?)");
 		return (NULL);
 	}
@@ -532,13 +550,14 @@ static int
 schema_import_contract(const struct schema_import *in, const cJSON *t,
     cJSON *out)
 {
-	const cJSON	*cons, *v;
-	const char	*s;
-	cJSON		*a;
+	const cJSON *cons, *v;
+	const char  *s;
+	cJSON	    *a;
 
 	if ((s = schema_import_str(t, "title")) == NULL ||
 	    !contract_name_valid(s))
-		return (schema_import_fail(in, NULL, "title must be a contract "
+		return (schema_import_fail(in, NULL,
+		    "title must be a contract "
 		    "name (^[A-Z][A-Za-z0-9]*$)"));
 	cJSON_AddStringToObject(out, "name", s);
 	if ((s = schema_import_str(t, "x-warren-routing-key")) != NULL)
@@ -564,9 +583,9 @@ schema_import_contract(const struct schema_import *in, const cJSON *t,
 cJSON *
 schema_to_contract_json(const cJSON *schema, char **cause)
 {
-	struct schema_import	 in = { schema, cause };
-	const cJSON		*t;
-	cJSON			*out;
+	struct schema_import in = { schema, cause };
+	const cJSON	    *t;
+	cJSON		    *out;
 
 	*cause = NULL;
 	if ((t = schema_import_deref(&in, schema, NULL)) == NULL)
@@ -576,7 +595,8 @@ schema_to_contract_json(const cJSON *schema, char **cause)
 		goto fail;
 	if (schema_import_kind(&in, t, NULL) != FIELD_OBJECT) {
 		if (*cause == NULL)
-			schema_import_fail(&in, NULL, "the schema must be of "
+			schema_import_fail(&in, NULL,
+			    "the schema must be of "
 			    "type object");
 		goto fail;
 	}

@@ -22,8 +22,8 @@
 /* The POSIX character classes that mean the same ASCII characters in every
  * locale, as an ECMA bracket expression's ranges. */
 static const struct schema_class {
-	const char	*name;
-	const char	*ecma;
+	const char *name;
+	const char *ecma;
 } schema_classes[] = {
 	{ "digit", "0-9" },
 	{ "xdigit", "0-9A-Fa-f" },
@@ -59,9 +59,9 @@ schema_pattern_literal(struct pbuf *b, char c, int bracket)
 static const char *
 schema_pattern_bracket_term(struct pbuf *b, const char *p)
 {
-	const char	*end;
-	char		 kind = p[1], close[3] = { p[1], ']', '\0' };
-	size_t		 i, len;
+	const char *end;
+	char	    kind = p[1], close[3] = { p[1], ']', '\0' };
+	size_t	    i, len;
 
 	if ((end = strstr(p + 2, close)) == NULL)
 		return (NULL);
@@ -74,8 +74,7 @@ schema_pattern_bracket_term(struct pbuf *b, const char *p)
 		schema_pattern_literal(b, p[2], 1);
 		return (end + 2);
 	}
-	for (i = 0; i < sizeof schema_classes / sizeof schema_classes[0];
-	    i++) {
+	for (i = 0; i < sizeof schema_classes / sizeof schema_classes[0]; i++) {
 		if (strlen(schema_classes[i].name) == len &&
 		    strncmp(schema_classes[i].name, p + 2, len) == 0) {
 			pbuf_adds(b, schema_classes[i].ecma);
@@ -122,7 +121,7 @@ schema_pattern_bracket(struct pbuf *b, const char *p)
 static const char *
 schema_pattern_interval(struct pbuf *b, const char *p)
 {
-	size_t	 m, n = 0;
+	size_t m, n = 0;
 
 	m = strspn(p + 1, "0123456789");
 	if (p[1 + m] == ',')
@@ -146,7 +145,7 @@ schema_pattern_interval(struct pbuf *b, const char *p)
 static const char *
 schema_pattern_escape(struct pbuf *b, const char *p)
 {
-	char	 c = p[1];
+	char c = p[1];
 
 	if (c != '\0' && strchr("wWsSbB<>", c) != NULL)
 		return (NULL);
@@ -154,7 +153,7 @@ schema_pattern_escape(struct pbuf *b, const char *p)
 		pbuf_adds(b, "^");
 	else if (c == '\'')
 		pbuf_adds(b, "$");
-	else			/* anything else stands for itself */
+	else /* anything else stands for itself */
 		schema_pattern_literal(b, c, 0);
 	return (p + 2);
 }
@@ -165,8 +164,8 @@ schema_pattern_escape(struct pbuf *b, const char *p)
 static const char *
 schema_pattern_piece(struct pbuf *b, const char *p, int *atom)
 {
-	const char	*q;
-	int		 was = *atom;
+	const char *q;
+	int	    was = *atom;
 
 	*atom = 1;
 	if (*p == '\\')
@@ -174,7 +173,7 @@ schema_pattern_piece(struct pbuf *b, const char *p, int *atom)
 	if (*p == '[')
 		return (schema_pattern_bracket(b, p));
 	if (schema_pattern_quantifier(*p) && was != 0) {
-		if (was == 2)		/* a quantifier on a quantifier */
+		if (was == 2) /* a quantifier on a quantifier */
 			return (NULL);
 		*atom = 2;
 		if (*p != '{') {
@@ -183,7 +182,7 @@ schema_pattern_piece(struct pbuf *b, const char *p, int *atom)
 		}
 		if ((q = schema_pattern_interval(b, p)) != NULL)
 			return (q);
-		*atom = 1;		/* a brace that starts no interval */
+		*atom = 1; /* a brace that starts no interval */
 	}
 	if (schema_pattern_quantifier(*p) || *p == '}' || *p == ']') {
 		schema_pattern_literal(b, *p, 0);
@@ -200,9 +199,9 @@ schema_pattern_piece(struct pbuf *b, const char *p, int *atom)
 char *
 schema_pattern_to_ecma(const char *ere)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
-	const char	*p = ere;
-	int		 atom = 0;
+	struct pbuf b = { NULL, 0, 0 };
+	const char *p = ere;
+	int	    atom = 0;
 
 	while (p != NULL && *p != '\0')
 		p = schema_pattern_piece(&b, p, &atom);
@@ -219,8 +218,8 @@ schema_pattern_to_ecma(const char *ere)
 static int
 schema_pattern_balanced(const char *p, size_t n)
 {
-	size_t	 i;
-	int	 depth = 0, bracket = 0;
+	size_t i;
+	int    depth = 0, bracket = 0;
 
 	for (i = 0; i < n; i++) {
 		if (p[i] == '\\')
@@ -243,8 +242,8 @@ schema_pattern_balanced(const char *p, size_t n)
 char *
 schema_pattern_from_ecma(const char *p)
 {
-	size_t	 len = strlen(p);
-	char	*s;
+	size_t len = strlen(p);
+	char  *s;
 
 	if (len >= 6 && strncmp(p, "^(?:", 4) == 0 &&
 	    strcmp(p + len - 2, ")$") == 0 &&

@@ -25,19 +25,19 @@
 
 /* Where the schemas of nested objects go and how they are referred to. */
 struct schema_out {
-	cJSON		*defs;
-	const char	*refbase;
+	cJSON	   *defs;
+	const char *refbase;
 };
 
-static cJSON	*schema_type(const struct schema_out *,
-		    const struct field *, const char *);
+static cJSON *schema_type(const struct schema_out *, const struct field *,
+    const char *);
 
 /* Order two object members by key. */
 static int
 schema_cmp(const void *a, const void *b)
 {
-	const cJSON	*x = *(const cJSON *const *)a;
-	const cJSON	*y = *(const cJSON *const *)b;
+	const cJSON *x = *(const cJSON *const *)a;
+	const cJSON *y = *(const cJSON *const *)b;
 
 	return (strcmp(x->string, y->string));
 }
@@ -47,8 +47,8 @@ schema_cmp(const void *a, const void *b)
 static void
 schema_sort(cJSON *v, int map)
 {
-	cJSON	**kids, *k;
-	size_t	 i, n = 0;
+	cJSON **kids, *k;
+	size_t	i, n = 0;
 
 	if (!cJSON_IsObject(v)) {
 		if (cJSON_IsArray(v))
@@ -75,8 +75,8 @@ schema_sort(cJSON *v, int map)
 static char *
 schema_title(const char *name)
 {
-	char	*t = xstrdup(name), *p;
-	int	 cased = 0, letter;
+	char *t = xstrdup(name), *p;
+	int   cased = 0, letter;
 
 	for (p = t; *p != '\0'; p++) {
 		letter = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
@@ -97,20 +97,21 @@ schema_title(const char *name)
 static char *
 schema_camel(const char *prefix, const char *name, const char *suffix)
 {
-	char	*s, *p;
-	int	 start = 1;
+	char *s, *p;
+	int   start = 1;
 
 	s = xcalloc(1, strlen(prefix) + strlen(name) + strlen(suffix) + 1);
 	p = stpcpy(s, prefix);
 	for (; *name != '\0'; name++) {
 		if (!((*name >= 'a' && *name <= 'z') ||
-		    (*name >= 'A' && *name <= 'Z') ||
-		    (*name >= '0' && *name <= '9'))) {
+			(*name >= 'A' && *name <= 'Z') ||
+			(*name >= '0' && *name <= '9'))) {
 			start = 1;
 			continue;
 		}
 		*p++ = (start && *name >= 'a' && *name <= 'z') ?
-		    (char)(*name - 'a' + 'A') : *name;
+		    (char)(*name - 'a' + 'A') :
+		    *name;
 		start = 0;
 	}
 	strcpy(p, suffix);
@@ -129,7 +130,7 @@ schema_num(cJSON *s, const char *key, double v)
 static void
 schema_pattern(cJSON *s, const char *p)
 {
-	char	*e, *a;
+	char *e, *a;
 
 	if ((e = schema_pattern_to_ecma(p)) != NULL) {
 		xasprintf(&a, "^(?:%s)$", e);
@@ -159,9 +160,9 @@ static cJSON *
 schema_property(const struct schema_out *o, const struct field *f,
     const char *prefix)
 {
-	cJSON	*t, *p, *any;
-	char	*name, *title;
-	int	 ref;
+	cJSON *t, *p, *any;
+	char  *name, *title;
+	int    ref;
 
 	name = schema_camel(prefix, f->name, "");
 	t = schema_type(o, f, name);
@@ -193,8 +194,8 @@ static void
 schema_object_body(const struct schema_out *o, cJSON *s,
     const struct field *fields, size_t n, int additional, const char *prefix)
 {
-	cJSON	*props, *req;
-	size_t	 i;
+	cJSON *props, *req;
+	size_t i;
 
 	props = cJSON_AddObjectToObject(s, "properties");
 	req = cJSON_CreateArray();
@@ -220,9 +221,9 @@ static cJSON *
 schema_object_ref(const struct schema_out *o, const struct field *f,
     const char *name)
 {
-	cJSON	*def, *ref;
-	char	*u, *r;
-	int	 i = 2;
+	cJSON *def, *ref;
+	char  *u, *r;
+	int    i = 2;
 
 	u = xstrdup(name);
 	while (cJSON_HasObjectItem(o->defs, u)) {
@@ -251,8 +252,8 @@ static void
 schema_array(const struct schema_out *o, cJSON *s, const struct field *f,
     const char *name)
 {
-	cJSON	*it;
-	char	*iname;
+	cJSON *it;
+	char  *iname;
 
 	if (f->items == NULL)
 		cJSON_AddObjectToObject(s, "items");
@@ -274,15 +275,15 @@ schema_array(const struct schema_out *o, cJSON *s, const struct field *f,
 /* The schema of a field's values, without its name, title, description
  * or optionality; name names a nested object's schema. */
 static cJSON *
-schema_type(const struct schema_out *o, const struct field *f,
-    const char *name)
+schema_type(const struct schema_out *o, const struct field *f, const char *name)
 {
 	static const char *const formats[FIELD_NTYPES] = {
-		[FIELD_DATETIME] = "date-time", [FIELD_DATE] = "date",
+		[FIELD_DATETIME] = "date-time",
+		[FIELD_DATE] = "date",
 		[FIELD_UUID] = "uuid"
 	};
-	cJSON	*s, *a;
-	size_t	 i;
+	cJSON *s, *a;
+	size_t i;
 
 	if (f->type == FIELD_OBJECT)
 		return (schema_object_ref(o, f, name));
@@ -316,9 +317,9 @@ cJSON *
 schema_from_contract_defs(const struct contract *c, cJSON *defs,
     const char *refbase)
 {
-	struct schema_out	 o = { defs, refbase };
-	cJSON			*s, *a;
-	size_t			 i;
+	struct schema_out o = { defs, refbase };
+	cJSON		 *s, *a;
+	size_t		  i;
 
 	s = cJSON_CreateObject();
 	if (c->description != NULL)
@@ -345,7 +346,7 @@ schema_from_contract_defs(const struct contract *c, cJSON *defs,
 cJSON *
 schema_from_contract(const struct contract *c)
 {
-	cJSON	*s, *defs;
+	cJSON *s, *defs;
 
 	defs = cJSON_CreateObject();
 	s = schema_from_contract_defs(c, defs, "#/$defs/");
@@ -358,4 +359,3 @@ schema_from_contract(const struct contract *c)
 	schema_sort(s, 0);
 	return (s);
 }
-

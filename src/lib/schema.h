@@ -17,15 +17,15 @@ struct contract;
  * "#/$defs/NAME". Keys are sorted as Pydantic sorts them. The caller
  * frees it.
  */
-cJSON	*schema_from_contract(const struct contract *);
+cJSON *schema_from_contract(const struct contract *);
 
 /*
  * The same, with the nested objects' schemas added to defs (whose keys
  * are the names taken: a name in use gets a number) and referred to as
  * refbase NAME, e.g. "#/components/schemas/" for an AsyncAPI document.
  */
-cJSON	*schema_from_contract_defs(const struct contract *, cJSON *defs,
-	    const char *refbase);
+cJSON *schema_from_contract_defs(const struct contract *, cJSON *defs,
+    const char *refbase);
 
 /*
  * The inverse: a JSON Schema (ours, or one in the same shape, e.g. from
@@ -35,14 +35,14 @@ cJSON	*schema_from_contract_defs(const struct contract *, cJSON *defs,
  * optional when it is not required or may be null. Returns NULL with
  * *cause (the caller frees it) for what a contract cannot express.
  */
-cJSON	*schema_to_contract_json(const cJSON *schema, char **cause);
+cJSON *schema_to_contract_json(const cJSON *schema, char **cause);
 
 /* A warren pattern as the ECMA-262 regex that, anchored as "^(?:...)$",
  * matches the same strings; NULL if it cannot be translated. */
-char	*schema_pattern_to_ecma(const char *);
+char *schema_pattern_to_ecma(const char *);
 
 /* A JSON Schema pattern as a warren pattern: the inside of
  * "^(?:...)$", or else ".*(p).*". */
-char	*schema_pattern_from_ecma(const char *);
+char *schema_pattern_from_ecma(const char *);
 
 #endif

@@ -12,9 +12,9 @@
 static int
 url_userinfo_password(const char *text)
 {
-	const char	*auth = strstr(text, "://");
-	size_t		 len;
-	const char	*at;
+	const char *auth = strstr(text, "://");
+	size_t	    len;
+	const char *at;
 
 	if (auth == NULL)
 		return (0);
@@ -29,8 +29,8 @@ url_userinfo_password(const char *text)
 int
 url_parse(const char *text, struct url *u)
 {
-	struct amqp_connection_info	 ci;
-	char				*copy;
+	struct amqp_connection_info ci;
+	char			   *copy;
 
 	memset(u, 0, sizeof *u);
 	copy = xstrdup(text);

@@ -14,7 +14,7 @@
 void *
 xmalloc(size_t n)
 {
-	void	*p;
+	void *p;
 
 	if ((p = malloc(n == 0 ? 1 : n)) == NULL)
 		fatal("malloc");
@@ -25,7 +25,7 @@ xmalloc(size_t n)
 void *
 xcalloc(size_t n, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
 		fatal("calloc");
@@ -36,7 +36,7 @@ xcalloc(size_t n, size_t size)
 void *
 xreallocarray(void *old, size_t n, size_t size)
 {
-	void	*p;
+	void *p;
 
 	if (size != 0 && n > SIZE_MAX / size)
 		fatalx("xreallocarray: %zu * %zu overflows", n, size);
@@ -49,7 +49,7 @@ xreallocarray(void *old, size_t n, size_t size)
 char *
 xstrdup(const char *s)
 {
-	char	*p;
+	char *p;
 
 	if ((p = strdup(s)) == NULL)
 		fatal("strdup");
@@ -60,7 +60,7 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char	*p;
+	char *p;
 
 	if ((p = strndup(s, n)) == NULL)
 		fatal("strndup");
@@ -71,7 +71,7 @@ xstrndup(const char *s, size_t n)
 int
 xvasprintf(char **ret, const char *fmt, va_list ap)
 {
-	int	 n;
+	int n;
 
 	if ((n = vasprintf(ret, fmt, ap)) == -1)
 		fatal("vasprintf");
@@ -82,8 +82,8 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 int
 xasprintf(char **ret, const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 n;
+	va_list ap;
+	int	n;
 
 	va_start(ap, fmt);
 	n = xvasprintf(ret, fmt, ap);
@@ -95,7 +95,7 @@ xasprintf(char **ret, const char *fmt, ...)
 int
 util_join(pthread_t t, int timeout_ms)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += timeout_ms / 1000;
@@ -112,7 +112,7 @@ util_join(pthread_t t, int timeout_ms)
 const char *
 util_strerror(int error)
 {
-	static __thread char	 buf[128];
+	static __thread char buf[128];
 
 	return (strerror_r(error, buf, sizeof buf));
 }
@@ -121,7 +121,7 @@ util_strerror(int error)
 uint64_t
 util_now_ms(void)
 {
-	struct timespec	 ts;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
@@ -132,9 +132,9 @@ util_now_ms(void)
 uint64_t
 util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n)
 {
-	uint64_t	 delay = min_ms;
-	unsigned char	 r[2];
-	int		 i;
+	uint64_t      delay = min_ms;
+	unsigned char r[2];
+	int	      i;
 
 	for (i = 0; i < n && delay < max_ms; i++)
 		delay *= 2;
@@ -149,8 +149,8 @@ util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n)
 static void
 util_random(void *buf, size_t len)
 {
-	unsigned char	*p = buf;
-	ssize_t		 n;
+	unsigned char *p = buf;
+	ssize_t	       n;
 
 	while (len > 0) {
 		if ((n = getrandom(p, len, 0)) == -1) {
@@ -167,12 +167,12 @@ util_random(void *buf, size_t len)
 void
 util_uuid(char out[37])
 {
-	static __thread unsigned char	 pool[4096];
-	static __thread size_t		 used = sizeof pool;
-	static const char		 hex[] = "0123456789abcdef";
-	unsigned char			 b[16];
-	size_t				 i;
-	char				*o = out;
+	static __thread unsigned char pool[4096];
+	static __thread size_t	      used = sizeof pool;
+	static const char	      hex[] = "0123456789abcdef";
+	unsigned char		      b[16];
+	size_t			      i;
+	char			     *o = out;
 
 	if (used + sizeof b > sizeof pool) {
 		util_random(pool, sizeof pool);
@@ -196,11 +196,11 @@ util_uuid(char out[37])
 void
 util_rfc3339(char out[64], int64_t t, int ms)
 {
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
+	struct tm tm;
+	time_t	  tt = (time_t)t;
 
 	gmtime_r(&tt, &tm);
 	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ms);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ms);
 }

@@ -7,18 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void	*xmalloc(size_t);
-void	*xcalloc(size_t, size_t);
-void	*xreallocarray(void *, size_t, size_t);
-char	*xstrdup(const char *);
-char	*xstrndup(const char *, size_t);
-int	 xasprintf(char **, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-int	 xvasprintf(char **, const char *, va_list)
-	    __attribute__((format(printf, 2, 0)));
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
+int xvasprintf(char **, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
 
 /* Wait at most timeout_ms for thread t to exit; -1 if it has not. */
-int	 util_join(pthread_t t, int timeout_ms);
+int util_join(pthread_t t, int timeout_ms);
 
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
@@ -32,12 +31,12 @@ uint64_t util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n);
 const char *util_strerror(int error);
 
 /* Write a new random (version 4) UUID, 36 characters and a NUL, to out. */
-void	 util_uuid(char out[37]);
+void util_uuid(char out[37]);
 
 /* Format t (seconds) and ms as RFC 3339 UTC, "2026-11-27T05:18:40.123Z". */
-void	 util_rfc3339(char out[64], int64_t t, int ms);
+void util_rfc3339(char out[64], int64_t t, int ms);
 
 /* "s" unless n is 1: "%d client%s", n, PLURAL(n). */
-#define PLURAL(n)	((n) == 1 ? "" : "s")
+#define PLURAL(n) ((n) == 1 ? "" : "s")
 
 #endif

@@ -14,20 +14,20 @@
 
 /* One step of the path to a value inside data; name NULL means index. */
 struct validate_path {
-	const struct validate_path	*up;
-	const char			*name;
-	int				 index;
+	const struct validate_path *up;
+	const char		   *name;
+	int			    index;
 };
 
-static int	validate_field(const struct field *, const cJSON *,
-		    const struct validate_path *, char **, char **);
+static int validate_field(const struct field *, const cJSON *,
+    const struct validate_path *, char **, char **);
 
 /* A quoted, escaped copy of s, shortened: data values go into messages. */
 static char *
 validate_quote(const char *s)
 {
-	size_t	 len = strlen(s), n = len > 64 ? 64 : len, i;
-	char	*out, *o;
+	size_t len = strlen(s), n = len > 64 ? 64 : len, i;
+	char  *out, *o;
 
 	while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 		n--;
@@ -53,7 +53,7 @@ validate_quote(const char *s)
 static char *
 validate_path_text(const struct validate_path *p)
 {
-	char	*up, *s;
+	char *up, *s;
 
 	if (p == NULL)
 		return (xstrdup(""));
@@ -69,12 +69,11 @@ validate_path_text(const struct validate_path *p)
 }
 
 /* Reject the value at p: *message is "PATH: problem", *path is PATH. */
-static int __attribute__((format(printf, 4, 5)))
-validate_reject(char **message, char **path, const struct validate_path *p,
-    const char *fmt, ...)
+static int __attribute__((format(printf, 4, 5))) validate_reject(char **message,
+    char **path, const struct validate_path *p, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	va_list ap;
+	char   *msg;
 
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
@@ -109,14 +108,15 @@ validate_json_type(const cJSON *v)
 static int
 validate_shape(const char *s, const char *t)
 {
-	int	 ok;
+	int ok;
 
 	for (; *t != '\0'; s++, t++) {
 		if (*t == 'd')
 			ok = *s >= '0' && *s <= '9';
 		else if (*t == 'x')
 			ok = (*s >= '0' && *s <= '9') ||
-			    (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F');
+			    (*s >= 'a' && *s <= 'f') ||
+			    (*s >= 'A' && *s <= 'F');
 		else
 			ok = *s == *t;
 		if (!ok)
@@ -129,7 +129,7 @@ validate_shape(const char *s, const char *t)
 static int
 validate_num(const char *s, int n)
 {
-	int	 v = 0;
+	int v = 0;
 
 	while (n-- > 0)
 		v = v * 10 + (*s++ - '0');
@@ -141,9 +141,9 @@ validate_num(const char *s, int n)
 static int
 validate_calendar(const char *s, char *why, size_t len)
 {
-	static const int	 days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-				    31, 30, 31 };
-	int			 y, m, d, leap;
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
+	int		 y, m, d, leap;
 
 	y = validate_num(s, 4);
 	m = validate_num(s + 5, 2);
@@ -163,10 +163,9 @@ validate_calendar(const char *s, char *why, size_t len)
 
 /* Is the two-digit number at s at most max? If not, say why. */
 static int
-validate_clock(const char *s, int max, const char *what, char *why,
-    size_t len)
+validate_clock(const char *s, int max, const char *what, char *why, size_t len)
 {
-	int	 v = validate_num(s, 2);
+	int v = validate_num(s, 2);
 
 	if (v <= max)
 		return (0);
@@ -180,11 +179,12 @@ validate_clock(const char *s, int max, const char *what, char *why,
 static int
 validate_datetime(const char *s, char *why, size_t len)
 {
-	const char	*p = s + 19;
-	int		 zulu, naive;
+	const char *p = s + 19;
+	int	    zulu, naive;
 
-	if (!validate_shape(s, "dddd-dd-dd") || (s[10] != 'T' &&
-	    s[10] != 't') || !validate_shape(s + 11, "dd:dd:dd"))
+	if (!validate_shape(s, "dddd-dd-dd") ||
+	    (s[10] != 'T' && s[10] != 't') ||
+	    !validate_shape(s + 11, "dd:dd:dd"))
 		return (-1);
 	if (*p == '.') {
 		if (p[1] < '0' || p[1] > '9')
@@ -194,8 +194,9 @@ validate_datetime(const char *s, char *why, size_t len)
 	}
 	naive = *p == '\0';
 	zulu = (*p == 'Z' || *p == 'z') && p[1] == '\0';
-	if (!naive && !zulu && !((validate_shape(p, "+dd:dd") ||
-	    validate_shape(p, "-dd:dd")) && p[6] == '\0'))
+	if (!naive && !zulu &&
+	    !((validate_shape(p, "+dd:dd") || validate_shape(p, "-dd:dd")) &&
+		p[6] == '\0'))
 		return (-1);
 	if (naive)
 		return (-3);
@@ -204,8 +205,9 @@ validate_datetime(const char *s, char *why, size_t len)
 	    validate_clock(s + 14, 59, "minute", why, len) != 0 ||
 	    validate_clock(s + 17, 59, "second", why, len) != 0)
 		return (-2);
-	if (!zulu && (validate_clock(p + 1, 23, "offset hour", why, len) != 0 ||
-	    validate_clock(p + 4, 59, "offset minute", why, len) != 0))
+	if (!zulu &&
+	    (validate_clock(p + 1, 23, "offset hour", why, len) != 0 ||
+		validate_clock(p + 4, 59, "offset minute", why, len) != 0))
 		return (-2);
 	return (0);
 }
@@ -215,23 +217,26 @@ static int
 validate_string(const struct field *f, const char *s,
     const struct validate_path *p, char **message, char **path)
 {
-	size_t	 n;
+	size_t n;
 
 	if (f->set & (FIELD_MIN_LENGTH | FIELD_MAX_LENGTH)) {
 		n = json_utf8_length(s);
 		if ((f->set & FIELD_MIN_LENGTH) && n < (size_t)f->min_length)
-			return (validate_reject(message, path, p, "shorter than "
-			    "min_length %lld (%zu character%s)", f->min_length,
-			    n, n == 1 ? "" : "s"));
+			return (validate_reject(message, path, p,
+			    "shorter than "
+			    "min_length %lld (%zu character%s)",
+			    f->min_length, n, n == 1 ? "" : "s"));
 		if ((f->set & FIELD_MAX_LENGTH) && n > (size_t)f->max_length)
-			return (validate_reject(message, path, p, "longer than "
-			    "max_length %lld (%zu character%s)", f->max_length,
-			    n, n == 1 ? "" : "s"));
+			return (validate_reject(message, path, p,
+			    "longer than "
+			    "max_length %lld (%zu character%s)",
+			    f->max_length, n, n == 1 ? "" : "s"));
 	}
-	if ((f->set & FIELD_PATTERN) &&
-	    regexec(&f->regex, s, 0, NULL, 0) != 0)
-		return (validate_reject(message, path, p, "does not match "
-		    "pattern \"%s\"", f->pattern));
+	if ((f->set & FIELD_PATTERN) && regexec(&f->regex, s, 0, NULL, 0) != 0)
+		return (validate_reject(message, path, p,
+		    "does not match "
+		    "pattern \"%s\"",
+		    f->pattern));
 	return (0);
 }
 
@@ -240,24 +245,30 @@ static int
 validate_number(const struct field *f, double v, const struct validate_path *p,
     char **message, char **path)
 {
-	char	 a[32], b[32];
+	char a[32], b[32];
 
 	if (f->type == FIELD_INTEGER && (!isfinite(v) || floor(v) != v))
-		return (validate_reject(message, path, p, "expected integer, "
-		    "got %s", isfinite(v) ? "a fractional number" :
-		    "a number out of range"));
+		return (validate_reject(message, path, p,
+		    "expected integer, "
+		    "got %s",
+		    isfinite(v) ? "a fractional number" :
+				  "a number out of range"));
 	/* Formatting is costly: only for a message. */
 	if ((f->set & FIELD_MINIMUM) && v < f->minimum) {
 		contract_fmt_num(b, sizeof b, v);
 		contract_fmt_num(a, sizeof a, f->minimum);
-		return (validate_reject(message, path, p, "less than minimum %s "
-		    "(got %s)", a, b));
+		return (validate_reject(message, path, p,
+		    "less than minimum %s "
+		    "(got %s)",
+		    a, b));
 	}
 	if ((f->set & FIELD_MAXIMUM) && v > f->maximum) {
 		contract_fmt_num(b, sizeof b, v);
 		contract_fmt_num(a, sizeof a, f->maximum);
-		return (validate_reject(message, path, p, "greater than maximum "
-		    "%s (got %s)", a, b));
+		return (validate_reject(message, path, p,
+		    "greater than maximum "
+		    "%s (got %s)",
+		    a, b));
 	}
 	return (0);
 }
@@ -267,12 +278,15 @@ static int
 validate_format(const struct field *f, const char *s,
     const struct validate_path *p, char **message, char **path)
 {
-	char	 why[128], *q;
-	int	 rv;
+	char why[128], *q;
+	int  rv;
 
 	if (f->type == FIELD_UUID) {
-		rv = validate_shape(s, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") &&
-		    s[36] == '\0' ? 0 : -1;
+		rv = validate_shape(s,
+			 "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx") &&
+			s[36] == '\0' ?
+		    0 :
+		    -1;
 		snprintf(why, sizeof why, "expected 8-4-4-4-12 hex digits");
 	} else if (f->type == FIELD_DATE) {
 		if (!validate_shape(s, "dddd-dd-dd") || s[10] != '\0') {
@@ -286,7 +300,8 @@ validate_format(const struct field *f, const char *s,
 			return (validate_reject(message, path, p,
 			    "datetime has no timezone offset"));
 		if (rv == -1)
-			snprintf(why, sizeof why, "expected YYYY-MM-DDTHH:MM:SS"
+			snprintf(why, sizeof why,
+			    "expected YYYY-MM-DDTHH:MM:SS"
 			    "[.fraction] then Z, +HH:MM or -HH:MM");
 	}
 	if (rv == 0)
@@ -303,8 +318,8 @@ static int
 validate_enum(const struct field *f, const char *s,
     const struct validate_path *p, char **message, char **path)
 {
-	size_t	 i;
-	char	*q;
+	size_t i;
+	char  *q;
 
 	for (i = 0; i < f->nvalues; i++) {
 		if (strcmp(f->values[i], s) == 0)
@@ -324,9 +339,9 @@ validate_object(const struct field *fields, size_t n, int additional,
     const cJSON *obj, const struct validate_path *up, char **message,
     char **path)
 {
-	struct validate_path	 p = { up, NULL, 0 };
-	const cJSON		*v;
-	size_t			 i;
+	struct validate_path p = { up, NULL, 0 };
+	const cJSON	    *v;
+	size_t		     i;
 
 	for (i = 0; i < n; i++) {
 		p.name = fields[i].name;
@@ -334,8 +349,10 @@ validate_object(const struct field *fields, size_t n, int additional,
 		if (v == NULL || cJSON_IsNull(v)) {
 			if (fields[i].optional)
 				continue;
-			return (validate_reject(message, path, &p, "required "
-			    "field is %s", v == NULL ? "missing" : "null"));
+			return (validate_reject(message, path, &p,
+			    "required "
+			    "field is %s",
+			    v == NULL ? "missing" : "null"));
 		}
 		if (validate_field(&fields[i], v, &p, message, path) != 0)
 			return (-1);
@@ -361,17 +378,20 @@ static int
 validate_array(const struct field *f, const cJSON *a,
     const struct validate_path *up, char **message, char **path)
 {
-	struct validate_path	 p = { up, NULL, 0 };
-	const cJSON		*v;
-	int			 n = cJSON_GetArraySize(a);
+	struct validate_path p = { up, NULL, 0 };
+	const cJSON	    *v;
+	int		     n = cJSON_GetArraySize(a);
 
 	if ((f->set & FIELD_MIN_ITEMS) && n < f->min_items)
-		return (validate_reject(message, path, up, "fewer than "
-		    "min_items %lld (%d item%s)", f->min_items, n,
-		    n == 1 ? "" : "s"));
+		return (validate_reject(message, path, up,
+		    "fewer than "
+		    "min_items %lld (%d item%s)",
+		    f->min_items, n, n == 1 ? "" : "s"));
 	if ((f->set & FIELD_MAX_ITEMS) && n > f->max_items)
-		return (validate_reject(message, path, up, "more than max_items "
-		    "%lld (%d item%s)", f->max_items, n, n == 1 ? "" : "s"));
+		return (validate_reject(message, path, up,
+		    "more than max_items "
+		    "%lld (%d item%s)",
+		    f->max_items, n, n == 1 ? "" : "s"));
 	if (f->items == NULL)
 		return (0);
 	cJSON_ArrayForEach(v, a) {
@@ -416,7 +436,8 @@ validate_field(const struct field *f, const cJSON *v,
 		/* The literal, where known, decides: 1e-999 is not 0. */
 		if (v->valuestring != NULL &&
 		    !json_literal_integral(v->valuestring))
-			return (validate_reject(message, path, p, "expected "
+			return (validate_reject(message, path, p,
+			    "expected "
 			    "integer, got a fractional number"));
 		return (validate_number(f, v->valuedouble, p, message, path));
 	case FIELD_NUMBER:
@@ -440,8 +461,8 @@ validate_field(const struct field *f, const cJSON *v,
 
 /* Validate an event's data against contract c. */
 int
-contract_validate(const struct contract *c, const cJSON *data,
-    char **message, char **path)
+contract_validate(const struct contract *c, const cJSON *data, char **message,
+    char **path)
 {
 	*message = NULL;
 	*path = NULL;

@@ -22,13 +22,15 @@ static int
 warren_compat_list(const config_setting_t *list, const char *file,
     struct contract_set *set, char **cause)
 {
-	const config_setting_t	*s;
-	struct contract		*c;
-	int			 i;
+	const config_setting_t *s;
+	struct contract	       *c;
+	int			i;
 
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
-		xasprintf(cause, "%s:%d: contracts must be a list ( { ... }, "
-		    "... )", file, config_setting_source_line(list));
+		xasprintf(cause,
+		    "%s:%d: contracts must be a list ( { ... }, "
+		    "... )",
+		    file, config_setting_source_line(list));
 		return (-1);
 	}
 	for (i = 0; (s = config_setting_get_elem(list, i)) != NULL; i++) {
@@ -47,15 +49,18 @@ static int
 warren_compat_contracts(const config_t *cfg, const char *file,
     struct contract_set *set, char **cause)
 {
-	const config_setting_t	*s;
-	int			 i;
+	const config_setting_t *s;
+	int			i;
 
-	for (i = 0; (s = config_setting_get_elem(config_root_setting(cfg),
-	    i)) != NULL; i++) {
+	for (i = 0;
+	     (s = config_setting_get_elem(config_root_setting(cfg), i)) != NULL;
+	     i++) {
 		if (strcmp(config_setting_name(s), "contracts") != 0) {
-			xasprintf(cause, "%s:%d: unknown key \"%s\" (expected "
+			xasprintf(cause,
+			    "%s:%d: unknown key \"%s\" (expected "
 			    "a warrend.conf, with service, or a file of only "
-			    "contracts)", file, config_setting_source_line(s),
+			    "contracts)",
+			    file, config_setting_source_line(s),
 			    config_setting_name(s));
 			return (-1);
 		}
@@ -70,7 +75,7 @@ warren_compat_contracts(const config_t *cfg, const char *file,
 static int
 warren_compat_conf(const char *file, struct contract_set *set, char **cause)
 {
-	struct conf	*cf;
+	struct conf *cf;
 
 	if ((cf = conf_load(file, cause)) == NULL)
 		return (-1);
@@ -85,9 +90,9 @@ warren_compat_conf(const char *file, struct contract_set *set, char **cause)
 static int
 warren_compat_load(const char *file, struct contract_set *set, char **cause)
 {
-	config_t	 cfg;
-	char		*dir;
-	int		 rv;
+	config_t cfg;
+	char	*dir;
+	int	 rv;
 
 	config_init(&cfg);
 	dir = xstrdup(file);
@@ -98,8 +103,10 @@ warren_compat_load(const char *file, struct contract_set *set, char **cause)
 			xasprintf(cause, "%s: %s", file,
 			    strerror(errno != 0 ? errno : ENOENT));
 		else
-			xasprintf(cause, "%s:%d: %s", config_error_file(&cfg) !=
-			    NULL ? config_error_file(&cfg) : file,
+			xasprintf(cause, "%s:%d: %s",
+			    config_error_file(&cfg) != NULL ?
+				config_error_file(&cfg) :
+				file,
 			    config_error_line(&cfg), config_error_text(&cfg));
 		rv = -1;
 	} else if (config_lookup(&cfg, "service") == NULL)
@@ -126,7 +133,7 @@ warren_compat_line(const struct evolution_change *ch)
 static void
 warren_compat_text(const struct evolution_report *r)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < r->n; i++)
 		warren_compat_line(&r->v[i]);
@@ -134,8 +141,9 @@ warren_compat_text(const struct evolution_report *r)
 		puts("no changes");
 	else if (r->nbreaking > 0)
 		printf("%zu change%s: %zu breaking (%zu forbidden), %zu "
-		    "additive\n", r->n, r->n == 1 ? "" : "s", r->nbreaking,
-		    r->nforbidden, r->nadditive);
+		       "additive\n",
+		    r->n, r->n == 1 ? "" : "s", r->nbreaking, r->nforbidden,
+		    r->nadditive);
 	else
 		printf("%zu change%s: 0 breaking, %zu additive\n", r->n,
 		    r->n == 1 ? "" : "s", r->nadditive);
@@ -145,7 +153,7 @@ warren_compat_text(const struct evolution_report *r)
 static void
 warren_compat_json(const struct evolution_report *r)
 {
-	cJSON	*j;
+	cJSON *j;
 
 	j = evolution_to_json(r);
 	warren_json_print(j);
@@ -158,13 +166,12 @@ int
 warren_compat_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
+		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
 	};
-	struct contract_set	 sets[2];
-	struct evolution_report	 r;
-	char			*cause;
-	int			 ch, json = 0, i, status;
+	struct contract_set	sets[2];
+	struct evolution_report r;
+	char		       *cause;
+	int			ch, json = 0, i, status;
 
 	optind = 1;
 	while ((ch = warren_getopt(argc, argv, "", opts)) != -1)

@@ -14,7 +14,7 @@
 static void
 warren_lint_print_cb(const struct lint_finding *lf, void *arg)
 {
-	char	*s;
+	char *s;
 
 	(void)arg;
 	s = lint_format(lf);
@@ -28,13 +28,12 @@ int
 warren_lint_run(const char *cflag, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "strict", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
+		{ "strict", no_argument, NULL, 'S' }, { NULL, 0, NULL, 0 }
 	};
-	struct conf	*cf;
-	const char	*file;
-	char		*cause;
-	int		 ch, n, strict = 0;
+	struct conf *cf;
+	const char  *file;
+	char	    *cause;
+	int	     ch, n, strict = 0;
 
 	optind = 1;
 	while ((ch = warren_getopt(argc, argv, "", opts)) != -1)

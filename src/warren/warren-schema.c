@@ -17,8 +17,8 @@
 static struct conf *
 warren_schema_conf(const char *file)
 {
-	struct conf	*cf;
-	char		*cause;
+	struct conf *cf;
+	char	    *cause;
 
 	if (file == NULL)
 		file = CONF_DEFAULT_FILE;
@@ -43,9 +43,9 @@ warren_schema_print(cJSON *doc)
 int
 warren_schema_run(const char *file, const char *name)
 {
-	const struct contract	*c;
-	struct conf		*cf;
-	int			 status;
+	const struct contract *c;
+	struct conf	      *cf;
+	int		       status;
 
 	cf = warren_schema_conf(file);
 	if (name == NULL)

@@ -18,17 +18,17 @@
 #include "warren.h"
 
 struct warren_sub {
-	struct warren_conn	*c;
-	const char		*event;
-	const char		*exec;		/* --exec, or NULL */
-	int			 requeue;	/* --requeue: nack with requeue */
+	struct warren_conn *c;
+	const char	   *event;
+	const char	   *exec;    /* --exec, or NULL */
+	int		    requeue; /* --requeue: nack with requeue */
 };
 
 /* Queue a request line and write it out, waiting for room if need be. */
 static void
 warren_subscribe_send(struct warren_conn *c, const char *line)
 {
-	struct pollfd	 pfd = { .fd = c->fd, .events = POLLOUT };
+	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
 
 	pbuf_adds(&c->out, line);
 	warren_conn_flush(c);
@@ -45,7 +45,7 @@ warren_subscribe_send(struct warren_conn *c, const char *line)
 static void
 warren_subscribe_write(int fd, const char *buf, size_t len)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(fd, buf, len)) == -1) {
@@ -62,11 +62,11 @@ warren_subscribe_write(int fd, const char *buf, size_t len)
 static void
 warren_subscribe_env(const cJSON *d)
 {
-	static const char	*keys[][2] = { { "event", "WARREN_EVENT" },
-				    { "message_id", "WARREN_MESSAGE_ID" },
-				    { "routing_key", "WARREN_ROUTING_KEY" } };
-	const char		*v;
-	size_t			 i;
+	static const char *keys[][2] = { { "event", "WARREN_EVENT" },
+		{ "message_id", "WARREN_MESSAGE_ID" },
+		{ "routing_key", "WARREN_ROUTING_KEY" } };
+	const char	  *v;
+	size_t		   i;
 
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		/* Never let a value of our own environment pass for this
@@ -76,8 +76,8 @@ warren_subscribe_env(const cJSON *d)
 		else
 			unsetenv(keys[i][1]);
 	}
-	setenv("WARREN_REDELIVERED", cJSON_IsTrue(cJSON_GetObjectItem(d,
-	    "redelivered")) ? "1" : "0", 1);
+	setenv("WARREN_REDELIVERED",
+	    cJSON_IsTrue(cJSON_GetObjectItem(d, "redelivered")) ? "1" : "0", 1);
 }
 
 /*
@@ -90,16 +90,21 @@ static void __attribute__((noreturn))
 warren_subscribe_broken(const char *cmd, int status)
 {
 	if (WIFSIGNALED(status))
-		errx(WARREN_EXIT_TROUBLE, "--exec %s: killed by signal %d "
-		    "(%s); stopping, the event stays in the queue", cmd,
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+		errx(WARREN_EXIT_TROUBLE,
+		    "--exec %s: killed by signal %d "
+		    "(%s); stopping, the event stays in the queue",
+		    cmd, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	if (WEXITSTATUS(status) > 128)
-		errx(WARREN_EXIT_TROUBLE, "--exec %s: exit status %d (killed "
+		errx(WARREN_EXIT_TROUBLE,
+		    "--exec %s: exit status %d (killed "
 		    "by signal %d); stopping, the event stays in the queue",
 		    cmd, WEXITSTATUS(status), WEXITSTATUS(status) - 128);
-	errx(WARREN_EXIT_TROUBLE, "--exec %s: %s (exit status %d); stopping, "
-	    "the event stays in the queue", cmd, WEXITSTATUS(status) == 127 ?
-	    "command not found" : "command cannot be run",
+	errx(WARREN_EXIT_TROUBLE,
+	    "--exec %s: %s (exit status %d); stopping, "
+	    "the event stays in the queue",
+	    cmd,
+	    WEXITSTATUS(status) == 127 ? "command not found" :
+					 "command cannot be run",
 	    WEXITSTATUS(status));
 }
 
@@ -109,8 +114,8 @@ static int
 warren_subscribe_exec(const char *cmd, const cJSON *d, const char *data,
     size_t len)
 {
-	pid_t	 pid;
-	int	 p[2], status;
+	pid_t pid;
+	int   p[2], status;
 
 	if (pipe(p) == -1)
 		err(WARREN_EXIT_TROUBLE, "pipe");
@@ -134,21 +139,21 @@ warren_subscribe_exec(const char *cmd, const cJSON *d, const char *data,
 		if (errno != EINTR)
 			err(WARREN_EXIT_TROUBLE, "waitpid");
 	if (!WIFEXITED(status) || WEXITSTATUS(status) == 126 ||
-	    WEXITSTATUS(status) == 127 || (WEXITSTATUS(status) > 128 &&
-	    WEXITSTATUS(status) - 128 < NSIG))
+	    WEXITSTATUS(status) == 127 ||
+	    (WEXITSTATUS(status) > 128 && WEXITSTATUS(status) - 128 < NSIG))
 		warren_subscribe_broken(cmd, status);
 	return (WEXITSTATUS(status) == 0);
 }
 
 /* Handle one delivery: print it or run the command, then settle it. */
 static void
-warren_subscribe_deliver(struct warren_sub *s, const cJSON *d,
-    const char *line, size_t len)
+warren_subscribe_deliver(struct warren_sub *s, const cJSON *d, const char *line,
+    size_t len)
 {
-	struct json_capture	 data = { "data", { NULL, 0 } };
-	const cJSON		*tag = cJSON_GetObjectItem(d, "tag");
-	char			*cause, req[128];
-	int			 done;
+	struct json_capture data = { "data", { NULL, 0 } };
+	const cJSON	   *tag = cJSON_GetObjectItem(d, "tag");
+	char		   *cause, req[128];
+	int		    done;
 
 	if (!cJSON_IsNumber(tag))
 		errx(WARREN_EXIT_TROUBLE, "a delivery without a tag: %.*s",
@@ -156,8 +161,9 @@ warren_subscribe_deliver(struct warren_sub *s, const cJSON *d,
 	if (s->exec == NULL) {
 		if (fwrite(line, 1, len, stdout) != len ||
 		    putchar('\n') == EOF || fflush(stdout) == EOF)
-			exit(ferror(stdout) && errno == EPIPE ? 0 :
-			    WARREN_EXIT_TROUBLE);	/* not acked: redelivered */
+			exit(ferror(stdout) && errno == EPIPE ?
+				0 :
+				WARREN_EXIT_TROUBLE); /* not acked: redelivered */
 		done = 1;
 	} else {
 		if (json_check(line, len, &data, 1, &cause) != 0)
@@ -169,9 +175,10 @@ warren_subscribe_deliver(struct warren_sub *s, const cJSON *d,
 		snprintf(req, sizeof req, "{\"op\":\"ack\",\"tag\":%.0f}\n",
 		    tag->valuedouble);
 	else
-		snprintf(req, sizeof req, "{\"op\":\"nack\",\"tag\":%.0f,"
-		    "\"requeue\":%s}\n", tag->valuedouble,
-		    s->requeue ? "true" : "false");
+		snprintf(req, sizeof req,
+		    "{\"op\":\"nack\",\"tag\":%.0f,"
+		    "\"requeue\":%s}\n",
+		    tag->valuedouble, s->requeue ? "true" : "false");
 	warren_subscribe_send(s->c, req);
 }
 
@@ -180,9 +187,9 @@ warren_subscribe_deliver(struct warren_sub *s, const cJSON *d,
 static void
 warren_subscribe_line(struct warren_sub *s, const char *line, size_t len)
 {
-	cJSON		*r = cJSON_ParseWithLength(line, len);
-	const char	*op;
-	char		*msg;
+	cJSON	   *r = cJSON_ParseWithLength(line, len);
+	const char *op;
+	char	   *msg;
 
 	if (r == NULL)
 		errx(WARREN_EXIT_TROUBLE, "unexpected line from warrend: %.*s",
@@ -204,11 +211,11 @@ warren_subscribe_line(struct warren_sub *s, const char *line, size_t len)
 static int
 warren_subscribe_loop(struct warren_sub *s)
 {
-	struct warren_conn	*c = s->c;
-	struct pollfd		 pfd = { .fd = c->fd, .events = POLLIN };
-	struct pbuf		 req = { NULL, 0, 0 };
-	char			*line;
-	size_t			 len;
+	struct warren_conn *c = s->c;
+	struct pollfd	    pfd = { .fd = c->fd, .events = POLLIN };
+	struct pbuf	    req = { NULL, 0, 0 };
+	char		   *line;
+	size_t		    len;
 
 	pbuf_adds(&req, "{\"op\":\"subscribe\",\"id\":1,\"event\":");
 	pbuf_add_quoted(&req, s->event);
@@ -230,14 +237,12 @@ warren_subscribe_loop(struct warren_sub *s)
 int
 warren_subscribe_run(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "exec", required_argument, NULL, 'e' },
-		{ "requeue", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct warren_conn	 c;
-	struct warren_sub	 s = { .c = &c };
-	int			 ch;
+	static const struct option opts[] = { { "exec", required_argument, NULL,
+						  'e' },
+		{ "requeue", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
+	struct warren_conn	   c;
+	struct warren_sub	   s = { .c = &c };
+	int			   ch;
 
 	optind = 1;
 	while ((ch = warren_getopt(argc, argv, "e:r", opts)) != -1) {

@@ -30,15 +30,16 @@ static const struct warren_cmd warren_cmds[] = {
 	{ "asyncapi", "asyncapi",
 	    "print an AsyncAPI 3.0 document for the contracts" },
 };
-#define WARREN_NCMDS	(sizeof warren_cmds / sizeof warren_cmds[0])
-#define WARREN_SYNOPSIS	"usage: warren [-hV] [-c file | -s socket] command " \
+#define WARREN_NCMDS (sizeof warren_cmds / sizeof warren_cmds[0])
+#define WARREN_SYNOPSIS \
+	"usage: warren [-hV] [-c file | -s socket] command " \
 	"[argument ...]\n"
 
 /* The command called name, or NULL. */
 const struct warren_cmd *
 warren_cmd_find(const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < WARREN_NCMDS; i++) {
 		if (strcmp(warren_cmds[i].name, name) == 0)
@@ -51,7 +52,7 @@ warren_cmd_find(const char *name)
 static void
 warren_indent(FILE *f, int n, const char *text)
 {
-	const char	*nl;
+	const char *nl;
 
 	while ((nl = strchr(text, '\n')) != NULL) {
 		fprintf(f, "%*s%.*s\n", n, "", (int)(nl - text), text);
@@ -64,7 +65,7 @@ warren_indent(FILE *f, int n, const char *text)
 void
 warren_usage(void)
 {
-	size_t	 i;
+	size_t i;
 
 	printf(WARREN_SYNOPSIS
 	    "  -c file    the config (for the socket path and the contracts)\n"
@@ -83,7 +84,7 @@ warren_usage(void)
 void
 warren_cmd_help(const char *name)
 {
-	const struct warren_cmd	*c = warren_cmd_find(name);
+	const struct warren_cmd *c = warren_cmd_find(name);
 
 	if (c == NULL)
 		warren_usage();
@@ -97,8 +98,8 @@ warren_cmd_help(const char *name)
 void
 warren_usage_error(const char *name, const char *fmt, ...)
 {
-	const struct warren_cmd	*c = name != NULL ? warren_cmd_find(name) :
-				    NULL;
+	const struct warren_cmd *c = name != NULL ? warren_cmd_find(name) :
+						    NULL;
 	va_list			 ap;
 
 	fflush(stdout);
@@ -112,7 +113,8 @@ warren_usage_error(const char *name, const char *fmt, ...)
 		fprintf(stderr, "\nusage: warren [-c file | -s socket] %s\n",
 		    c->synopsis);
 	else
-		fprintf(stderr, "\n" WARREN_SYNOPSIS
+		fprintf(stderr,
+		    "\n" WARREN_SYNOPSIS
 		    "Try 'warren --help' for the commands.\n");
 	exit(WARREN_EXIT_TROUBLE);
 }
@@ -126,13 +128,14 @@ int
 warren_getopt(int argc, char **argv, const char *shortopts,
     const struct option *longopts)
 {
-	struct option	 opts[8];
-	char		 so[32];
-	size_t		 n;
-	int		 ch;
+	struct option opts[8];
+	char	      so[32];
+	size_t	      n;
+	int	      ch;
 
 	for (n = 0; longopts != NULL && longopts[n].name != NULL &&
-	    n < sizeof opts / sizeof opts[0] - 2; n++)
+	     n < sizeof opts / sizeof opts[0] - 2;
+	     n++)
 		opts[n] = longopts[n];
 	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
@@ -168,7 +171,7 @@ warren_json_newline(int depth)
 static void
 warren_json_write(const char *s)
 {
-	int	 depth = 0, instr = 0;
+	int depth = 0, instr = 0;
 
 	for (; *s != '\0'; s++) {
 		if (instr) {
@@ -203,7 +206,7 @@ warren_json_write(const char *s)
 void
 warren_json_print(const cJSON *j)
 {
-	char	*s;
+	char *s;
 
 	if ((s = cJSON_PrintUnformatted(j)) == NULL)
 		errx(WARREN_EXIT_TROUBLE, "out of memory");

@@ -24,22 +24,22 @@
 
 /* publish from stdin: the line numbers of unanswered requests, in order. */
 struct warren_stream {
-	struct warren_conn	*conn;
-	const char		*event;
-	struct warren_buf	 in;
-	int			 eof;
-	unsigned long long	 lineno;
-	unsigned long long	 ring[WARREN_MAX_UNANSWERED];
-	size_t			 head;
-	size_t			 n;
-	int			 refused;
+	struct warren_conn *conn;
+	const char	   *event;
+	struct warren_buf   in;
+	int		    eof;
+	unsigned long long  lineno;
+	unsigned long long  ring[WARREN_MAX_UNANSWERED];
+	size_t		    head;
+	size_t		    n;
+	int		    refused;
 };
 
 /* Read once from fd into b, growing it; return what read(2) returns. */
 ssize_t
 warren_buf_read(struct warren_buf *b, int fd)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	if (b->off > 0) {
 		memmove(b->p, b->p + b->off, b->len - b->off);
@@ -64,7 +64,7 @@ warren_buf_read(struct warren_buf *b, int fd)
 char *
 warren_buf_line(struct warren_buf *b, size_t *len)
 {
-	char	*line, *nl;
+	char *line, *nl;
 
 	if (b->scan < b->off)
 		b->scan = b->off;
@@ -85,9 +85,9 @@ warren_buf_line(struct warren_buf *b, size_t *len)
 static char *
 warren_socket_path(const char *sflag, const char *cflag)
 {
-	struct conf	*cf;
-	const char	*env;
-	char		*cause, *path;
+	struct conf *cf;
+	const char  *env;
+	char	    *cause, *path;
 
 	if (sflag != NULL)
 		return (xstrdup(sflag));
@@ -107,8 +107,8 @@ warren_socket_path(const char *sflag, const char *cflag)
 void
 warren_conn_open(struct warren_conn *c, const char *path)
 {
-	struct sockaddr_un	 sun;
-	int			 fd, saved;
+	struct sockaddr_un sun;
+	int		   fd, saved;
 
 	memset(c, 0, sizeof *c);
 	c->path = path;
@@ -122,8 +122,10 @@ warren_conn_open(struct warren_conn *c, const char *path)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
 		saved = errno;
 		errx(WARREN_EXIT_TROUBLE, "cannot connect to %s: %s%s", path,
-		    strerror(saved), saved == ENOENT || saved == ECONNREFUSED ?
-		    " (is warrend running?)" : "");
+		    strerror(saved),
+		    saved == ENOENT || saved == ECONNREFUSED ?
+			" (is warrend running?)" :
+			"");
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		err(WARREN_EXIT_TROUBLE, "fcntl");
@@ -142,7 +144,7 @@ warren_conn_pending(const struct warren_conn *c)
 void
 warren_conn_flush(struct warren_conn *c)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	while (c->werr == 0 && c->outoff < c->out.len) {
 		n = send(c->fd, c->out.p + c->outoff, c->out.len - c->outoff,
@@ -172,18 +174,21 @@ void __attribute__((noreturn))
 warren_conn_lost(const struct warren_conn *c, size_t unanswered)
 {
 	if (c->werr != 0)
-		errx(WARREN_EXIT_TROUBLE, "lost the connection to %s: %s "
-		    "(%zu request%s unanswered)", c->path, strerror(c->werr),
-		    unanswered, PLURAL(unanswered));
-	errx(WARREN_EXIT_TROUBLE, "warrend closed the connection "
-	    "(%zu request%s unanswered)", unanswered, PLURAL(unanswered));
+		errx(WARREN_EXIT_TROUBLE,
+		    "lost the connection to %s: %s "
+		    "(%zu request%s unanswered)",
+		    c->path, strerror(c->werr), unanswered, PLURAL(unanswered));
+	errx(WARREN_EXIT_TROUBLE,
+	    "warrend closed the connection "
+	    "(%zu request%s unanswered)",
+	    unanswered, PLURAL(unanswered));
 }
 
 /* Read what warrend sent: 1 if it hung up (or the read failed), else 0. */
 int
 warren_conn_read(struct warren_conn *c)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	n = warren_buf_read(&c->in, c->fd);
 	if (n == -1 && errno != EINTR && errno != EAGAIN &&
@@ -199,24 +204,27 @@ warren_conn_read(struct warren_conn *c)
 static cJSON *
 warren_reply_parse(const char *line, size_t len)
 {
-	cJSON		*r;
-	const cJSON	*code, *msg;
-	char		 why[256];
+	cJSON	    *r;
+	const cJSON *code, *msg;
+	char	     why[256];
 
 	r = cJSON_ParseWithLength(line, len);
 	if (r == NULL || !cJSON_IsObject(r) ||
 	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
 		cJSON_Delete(r);
-		errx(WARREN_EXIT_TROUBLE, "unexpected reply from warrend: "
-		    "%.*s", len > 200 ? 200 : (int)len, line);
+		errx(WARREN_EXIT_TROUBLE,
+		    "unexpected reply from warrend: "
+		    "%.*s",
+		    len > 200 ? 200 : (int)len, line);
 	}
 	code = cJSON_GetObjectItemCaseSensitive(r, "error");
 	msg = cJSON_GetObjectItemCaseSensitive(r, "message");
 	if (cJSON_IsString(code) &&
 	    strcmp(code->valuestring, "too_many_clients") == 0) {
-		snprintf(why, sizeof why, "%s", cJSON_IsString(msg) ?
-		    msg->valuestring : "too many clients");
-		cJSON_Delete(r);	/* exit frees it, but say so to LSan */
+		snprintf(why, sizeof why, "%s",
+		    cJSON_IsString(msg) ? msg->valuestring :
+					  "too many clients");
+		cJSON_Delete(r); /* exit frees it, but say so to LSan */
 		errx(WARREN_EXIT_TROUBLE, "warrend refused the connection: %s",
 		    why);
 	}
@@ -227,10 +235,10 @@ warren_reply_parse(const char *line, size_t len)
 cJSON *
 warren_conn_reply(struct warren_conn *c, int timeout)
 {
-	struct pollfd	 pfd;
-	char		*line;
-	size_t		 len;
-	int		 n, lost = 0;
+	struct pollfd pfd;
+	char	     *line;
+	size_t	      len;
+	int	      n, lost = 0;
 
 	for (;;) {
 		if ((line = warren_buf_line(&c->in, &len)) != NULL)
@@ -245,8 +253,10 @@ warren_conn_reply(struct warren_conn *c, int timeout)
 		if (n == -1 && errno != EINTR)
 			err(WARREN_EXIT_TROUBLE, "poll");
 		if (n == 0)
-			errx(WARREN_EXIT_TROUBLE, "no reply from warrend within "
-			    "%d seconds", timeout);
+			errx(WARREN_EXIT_TROUBLE,
+			    "no reply from warrend within "
+			    "%d seconds",
+			    timeout);
 		if (n > 0 && (pfd.revents & POLLOUT))
 			warren_conn_flush(c);
 		if (n > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
@@ -258,7 +268,7 @@ warren_conn_reply(struct warren_conn *c, int timeout)
 const char *
 warren_reply_str(const cJSON *r, const char *key)
 {
-	const cJSON	*v;
+	const cJSON *v;
 
 	v = cJSON_GetObjectItemCaseSensitive(r, key);
 	return (cJSON_IsString(v) ? v->valuestring : NULL);
@@ -268,8 +278,8 @@ warren_reply_str(const cJSON *r, const char *key)
 char *
 warren_reply_error(const cJSON *r)
 {
-	const char	*code, *msg, *field;
-	char		*s;
+	const char *code, *msg, *field;
+	char	   *s;
 
 	if ((code = warren_reply_str(r, "error")) == NULL)
 		code = "error";
@@ -286,7 +296,7 @@ warren_reply_error(const cJSON *r)
 int
 warren_refused(const cJSON *r)
 {
-	char	*s;
+	char *s;
 
 	s = warren_reply_error(r);
 	warnx("%s", s);
@@ -298,8 +308,8 @@ warren_refused(const cJSON *r)
 static int
 warren_cmd_ping(struct warren_conn *c)
 {
-	cJSON	*r;
-	int	 status = 0;
+	cJSON *r;
+	int    status = 0;
 
 	pbuf_adds(&c->out, "{\"op\":\"ping\"}\n");
 	r = warren_conn_reply(c, WARREN_QUERY_TIMEOUT);
@@ -315,9 +325,9 @@ warren_cmd_ping(struct warren_conn *c)
 static int
 warren_cmd_show(struct warren_conn *c, const char *op)
 {
-	cJSON		*r;
-	const cJSON	*v;
-	int		 status = 0;
+	cJSON	    *r;
+	const cJSON *v;
+	int	     status = 0;
 
 	pbuf_adds(&c->out, "{\"op\":");
 	pbuf_add_quoted(&c->out, op);
@@ -338,10 +348,10 @@ warren_cmd_show(struct warren_conn *c, const char *op)
 /* Queue {"op":"publish","id":ID,"event":EVENT,"data":DATA}: data goes
  * byte for byte, so no number loses a digit. */
 static void
-warren_publish_request(struct pbuf *b, unsigned long long id,
-    const char *event, const char *data, size_t len)
+warren_publish_request(struct pbuf *b, unsigned long long id, const char *event,
+    const char *data, size_t len)
 {
-	char	 num[32];
+	char num[32];
 
 	snprintf(num, sizeof num, "%llu", id);
 	pbuf_adds(b, "{\"op\":\"publish\",\"id\":");
@@ -358,28 +368,25 @@ warren_publish_request(struct pbuf *b, unsigned long long id,
 static void
 warren_publish_print(const cJSON *r)
 {
-	const char	*mid;
-	int		 spooled, unrouted;
+	const char *mid;
+	int	    spooled, unrouted;
 
 	if ((mid = warren_reply_str(r, "message_id")) == NULL)
 		mid = "-";
-	spooled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
-	    "spooled"));
-	unrouted = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r,
-	    "routed"));
+	spooled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "spooled"));
+	unrouted = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "routed"));
 	printf("%s%s%s\n", mid, spooled ? " (spooled)" : "",
 	    unrouted ? " (unroutable)" : "");
 }
 
 /* publish EVENT JSON: one event, checked here before it is sent. */
 static int
-warren_cmd_publish(struct warren_conn *c, const char *event,
-    const char *json)
+warren_cmd_publish(struct warren_conn *c, const char *event, const char *json)
 {
-	cJSON	*r;
-	char	*cause, *data, *p;
-	size_t	 len = strlen(json);
-	int	 status = 0;
+	cJSON *r;
+	char  *cause, *data, *p;
+	size_t len = strlen(json);
+	int    status = 0;
 
 	if (json_check(json, len, NULL, 0, &cause) != 0) {
 		warnx("bad_json: %s", cause);
@@ -407,7 +414,7 @@ warren_cmd_publish(struct warren_conn *c, const char *event,
 static int
 warren_blank(const char *line, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < len; i++) {
 		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
@@ -420,7 +427,7 @@ warren_blank(const char *line, size_t len)
 static void
 warren_stream_line(struct warren_stream *s, const char *line, size_t len)
 {
-	char	*cause;
+	char *cause;
 
 	s->lineno++;
 	if (warren_blank(line, len))
@@ -450,9 +457,9 @@ warren_stream_room(const struct warren_stream *s)
 static void
 warren_stream_lines(struct warren_stream *s)
 {
-	struct warren_buf	*b = &s->in;
-	char			*line;
-	size_t			 len;
+	struct warren_buf *b = &s->in;
+	char		  *line;
+	size_t		   len;
 
 	while (warren_stream_room(s)) {
 		if ((line = warren_buf_line(b, &len)) == NULL) {
@@ -472,14 +479,16 @@ warren_stream_lines(struct warren_stream *s)
 static void
 warren_stream_reply(struct warren_stream *s, const char *line, size_t len)
 {
-	cJSON			*r;
-	char			*msg;
-	unsigned long long	 lineno;
+	cJSON		  *r;
+	char		  *msg;
+	unsigned long long lineno;
 
 	r = warren_reply_parse(line, len);
 	if (s->n == 0)
-		errx(WARREN_EXIT_TROUBLE, "unexpected reply from warrend: "
-		    "%.*s", len > 200 ? 200 : (int)len, line);
+		errx(WARREN_EXIT_TROUBLE,
+		    "unexpected reply from warrend: "
+		    "%.*s",
+		    len > 200 ? 200 : (int)len, line);
 	lineno = s->ring[s->head];
 	s->head = (s->head + 1) % WARREN_MAX_UNANSWERED;
 	s->n--;
@@ -499,10 +508,10 @@ warren_stream_reply(struct warren_stream *s, const char *line, size_t len)
 static void
 warren_stream_replies(struct warren_stream *s)
 {
-	struct warren_conn	*c = s->conn;
-	char			*line;
-	size_t			 len;
-	int			 lost;
+	struct warren_conn *c = s->conn;
+	char		   *line;
+	size_t		    len;
+	int		    lost;
 
 	lost = warren_conn_read(c);
 	while ((line = warren_buf_line(&c->in, &len)) != NULL)
@@ -516,7 +525,7 @@ warren_stream_replies(struct warren_stream *s)
 static void
 warren_stream_stdin(struct warren_stream *s)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	n = warren_buf_read(&s->in, STDIN_FILENO);
 	if (n == 0)
@@ -531,9 +540,9 @@ warren_stream_stdin(struct warren_stream *s)
 static void
 warren_stream_poll(struct warren_stream *s)
 {
-	struct warren_conn	*c = s->conn;
-	struct pollfd		 pfd[2];
-	nfds_t			 nfds = 1;
+	struct warren_conn *c = s->conn;
+	struct pollfd	    pfd[2];
+	nfds_t		    nfds = 1;
 
 	memset(pfd, 0, sizeof pfd);
 	pfd[0].fd = c->fd;
@@ -563,7 +572,7 @@ warren_stream_poll(struct warren_stream *s)
 static int
 warren_cmd_stream(struct warren_conn *c, const char *event)
 {
-	struct warren_stream	 s;
+	struct warren_stream s;
 
 	memset(&s, 0, sizeof s);
 	s.conn = c;
@@ -604,7 +613,7 @@ warren_contracts_args(int argc, char **argv, const char **name)
 		{ "json-schema", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	 ch;
+	int ch;
 
 	*name = NULL;
 	optind = 1;
@@ -620,9 +629,9 @@ warren_contracts_args(int argc, char **argv, const char **name)
 static int
 warren_run(const char *path, int argc, char **argv)
 {
-	struct warren_conn	 c;
-	const char		*cmd = argv[0];
-	int			 status;
+	struct warren_conn c;
+	const char	  *cmd = argv[0];
+	int		   status;
 
 	if (strcmp(cmd, "publish") == 0) {
 		warren_args(argc, argv, 1, 2, "the event name");
@@ -650,7 +659,7 @@ warren_run(const char *path, int argc, char **argv)
 static int
 warren_local(const char *sflag, const char *cflag, int argc, char **argv)
 {
-	const char	*name;
+	const char *name;
 
 	if (strcmp(argv[0], "lint") == 0)
 		return (warren_lint_run(cflag, argc, argv));
@@ -673,14 +682,12 @@ warren_local(const char *sflag, const char *cflag, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char	*sflag = NULL, *cflag = NULL;
-	char		*path;
-	int		 ch, status;
+	static const struct option opts[] = { { "help", no_argument, NULL,
+						  'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
+	const char		  *sflag = NULL, *cflag = NULL;
+	char			  *path;
+	int			   ch, status;
 
 	log_init("warren", 0);
 	log_set_tool(1);

@@ -27,7 +27,8 @@ int
 assemble_method(struct assemble *a, int content, char **cause)
 {
 	if (a->state == ASSEMBLE_HEADER) {
-		xasprintf(cause, "a method frame where a content header was "
+		xasprintf(cause,
+		    "a method frame where a content header was "
 		    "due");
 		return (-1);
 	}
@@ -46,9 +47,9 @@ int
 assemble_header(struct assemble *a, uint64_t size, char **cause)
 {
 	if (a->state != ASSEMBLE_HEADER) {
-		xasprintf(cause, "a content header %s", a->state ==
-		    ASSEMBLE_IDLE ? "without a method before it" :
-		    "in the middle of a body");
+		xasprintf(cause, "a content header %s",
+		    a->state == ASSEMBLE_IDLE ? "without a method before it" :
+						"in the middle of a body");
 		return (-1);
 	}
 	a->size = size;
@@ -64,14 +65,17 @@ int
 assemble_body(struct assemble *a, const void *p, size_t len, char **cause)
 {
 	if (a->state != ASSEMBLE_BODY || a->got == a->size) {
-		xasprintf(cause, "a body frame %s", a->state == ASSEMBLE_HEADER ?
-		    "before its content header" : "that no content header "
-		    "announced");
+		xasprintf(cause, "a body frame %s",
+		    a->state == ASSEMBLE_HEADER ? "before its content header" :
+						  "that no content header "
+						  "announced");
 		return (-1);
 	}
 	if (len > a->size - a->got) {
-		xasprintf(cause, "body frames of more than the %llu bytes "
-		    "declared", (unsigned long long)a->size);
+		xasprintf(cause,
+		    "body frames of more than the %llu bytes "
+		    "declared",
+		    (unsigned long long)a->size);
 		return (-1);
 	}
 	if (a->body != NULL && len > 0)
@@ -84,7 +88,7 @@ assemble_body(struct assemble *a, const void *p, size_t len, char **cause)
 char *
 assemble_take(struct assemble *a, size_t *len)
 {
-	char	*body = a->body;
+	char *body = a->body;
 
 	if (body == NULL) {
 		body = xstrdup("");

@@ -17,15 +17,14 @@
 #include "broker-tls.h"
 #include "conf.h"
 
-static pthread_once_t	 broker_tls_once = PTHREAD_ONCE_INIT;
-static int		 broker_tls_index = -1;	/* SSL_CTX ex_data: why */
+static pthread_once_t broker_tls_once = PTHREAD_ONCE_INIT;
+static int	      broker_tls_index = -1; /* SSL_CTX ex_data: why */
 
 /* Get the ex_data slot that carries a context's why buffer. */
 static void
 broker_tls_init(void)
 {
-	broker_tls_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
-	    NULL);
+	broker_tls_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 }
 
 /* OpenSSL's verdict on one certificate of the chain: keep the first
@@ -33,24 +32,28 @@ broker_tls_init(void)
 static int
 broker_tls_verify_cb(int ok, X509_STORE_CTX *x)
 {
-	SSL	*ssl;
-	X509	*cert;
-	char	*why, name[128] = "?";
-	int	 err;
+	SSL  *ssl;
+	X509 *cert;
+	char *why, name[128] = "?";
+	int   err;
 
 	if (ok)
 		return (1);
 	ssl = X509_STORE_CTX_get_ex_data(x,
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
-	if (ssl == NULL || (why = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl),
-	    broker_tls_index)) == NULL || *why != '\0')
+	if (ssl == NULL ||
+	    (why = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl),
+		 broker_tls_index)) == NULL ||
+	    *why != '\0')
 		return (0);
 	err = X509_STORE_CTX_get_error(x);
 	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL)
 		X509_NAME_oneline(X509_get_subject_name(cert), name,
 		    sizeof name);
-	snprintf(why, BROKER_TLS_WHY, "certificate verify failed: %s "
-	    "(depth %d, %s)", X509_verify_cert_error_string(err),
+	snprintf(why, BROKER_TLS_WHY,
+	    "certificate verify failed: %s "
+	    "(depth %d, %s)",
+	    X509_verify_cert_error_string(err),
 	    X509_STORE_CTX_get_error_depth(x), name);
 	return (0);
 }
@@ -60,8 +63,8 @@ broker_tls_verify_cb(int ok, X509_STORE_CTX *x)
 static int
 broker_tls_host(SSL_CTX *ctx, const char *host)
 {
-	X509_VERIFY_PARAM	*p = SSL_CTX_get0_param(ctx);
-	unsigned char		 addr[16];
+	X509_VERIFY_PARAM *p = SSL_CTX_get0_param(ctx);
+	unsigned char	   addr[16];
 
 	if (inet_pton(AF_INET, host, addr) == 1 ||
 	    inet_pton(AF_INET6, host, addr) == 1)
@@ -86,28 +89,32 @@ broker_tls_nopass_cb(char *buf, int size, int rwflag, void *arg)
 /* Load the CAs and the client certificate; -1 with why set if a file
  * is not what it should be. */
 static int
-broker_tls_files(amqp_socket_t *sock, SSL_CTX *ctx,
-    const struct conf_tls *t, char *why)
+broker_tls_files(amqp_socket_t *sock, SSL_CTX *ctx, const struct conf_tls *t,
+    char *why)
 {
-	const char	*r;
+	const char *r;
 
 	ERR_clear_error();
 	if (t->ca_file != NULL ?
-	    amqp_ssl_socket_set_cacert(sock, t->ca_file) != AMQP_STATUS_OK :
-	    SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		amqp_ssl_socket_set_cacert(sock, t->ca_file) != AMQP_STATUS_OK :
+		SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		r = broker_tls_reason(NULL);
-		snprintf(why, BROKER_TLS_WHY, "cannot load the CA "
-		    "certificates of %s: %s", t->ca_file != NULL ? t->ca_file :
-		    "the system", r != NULL ? r : "unknown error");
+		snprintf(why, BROKER_TLS_WHY,
+		    "cannot load the CA "
+		    "certificates of %s: %s",
+		    t->ca_file != NULL ? t->ca_file : "the system",
+		    r != NULL ? r : "unknown error");
 		return (-1);
 	}
 	SSL_CTX_set_default_passwd_cb(ctx, broker_tls_nopass_cb);
-	if (t->cert_file != NULL && amqp_ssl_socket_set_key(sock,
-	    t->cert_file, t->key_file) != AMQP_STATUS_OK) {
+	if (t->cert_file != NULL &&
+	    amqp_ssl_socket_set_key(sock, t->cert_file, t->key_file) !=
+		AMQP_STATUS_OK) {
 		r = broker_tls_reason(NULL);
-		snprintf(why, BROKER_TLS_WHY, "cannot use the client "
-		    "certificate %s with key %s: %s", t->cert_file, t->key_file,
-		    r != NULL ? r : "unknown error");
+		snprintf(why, BROKER_TLS_WHY,
+		    "cannot use the client "
+		    "certificate %s with key %s: %s",
+		    t->cert_file, t->key_file, r != NULL ? r : "unknown error");
 		return (-1);
 	}
 	return (0);
@@ -118,8 +125,8 @@ amqp_socket_t *
 broker_tls_socket(amqp_connection_state_t conn, const struct conf_tls *t,
     const char *host, char *why)
 {
-	amqp_socket_t	*sock;
-	SSL_CTX		*ctx;
+	amqp_socket_t *sock;
+	SSL_CTX	      *ctx;
 
 	*why = '\0';
 	pthread_once(&broker_tls_once, broker_tls_init);
@@ -141,8 +148,9 @@ broker_tls_socket(amqp_connection_state_t conn, const struct conf_tls *t,
 		return (NULL);
 	}
 	SSL_CTX_set_ex_data(ctx, broker_tls_index, why);
-	SSL_CTX_set_verify(ctx, t->verify_peer ? SSL_VERIFY_PEER :
-	    SSL_VERIFY_NONE, broker_tls_verify_cb);
+	SSL_CTX_set_verify(ctx,
+	    t->verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+	    broker_tls_verify_cb);
 	return (sock);
 }
 
@@ -150,8 +158,8 @@ broker_tls_socket(amqp_connection_state_t conn, const struct conf_tls *t,
 const char *
 broker_tls_reason(const char *why)
 {
-	unsigned long	 e;
-	const char	*r;
+	unsigned long e;
+	const char   *r;
 
 	if (why != NULL && *why != '\0')
 		return (why);

@@ -8,7 +8,7 @@
 
 struct conf_tls;
 
-#define BROKER_TLS_WHY	256
+#define BROKER_TLS_WHY 256
 
 /*
  * A TLS socket for conn that verifies the broker (unless told not to):
@@ -18,11 +18,11 @@ struct conf_tls;
  * caller and alive while conn is) receives the first verification
  * failure. Returns NULL and sets why when the files cannot be used.
  */
-amqp_socket_t	*broker_tls_socket(amqp_connection_state_t conn,
-		    const struct conf_tls *, const char *host, char *why);
+amqp_socket_t *broker_tls_socket(amqp_connection_state_t conn,
+    const struct conf_tls *, const char *host, char *why);
 
 /* The reason the last TLS operation of this thread failed, from why or
  * from OpenSSL's error queue; NULL when OpenSSL knows none. */
-const char	*broker_tls_reason(const char *why);
+const char *broker_tls_reason(const char *why);
 
 #endif

@@ -21,15 +21,14 @@
 #include "log.h"
 #include "util.h"
 
-#define BROKER_TIMEOUT_MS	5000	/* connect, handshake and each RPC */
-#define BROKER_STABLE_MS	2000	/* up this long: backoff starts over */
+#define BROKER_TIMEOUT_MS 5000 /* connect, handshake and each RPC */
+#define BROKER_STABLE_MS 2000  /* up this long: backoff starts over */
 
 /* Copy the broker settings of cf. */
 void
-broker_link_init(struct broker_link *bl, const struct conf *cf,
-    const char *who)
+broker_link_init(struct broker_link *bl, const struct conf *cf, const char *who)
 {
-	size_t	 i;
+	size_t i;
 
 	memset(bl, 0, sizeof *bl);
 	bl->who = who;
@@ -40,7 +39,7 @@ broker_link_init(struct broker_link *bl, const struct conf *cf,
 	bl->tls = cf->tls;
 	bl->tls.ca_file = cf->tls.ca_file ? xstrdup(cf->tls.ca_file) : NULL;
 	bl->tls.cert_file = cf->tls.cert_file ? xstrdup(cf->tls.cert_file) :
-	    NULL;
+						NULL;
 	bl->tls.key_file = cf->tls.key_file ? xstrdup(cf->tls.key_file) : NULL;
 	bl->auth_external = cf->auth_external;
 	bl->heartbeat = cf->heartbeat;
@@ -52,7 +51,7 @@ broker_link_init(struct broker_link *bl, const struct conf *cf,
 void
 broker_link_free(struct broker_link *bl)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < bl->nurls; i++)
 		url_clear(&bl->urls[i]);
@@ -76,13 +75,14 @@ broker_link_due(const struct broker_link *bl)
 static void
 broker_link_backoff(struct broker_link *bl)
 {
-	uint64_t	 max = (uint64_t)bl->max_ms;
+	uint64_t max = (uint64_t)bl->max_ms;
 
 	if (bl->cap_ms > 0 && (uint64_t)bl->cap_ms < max)
 		max = (uint64_t)bl->cap_ms;
-	bl->next_attempt = util_now_ms() + util_backoff_ms(
-	    (uint64_t)bl->min_ms < max ? (uint64_t)bl->min_ms : max, max,
-	    bl->attempts++);
+	bl->next_attempt = util_now_ms() +
+	    util_backoff_ms((uint64_t)bl->min_ms < max ? (uint64_t)bl->min_ms :
+							 max,
+		max, bl->attempts++);
 }
 
 /*
@@ -95,11 +95,12 @@ broker_link_backoff(struct broker_link *bl)
 void
 broker_link_lost(struct broker_link *bl, int proven)
 {
-	uint64_t	 now = util_now_ms();
+	uint64_t now = util_now_ms();
 
 	bl->url = (bl->url + 1) % bl->nurls;
-	if (proven || (bl->connected_at != 0 &&
-	    now - bl->connected_at >= BROKER_STABLE_MS)) {
+	if (proven ||
+	    (bl->connected_at != 0 &&
+		now - bl->connected_at >= BROKER_STABLE_MS)) {
 		bl->attempts = 0;
 		bl->next_attempt = now;
 		return;
@@ -111,8 +112,8 @@ broker_link_lost(struct broker_link *bl, int proven)
 void
 broker_reply_text(amqp_rpc_reply_t r, char *buf, size_t len)
 {
-	const amqp_connection_close_t	*cc;
-	const amqp_channel_close_t	*ch;
+	const amqp_connection_close_t *cc;
+	const amqp_channel_close_t    *ch;
 
 	switch (r.reply_type) {
 	case AMQP_RESPONSE_NORMAL:
@@ -145,8 +146,8 @@ int
 broker_rpc_ok(amqp_connection_state_t conn, const struct broker_link *bl,
     const char *what, char *buf, size_t len)
 {
-	amqp_rpc_reply_t	 r = amqp_get_rpc_reply(conn);
-	char			 msg[512];
+	amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);
+	char		 msg[512];
 
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return (0);
@@ -163,10 +164,9 @@ static void
 broker_login_props(amqp_table_t *t, amqp_table_entry_t caps[4],
     amqp_table_entry_t props[3])
 {
-	static const char	*names[] = { "connection.blocked",
-				    "publisher_confirms",
-				    "consumer_cancel_notify", "basic.nack" };
-	int			 i;
+	static const char *names[] = { "connection.blocked",
+		"publisher_confirms", "consumer_cancel_notify", "basic.nack" };
+	int		   i;
 
 	for (i = 0; i < 4; i++) {
 		caps[i].key = amqp_cstring_bytes(names[i]);
@@ -193,11 +193,11 @@ static int
 broker_login(struct broker_link *bl, amqp_connection_state_t conn,
     const struct url *u)
 {
-	amqp_table_entry_t	 caps[4], props[3];
-	amqp_table_t		 t;
-	amqp_rpc_reply_t	 r;
-	char			 msg[512];
-	const char		*tls;
+	amqp_table_entry_t caps[4], props[3];
+	amqp_table_t	   t;
+	amqp_rpc_reply_t   r;
+	char		   msg[512];
+	const char	  *tls;
 
 	broker_login_props(&t, caps, props);
 	/* EXTERNAL's response is ignored by RabbitMQ but must not be empty
@@ -231,14 +231,13 @@ broker_login(struct broker_link *bl, amqp_connection_state_t conn,
  * called on the connector thread, once per outage.
  */
 static const char *
-broker_connect_reason(int rv, const char *host, int port, char *buf,
-    size_t len)
+broker_connect_reason(int rv, const char *host, int port, char *buf, size_t len)
 {
-	struct addrinfo	 hints, *ai;
-	struct pollfd	 pfd;
-	char		 serv[16];
-	socklen_t	 sl = sizeof(int);
-	int		 fd, error = 0, gai;
+	struct addrinfo hints, *ai;
+	struct pollfd	pfd;
+	char		serv[16];
+	socklen_t	sl = sizeof(int);
+	int		fd, error = 0, gai;
 
 	if (rv != AMQP_STATUS_SOCKET_ERROR &&
 	    rv != AMQP_STATUS_HOSTNAME_RESOLUTION_FAILED)
@@ -259,8 +258,8 @@ broker_connect_reason(int rv, const char *host, int port, char *buf,
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
 		error = 0;
-		if (poll(&pfd, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET,
-		    SO_ERROR, &error, &sl) == -1)
+		if (poll(&pfd, 1, 1000) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &sl) == -1)
 			error = errno;
 	}
 	if (fd != -1)
@@ -277,7 +276,7 @@ static int
 broker_link_open(struct broker_link *bl, amqp_connection_state_t conn,
     const struct url *u, struct timeval *tv)
 {
-	amqp_socket_t	*sock;
+	amqp_socket_t *sock;
 
 	if (u->tls)
 		sock = broker_tls_socket(conn, &bl->tls, u->host, bl->tls_why);
@@ -295,17 +294,18 @@ broker_link_open(struct broker_link *bl, amqp_connection_state_t conn,
 static void
 broker_link_failed(struct broker_link *bl, const struct url *u, int rv)
 {
-	const char	*tls = u->tls ? broker_tls_reason(bl->tls_why) : NULL;
-	char		 why[128];
+	const char *tls = u->tls ? broker_tls_reason(bl->tls_why) : NULL;
+	char	    why[128];
 
 	if (bl->attempts == 0)
 		log_warnx("%s: broker %s: cannot connect: %s%s; retrying",
 		    bl->who, bl->addr, tls != NULL ? "TLS: " : "",
-		    tls != NULL ? tls : broker_connect_reason(rv, u->host,
-		    u->port, why, sizeof why));
+		    tls != NULL ? tls :
+				  broker_connect_reason(rv, u->host, u->port,
+				      why, sizeof why));
 	else
-		log_debug("%s: broker %s: connect: %s%s (attempt %d)",
-		    bl->who, bl->addr, tls != NULL ? "TLS: " : "",
+		log_debug("%s: broker %s: connect: %s%s (attempt %d)", bl->who,
+		    bl->addr, tls != NULL ? "TLS: " : "",
 		    tls != NULL ? tls : amqp_error_string2(rv),
 		    bl->attempts + 1);
 }
@@ -314,10 +314,10 @@ broker_link_failed(struct broker_link *bl, const struct url *u, int rv)
 amqp_connection_state_t
 broker_link_connect(struct broker_link *bl)
 {
-	const struct url		*u = &bl->urls[bl->url];
-	struct timeval			 tv = { BROKER_TIMEOUT_MS / 1000, 0 };
-	amqp_connection_state_t		 conn;
-	int				 rv;
+	const struct url       *u = &bl->urls[bl->url];
+	struct timeval		tv = { BROKER_TIMEOUT_MS / 1000, 0 };
+	amqp_connection_state_t conn;
+	int			rv;
 
 	if (strchr(u->host, ':') != NULL)
 		snprintf(bl->addr, sizeof bl->addr, "[%s]:%d", u->host,
@@ -340,29 +340,29 @@ broker_link_connect(struct broker_link *bl)
 }
 
 struct broker_async {
-	pthread_t		 thread;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	struct broker_link	*link;
-	broker_setup_fn		 setup;
-	void			*arg;
-	int			 notify_fd;
-	int			 want;
-	int			 lost;
-	int			 proven;
-	int			 cap_ms;
-	int			 stop;
-	amqp_connection_state_t	 ready;
-	char			 addr[128];
+	pthread_t		thread;
+	pthread_mutex_t		lock;
+	pthread_cond_t		cond;
+	struct broker_link     *link;
+	broker_setup_fn		setup;
+	void		       *arg;
+	int			notify_fd;
+	int			want;
+	int			lost;
+	int			proven;
+	int			cap_ms;
+	int			stop;
+	amqp_connection_state_t ready;
+	char			addr[128];
 };
 
 /* Sleep until the next attempt is due, or until told to stop. */
 static int
 broker_async_wait(struct broker_async *ba)
 {
-	struct timespec	 ts;
-	uint64_t	 now, ms;
-	int		 stop;
+	struct timespec ts;
+	uint64_t	now, ms;
+	int		stop;
 
 	pthread_mutex_lock(&ba->lock);
 	while (!ba->stop && (now = util_now_ms()) < ba->link->next_attempt) {
@@ -382,7 +382,7 @@ broker_async_wait(struct broker_async *ba)
 		}
 		pthread_cond_timedwait(&ba->cond, &ba->lock, &ts);
 	}
-	stop = ba->stop;	/* read under the lock that writes it */
+	stop = ba->stop; /* read under the lock that writes it */
 	pthread_mutex_unlock(&ba->lock);
 	return (stop ? -1 : 0);
 }
@@ -391,8 +391,8 @@ broker_async_wait(struct broker_async *ba)
 static void
 broker_async_attempt(struct broker_async *ba)
 {
-	amqp_connection_state_t	 conn;
-	uint64_t		 one = 1;
+	amqp_connection_state_t conn;
+	uint64_t		one = 1;
 
 	if ((conn = broker_link_connect(ba->link)) == NULL)
 		return;
@@ -419,8 +419,8 @@ broker_async_attempt(struct broker_async *ba)
 static void *
 broker_async_main(void *arg)
 {
-	struct broker_async	*ba = arg;
-	int			 lost, proven;
+	struct broker_async *ba = arg;
+	int		     lost, proven;
 
 	for (;;) {
 		pthread_mutex_lock(&ba->lock);
@@ -442,11 +442,11 @@ broker_async_main(void *arg)
 
 /* Start the connector for link. */
 struct broker_async *
-broker_async_start(struct broker_link *link, broker_setup_fn setup,
-    void *arg, int notify_fd, char **cause)
+broker_async_start(struct broker_link *link, broker_setup_fn setup, void *arg,
+    int notify_fd, char **cause)
 {
-	struct broker_async	*ba = xcalloc(1, sizeof *ba);
-	int			 error;
+	struct broker_async *ba = xcalloc(1, sizeof *ba);
+	int		     error;
 
 	ba->link = link;
 	ba->setup = setup;
@@ -455,7 +455,7 @@ broker_async_start(struct broker_link *link, broker_setup_fn setup,
 	pthread_mutex_init(&ba->lock, NULL);
 	pthread_cond_init(&ba->cond, NULL);
 	if ((error = pthread_create(&ba->thread, NULL, broker_async_main,
-	    ba)) != 0) {
+		 ba)) != 0) {
 		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		free(ba);
 		return (NULL);
@@ -491,7 +491,7 @@ broker_async_cap(struct broker_async *ba, int ms)
 amqp_connection_state_t
 broker_async_take(struct broker_async *ba, char *addr, size_t len)
 {
-	amqp_connection_state_t	 conn;
+	amqp_connection_state_t conn;
 
 	pthread_mutex_lock(&ba->lock);
 	conn = ba->ready;
@@ -529,9 +529,9 @@ int
 broker_drain(amqp_connection_state_t conn, const char *who, const char *addr,
     int (*fn)(const amqp_frame_t *, void *), void *arg)
 {
-	struct timeval	 zero = { 0, 0 };
-	amqp_frame_t	 f;
-	int		 rv;
+	struct timeval zero = { 0, 0 };
+	amqp_frame_t   f;
+	int	       rv;
 
 	for (;;) {
 		rv = amqp_simple_wait_frame_noblock(conn, &f, &zero);

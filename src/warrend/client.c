@@ -25,13 +25,13 @@
 #include "util.h"
 #include "warrend.h"
 
-#define CLIENT_MAX_QUEUED	1024		/* unanswered requests */
-#define CLIENT_OUT_HIGH		(256 * 1024)	/* stop reading above */
-#define CLIENT_OUT_LOW		(64 * 1024)	/* resume below */
+#define CLIENT_MAX_QUEUED 1024	     /* unanswered requests */
+#define CLIENT_OUT_HIGH (256 * 1024) /* stop reading above */
+#define CLIENT_OUT_LOW (64 * 1024)   /* resume below */
 
-#define PAUSE_QUEUED	0x1	/* too many unanswered requests */
-#define PAUSE_OUTPUT	0x2	/* replies not being read */
-#define PAUSE_JOBS	0x4	/* the publisher has enough to do */
+#define PAUSE_QUEUED 0x1 /* too many unanswered requests */
+#define PAUSE_OUTPUT 0x2 /* replies not being read */
+#define PAUSE_JOBS 0x4	 /* the publisher has enough to do */
 
 struct client;
 
@@ -39,45 +39,45 @@ struct client;
  * Whoever answers it later (publish.c, consume.c) forgets it when told
  * that c is gone. */
 struct preq {
-	TAILQ_ENTRY(preq)	 centry;	/* in c->queue */
-	struct client		*c;
-	char			*reply;		/* NULL until answered */
-	size_t			 replylen;
-	size_t			 idlen;
-	char			 id[];		/* the raw "id" */
+	TAILQ_ENTRY(preq) centry; /* in c->queue */
+	struct client *c;
+	char	      *reply; /* NULL until answered */
+	size_t	       replylen;
+	size_t	       idlen;
+	char	       id[]; /* the raw "id" */
 };
 TAILQ_HEAD(preqq, preq);
 
 struct client {
-	TAILQ_ENTRY(client)	 entry;
-	TAILQ_ENTRY(client)	 jentry;	/* in client_jobwait */
-	struct bufferevent	*bev;
-	uint64_t		 serial;
-	uid_t			 uid;
-	gid_t			 gid;
-	pid_t			 pid;
-	struct preqq		 queue;
-	int			 nqueued;
-	int			 paused;
-	int			 discard;	/* dropping a too-long line */
-	int			 eof;		/* peer stopped writing */
-	int			 closing;	/* close once replies are out */
-	int			 dead;		/* lost; freed by the reaper */
-	size_t			 scanned;	/* bytes known to hold no \n */
-	struct event		*later;		/* read on, from the loop */
-	struct consume_client	*subs;		/* consume.c's */
+	TAILQ_ENTRY(client) entry;
+	TAILQ_ENTRY(client) jentry; /* in client_jobwait */
+	struct bufferevent    *bev;
+	uint64_t	       serial;
+	uid_t		       uid;
+	gid_t		       gid;
+	pid_t		       pid;
+	struct preqq	       queue;
+	int		       nqueued;
+	int		       paused;
+	int		       discard; /* dropping a too-long line */
+	int		       eof;	/* peer stopped writing */
+	int		       closing; /* close once replies are out */
+	int		       dead;	/* lost; freed by the reaper */
+	size_t		       scanned; /* bytes known to hold no \n */
+	struct event	      *later;	/* read on, from the loop */
+	struct consume_client *subs;	/* consume.c's */
 };
 TAILQ_HEAD(clientq, client);
 
-static struct clientq	 client_list = TAILQ_HEAD_INITIALIZER(client_list);
-static struct clientq	 client_jobwait = TAILQ_HEAD_INITIALIZER(client_jobwait);
-static struct clientq	 client_dead = TAILQ_HEAD_INITIALIZER(client_dead);
-static struct event	*client_reaper;
-static int		 client_n;
-static uint64_t		 client_serial;
+static struct clientq client_list = TAILQ_HEAD_INITIALIZER(client_list);
+static struct clientq client_jobwait = TAILQ_HEAD_INITIALIZER(client_jobwait);
+static struct clientq client_dead = TAILQ_HEAD_INITIALIZER(client_dead);
+static struct event  *client_reaper;
+static int	      client_n;
+static uint64_t	      client_serial;
 
-static void	client_process(struct client *);
-static void	client_lose(struct client *);
+static void client_process(struct client *);
+static void client_lose(struct client *);
 
 /* The number of connected clients. */
 int
@@ -108,7 +108,7 @@ client_maybe_close(struct client *c)
 static void
 client_update_pause(struct client *c)
 {
-	int	 reading;
+	int reading;
 
 	c->paused &= PAUSE_JOBS;
 	if (c->nqueued >= CLIENT_MAX_QUEUED)
@@ -143,7 +143,7 @@ client_kick(struct client *c)
 static void
 client_later_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct client	*c = arg;
+	struct client *c = arg;
 
 	(void)fd;
 	(void)events;
@@ -166,7 +166,7 @@ client_preq_release(struct preq *p)
 static void
 client_flush(struct client *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct preq	*p;
 
 	while ((p = TAILQ_FIRST(&c->queue)) != NULL && p->reply != NULL) {
@@ -181,7 +181,7 @@ client_flush(struct client *c)
 void
 client_reply(struct client *c, struct pbuf *b)
 {
-	struct preq	*p;
+	struct preq *p;
 
 	if (c->dead) {
 		pbuf_free(b);
@@ -205,7 +205,7 @@ client_reply(struct client *c, struct pbuf *b)
 struct preq *
 client_defer(struct client *c, const struct json_span *id)
 {
-	struct preq	*p;
+	struct preq *p;
 
 	p = xcalloc(1, sizeof *p + id->len);
 	p->c = c;
@@ -222,7 +222,7 @@ client_defer(struct client *c, const struct json_span *id)
 void
 client_answer(struct preq *p, struct pbuf *b)
 {
-	struct client	*c = p->c;
+	struct client *c = p->c;
 
 	p->reply = b->p;
 	p->replylen = b->len;
@@ -280,7 +280,7 @@ client_gid(const struct client *c)
 static int
 client_blank(const char *line, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < len; i++) {
 		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
@@ -293,7 +293,7 @@ client_blank(const char *line, size_t len)
 static ssize_t
 client_find_eol(struct client *c, struct evbuffer *in)
 {
-	struct evbuffer_ptr	 start, pos;
+	struct evbuffer_ptr start, pos;
 
 	if (evbuffer_ptr_set(in, &start, c->scanned, EVBUFFER_PTR_SET) != 0)
 		return (-1);
@@ -307,7 +307,7 @@ client_find_eol(struct client *c, struct evbuffer *in)
 static int
 client_discard(struct client *c, struct evbuffer *in)
 {
-	ssize_t	 eol;
+	ssize_t eol;
 
 	c->scanned = 0;
 	if ((eol = client_find_eol(c, in)) == -1) {
@@ -325,7 +325,7 @@ client_discard(struct client *c, struct evbuffer *in)
 static void
 client_process(struct client *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t		 max = warrend_conf->max_line;
 	ssize_t		 eol;
 	char		*line;
@@ -373,7 +373,7 @@ client_process(struct client *c)
 static void
 client_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct client	*c = arg;
+	struct client *c = arg;
 
 	(void)bev;
 	client_process(c);
@@ -384,7 +384,7 @@ client_read_cb(struct bufferevent *bev, void *arg)
 static void
 client_write_cb(struct bufferevent *bev, void *arg)
 {
-	struct client	*c = arg;
+	struct client *c = arg;
 
 	(void)bev;
 	if (client_maybe_close(c))
@@ -397,7 +397,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 static void
 client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct client	*c = arg;
+	struct client *c = arg;
 
 	(void)bev;
 	if (what & BEV_EVENT_ERROR) {
@@ -419,12 +419,14 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 static void
 client_refuse(int fd)
 {
-	char	 line[160];
-	int	 n;
+	char line[160];
+	int  n;
 
-	n = snprintf(line, sizeof line, "{\"ok\":false,\"error\":"
+	n = snprintf(line, sizeof line,
+	    "{\"ok\":false,\"error\":"
 	    "\"too_many_clients\",\"message\":\"too many clients "
-	    "(max_clients %d)\"}\n", warrend_conf->max_clients);
+	    "(max_clients %d)\"}\n",
+	    warrend_conf->max_clients);
 	/* A new socket's buffer is empty: this cannot block or be short. */
 	if (write(fd, line, (size_t)n) == -1)
 		log_debug("refusing client: %s", strerror(errno));
@@ -436,9 +438,9 @@ client_refuse(int fd)
 void
 client_accept(int fd)
 {
-	struct client	*c;
-	struct ucred	 cred;
-	socklen_t	 len = sizeof cred;
+	struct client *c;
+	struct ucred   cred;
+	socklen_t      len = sizeof cred;
 
 	if (warrend_stopping) {
 		close(fd);
@@ -464,8 +466,8 @@ client_accept(int fd)
 		fatalx("bufferevent_socket_new failed");
 	TAILQ_INIT(&c->queue);
 	c->serial = ++client_serial;
-	if ((c->later = event_new(warrend_base, -1, 0, client_later_cb,
-	    c)) == NULL)
+	if ((c->later = event_new(warrend_base, -1, 0, client_later_cb, c)) ==
+	    NULL)
 		fatalx("event_new failed");
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
@@ -475,8 +477,7 @@ client_accept(int fd)
 	client_n++;
 	stats_count(STATS_CONNECTIONS);
 	log_debug("client %llu: connected, pid %ld uid %lu",
-	    (unsigned long long)c->serial, (long)c->pid,
-	    (unsigned long)c->uid);
+	    (unsigned long long)c->serial, (long)c->pid, (unsigned long)c->uid);
 }
 
 /* Free the clients lost since the last time, from the loop: nothing up
@@ -484,7 +485,7 @@ client_accept(int fd)
 static void
 client_reap_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct client	*c;
+	struct client *c;
 
 	(void)fd;
 	(void)events;
@@ -502,7 +503,7 @@ client_reap_cb(evutil_socket_t fd, short events, void *arg)
 static void
 client_lose(struct client *c)
 {
-	struct preq	*p;
+	struct preq *p;
 
 	if (c->dead)
 		return;
@@ -524,7 +525,7 @@ client_lose(struct client *c)
 	TAILQ_INSERT_TAIL(&client_dead, c, entry);
 	if (client_reaper == NULL &&
 	    (client_reaper = event_new(warrend_base, -1, 0, client_reap_cb,
-	    NULL)) == NULL)
+		 NULL)) == NULL)
 		fatalx("event_new failed");
 	event_active(client_reaper, EV_TIMEOUT, 1);
 	if (warrend_stopping && publish_gone() && client_n == 0)
@@ -535,7 +536,7 @@ client_lose(struct client *c)
 static void
 client_resume_jobwait(void)
 {
-	struct client	*c;
+	struct client *c;
 
 	while (publish_has_room() &&
 	    (c = TAILQ_FIRST(&client_jobwait)) != NULL) {
@@ -549,7 +550,7 @@ client_resume_jobwait(void)
 static void
 client_close_idle(void)
 {
-	struct client	*c, *next;
+	struct client *c, *next;
 
 	for (c = TAILQ_FIRST(&client_list); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -575,7 +576,7 @@ client_publish_room(void)
 void
 client_shutdown(void)
 {
-	struct client	*c;
+	struct client *c;
 
 	consume_shutdown();
 	/* Lines held back for the publisher are now only answered. */
@@ -594,7 +595,7 @@ client_shutdown(void)
 void
 client_free_all(void)
 {
-	struct client	*c;
+	struct client *c;
 
 	while ((c = TAILQ_FIRST(&client_list)) != NULL)
 		client_lose(c);

@@ -27,7 +27,7 @@ confirm_free(struct confirm *c)
 void
 confirm_reset(struct confirm *c)
 {
-	uint64_t	 i;
+	uint64_t i;
 
 	for (i = 0; i < c->window; i++)
 		c->slot[i].tag = 0, c->slot[i].job = NULL;
@@ -60,7 +60,7 @@ confirm_inflight(const struct confirm *c)
 uint64_t
 confirm_add(struct confirm *c, void *job)
 {
-	struct confirm_slot	*s;
+	struct confirm_slot *s;
 
 	if (!confirm_room(c))
 		return (0);
@@ -75,7 +75,7 @@ confirm_add(struct confirm *c, void *job)
 static struct confirm_slot *
 confirm_find(const struct confirm *c, uint64_t tag)
 {
-	struct confirm_slot	*s;
+	struct confirm_slot *s;
 
 	if (tag < c->low || tag >= c->next)
 		return (NULL);
@@ -87,7 +87,7 @@ confirm_find(const struct confirm *c, uint64_t tag)
 void *
 confirm_get(const struct confirm *c, uint64_t tag)
 {
-	struct confirm_slot	*s = confirm_find(c, tag);
+	struct confirm_slot *s = confirm_find(c, tag);
 
 	return (s != NULL ? s->job : NULL);
 }
@@ -104,8 +104,8 @@ confirm_advance(struct confirm *c)
 void *
 confirm_take(struct confirm *c, uint64_t tag)
 {
-	struct confirm_slot	*s = confirm_find(c, tag);
-	void			*job;
+	struct confirm_slot *s = confirm_find(c, tag);
+	void		    *job;
 
 	if (s == NULL)
 		return (NULL);
@@ -121,7 +121,7 @@ confirm_take(struct confirm *c, uint64_t tag)
 void
 confirm_replace(struct confirm *c, uint64_t tag, void *job)
 {
-	struct confirm_slot	*s = confirm_find(c, tag);
+	struct confirm_slot *s = confirm_find(c, tag);
 
 	if (s != NULL && job != NULL)
 		s->job = job;
@@ -138,7 +138,7 @@ confirm_first(const struct confirm *c)
 uint64_t
 confirm_after(const struct confirm *c, uint64_t tag)
 {
-	uint64_t	 t;
+	uint64_t t;
 
 	for (t = tag + 1 > c->low ? tag + 1 : c->low; t < c->next; t++)
 		if (confirm_find(c, t) != NULL)
@@ -150,7 +150,7 @@ confirm_after(const struct confirm *c, uint64_t tag)
 static int
 confirm_settle_one(struct confirm *c, uint64_t tag, confirm_cb cb, void *arg)
 {
-	struct confirm_slot	*s;
+	struct confirm_slot *s;
 
 	if ((s = confirm_find(c, tag)) == NULL)
 		return (0);
@@ -167,8 +167,8 @@ int
 confirm_settle(struct confirm *c, uint64_t tag, int multiple, confirm_cb cb,
     void *arg)
 {
-	uint64_t	 t;
-	int		 n = 0;
+	uint64_t t;
+	int	 n = 0;
 
 	if (tag == 0 && multiple)
 		tag = c->next - 1;

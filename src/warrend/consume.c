@@ -27,69 +27,74 @@ struct consume_event;
 
 /* A client subscribed to an event. */
 struct consume_member {
-	TAILQ_ENTRY(consume_member) eentry;	/* in ev->members */
-	TAILQ_ENTRY(consume_member) centry;	/* in sc->members */
-	struct client		*c;
-	struct consume_event	*ev;
+	TAILQ_ENTRY(consume_member) eentry; /* in ev->members */
+	TAILQ_ENTRY(consume_member) centry; /* in sc->members */
+	struct client	     *c;
+	struct consume_event *ev;
 };
 TAILQ_HEAD(consume_memberq, consume_member);
 
 /* A subscribe request waiting for the consumer thread. */
 struct consume_wait {
-	TAILQ_ENTRY(consume_wait)	 eentry;
-	TAILQ_ENTRY(consume_wait)	 centry;
-	struct client		*c;
-	struct preq		*p;
-	struct consume_event	*ev;
-	int			 leave;		/* unsubscribed meanwhile */
+	TAILQ_ENTRY(consume_wait) eentry;
+	TAILQ_ENTRY(consume_wait) centry;
+	struct client	     *c;
+	struct preq	     *p;
+	struct consume_event *ev;
+	int		      leave; /* unsubscribed meanwhile */
 };
 TAILQ_HEAD(consume_waitq, consume_wait);
 
 /* A delivery a client holds and has not settled. */
 struct consume_delivery {
 	TAILQ_ENTRY(consume_delivery) entry;
-	uint64_t		 tag;		/* the client's */
-	uint64_t		 epoch;
-	uint16_t		 channel;
-	uint64_t		 dtag;		/* the broker's */
+	uint64_t tag; /* the client's */
+	uint64_t epoch;
+	uint16_t channel;
+	uint64_t dtag; /* the broker's */
 };
 TAILQ_HEAD(consume_deliveryq, consume_delivery);
 
 /* What one client has to do with consuming. */
 struct consume_client {
 	uint64_t		 next_tag;
-	uint64_t		 stale_below;	/* older tags died with a link */
-	struct consume_deliveryq	 unsettled;
+	uint64_t		 stale_below; /* older tags died with a link */
+	struct consume_deliveryq unsettled;
 	int			 nunsettled;
 	struct consume_memberq	 members;
 	struct consume_waitq	 waits;
 };
 
-enum consume_state { CONSUME_IDLE, CONSUME_PENDING, CONSUME_ACTIVE };
+enum consume_state {
+	CONSUME_IDLE,
+	CONSUME_PENDING,
+	CONSUME_ACTIVE
+};
 
 /* An event with local subscribers (or once had them). */
 struct consume_event {
-	TAILQ_ENTRY(consume_event)	 entry;
-	char			*event;
-	enum consume_state		 state;
-	struct consume_memberq	 members;
-	int			 nmembers;
-	struct consume_member	*next;		/* round robin */
-	struct consume_waitq	 waits;
+	TAILQ_ENTRY(consume_event) entry;
+	char		      *event;
+	enum consume_state     state;
+	struct consume_memberq members;
+	int		       nmembers;
+	struct consume_member *next; /* round robin */
+	struct consume_waitq   waits;
 };
 TAILQ_HEAD(consume_eventq, consume_event);
 
-static struct consume_eventq	 consume_events = TAILQ_HEAD_INITIALIZER(consume_events);
-static int			 consume_efd = -1;
-static char			*consume_service;	/* the consumer's, from start */
-static struct event		*consume_ev;
-static int			 consume_connected;
+static struct consume_eventq consume_events =
+    TAILQ_HEAD_INITIALIZER(consume_events);
+static int	     consume_efd = -1;
+static char	    *consume_service; /* the consumer's, from start */
+static struct event *consume_ev;
+static int	     consume_connected;
 
 /* The client's consuming state, made on first use. */
 static struct consume_client *
 consume_client(struct client *c)
 {
-	struct consume_client	**scp = client_subs(c);
+	struct consume_client **scp = client_subs(c);
 
 	if (*scp == NULL) {
 		*scp = xcalloc(1, sizeof **scp);
@@ -104,7 +109,7 @@ consume_client(struct client *c)
 static struct consume_event *
 consume_event(const char *event, int create)
 {
-	struct consume_event	*ev;
+	struct consume_event *ev;
 
 	TAILQ_FOREACH(ev, &consume_events, entry) {
 		if (strcmp(ev->event, event) == 0)
@@ -125,7 +130,7 @@ static void
 consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
     const char *event)
 {
-	char	*queue;
+	char *queue;
 
 	xasprintf(&queue, "%s.%s", consume_service, event);
 	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
@@ -138,8 +143,8 @@ consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
 static void
 consume_join(struct client *c, struct consume_event *ev)
 {
-	struct consume_client	*sc = consume_client(c);
-	struct consume_member	*m = xcalloc(1, sizeof *m);
+	struct consume_client *sc = consume_client(c);
+	struct consume_member *m = xcalloc(1, sizeof *m);
 
 	m->c = c;
 	m->ev = ev;
@@ -152,8 +157,8 @@ consume_join(struct client *c, struct consume_event *ev)
 static struct consume_member *
 consume_member(struct client *c, const struct consume_event *ev)
 {
-	struct consume_client	*sc = *client_subs(c);
-	struct consume_member	*m;
+	struct consume_client *sc = *client_subs(c);
+	struct consume_member *m;
 
 	if (sc == NULL)
 		return (NULL);
@@ -169,10 +174,10 @@ void
 consume_subscribe(struct client *c, const struct contract *ct,
     const struct json_span *id)
 {
-	struct consume_event	*ev = consume_event(ct->name, 1);
-	struct consume_client	*sc = consume_client(c);
-	struct consume_wait	*w;
-	struct pbuf		 b = { NULL, 0, 0 };
+	struct consume_event  *ev = consume_event(ct->name, 1);
+	struct consume_client *sc = consume_client(c);
+	struct consume_wait   *w;
+	struct pbuf	       b = { NULL, 0, 0 };
 
 	if (consume_member(c, ev) != NULL || ev->state == CONSUME_ACTIVE) {
 		if (consume_member(c, ev) == NULL)
@@ -197,8 +202,8 @@ consume_subscribe(struct client *c, const struct contract *ct,
 static void
 consume_leave(struct consume_member *m)
 {
-	struct consume_event	*ev = m->ev;
-	struct consume_client	*sc = *client_subs(m->c);
+	struct consume_event  *ev = m->ev;
+	struct consume_client *sc = *client_subs(m->c);
 
 	if (ev->next == m)
 		ev->next = TAILQ_NEXT(m, eentry);
@@ -217,11 +222,11 @@ consume_leave(struct consume_member *m)
 int
 consume_unsubscribe(struct client *c, const struct contract *ct)
 {
-	struct consume_event	*ev = consume_event(ct->name, 0);
-	struct consume_client	*sc = *client_subs(c);
-	struct consume_member	*m;
-	struct consume_wait	*w;
-	int			 rv = -1;
+	struct consume_event  *ev = consume_event(ct->name, 0);
+	struct consume_client *sc = *client_subs(c);
+	struct consume_member *m;
+	struct consume_wait   *w;
+	int		       rv = -1;
 
 	if (ev == NULL || sc == NULL)
 		return (-1);
@@ -243,7 +248,7 @@ int
 consume_settle(struct client *c, long long tag, int ack, int requeue)
 {
 	struct consume_client	*sc = *client_subs(c);
-	struct consume_delivery	*d;
+	struct consume_delivery *d;
 
 	if (sc == NULL)
 		return (-1);
@@ -267,7 +272,7 @@ void
 consume_client_gone(struct client *c)
 {
 	struct consume_client	*sc = *client_subs(c);
-	struct consume_delivery	*d;
+	struct consume_delivery *d;
 	struct consume_member	*m;
 	struct consume_wait	*w;
 
@@ -295,12 +300,12 @@ consume_client_gone(struct client *c)
 static void
 consume_lost(struct consume_event *ev)
 {
-	struct consume_member	*m;
+	struct consume_member *m;
 
 	log_warnx("subscribe %s: %d local subscribers dropped", ev->event,
 	    ev->nmembers);
 	while ((m = TAILQ_FIRST(&ev->members)) != NULL) {
-		ev->state = CONSUME_PENDING;	/* no cancel: nothing consumes */
+		ev->state = CONSUME_PENDING; /* no cancel: nothing consumes */
 		consume_leave(m);
 	}
 }
@@ -310,16 +315,17 @@ consume_lost(struct consume_event *ev)
 void
 consume_reload(void)
 {
-	struct consume_event	*ev;
-	struct consume_member	*m;
+	struct consume_event  *ev;
+	struct consume_member *m;
 
 	TAILQ_FOREACH(ev, &consume_events, entry) {
-		if (contract_find(&warrend_conf->contracts, ev->event) != NULL ||
+		if (contract_find(&warrend_conf->contracts, ev->event) !=
+			NULL ||
 		    ev->state != CONSUME_ACTIVE)
 			continue;
 		log_warnx("reload: contract %s is gone: %d local subscribers "
-		    "dropped, its queue is no longer consumed", ev->event,
-		    ev->nmembers);
+			  "dropped, its queue is no longer consumed",
+		    ev->event, ev->nmembers);
 		while ((m = TAILQ_FIRST(&ev->members)) != NULL)
 			consume_leave(m);
 		if (ev->state == CONSUME_ACTIVE) {
@@ -333,10 +339,10 @@ consume_reload(void)
 static void
 consume_subscribed(const struct consumer_msg *msg)
 {
-	struct consume_event	*ev = consume_event(msg->event, 1);
-	struct consume_wait	*w;
-	struct pbuf		 b = { NULL, 0, 0 };
-	const char		*code;
+	struct consume_event *ev = consume_event(msg->event, 1);
+	struct consume_wait  *w;
+	struct pbuf	      b = { NULL, 0, 0 };
+	const char	     *code;
 
 	if (msg->error != NULL)
 		log_warnx("subscribe %s: %s", msg->event, msg->error);
@@ -371,21 +377,23 @@ consume_subscribed(const struct consumer_msg *msg)
 static int
 consume_body_ok(const struct consumer_msg *msg)
 {
-	const struct contract	*ct;
-	cJSON			*tree;
-	char			*cause = NULL, *path = NULL;
-	const char		*mid = msg->message_id ? msg->message_id : "-";
-	int			 rv = -1;
+	const struct contract *ct;
+	cJSON		      *tree;
+	char		      *cause = NULL, *path = NULL;
+	const char	      *mid = msg->message_id ? msg->message_id : "-";
+	int		       rv = -1;
 
 	if ((ct = contract_find(&warrend_conf->contracts, msg->event)) ==
 	    NULL) {
 		log_warnx("delivery %s of %s: no such contract any more: "
-		    "dead-lettered", mid, msg->event);
+			  "dead-lettered",
+		    mid, msg->event);
 		return (-1);
 	}
 	if (json_check(msg->body, msg->bodylen, NULL, 0, &cause) != 0) {
 		log_warnx("delivery %s of %s is not valid JSON (%s): "
-		    "dead-lettered", mid, msg->event, cause);
+			  "dead-lettered",
+		    mid, msg->event, cause);
 		free(cause);
 		return (-1);
 	}
@@ -394,7 +402,8 @@ consume_body_ok(const struct consumer_msg *msg)
 	json_annotate_numbers(tree, msg->body, msg->bodylen);
 	if (contract_validate(ct, tree, &cause, &path) != 0)
 		log_warnx("delivery %s of %s breaks its contract (%s): "
-		    "dead-lettered", mid, msg->event, cause);
+			  "dead-lettered",
+		    mid, msg->event, cause);
 	else
 		rv = 0;
 	free(cause);
@@ -407,7 +416,7 @@ consume_body_ok(const struct consumer_msg *msg)
 static struct consume_member *
 consume_pick(struct consume_event *ev)
 {
-	struct consume_member	*m = ev->next;
+	struct consume_member *m = ev->next;
 
 	if (m == NULL)
 		m = TAILQ_FIRST(&ev->members);
@@ -421,7 +430,7 @@ static void
 consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 {
 	struct consume_client	*sc = consume_client(m->c);
-	struct consume_delivery	*d = xcalloc(1, sizeof *d);
+	struct consume_delivery *d = xcalloc(1, sizeof *d);
 	struct pbuf		 b = { NULL, 0, 0 };
 	char			 num[32];
 	size_t			 i, start;
@@ -437,13 +446,13 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 	proto_member_raw(&b, "tag", num, strlen(num));
 	proto_member_str(&b, "event", msg->event);
 	proto_member_str(&b, "routing_key", msg->routing_key);
-	if (msg->message_id != NULL && json_utf8_valid(msg->message_id,
-	    strlen(msg->message_id)))
+	if (msg->message_id != NULL &&
+	    json_utf8_valid(msg->message_id, strlen(msg->message_id)))
 		proto_member_str(&b, "message_id", msg->message_id);
 	else
 		proto_member_raw(&b, "message_id", "null", 4);
-	proto_member_raw(&b, "redelivered", msg->redelivered ? "true" :
-	    "false", msg->redelivered ? 4 : 5);
+	proto_member_raw(&b, "redelivered", msg->redelivered ? "true" : "false",
+	    msg->redelivered ? 4 : 5);
 	proto_member_raw(&b, "data", "", 0);
 	/* The body as it is, but a raw newline (JSON whitespace between
 	 * tokens: strings cannot hold one) would end the line early. */
@@ -463,8 +472,8 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 static void
 consume_delivery(const struct consumer_msg *msg)
 {
-	struct consume_event	*ev = consume_event(msg->event, 0);
-	struct consume_member	*m;
+	struct consume_event  *ev = consume_event(msg->event, 0);
+	struct consume_member *m;
 
 	if (consume_body_ok(msg) != 0) {
 		stats_count(STATS_DEAD_LETTERED);
@@ -489,7 +498,7 @@ consume_state(const struct consumer_msg *msg)
 	struct consume_event	*ev;
 	struct consume_member	*m;
 	struct consume_client	*sc;
-	struct consume_delivery	*d;
+	struct consume_delivery *d;
 
 	consume_connected = msg->connected;
 	if (msg->connected)
@@ -511,8 +520,8 @@ consume_state(const struct consumer_msg *msg)
 static void
 consume_done_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct consumer_msgq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct consumer_msg	*msg;
+	struct consumer_msgq q = TAILQ_HEAD_INITIALIZER(q);
+	struct consumer_msg *msg;
 
 	(void)fd;
 	(void)events;
@@ -555,9 +564,9 @@ consume_start(char **cause)
 void
 consume_shutdown(void)
 {
-	struct consume_event	*ev;
-	struct consume_wait	*w;
-	struct pbuf		 b = { NULL, 0, 0 };
+	struct consume_event *ev;
+	struct consume_wait  *w;
+	struct pbuf	      b = { NULL, 0, 0 };
 
 	TAILQ_FOREACH(ev, &consume_events, entry) {
 		while ((w = TAILQ_FIRST(&ev->waits)) != NULL) {
@@ -576,7 +585,7 @@ consume_shutdown(void)
 void
 consume_free(void)
 {
-	struct consume_event	*ev;
+	struct consume_event *ev;
 
 	while ((ev = TAILQ_FIRST(&consume_events)) != NULL) {
 		TAILQ_REMOVE(&consume_events, ev, entry);
@@ -585,7 +594,7 @@ consume_free(void)
 	}
 	if (consume_ev != NULL)
 		event_free(consume_ev);
-	consume_efd = -1;	/* the consumer's: it closes it */
+	consume_efd = -1; /* the consumer's: it closes it */
 	free(consume_service);
 }
 
@@ -593,8 +602,8 @@ consume_free(void)
 int
 consume_active(void)
 {
-	struct consume_event	*ev;
-	int			 n = 0;
+	struct consume_event *ev;
+	int		      n = 0;
 
 	TAILQ_FOREACH(ev, &consume_events, entry)
 		n += ev->state == CONSUME_ACTIVE;

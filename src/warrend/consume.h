@@ -13,22 +13,22 @@ struct consume_client;
 struct pbuf;
 
 /* Start the consumer thread and watch its messages. */
-int	consume_start(char **cause);
+int consume_start(char **cause);
 /* Subscribe c to ct's queue; the reply comes when the queue is ready. */
-void	consume_subscribe(struct client *c, const struct contract *ct,
-	    const struct json_span *id);
+void consume_subscribe(struct client *c, const struct contract *ct,
+    const struct json_span *id);
 /* Unsubscribe c; return 0, or -1 if c was not subscribed. */
-int	consume_unsubscribe(struct client *c, const struct contract *ct);
+int consume_unsubscribe(struct client *c, const struct contract *ct);
 /* Settle a delivery by c's tag; return -1 if c holds no such tag. */
-int	consume_settle(struct client *c, long long tag, int ack, int requeue);
+int consume_settle(struct client *c, long long tag, int ack, int requeue);
 /* c is going: requeue its unsettled deliveries, drop its subscriptions. */
-void	consume_client_gone(struct client *c);
+void consume_client_gone(struct client *c);
 /* After a reload: stop consuming events whose contract is gone. */
-void	consume_reload(void);
+void consume_reload(void);
 /* Shutting down: answer waiting subscribes, stop the thread. */
-void	consume_shutdown(void);
-void	consume_free(void);
+void consume_shutdown(void);
+void consume_free(void);
 /* The number of events being consumed. */
-int	consume_active(void);
+int consume_active(void);
 
 #endif

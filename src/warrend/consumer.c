@@ -22,81 +22,85 @@
 #include "mailbox.h"
 #include "util.h"
 
-#define CONSUMER_MAX_BODY	(64 << 20)	/* larger messages are rejected */
+#define CONSUMER_MAX_BODY (64 << 20) /* larger messages are rejected */
 /*
  * Deliveries are bounded by prefetch per subscription (the broker sends no
  * more until they are settled), commands by deliveries and subscriptions:
  * reaching this bound is a broken invariant.
  */
-#define CONSUMER_MAILBOX_BOUND	(1024 * 1024)
+#define CONSUMER_MAILBOX_BOUND (1024 * 1024)
 
-enum ccmd_type { CC_SUBSCRIBE, CC_CANCEL, CC_SETTLE };
+enum ccmd_type {
+	CC_SUBSCRIBE,
+	CC_CANCEL,
+	CC_SETTLE
+};
 
 /* From the loop to the thread. */
 struct ccmd {
-	TAILQ_ENTRY(ccmd)	 entry;
-	enum ccmd_type		 type;
-	char			*event;
-	char			*routing_key;
-	uint64_t		 epoch;
-	uint16_t		 channel;
-	uint64_t		 dtag;
-	int			 ack;
-	int			 requeue;
+	TAILQ_ENTRY(ccmd) entry;
+	enum ccmd_type type;
+	char	      *event;
+	char	      *routing_key;
+	uint64_t       epoch;
+	uint16_t       channel;
+	uint64_t       dtag;
+	int	       ack;
+	int	       requeue;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
 /* One event's queue and the channel that consumes it. */
 struct csub {
-	char		*event;
-	char		*routing_key;
-	char		*queue;		/* <service>.<Event> */
-	char		*dead;		/* <service>.<Event>.dead */
-	uint16_t	 channel;
-	int		 wanted;	/* the loop has subscribers */
-	int		 open;		/* channel open on this connection */
-	int		 consuming;
-	char		 ctag[256];	/* the broker's consumer tag */
-	uint64_t	 epoch;		/* of the channel's current opening */
+	char	*event;
+	char	*routing_key;
+	char	*queue; /* <service>.<Event> */
+	char	*dead;	/* <service>.<Event>.dead */
+	uint16_t channel;
+	int	 wanted; /* the loop has subscribers */
+	int	 open;	 /* channel open on this connection */
+	int	 consuming;
+	char	 ctag[256]; /* the broker's consumer tag */
+	uint64_t epoch;	    /* of the channel's current opening */
 	/* A delivery being assembled from its frames. */
-	struct assemble	 assembly;
+	struct assemble	     assembly;
 	struct consumer_msg *msg;
 };
 
 static struct consumer {
-	pthread_t		 thread;
-	int			 running;
-	struct mailbox		*in;		/* loop -> thread: commands */
-	struct mailbox		*out;		/* thread -> loop: messages */
-	int			 wake_fd;	/* loop -> thread: stop */
-	pthread_mutex_t		 lock;		/* guards stopping and stats */
-	int			 stopping;
-	struct consumer_stats	 stats;
+	pthread_t	      thread;
+	int		      running;
+	struct mailbox	     *in;      /* loop -> thread: commands */
+	struct mailbox	     *out;     /* thread -> loop: messages */
+	int		      wake_fd; /* loop -> thread: stop */
+	pthread_mutex_t	      lock;    /* guards stopping and stats */
+	int		      stopping;
+	struct consumer_stats stats;
 
 	/* Thread only from here on. */
-	struct broker_link	 link;
-	char			*exchange;
-	char			*dlx;
-	char			*service;
-	int			 quorum;
-	int			 dead_letter;
-	int			 prefetch;
-	amqp_connection_state_t	 conn;
-	int			 fd;
-	int			 connected;
-	int			 ever_connected;
-	uint64_t		 epochs;	/* every channel opening gets one */
-	struct csub		**subs;
-	size_t			 nsubs;
+	struct broker_link	link;
+	char		       *exchange;
+	char		       *dlx;
+	char		       *service;
+	int			quorum;
+	int			dead_letter;
+	int			prefetch;
+	amqp_connection_state_t conn;
+	int			fd;
+	int			connected;
+	int			ever_connected;
+	uint64_t		epochs; /* every channel opening gets one */
+	struct csub	      **subs;
+	size_t			nsubs;
 } cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
-static void	consumer_connect(void);
+static void consumer_connect(void);
 
 /* Nudge an eventfd. */
 static void
 consumer_kick(int fd)
 {
-	uint64_t	 one = 1;
+	uint64_t one = 1;
 
 	while (write(fd, &one, sizeof one) == -1 && errno == EINTR)
 		;
@@ -114,7 +118,7 @@ consumer_command(struct ccmd *cmd)
 void
 consumer_subscribe(const char *event, const char *routing_key)
 {
-	struct ccmd	*cmd = xcalloc(1, sizeof *cmd);
+	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
 	cmd->type = CC_SUBSCRIBE;
 	cmd->event = xstrdup(event);
@@ -126,7 +130,7 @@ consumer_subscribe(const char *event, const char *routing_key)
 void
 consumer_cancel(const char *event)
 {
-	struct ccmd	*cmd = xcalloc(1, sizeof *cmd);
+	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
 	cmd->type = CC_CANCEL;
 	cmd->event = xstrdup(event);
@@ -138,7 +142,7 @@ void
 consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
     int requeue)
 {
-	struct ccmd	*cmd = xcalloc(1, sizeof *cmd);
+	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
 	cmd->type = CC_SETTLE;
 	cmd->epoch = epoch;
@@ -162,7 +166,7 @@ consumer_cmd_free(struct ccmd *cmd)
 void
 consumer_collect(struct consumer_msgq *q)
 {
-	struct consumer_msg	*m;
+	struct consumer_msg *m;
 
 	while ((m = mailbox_take(cons.out)) != NULL)
 		TAILQ_INSERT_TAIL(q, m, entry);
@@ -206,7 +210,7 @@ static void
 consumer_post_subscribed(const struct csub *s, const char *error,
     int unreachable)
 {
-	struct consumer_msg	*m = xcalloc(1, sizeof *m);
+	struct consumer_msg *m = xcalloc(1, sizeof *m);
 
 	m->type = CM_SUBSCRIBED;
 	m->event = xstrdup(s->event);
@@ -228,7 +232,7 @@ consumer_get_stats(struct consumer_stats *st)
 static struct csub *
 consumer_find(const char *event, uint16_t channel)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < cons.nsubs; i++) {
 		if (event != NULL && strcmp(cons.subs[i]->event, event) == 0)
@@ -243,7 +247,7 @@ consumer_find(const char *event, uint16_t channel)
 static struct csub *
 consumer_sub(const char *event, const char *routing_key)
 {
-	struct csub	*s;
+	struct csub *s;
 
 	if ((s = consumer_find(event, 0)) != NULL)
 		return (s);
@@ -256,8 +260,7 @@ consumer_sub(const char *event, const char *routing_key)
 	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
 	s->channel = (uint16_t)(cons.nsubs + 1);
 	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
-	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1,
-	    sizeof *cons.subs);
+	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1, sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
 	return (s);
 }
@@ -272,15 +275,15 @@ static int
 consumer_rpc(struct csub *s, const char *what, const char *name, char *err,
     size_t len)
 {
-	amqp_rpc_reply_t		 r = amqp_get_rpc_reply(cons.conn);
-	amqp_channel_close_ok_t		 ok;
-	char				 msg[512];
+	amqp_rpc_reply_t	r = amqp_get_rpc_reply(cons.conn);
+	amqp_channel_close_ok_t ok;
+	char			msg[512];
 
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return (0);
 	broker_reply_text(r, msg, sizeof msg);
 	if (snprintf(err, len, "%s %s: %s", what, name, msg) >= (int)len)
-		err[len - 1] = '\0';	/* cut short, still a message */
+		err[len - 1] = '\0'; /* cut short, still a message */
 	log_warnx("consumer: broker %s: %s", cons.link.addr, err);
 	if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
 	    r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
@@ -305,17 +308,16 @@ consumer_arg(amqp_table_entry_t *e, const char *key, const char *value)
 static int
 consumer_declare_dead(struct csub *s, char *err, size_t len)
 {
-	amqp_table_entry_t	 a[1];
-	amqp_table_t		 args = { 0, a };
-	int			 rv;
+	amqp_table_entry_t a[1];
+	amqp_table_t	   args = { 0, a };
+	int		   rv;
 
 	if (cons.quorum)
 		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
 	amqp_exchange_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes("topic"), 0, 1, 0,
 	    0, amqp_empty_table);
-	if ((rv = consumer_rpc(s, "exchange.declare", cons.dlx, err, len)) !=
-	    0)
+	if ((rv = consumer_rpc(s, "exchange.declare", cons.dlx, err, len)) != 0)
 		return (rv);
 	amqp_queue_declare(cons.conn, s->channel, amqp_cstring_bytes(s->dead),
 	    0, 1, 0, 0, args);
@@ -331,15 +333,15 @@ consumer_declare_dead(struct csub *s, char *err, size_t len)
 static int
 consumer_declare(struct csub *s, char *err, size_t len)
 {
-	amqp_table_entry_t	 a[3];
-	amqp_table_t		 args = { 0, a };
-	int			 rv;
+	amqp_table_entry_t a[3];
+	amqp_table_t	   args = { 0, a };
+	int		   rv;
 
 	amqp_exchange_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(cons.exchange), amqp_cstring_bytes("topic"), 0,
 	    1, 0, 0, amqp_empty_table);
 	if ((rv = consumer_rpc(s, "exchange.declare", cons.exchange, err,
-	    len)) != 0)
+		 len)) != 0)
 		return (rv);
 	if (cons.dead_letter) {
 		if ((rv = consumer_declare_dead(s, err, len)) != 0)
@@ -365,18 +367,20 @@ consumer_declare(struct csub *s, char *err, size_t len)
 static int
 consumer_setup(struct csub *s, char *err, size_t len)
 {
-	amqp_basic_consume_ok_t	*ok;
+	amqp_basic_consume_ok_t *ok;
 	int			 rv;
 
 	if (!s->open) {
 		amqp_channel_open(cons.conn, s->channel);
-		if ((rv = consumer_rpc(s, "channel.open", s->queue, err, len)) != 0)
+		if ((rv = consumer_rpc(s, "channel.open", s->queue, err,
+			 len)) != 0)
 			return (rv);
 		s->open = 1;
 		s->epoch = ++cons.epochs;
 		amqp_basic_qos(cons.conn, s->channel, 0,
 		    (uint16_t)cons.prefetch, 0);
-		if ((rv = consumer_rpc(s, "basic.qos", s->queue, err, len)) != 0)
+		if ((rv = consumer_rpc(s, "basic.qos", s->queue, err, len)) !=
+		    0)
 			return (rv);
 	}
 	if ((rv = consumer_declare(s, err, len)) != 0)
@@ -399,7 +403,7 @@ consumer_setup(struct csub *s, char *err, size_t len)
 static int
 consumer_unconsume(struct csub *s)
 {
-	char	 err[512];
+	char err[512];
 
 	if (!s->consuming)
 		return (0);
@@ -417,8 +421,8 @@ static int
 consumer_protocol_error(uint16_t channel, char *cause)
 {
 	log_warnx("consumer: broker %s: protocol error on channel %u: %s; "
-	    "dropping the connection", cons.link.addr, (unsigned)channel,
-	    cause);
+		  "dropping the connection",
+	    cons.link.addr, (unsigned)channel, cause);
 	free(cause);
 	return (-1);
 }
@@ -428,7 +432,7 @@ consumer_protocol_error(uint16_t channel, char *cause)
 static int
 consumer_channel(uint16_t channel, struct csub **sp)
 {
-	char	*cause;
+	char *cause;
 
 	if ((*sp = consumer_find(NULL, channel)) != NULL && channel != 0)
 		return (0);
@@ -440,8 +444,8 @@ consumer_channel(uint16_t channel, struct csub **sp)
 static int
 consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 {
-	struct csub		*s;
-	struct consumer_msg	*m;
+	struct csub	    *s;
+	struct consumer_msg *m;
 
 	if (consumer_channel(channel, &s) != 0)
 		return (-1);
@@ -469,18 +473,19 @@ consumer_complete(struct csub *s)
 static int
 consumer_header(uint16_t channel, const amqp_frame_t *f)
 {
-	const amqp_basic_properties_t	*p = f->payload.properties.decoded;
-	struct csub			*s;
-	char				*cause = NULL;
-	int				 rv;
+	const amqp_basic_properties_t *p = f->payload.properties.decoded;
+	struct csub		      *s;
+	char			      *cause = NULL;
+	int			       rv;
 
 	if (consumer_channel(channel, &s) != 0)
 		return (-1);
 	if (f->payload.properties.class_id != AMQP_BASIC_CLASS)
 		xasprintf(&cause, "a content header of class %u",
 		    (unsigned)f->payload.properties.class_id);
-	if (cause != NULL || (rv = assemble_header(&s->assembly,
-	    f->payload.properties.body_size, &cause)) == -1)
+	if (cause != NULL ||
+	    (rv = assemble_header(&s->assembly, f->payload.properties.body_size,
+		 &cause)) == -1)
 		return (consumer_protocol_error(channel, cause));
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		s->msg->message_id = xstrndup(p->message_id.bytes,
@@ -495,9 +500,9 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 static int
 consumer_body(uint16_t channel, const amqp_bytes_t *b)
 {
-	struct csub	*s;
-	char		*cause;
-	int		 rv;
+	struct csub *s;
+	char	    *cause;
+	int	     rv;
 
 	if (consumer_channel(channel, &s) != 0)
 		return (-1);
@@ -513,8 +518,8 @@ consumer_body(uint16_t channel, const amqp_bytes_t *b)
 static int
 consumer_method_order(uint16_t channel, const amqp_method_t *m)
 {
-	struct csub	*s;
-	char		*cause;
+	struct csub *s;
+	char	    *cause;
 
 	if (channel == 0)
 		return (0);
@@ -529,7 +534,7 @@ consumer_method_order(uint16_t channel, const amqp_method_t *m)
 		return (0);
 	}
 	if (assemble_method(&s->assembly, m->id == AMQP_BASIC_DELIVER_METHOD,
-	    &cause) != 0)
+		&cause) != 0)
 		return (consumer_protocol_error(channel, cause));
 	return (0);
 }
@@ -538,11 +543,11 @@ consumer_method_order(uint16_t channel, const amqp_method_t *m)
 static int
 consumer_method(uint16_t channel, const amqp_method_t *m)
 {
-	const amqp_channel_close_t	*ch;
-	const amqp_connection_close_t	*cc;
-	amqp_channel_close_ok_t		 cok;
-	amqp_connection_close_ok_t	 ok;
-	struct csub			*s;
+	const amqp_channel_close_t    *ch;
+	const amqp_connection_close_t *cc;
+	amqp_channel_close_ok_t	       cok;
+	amqp_connection_close_ok_t     ok;
+	struct csub		      *s;
 
 	if (consumer_method_order(channel, m) != 0)
 		return (-1);
@@ -560,7 +565,8 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		ch = m->decoded;
 		log_warnx("consumer: broker %s closed channel %u: %u %.*s",
 		    cons.link.addr, (unsigned)channel, ch->reply_code,
-		    (int)ch->reply_text.len, (const char *)ch->reply_text.bytes);
+		    (int)ch->reply_text.len,
+		    (const char *)ch->reply_text.bytes);
 		amqp_send_method(cons.conn, channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
 		if ((s = consumer_find(NULL, channel)) != NULL)
@@ -605,7 +611,7 @@ consumer_drain(void)
 static void
 consumer_post_state(void)
 {
-	struct consumer_msg	*m = xcalloc(1, sizeof *m);
+	struct consumer_msg *m = xcalloc(1, sizeof *m);
 
 	pthread_mutex_lock(&cons.lock);
 	cons.stats.connected = cons.connected;
@@ -620,7 +626,7 @@ consumer_post_state(void)
 static void
 consumer_drop(void)
 {
-	size_t	 i;
+	size_t i;
 
 	if (cons.conn == NULL)
 		return;
@@ -646,12 +652,12 @@ consumer_drop(void)
 static int
 consumer_restore(void)
 {
-	char	 err[512];
-	size_t	 i;
-	int	 rv;
+	char   err[512];
+	size_t i;
+	int    rv;
 
 	for (i = 0; i < cons.nsubs; i++) {
-		struct csub	*s = cons.subs[i];
+		struct csub *s = cons.subs[i];
 
 		if (!s->wanted || s->consuming)
 			continue;
@@ -669,9 +675,9 @@ consumer_restore(void)
 static int
 consumer_do_subscribe(const struct ccmd *cmd)
 {
-	struct csub	*s = consumer_sub(cmd->event, cmd->routing_key);
-	char		 err[512];
-	int		 rv;
+	struct csub *s = consumer_sub(cmd->event, cmd->routing_key);
+	char	     err[512];
+	int	     rv;
 
 	if (!cons.connected && broker_link_due(&cons.link))
 		consumer_connect();
@@ -695,7 +701,7 @@ consumer_do_subscribe(const struct ccmd *cmd)
 static int
 consumer_do(const struct ccmd *cmd)
 {
-	struct csub	*s;
+	struct csub *s;
 
 	switch (cmd->type) {
 	case CC_SUBSCRIBE:
@@ -709,12 +715,16 @@ consumer_do(const struct ccmd *cmd)
 		s = consumer_find(NULL, cmd->channel);
 		if (!cons.connected || s == NULL || !s->open ||
 		    s->epoch != cmd->epoch)
-			return (0);	/* the broker requeued it already */
+			return (0); /* the broker requeued it already */
 		if (cmd->ack)
 			return (amqp_basic_ack(cons.conn, cmd->channel,
-			    cmd->dtag, 0) == AMQP_STATUS_OK ? 0 : -1);
+				    cmd->dtag, 0) == AMQP_STATUS_OK ?
+				0 :
+				-1);
 		return (amqp_basic_nack(cons.conn, cmd->channel, cmd->dtag, 0,
-		    cmd->requeue) == AMQP_STATUS_OK ? 0 : -1);
+			    cmd->requeue) == AMQP_STATUS_OK ?
+			0 :
+			-1);
 	}
 	return (0);
 }
@@ -723,8 +733,8 @@ consumer_do(const struct ccmd *cmd)
 static int
 consumer_intake(void)
 {
-	struct ccmd	*cmd;
-	int		 rv = 0;
+	struct ccmd *cmd;
+	int	     rv = 0;
 
 	while ((cmd = mailbox_take(cons.in)) != NULL) {
 		if (rv == 0 && consumer_do(cmd) != 0)
@@ -759,9 +769,9 @@ consumer_connect(void)
 static void
 consumer_wait(int want_connection)
 {
-	struct pollfd	 pfd[3];
-	uint64_t	 now = util_now_ms(), n;
-	int		 timeout, nfd = 2;
+	struct pollfd pfd[3];
+	uint64_t      now = util_now_ms(), n;
+	int	      timeout, nfd = 2;
 
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
 	if (!cons.connected && want_connection) {
@@ -771,12 +781,12 @@ consumer_wait(int want_connection)
 			timeout = (int)(cons.link.next_attempt - now);
 	}
 	/* Frames already buffered do not make the socket readable. */
-	if (cons.connected && (amqp_frames_enqueued(cons.conn) ||
-	    amqp_data_in_buffer(cons.conn)))
+	if (cons.connected &&
+	    (amqp_frames_enqueued(cons.conn) || amqp_data_in_buffer(cons.conn)))
 		timeout = 0;
 	pfd[0].fd = cons.wake_fd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = mailbox_fd(cons.in);	/* readable: commands */
+	pfd[1].fd = mailbox_fd(cons.in); /* readable: commands */
 	pfd[1].events = POLLIN;
 	if (cons.connected) {
 		pfd[2].fd = cons.fd;
@@ -792,7 +802,7 @@ consumer_wait(int want_connection)
 static int
 consumer_stopping(int *commands)
 {
-	int	 stop;
+	int stop;
 
 	pthread_mutex_lock(&cons.lock);
 	stop = cons.stopping;
@@ -805,8 +815,8 @@ consumer_stopping(int *commands)
 static void *
 consumer_main(void *arg)
 {
-	int	 wanted, commands;
-	size_t	 i;
+	int    wanted, commands;
+	size_t i;
 
 	(void)arg;
 	while (!consumer_stopping(&commands)) {
@@ -818,8 +828,8 @@ consumer_main(void *arg)
 		if (!cons.connected && broker_link_due(&cons.link) && wanted)
 			consumer_connect();
 		if (consumer_intake() != 0 ||
-		    (cons.connected && (consumer_drain() != 0 ||
-		    consumer_restore() != 0))) {
+		    (cons.connected &&
+			(consumer_drain() != 0 || consumer_restore() != 0))) {
 			consumer_drop();
 			continue;
 		}
@@ -835,7 +845,7 @@ consumer_main(void *arg)
 int
 consumer_start(const struct conf *cf, char **cause)
 {
-	int	 error;
+	int error;
 
 	if ((cons.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		xasprintf(cause, "eventfd: %s", util_strerror(errno));
@@ -851,8 +861,8 @@ consumer_start(const struct conf *cf, char **cause)
 	cons.quorum = strcmp(cf->queue_type, "quorum") == 0;
 	cons.dead_letter = cf->dead_letter;
 	cons.prefetch = cf->prefetch;
-	if ((error = pthread_create(&cons.thread, NULL, consumer_main,
-	    NULL)) != 0) {
+	if ((error = pthread_create(&cons.thread, NULL, consumer_main, NULL)) !=
+	    0) {
 		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		return (-1);
 	}
@@ -877,9 +887,9 @@ consumer_stop(void)
 void
 consumer_join(int timeout_ms)
 {
-	struct consumer_msg	*m;
-	struct ccmd		*cmd;
-	size_t			 i;
+	struct consumer_msg *m;
+	struct ccmd	    *cmd;
+	size_t		     i;
 
 	if (!cons.running)
 		return;

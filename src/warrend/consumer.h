@@ -11,58 +11,58 @@
 struct conf;
 
 enum consumer_msg_type {
-	CM_SUBSCRIBED,		/* a subscription is ready, or failed */
-	CM_DELIVERY,		/* a message for the loop to hand out */
-	CM_STATE,		/* connected or not; epoch changed */
+	CM_SUBSCRIBED, /* a subscription is ready, or failed */
+	CM_DELIVERY,   /* a message for the loop to hand out */
+	CM_STATE,      /* connected or not; epoch changed */
 };
 
 /* From the consumer thread to the loop. */
 struct consumer_msg {
 	TAILQ_ENTRY(consumer_msg) entry;
-	enum consumer_msg_type	 type;
-	char			*event;		/* contract name */
-	char			*error;		/* CM_SUBSCRIBED: NULL if ok */
-	int			 unreachable;	/* the broker, not the queue */
-	uint64_t		 epoch;		/* connection the delivery is on */
-	uint16_t		 channel;
-	uint64_t		 dtag;		/* the broker's delivery tag */
-	int			 redelivered;
-	int			 connected;	/* CM_STATE */
-	char			*message_id;	/* NULL if the message had none */
-	char			*routing_key;
-	char			*body;
-	size_t			 bodylen;
+	enum consumer_msg_type type;
+	char		      *event;	    /* contract name */
+	char		      *error;	    /* CM_SUBSCRIBED: NULL if ok */
+	int		       unreachable; /* the broker, not the queue */
+	uint64_t	       epoch;	    /* connection the delivery is on */
+	uint16_t	       channel;
+	uint64_t	       dtag; /* the broker's delivery tag */
+	int		       redelivered;
+	int		       connected;  /* CM_STATE */
+	char		      *message_id; /* NULL if the message had none */
+	char		      *routing_key;
+	char		      *body;
+	size_t		       bodylen;
 };
 TAILQ_HEAD(consumer_msgq, consumer_msg);
 
 struct consumer_stats {
-	int		 connected;
-	uint64_t	 reconnects;
-	uint64_t	 deliveries;
-	int		 subscriptions;
+	int	 connected;
+	uint64_t reconnects;
+	uint64_t deliveries;
+	int	 subscriptions;
 };
 
 /* Start the thread with the broker settings of cf. */
-int	 consumer_start(const struct conf *cf, char **cause);
+int consumer_start(const struct conf *cf, char **cause);
 /* The eventfd readable while messages wait for consumer_collect. */
-int	 consumer_done_fd(void);
+int consumer_done_fd(void);
 
 /* Consume event's queue (declaring it, its binding and dead-letter queue);
  * a CM_SUBSCRIBED message answers. */
-void	 consumer_subscribe(const char *event, const char *routing_key);
+void consumer_subscribe(const char *event, const char *routing_key);
 /* Stop consuming event's queue; the queue stays. */
-void	 consumer_cancel(const char *event);
+void consumer_cancel(const char *event);
 /* Settle a delivery: ack, or nack with or without requeue. Deliveries of an
  * earlier epoch are dropped: the broker requeued them when it went. */
-void	 consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag,
-	    int ack, int requeue);
+void consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
+    int requeue);
 
 /* Move the thread's messages onto q (loop side). */
-void	 consumer_collect(struct consumer_msgq *q);
-void	 consumer_msg_free(struct consumer_msg *);
+void consumer_collect(struct consumer_msgq *q);
+void consumer_msg_free(struct consumer_msg *);
 
-void	 consumer_stop(void);
-void	 consumer_join(int timeout_ms);
-void	 consumer_get_stats(struct consumer_stats *);
+void consumer_stop(void);
+void consumer_join(int timeout_ms);
+void consumer_get_stats(struct consumer_stats *);
 
 #endif

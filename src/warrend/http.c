@@ -8,20 +8,20 @@ static int
 http_tchar(char c)
 {
 	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
-	    c) != NULL));
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL));
 }
 
 /* The request line line[0, len) (no CR or LF): method, path, version. */
 static int
 http_request_line(const char *line, size_t len, struct http_request *req)
 {
-	const char	*sp1, *sp2, *q;
-	size_t		 mlen, plen;
+	const char *sp1, *sp2, *q;
+	size_t	    mlen, plen;
 
 	if ((sp1 = memchr(line, ' ', len)) == NULL ||
 	    (sp2 = memchr(sp1 + 1, ' ', len - (size_t)(sp1 + 1 - line))) ==
-	    NULL)
+		NULL)
 		return (400);
 	for (q = line; q < sp1; q++) {
 		if (!http_tchar(*q))
@@ -38,7 +38,7 @@ http_request_line(const char *line, size_t len, struct http_request *req)
 	len -= (size_t)(sp2 + 1 - line);
 	if (len != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
 		return (len >= 5 && memcmp(sp2 + 1, "HTTP/", 5) == 0 ? 505 :
-		    400);
+								       400);
 	if (sp2[8] != '0' && sp2[8] != '1')
 		return (505);
 	if (sp1[1] != '/')
@@ -67,9 +67,9 @@ http_eol(const char *buf, size_t len)
 int
 http_parse(const char *buf, size_t len, struct http_request *req)
 {
-	const char	*eol, *p;
-	size_t		 n;
-	int		 status;
+	const char *eol, *p;
+	size_t	    n;
+	int	    status;
 
 	if (len > HTTP_MAX_HEAD)
 		len = HTTP_MAX_HEAD;

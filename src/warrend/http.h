@@ -6,14 +6,18 @@
 
 #include <stddef.h>
 
-#define HTTP_MAX_HEAD	8192	/* request line and headers */
-#define HTTP_MAX_PATH	256
+#define HTTP_MAX_HEAD 8192 /* request line and headers */
+#define HTTP_MAX_PATH 256
 
-enum http_method { HTTP_GET, HTTP_HEAD, HTTP_OTHER };
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_OTHER
+};
 
 struct http_request {
-	enum http_method	 method;
-	char			 path[HTTP_MAX_PATH];	/* query cut off */
+	enum http_method method;
+	char		 path[HTTP_MAX_PATH]; /* query cut off */
 };
 
 /*
@@ -24,6 +28,6 @@ struct http_request {
  * HTTP_MAX_HEAD bytes, 505 not HTTP/1.0 or 1.1. A bad request line is
  * refused as soon as it ends, before the headers.
  */
-int	http_parse(const char *buf, size_t len, struct http_request *req);
+int http_parse(const char *buf, size_t len, struct http_request *req);
 
 #endif

@@ -20,24 +20,24 @@
 
 /* A listening socket whose accept errors pause it instead of spinning. */
 struct listener_watch {
-	struct evconnlistener	*l;
-	struct event		*retry;
-	char			*what;		/* for the log */
-	listener_accept_fn	 fn;
-	void			*arg;
+	struct evconnlistener *l;
+	struct event	      *retry;
+	char		      *what; /* for the log */
+	listener_accept_fn     fn;
+	void		      *arg;
 };
 
-static struct listener_watch	*listener;
-static int			 listener_fd = -1;
-static char			*listener_path;
-static ino_t			 listener_ino;
-static int			 listener_inherited;	/* from systemd */
+static struct listener_watch *listener;
+static int		      listener_fd = -1;
+static char		     *listener_path;
+static ino_t		      listener_ino;
+static int		      listener_inherited; /* from systemd */
 
 /* Is someone answering on path? A refused connect means a stale file. */
 static int
 listener_in_use(const struct sockaddr_un *sun)
 {
-	int	 fd, rv;
+	int fd, rv;
 
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (0);
@@ -51,8 +51,8 @@ listener_in_use(const struct sockaddr_un *sun)
 static int
 listener_clear(const struct sockaddr_un *sun, char **cause)
 {
-	const char	*path = sun->sun_path;
-	struct stat	 st;
+	const char *path = sun->sun_path;
+	struct stat st;
 
 	if (lstat(path, &st) == -1)
 		return (0);
@@ -78,10 +78,10 @@ listener_clear(const struct sockaddr_un *sun, char **cause)
 int
 listener_open(const struct conf *cf, char **cause)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	mode_t			 old;
-	int			 fd;
+	struct sockaddr_un sun;
+	struct stat	   st;
+	mode_t		   old;
+	int		   fd;
 
 	if ((fd = sdnotify_listen_fd()) != -1) {
 		/* Socket activation: systemd made it, with its own mode. */
@@ -96,7 +96,7 @@ listener_open(const struct conf *cf, char **cause)
 	if (listener_clear(&sun, cause) != 0)
 		return (-1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1) {
+		 0)) == -1) {
 		xasprintf(cause, "socket: %s", strerror(errno));
 		return (-1);
 	}
@@ -111,7 +111,7 @@ listener_open(const struct conf *cf, char **cause)
 	umask(old);
 	if (chmod(cf->socket_path, cf->socket_mode) == -1 ||
 	    (cf->socket_group != NULL &&
-	    chown(cf->socket_path, (uid_t)-1, cf->socket_gid) == -1) ||
+		chown(cf->socket_path, (uid_t)-1, cf->socket_gid) == -1) ||
 	    listen(fd, 128) == -1 || stat(cf->socket_path, &st) == -1) {
 		xasprintf(cause, "%s: %s", cf->socket_path, strerror(errno));
 		unlink(cf->socket_path);
@@ -129,7 +129,7 @@ static void
 listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct listener_watch	*lw = arg;
+	struct listener_watch *lw = arg;
 
 	(void)l;
 	(void)sa;
@@ -141,7 +141,7 @@ listener_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 static void
 listener_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct listener_watch	*lw = arg;
+	struct listener_watch *lw = arg;
 
 	(void)fd;
 	(void)events;
@@ -154,9 +154,9 @@ listener_retry_cb(evutil_socket_t fd, short events, void *arg)
 static void
 listener_error_cb(struct evconnlistener *l, void *arg)
 {
-	struct listener_watch	*lw = arg;
-	struct timeval		 tv = { 1, 0 };
-	int			 error = EVUTIL_SOCKET_ERROR();
+	struct listener_watch *lw = arg;
+	struct timeval	       tv = { 1, 0 };
+	int		       error = EVUTIL_SOCKET_ERROR();
 
 	if (error == EMFILE || error == ENFILE || error == ENOBUFS ||
 	    error == ENOMEM) {
@@ -174,7 +174,7 @@ listener_error_cb(struct evconnlistener *l, void *arg)
 struct listener_watch *
 listener_watch(int fd, const char *what, listener_accept_fn fn, void *arg)
 {
-	struct listener_watch	*lw = xcalloc(1, sizeof *lw);
+	struct listener_watch *lw = xcalloc(1, sizeof *lw);
 
 	lw->what = xstrdup(what);
 	lw->fn = fn;
@@ -227,7 +227,7 @@ listener_from_systemd(void)
 void
 listener_close(void)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (listener != NULL)
 		listener_unwatch(listener);
@@ -236,8 +236,7 @@ listener_close(void)
 	listener = NULL;
 	listener_fd = -1;
 	if (!listener_inherited && listener_path != NULL &&
-	    stat(listener_path, &st) == 0 &&
-	    st.st_ino == listener_ino)
+	    stat(listener_path, &st) == 0 && st.st_ino == listener_ino)
 		unlink(listener_path);
 	free(listener_path);
 	listener_path = NULL;

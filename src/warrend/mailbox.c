@@ -13,25 +13,25 @@
 #include "mailbox.h"
 #include "util.h"
 
-#define MAILBOX_FIRST	64	/* slots allocated at first */
+#define MAILBOX_FIRST 64 /* slots allocated at first */
 
 struct mailbox {
-	pthread_mutex_t	  lock;		/* guards everything below */
-	void		**ring;
-	size_t		  size;		/* slots allocated */
-	size_t		  head;		/* oldest item */
-	size_t		  n;		/* items held */
-	size_t		  bound;
-	int		  closed;
-	int		  fd;		/* readable iff n > 0 or closed */
+	pthread_mutex_t lock; /* guards everything below */
+	void	      **ring;
+	size_t		size; /* slots allocated */
+	size_t		head; /* oldest item */
+	size_t		n;    /* items held */
+	size_t		bound;
+	int		closed;
+	int		fd; /* readable iff n > 0 or closed */
 };
 
 /* A mailbox for at most bound items, with its own eventfd. */
 struct mailbox *
 mailbox_new(size_t bound, char **cause)
 {
-	struct mailbox	*mb;
-	int		 fd;
+	struct mailbox *mb;
+	int		fd;
 
 	if ((fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		xasprintf(cause, "eventfd: %s", util_strerror(errno));
@@ -69,7 +69,7 @@ mailbox_fd(const struct mailbox *mb)
 static void
 mailbox_signal(struct mailbox *mb)
 {
-	uint64_t	 one = 1;
+	uint64_t one = 1;
 
 	while (write(mb->fd, &one, sizeof one) == -1 && errno == EINTR)
 		;
@@ -79,7 +79,7 @@ mailbox_signal(struct mailbox *mb)
 static void
 mailbox_unsignal(struct mailbox *mb)
 {
-	uint64_t	 n;
+	uint64_t n;
 
 	while (read(mb->fd, &n, sizeof n) == -1 && errno == EINTR)
 		;
@@ -89,8 +89,8 @@ mailbox_unsignal(struct mailbox *mb)
 static void
 mailbox_grow(struct mailbox *mb)
 {
-	void	**ring;
-	size_t	  size = mb->size * 2, i;
+	void **ring;
+	size_t size = mb->size * 2, i;
 
 	if (size > mb->bound)
 		size = mb->bound;
@@ -107,7 +107,7 @@ mailbox_grow(struct mailbox *mb)
 int
 mailbox_push(struct mailbox *mb, void *item)
 {
-	int	 error = 0;
+	int error = 0;
 
 	pthread_mutex_lock(&mb->lock);
 	if (mb->closed)
@@ -133,7 +133,7 @@ mailbox_push(struct mailbox *mb, void *item)
 void *
 mailbox_take(struct mailbox *mb)
 {
-	void	*item = NULL;
+	void *item = NULL;
 
 	pthread_mutex_lock(&mb->lock);
 	if (mb->n > 0) {
@@ -150,7 +150,7 @@ mailbox_take(struct mailbox *mb)
 int
 mailbox_empty(struct mailbox *mb)
 {
-	int	 empty;
+	int empty;
 
 	pthread_mutex_lock(&mb->lock);
 	empty = mb->n == 0;
@@ -176,7 +176,7 @@ mailbox_close(struct mailbox *mb)
 int
 mailbox_finished(struct mailbox *mb)
 {
-	int	 finished;
+	int finished;
 
 	pthread_mutex_lock(&mb->lock);
 	finished = mb->closed && mb->n == 0;

@@ -9,26 +9,26 @@
 struct mailbox;
 
 /* A mailbox for at most bound items, with its own eventfd. */
-struct mailbox	*mailbox_new(size_t bound, char **cause);
+struct mailbox *mailbox_new(size_t bound, char **cause);
 /* Free the mailbox and close its eventfd; items still in it are not
  * freed (take them first). Never while another thread may use it. */
-void		 mailbox_free(struct mailbox *);
+void mailbox_free(struct mailbox *);
 
 /* The eventfd: readable while items wait or once the mailbox is closed. */
-int		 mailbox_fd(const struct mailbox *);
+int mailbox_fd(const struct mailbox *);
 
 /* Append an item: 0, or -1 with errno ENOBUFS (full: the caller keeps the
  * item) or EPIPE (closed). */
-int		 mailbox_push(struct mailbox *, void *item);
+int mailbox_push(struct mailbox *, void *item);
 /* The oldest item, or NULL if there is none. */
-void		*mailbox_take(struct mailbox *);
+void *mailbox_take(struct mailbox *);
 
 /* Does the mailbox hold nothing? (A hint: the other side may push.) */
-int		 mailbox_empty(struct mailbox *);
+int mailbox_empty(struct mailbox *);
 
 /* Refuse further items; those inside can still be taken. */
-void		 mailbox_close(struct mailbox *);
+void mailbox_close(struct mailbox *);
 /* Is the mailbox closed and empty? (Its sender is done.) */
-int		 mailbox_finished(struct mailbox *);
+int mailbox_finished(struct mailbox *);
 
 #endif

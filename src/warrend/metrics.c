@@ -33,13 +33,13 @@
 /* One connection: it answers one request, then closes. */
 struct metrics_conn {
 	TAILQ_ENTRY(metrics_conn) entry;
-	struct bufferevent	*bev;
-	struct event		*deadline;	/* its whole life, not idle */
+	struct bufferevent *bev;
+	struct event	   *deadline; /* its whole life, not idle */
 };
 TAILQ_HEAD(metrics_connq, metrics_conn);
 static struct metrics_connq metrics_conns =
     TAILQ_HEAD_INITIALIZER(metrics_conns);
-static int		 metrics_nconns;
+static int		      metrics_nconns;
 static struct listener_watch *metrics_listener;
 
 /* One metric with its HELP and TYPE lines. */
@@ -55,13 +55,16 @@ metrics_one(struct evbuffer *b, const char *name, const char *type,
 static void
 metrics_errors(struct evbuffer *b)
 {
-	size_t	 i;
+	size_t i;
 
-	evbuffer_add_printf(b, "# HELP warren_events_rejected_total Error "
+	evbuffer_add_printf(b,
+	    "# HELP warren_events_rejected_total Error "
 	    "replies, by code.\n# TYPE warren_events_rejected_total counter\n");
 	for (i = 0; proto_error_codes[i] != NULL; i++)
-		evbuffer_add_printf(b, "warren_events_rejected_total{code=\"%s\"}"
-		    " %llu\n", proto_error_codes[i],
+		evbuffer_add_printf(b,
+		    "warren_events_rejected_total{code=\"%s\"}"
+		    " %llu\n",
+		    proto_error_codes[i],
 		    (unsigned long long)stats_errors_by_code(i));
 }
 
@@ -69,26 +72,31 @@ metrics_errors(struct evbuffer *b)
 static void
 metrics_latency(struct evbuffer *b)
 {
-	const char		*n = "warren_confirm_latency_seconds";
-	struct stats_latency	 l;
-	size_t			 i;
+	const char	    *n = "warren_confirm_latency_seconds";
+	struct stats_latency l;
+	size_t		     i;
 
 	stats_get_latency(&l);
-	evbuffer_add_printf(b, "# HELP %s From acceptance to the broker's "
-	    "confirm.\n# TYPE %s histogram\n", n, n);
+	evbuffer_add_printf(b,
+	    "# HELP %s From acceptance to the broker's "
+	    "confirm.\n# TYPE %s histogram\n",
+	    n, n);
 	for (i = 0; i < l.n; i++)
 		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", n,
-		    (double)l.le_ms[i] / 1000, (unsigned long long)l.buckets[i]);
-	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n"
-	    "%s_count %llu\n", n, (unsigned long long)l.count, n,
-	    (double)l.sum_ms / 1000, n, (unsigned long long)l.count);
+		    (double)l.le_ms[i] / 1000,
+		    (unsigned long long)l.buckets[i]);
+	evbuffer_add_printf(b,
+	    "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.3f\n"
+	    "%s_count %llu\n",
+	    n, (unsigned long long)l.count, n, (double)l.sum_ms / 1000, n,
+	    (unsigned long long)l.count);
 }
 
 /* The /metrics text. */
 static void
 metrics_text(struct evbuffer *b)
 {
-	struct publisher_stats	 ps;
+	struct publisher_stats ps;
 
 	publisher_get_stats(&ps);
 	metrics_one(b, "warren_events_accepted_total", "counter",
@@ -107,8 +115,8 @@ metrics_text(struct evbuffer *b)
 	metrics_one(b, "warren_events_spooled_total", "counter",
 	    "Publishes answered ok once in the spool.",
 	    stats_get(STATS_SPOOLED));
-	metrics_one(b, "warren_spool_bytes", "gauge",
-	    "Bytes in the spool.", ps.spool.bytes);
+	metrics_one(b, "warren_spool_bytes", "gauge", "Bytes in the spool.",
+	    ps.spool.bytes);
 	metrics_one(b, "warren_spool_records", "gauge",
 	    "Events in the spool not yet confirmed.", ps.spool.records);
 	metrics_one(b, "warren_deliveries_total", "counter",
@@ -142,12 +150,13 @@ metrics_text(struct evbuffer *b)
 static int
 metrics_health(struct evbuffer *b)
 {
-	struct publisher_stats	 ps;
-	int			 ok;
+	struct publisher_stats ps;
+	int		       ok;
 
 	publisher_get_stats(&ps);
-	ok = (ps.connected && !ps.blocked) || (ps.spool_enabled &&
-	    ps.spool.bytes < (uint64_t)warrend_conf->spool_max_bytes);
+	ok = (ps.connected && !ps.blocked) ||
+	    (ps.spool_enabled &&
+		ps.spool.bytes < (uint64_t)warrend_conf->spool_max_bytes);
 	evbuffer_add_printf(b, "%s\n", ok ? "ok" : "unavailable");
 	return (ok);
 }
@@ -216,8 +225,7 @@ metrics_written_cb(struct bufferevent *bev, void *arg)
 		metrics_close(arg);
 		return;
 	}
-	bufferevent_setcb(bev, metrics_discard_cb, NULL, metrics_event_cb,
-	    arg);
+	bufferevent_setcb(bev, metrics_discard_cb, NULL, metrics_event_cb, arg);
 	bufferevent_enable(bev, EV_READ);
 }
 
@@ -226,14 +234,17 @@ static void
 metrics_respond(struct metrics_conn *mc, int status, struct evbuffer *body,
     int head)
 {
-	struct evbuffer	*out = bufferevent_get_output(mc->bev);
+	struct evbuffer *out = bufferevent_get_output(mc->bev);
 
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status,
-	    metrics_reason(status), status == 200 ? "text/plain; "
-	    "version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8",
-	    evbuffer_get_length(body), status == 405 ? "Allow: GET, HEAD\r\n" :
-	    "");
+	evbuffer_add_printf(out,
+	    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n",
+	    status, metrics_reason(status),
+	    status == 200 ? "text/plain; "
+			    "version=0.0.4; charset=utf-8" :
+			    "text/plain; charset=utf-8",
+	    evbuffer_get_length(body),
+	    status == 405 ? "Allow: GET, HEAD\r\n" : "");
 	if (!head)
 		evbuffer_add_buffer(out, body);
 	bufferevent_disable(mc->bev, EV_READ);
@@ -247,7 +258,7 @@ static void
 metrics_answer(struct metrics_conn *mc, int status,
     const struct http_request *req)
 {
-	struct evbuffer	*body = evbuffer_new();
+	struct evbuffer *body = evbuffer_new();
 
 	if (status == 200 && strcmp(req->path, "/metrics") == 0)
 		metrics_text(body);
@@ -257,8 +268,8 @@ metrics_answer(struct metrics_conn *mc, int status,
 		status = 404;
 	if (status != 200 && evbuffer_get_length(body) == 0)
 		evbuffer_add_printf(body, "%s\n", metrics_reason(status));
-	metrics_respond(mc, status, body, status != 400 &&
-	    req->method == HTTP_HEAD);
+	metrics_respond(mc, status, body,
+	    status != 400 && req->method == HTTP_HEAD);
 	evbuffer_free(body);
 }
 
@@ -266,10 +277,10 @@ metrics_answer(struct metrics_conn *mc, int status,
 static void
 metrics_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	struct http_request	 req;
-	size_t			 len = evbuffer_get_length(in);
-	int			 status;
+	struct evbuffer	   *in = bufferevent_get_input(bev);
+	struct http_request req;
+	size_t		    len = evbuffer_get_length(in);
+	int		    status;
 
 	if (len > HTTP_MAX_HEAD)
 		len = HTTP_MAX_HEAD;
@@ -293,16 +304,17 @@ metrics_deadline_cb(evutil_socket_t fd, short events, void *arg)
 static void
 metrics_accept_cb(int fd, void *arg)
 {
-	static const char	 busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	static const char busy[] =
+	    "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Content-Length: 0\r\nConnection: close\r\n\r\n";
-	struct metrics_conn	*mc;
-	struct timeval		 tv;
-	int			 ms = warrend_conf->metrics_timeout_ms;
+	struct metrics_conn *mc;
+	struct timeval	     tv;
+	int		     ms = warrend_conf->metrics_timeout_ms;
 
 	(void)arg;
 	if (metrics_nconns >= warrend_conf->metrics_max_clients) {
-		(void)send(fd, busy, sizeof busy - 1, MSG_DONTWAIT |
-		    MSG_NOSIGNAL);
+		(void)send(fd, busy, sizeof busy - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(fd);
 		return;
 	}
@@ -327,9 +339,9 @@ metrics_accept_cb(int fd, void *arg)
 static int
 metrics_bind(const struct conf *cf, char **cause)
 {
-	struct evutil_addrinfo	 hints, *res, *ai;
-	char			 serv[16];
-	int			 fd = -1, on = 1, error, rv = EADDRNOTAVAIL;
+	struct evutil_addrinfo hints, *res, *ai;
+	char		       serv[16];
+	int		       fd = -1, on = 1, error, rv = EADDRNOTAVAIL;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
@@ -337,14 +349,15 @@ metrics_bind(const struct conf *cf, char **cause)
 	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
 	snprintf(serv, sizeof serv, "%d", cf->metrics_port);
 	if ((error = evutil_getaddrinfo(cf->metrics_host, serv, &hints,
-	    &res)) != 0) {
+		 &res)) != 0) {
 		xasprintf(cause, "metrics.listen %s: %s", cf->metrics_listen,
 		    evutil_gai_strerror(error));
 		return (-1);
 	}
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
+		fd = socket(ai->ai_family,
+		    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    ai->ai_protocol);
 		if (fd == -1) {
 			rv = errno;
 			continue;
@@ -368,7 +381,7 @@ metrics_bind(const struct conf *cf, char **cause)
 int
 metrics_start(const struct conf *cf, char **cause)
 {
-	int	 fd;
+	int fd;
 
 	if (cf->metrics_listen == NULL)
 		return (0);
@@ -384,7 +397,7 @@ metrics_start(const struct conf *cf, char **cause)
 void
 metrics_stop(void)
 {
-	struct metrics_conn	*mc;
+	struct metrics_conn *mc;
 
 	listener_unwatch(metrics_listener);
 	metrics_listener = NULL;

@@ -9,7 +9,7 @@
 struct conf;
 
 /* Listen on cf's metrics.listen, if set. */
-int	metrics_start(const struct conf *cf, char **cause);
-void	metrics_stop(void);
+int  metrics_start(const struct conf *cf, char **cause);
+void metrics_stop(void);
 
 #endif

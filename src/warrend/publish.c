@@ -21,38 +21,38 @@
 #include "util.h"
 #include "warrend.h"
 
-#define PUBLISH_MIN_JOBS	4096	/* loop-wide, at least */
+#define PUBLISH_MIN_JOBS 4096 /* loop-wide, at least */
 
 /* A publish whose jobs the publisher holds. */
 struct publish_req {
-	TAILQ_ENTRY(publish_req) entry;		/* in publish_pending */
-	TAILQ_ENTRY(publish_req) wentry;	/* in publish_waiting */
-	struct client		*c;		/* NULL once c is gone */
-	struct preq		*p;		/* c's reply; NULL once given */
-	struct pub_job		*job;		/* while the publisher has it */
-	struct pub_job		*job2;		/* the projection, if any */
-	struct pub_job		*held;		/* done first, kept to reply */
-	int			 waiting;	/* for its deadline */
-	uint64_t		 accepted_ms;	/* monotonic */
-	uint64_t		 deadline;
+	TAILQ_ENTRY(publish_req) entry;	 /* in publish_pending */
+	TAILQ_ENTRY(publish_req) wentry; /* in publish_waiting */
+	struct client  *c;		 /* NULL once c is gone */
+	struct preq    *p;		 /* c's reply; NULL once given */
+	struct pub_job *job;		 /* while the publisher has it */
+	struct pub_job *job2;		 /* the projection, if any */
+	struct pub_job *held;		 /* done first, kept to reply */
+	int		waiting;	 /* for its deadline */
+	uint64_t	accepted_ms;	 /* monotonic */
+	uint64_t	deadline;
 };
 TAILQ_HEAD(publish_reqq, publish_req);
 
-static struct publish_reqq	 publish_pending =
-				    TAILQ_HEAD_INITIALIZER(publish_pending);
-static struct publish_reqq	 publish_waiting =
-				    TAILQ_HEAD_INITIALIZER(publish_waiting);
-static int			 publish_jobs;	/* with the publisher */
-static int			 publish_efd = -1;
-static struct event		*publish_ev;
-static struct event		*publish_timer;
-static int			 publish_exited;
+static struct publish_reqq publish_pending =
+    TAILQ_HEAD_INITIALIZER(publish_pending);
+static struct publish_reqq publish_waiting =
+    TAILQ_HEAD_INITIALIZER(publish_waiting);
+static int	     publish_jobs; /* with the publisher */
+static int	     publish_efd = -1;
+static struct event *publish_ev;
+static struct event *publish_timer;
+static int	     publish_exited;
 
 /* The most publishes the loop hands the publisher at once. */
 static int
 publish_max_jobs(void)
 {
-	int	 n = warrend_conf->confirm_window * 4;
+	int n = warrend_conf->confirm_window * 4;
 
 	return (n < PUBLISH_MIN_JOBS ? PUBLISH_MIN_JOBS : n);
 }
@@ -89,9 +89,9 @@ publish_gone(void)
 static void
 publish_arm_timer(void)
 {
-	struct publish_req	*r = TAILQ_FIRST(&publish_waiting);
-	struct timeval		 tv;
-	uint64_t		 now = util_now_ms(), ms;
+	struct publish_req *r = TAILQ_FIRST(&publish_waiting);
+	struct timeval	    tv;
+	uint64_t	    now = util_now_ms(), ms;
 
 	if (r == NULL || evtimer_pending(publish_timer, NULL))
 		return;
@@ -116,7 +116,7 @@ void
 publish_submit(struct client *c, const struct json_span *id,
     struct pub_job *job, struct pub_job *job2)
 {
-	struct publish_req	*r = xcalloc(1, sizeof *r);
+	struct publish_req *r = xcalloc(1, sizeof *r);
 
 	r->c = c;
 	r->p = client_defer(c, id);
@@ -143,9 +143,9 @@ publish_submit(struct client *c, const struct json_span *id,
 /* c is going: its publishes go on (the events are still published), but
  * their outcomes answer nobody. */
 void
-publish_client_gone(struct client *c)
+publish_client_gone(const struct client *c)
 {
-	struct publish_req	*r;
+	struct publish_req *r;
 
 	TAILQ_FOREACH(r, &publish_pending, entry) {
 		if (r->c == c) {
@@ -164,7 +164,7 @@ publish_client_gone(struct client *c)
 static struct pub_job *
 publish_pair(struct publish_req *r, struct pub_job *j, struct pub_job **spare)
 {
-	struct pub_job	*main, *side;
+	struct pub_job *main, *side;
 
 	*spare = NULL;
 	if (r->job == j)
@@ -193,7 +193,7 @@ publish_pair(struct publish_req *r, struct pub_job *j, struct pub_job **spare)
 static void
 publish_done(struct publish_req *r, struct pub_job *j)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
+	struct pbuf b = { NULL, 0, 0 };
 
 	publish_unwait(r);
 	TAILQ_REMOVE(&publish_pending, r, entry);
@@ -209,9 +209,9 @@ publish_done(struct publish_req *r, struct pub_job *j)
 static void
 publish_done_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct pub_jobq		 q = TAILQ_HEAD_INITIALIZER(q);
-	struct pub_job		*j, *spare;
-	struct publish_req	*r;
+	struct pub_jobq	    q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_job	   *j, *spare;
+	struct publish_req *r;
 
 	(void)fd;
 	(void)events;
@@ -222,7 +222,7 @@ publish_done_cb(evutil_socket_t fd, short events, void *arg)
 		r = j->cookie;
 		publish_jobs--;
 		if ((j = publish_pair(r, j, &spare)) == NULL)
-			continue;		/* its pair is still out */
+			continue; /* its pair is still out */
 		publish_done(r, j);
 		publisher_job_free(j);
 		if (spare != NULL)
@@ -236,9 +236,9 @@ publish_done_cb(evutil_socket_t fd, short events, void *arg)
 static void
 publish_timer_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct pbuf		 b = { NULL, 0, 0 };
-	struct publish_req	*r;
-	uint64_t		 now = util_now_ms();
+	struct pbuf	    b = { NULL, 0, 0 };
+	struct publish_req *r;
+	uint64_t	    now = util_now_ms();
 
 	(void)fd;
 	(void)events;
@@ -267,8 +267,8 @@ int
 publish_start(char **cause)
 {
 	publish_efd = publisher_done_fd();
-	publish_ev = event_new(warrend_base, publish_efd,
-	    EV_READ | EV_PERSIST, publish_done_cb, NULL);
+	publish_ev = event_new(warrend_base, publish_efd, EV_READ | EV_PERSIST,
+	    publish_done_cb, NULL);
 	publish_timer = evtimer_new(warrend_base, publish_timer_cb, NULL);
 	if (publish_ev == NULL || publish_timer == NULL ||
 	    event_add(publish_ev, NULL) != 0) {
@@ -282,7 +282,7 @@ publish_start(char **cause)
 void
 publish_free(void)
 {
-	struct publish_req	*r;
+	struct publish_req *r;
 
 	while ((r = TAILQ_FIRST(&publish_pending)) != NULL) {
 		TAILQ_REMOVE(&publish_pending, r, entry);
@@ -294,5 +294,5 @@ publish_free(void)
 		event_free(publish_ev);
 	if (publish_timer != NULL)
 		event_free(publish_timer);
-	publish_efd = -1;	/* the publisher's: it closes it */
+	publish_efd = -1; /* the publisher's: it closes it */
 }

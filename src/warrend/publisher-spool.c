@@ -20,7 +20,7 @@
 #include "spool.h"
 #include "util.h"
 
-#define PUB_SPOOL_FIXED	8	/* payload bytes before the strings */
+#define PUB_SPOOL_FIXED 8 /* payload bytes before the strings */
 
 /* Store v as a little-endian u16. */
 static void
@@ -41,11 +41,11 @@ publisher_spool_get(const unsigned char *p)
 static int
 publisher_spool_append(struct publisher *pb, struct pub_job *j)
 {
-	size_t			 rl = strlen(j->routing_key);
-	size_t			 tl = strlen(j->type), ml = strlen(j->message_id);
-	struct spool_data	 d;
-	unsigned char		*buf;
-	int			 rv;
+	size_t		  rl = strlen(j->routing_key);
+	size_t		  tl = strlen(j->type), ml = strlen(j->message_id);
+	struct spool_data d;
+	unsigned char	 *buf;
+	int		  rv;
 
 	if (rl > 65535 || tl > 65535 || j->bodylen > SIZE_MAX / 2) {
 		errno = EFBIG;
@@ -72,11 +72,11 @@ publisher_spool_append(struct publisher *pb, struct pub_job *j)
 static struct pub_job *
 publisher_spool_decode(const struct spool_data *d)
 {
-	const unsigned char	*p = d->bytes;
-	const char		*s = (const char *)p + PUB_SPOOL_FIXED;
-	size_t			 rl, tl, ml;
-	char			*rk, *type, mid[256];
-	struct pub_job		*j;
+	const unsigned char *p = d->bytes;
+	const char	    *s = (const char *)p + PUB_SPOOL_FIXED;
+	size_t		     rl, tl, ml;
+	char		    *rk, *type, mid[256];
+	struct pub_job	    *j;
 
 	if (d->len < PUB_SPOOL_FIXED)
 		return (NULL);
@@ -102,9 +102,9 @@ publisher_spool_decode(const struct spool_data *d)
 static struct pub_job *
 publisher_spool_next(struct publisher *p)
 {
-	struct spool_data	 d;
-	struct spool_rec	*r;
-	struct pub_job		*j;
+	struct spool_data d;
+	struct spool_rec *r;
+	struct pub_job	 *j;
 
 	while ((r = spool_next(p->spool, &d)) != NULL) {
 		if ((j = publisher_spool_decode(&d)) != NULL) {
@@ -113,7 +113,8 @@ publisher_spool_next(struct publisher *p)
 			return (j);
 		}
 		log_warnx("publisher: a spool record of %zu bytes is not an "
-		    "event: dropped", d.len);
+			  "event: dropped",
+		    d.len);
 		spool_done(p->spool, r);
 	}
 	return (NULL);
@@ -131,7 +132,7 @@ publisher_spool_done(struct publisher *p, struct pub_job *j)
 static void
 publisher_spool_forget(struct pub_job *j)
 {
-	j->srec = NULL;		/* spool_rewind frees the handle */
+	j->srec = NULL; /* spool_rewind frees the handle */
 	publisher_job_free(j);
 }
 
@@ -140,7 +141,7 @@ publisher_spool_forget(struct pub_job *j)
 static void
 publisher_spool_failed(struct lograte *lr, const char *what, int error)
 {
-	uint64_t	 n = 0;
+	uint64_t n = 0;
 
 	switch (lograte_hit(lr, util_now_ms(), 1, &n)) {
 	case LOGRATE_FIRST:
@@ -161,12 +162,12 @@ publisher_spool_failed(struct lograte *lr, const char *what, int error)
 static void
 publisher_spool_works(struct lograte *lr, const char *what)
 {
-	uint64_t	 total, ms;
+	uint64_t total, ms;
 
 	if (lograte_end(lr, util_now_ms(), &total, &ms))
 		log_info("publisher: spool %s works again, after %llu failures "
-		    "in %llu ms", what, (unsigned long long)total,
-		    (unsigned long long)ms);
+			 "in %llu ms",
+		    what, (unsigned long long)total, (unsigned long long)ms);
 }
 
 /*
@@ -177,9 +178,9 @@ publisher_spool_works(struct lograte *lr, const char *what)
 void
 publisher_spool_write(struct publisher *p, struct pub_jobq *q)
 {
-	struct pub_jobq	 done = TAILQ_HEAD_INITIALIZER(done);
-	struct pub_job	*j;
-	int		 rv;
+	struct pub_jobq done = TAILQ_HEAD_INITIALIZER(done);
+	struct pub_job *j;
+	int		rv;
 
 	while ((j = TAILQ_FIRST(q)) != NULL) {
 		TAILQ_REMOVE(q, j, entry);
@@ -188,7 +189,7 @@ publisher_spool_write(struct publisher *p, struct pub_jobq *q)
 			continue;
 		}
 		if (j->cookie == NULL) {
-			publisher_job_free(j);	/* it is in the spool already */
+			publisher_job_free(j); /* it is in the spool already */
 			p->detached--;
 			continue;
 		}
@@ -199,7 +200,7 @@ publisher_spool_write(struct publisher *p, struct pub_jobq *q)
 		j->outcome = rv == 0 ? PUB_SPOOLED : PUB_FULL;
 		if (rv == -1 && !p->spool_full)
 			log_warnx("publisher: spool is full (max_bytes): "
-			    "refusing events until it drains");
+				  "refusing events until it drains");
 		else if (rv == 0 && p->spool_full)
 			log_info("publisher: spool accepts events again");
 		if (rv != -2)
@@ -230,8 +231,8 @@ publisher_spool_write(struct publisher *p, struct pub_jobq *q)
 void
 publisher_spool_unsent(struct publisher *p, struct pub_jobq *q)
 {
-	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
-	struct pub_job	*j;
+	struct pub_jobq direct = TAILQ_HEAD_INITIALIZER(direct);
+	struct pub_job *j;
 
 	while ((j = TAILQ_FIRST(q)) != NULL) {
 		TAILQ_REMOVE(q, j, entry);
@@ -249,8 +250,8 @@ publisher_spool_unsent(struct publisher *p, struct pub_jobq *q)
 void
 publisher_spool_pending(struct publisher *p)
 {
-	struct pub_jobq	 direct = TAILQ_HEAD_INITIALIZER(direct);
-	struct pub_job	*j, *next;
+	struct pub_jobq direct = TAILQ_HEAD_INITIALIZER(direct);
+	struct pub_job *j, *next;
 
 	for (j = TAILQ_FIRST(&p->pending); j != NULL; j = next) {
 		next = TAILQ_NEXT(j, entry);
@@ -279,7 +280,7 @@ publisher_spool_before(const struct pub_job *a, const struct pub_job *b)
 void
 publisher_spool_nacked(struct publisher *p, struct pub_job *j)
 {
-	struct pub_job	*k;
+	struct pub_job *k;
 
 	p->spool_refused = 1;
 	p->refusing = 1;
@@ -314,9 +315,9 @@ publisher_spool_nacked(struct publisher *p, struct pub_job *j)
 void
 publisher_spool_retreat(struct publisher *p)
 {
-	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct pub_job	*j, *next;
-	uint64_t	 delay, n;
+	struct pub_jobq q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_job *j, *next;
+	uint64_t	delay, n;
 
 	if (!p->spool_refused)
 		return;
@@ -347,12 +348,13 @@ publisher_spool_retreat(struct publisher *p)
 	switch (lograte_hit(&p->lr_nack, util_now_ms(), 1, &n)) {
 	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s refused (nacked) events: "
-		    "kept, trying again in %llu ms", p->addr,
-		    (unsigned long long)delay);
+			  "kept, trying again in %llu ms",
+		    p->addr, (unsigned long long)delay);
 		break;
 	case LOGRATE_COUNT:
 		log_warnx("publisher: broker %s refused events %llu more "
-		    "times", p->addr, (unsigned long long)n);
+			  "times",
+		    p->addr, (unsigned long long)n);
 		break;
 	case LOGRATE_QUIET:
 		break;
@@ -364,9 +366,9 @@ publisher_spool_retreat(struct publisher *p)
 void
 publisher_spool_lost(struct publisher *p, struct pub_jobq *back)
 {
-	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_jobq q = TAILQ_HEAD_INITIALIZER(q);
 
-	TAILQ_CONCAT(&q, &p->retry, entry);	/* from_spool: rewound */
+	TAILQ_CONCAT(&q, &p->retry, entry); /* from_spool: rewound */
 	TAILQ_CONCAT(&q, &p->nacked, entry);
 	TAILQ_CONCAT(&q, back, entry);
 	TAILQ_CONCAT(back, &q, entry);
@@ -382,17 +384,18 @@ publisher_spool_lost(struct publisher *p, struct pub_jobq *back)
 void
 publisher_spool_renew_log(struct publisher *p)
 {
-	uint64_t	 n;
+	uint64_t n;
 
 	switch (lograte_hit(&p->lr_renew, util_now_ms(), 1, &n)) {
 	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s goes on refusing events: "
-		    "trying a new connection", p->addr);
+			  "trying a new connection",
+		    p->addr);
 		break;
 	case LOGRATE_COUNT:
 		log_warnx("publisher: broker %s goes on refusing events: "
-		    "%llu more new connections", p->addr,
-		    (unsigned long long)n);
+			  "%llu more new connections",
+		    p->addr, (unsigned long long)n);
 		break;
 	case LOGRATE_QUIET:
 		break;
@@ -403,7 +406,7 @@ publisher_spool_renew_log(struct publisher *p)
 void
 publisher_spool_taken(struct publisher *p)
 {
-	uint64_t	 total, ms;
+	uint64_t total, ms;
 
 	p->refusing = 0;
 	pthread_mutex_lock(&p->lock);
@@ -412,16 +415,16 @@ publisher_spool_taken(struct publisher *p)
 	(void)lograte_end(&p->lr_renew, util_now_ms(), &total, &ms);
 	if (lograte_end(&p->lr_nack, util_now_ms(), &total, &ms))
 		log_info("publisher: broker %s takes events again, after %llu "
-		    "rounds of nacks in %llu ms", p->addr,
-		    (unsigned long long)total, (unsigned long long)ms);
+			 "rounds of nacks in %llu ms",
+		    p->addr, (unsigned long long)total, (unsigned long long)ms);
 }
 
 /* Read records back from the spool while the window has room. */
 void
 publisher_spool_fill(struct publisher *p)
 {
-	struct pub_job	*j;
-	int		 room = confirm_free_tags(&p->ring);
+	struct pub_job *j;
+	int		room = confirm_free_tags(&p->ring);
 
 	/* Not while copies of spooled events are still in flight on a slow
 	 * connection: they would only go out a third time. */
@@ -459,15 +462,15 @@ publisher_spool_fill(struct publisher *p)
 void
 publisher_spool_timeouts(struct publisher *p)
 {
-	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct pub_job	*j, *copy;
-	uint64_t	 t, now = util_now_ms(), n = 0, count = 0;
-	uint64_t	 limit = (uint64_t)p->publish_timeout_ms / 2;
+	struct pub_jobq q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_job *j, *copy;
+	uint64_t	t, now = util_now_ms(), n = 0, count = 0;
+	uint64_t	limit = (uint64_t)p->publish_timeout_ms / 2;
 
 	if (p->spool == NULL)
 		return;
 	for (t = confirm_first(&p->ring); t != 0;
-	    t = confirm_after(&p->ring, t)) {
+	     t = confirm_after(&p->ring, t)) {
 		j = confirm_get(&p->ring, t);
 		if (j->from_spool || j->cookie == NULL)
 			continue;
@@ -478,8 +481,8 @@ publisher_spool_timeouts(struct publisher *p)
 		 * loop; a copy the loop never sees waits here for the
 		 * confirm, so the loop can never touch a freed job.
 		 */
-		copy = publisher_job_new(j->routing_key, j->type,
-		    j->message_id, j->body, j->bodylen);
+		copy = publisher_job_new(j->routing_key, j->type, j->message_id,
+		    j->body, j->bodylen);
 		copy->timestamp_ms = j->timestamp_ms;
 		copy->tag = j->tag;
 		copy->sent_ms = j->sent_ms;
@@ -494,12 +497,13 @@ publisher_spool_timeouts(struct publisher *p)
 	switch (lograte_hit(&p->lr_slow, now, n, &count)) {
 	case LOGRATE_FIRST:
 		log_warnx("publisher: broker %s is slow to confirm: events "
-		    "go to the spool", p->addr);
+			  "go to the spool",
+		    p->addr);
 		break;
 	case LOGRATE_COUNT:
 		log_warnx("publisher: broker %s is slow to confirm: %llu more "
-		    "events went to the spool", p->addr,
-		    (unsigned long long)count);
+			  "events went to the spool",
+		    p->addr, (unsigned long long)count);
 		break;
 	case LOGRATE_QUIET:
 		break;
@@ -512,12 +516,12 @@ publisher_spool_timeouts(struct publisher *p)
 void
 publisher_spool_in_time(struct publisher *p)
 {
-	uint64_t	 total, ms;
+	uint64_t total, ms;
 
 	if (lograte_end(&p->lr_slow, util_now_ms(), &total, &ms))
 		log_info("publisher: broker %s confirms in time again; %llu "
-		    "events were slow to confirm in %llu ms", p->addr,
-		    (unsigned long long)total, (unsigned long long)ms);
+			 "events were slow to confirm in %llu ms",
+		    p->addr, (unsigned long long)total, (unsigned long long)ms);
 }
 
 /* While events wait in the spool, the connector tries again at least
@@ -526,10 +530,11 @@ publisher_spool_in_time(struct publisher *p)
 void
 publisher_spool_cap(struct publisher *p)
 {
-	int	 cap;
+	int cap;
 
 	cap = p->spool != NULL && spool_pending(p->spool) > 0 ?
-	    PUBLISHER_RETRY_CAP_MS : 0;
+	    PUBLISHER_RETRY_CAP_MS :
+	    0;
 	if (cap != p->cap_ms) {
 		p->cap_ms = cap;
 		broker_async_cap(p->async, cap);
@@ -541,12 +546,12 @@ publisher_spool_cap(struct publisher *p)
 void
 publisher_spool_stats(struct publisher *p)
 {
-	uint64_t	 n;
+	uint64_t n;
 
 	if (lograte_tick(&p->lr_slow, util_now_ms(), &n) == LOGRATE_COUNT)
 		log_warnx("publisher: broker %s is slow to confirm: %llu more "
-		    "events went to the spool", p->addr,
-		    (unsigned long long)n);
+			  "events went to the spool",
+		    p->addr, (unsigned long long)n);
 	if (lograte_tick(&p->lr_nack, util_now_ms(), &n) == LOGRATE_COUNT)
 		log_warnx("publisher: broker %s refused events %llu more times",
 		    p->addr, (unsigned long long)n);

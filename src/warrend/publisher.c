@@ -27,17 +27,17 @@
  * thousand at most: the loop stops reading before); reaching this bound is
  * a broken invariant.
  */
-#define PUBLISHER_MAILBOX_BOUND	(1024 * 1024)
+#define PUBLISHER_MAILBOX_BOUND (1024 * 1024)
 
 /* The one publisher; only the loop-facing functions below use this
  * pointer, the thread is handed its state. */
-static struct publisher	*publisher_the;
+static struct publisher *publisher_the;
 
 /* Nudge an eventfd. */
 static void
 publisher_kick(int fd)
 {
-	uint64_t	 one = 1;
+	uint64_t one = 1;
 
 	while (write(fd, &one, sizeof one) == -1 && errno == EINTR)
 		;
@@ -48,9 +48,9 @@ struct pub_job *
 publisher_job_new(const char *routing_key, const char *type,
     const char *message_id, const char *body, size_t bodylen)
 {
-	struct pub_job	*j;
-	size_t		 rl = strlen(routing_key) + 1, tl = strlen(type) + 1;
-	char		*p;
+	struct pub_job *j;
+	size_t		rl = strlen(routing_key) + 1, tl = strlen(type) + 1;
+	char	       *p;
 
 	j = xmalloc(sizeof *j + rl + tl + bodylen);
 	memset(j, 0, sizeof *j);
@@ -85,7 +85,7 @@ publisher_submit(struct pub_job *j)
 void
 publisher_cancel(struct pub_job *j)
 {
-	struct publisher	*p = publisher_the;
+	struct publisher *p = publisher_the;
 
 	__atomic_store_n(&j->cancelled, 1, __ATOMIC_RELEASE);
 	if (!__atomic_exchange_n(&p->sweep, 1, __ATOMIC_ACQ_REL))
@@ -96,7 +96,7 @@ publisher_cancel(struct pub_job *j)
 int
 publisher_collect(struct pub_jobq *q)
 {
-	struct pub_job	*j;
+	struct pub_job *j;
 
 	while ((j = mailbox_take(publisher_the->done)) != NULL)
 		TAILQ_INSERT_TAIL(q, j, entry);
@@ -125,7 +125,7 @@ publisher_finish(struct publisher *p, struct pub_job *j,
 void
 publisher_get_stats(struct publisher_stats *st)
 {
-	struct publisher	*p = publisher_the;
+	struct publisher *p = publisher_the;
 
 	pthread_mutex_lock(&p->lock);
 	*st = p->stats;
@@ -148,10 +148,10 @@ publisher_set_state(struct publisher *p)
 static int
 publisher_requeue(struct publisher *p)
 {
-	struct pub_jobq	 back = TAILQ_HEAD_INITIALIZER(back);
-	struct pub_job	*j;
-	uint64_t	 t;
-	int		 n = 0;
+	struct pub_jobq back = TAILQ_HEAD_INITIALIZER(back);
+	struct pub_job *j;
+	uint64_t	t;
+	int		n = 0;
 
 	while ((t = confirm_first(&p->ring)) != 0) {
 		j = confirm_take(&p->ring, t);
@@ -163,8 +163,7 @@ publisher_requeue(struct publisher *p)
 	if (p->spool != NULL) {
 		publisher_spool_lost(p, &back);
 		publisher_spool_unsent(p, &back);
-	}
-	else
+	} else
 		TAILQ_CONCAT(&p->pending, &back, entry);
 	return (n);
 }
@@ -173,7 +172,7 @@ publisher_requeue(struct publisher *p)
 static void
 publisher_drop(struct publisher *p, int graceful)
 {
-	int	 n;
+	int n;
 
 	if (p->conn == NULL)
 		return;
@@ -194,7 +193,8 @@ publisher_drop(struct publisher *p, int graceful)
 	pthread_mutex_unlock(&p->lock);
 	publisher_set_state(p);
 	if (n > 0)
-		log_info("publisher: broker %s: %d unconfirmed events will be republished",
+		log_info(
+		    "publisher: broker %s: %d unconfirmed events will be republished",
 		    p->addr, n);
 }
 
@@ -204,7 +204,7 @@ static int
 publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
     void *arg)
 {
-	const char	*exchange = arg;
+	const char *exchange = arg;
 
 	amqp_channel_open(conn, 1);
 	if (broker_rpc_ok(conn, bl, "channel.open", NULL, 0) != 0)
@@ -224,8 +224,8 @@ publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
 static void
 publisher_adopt(struct publisher *p)
 {
-	if ((p->conn = broker_async_take(p->async, p->addr,
-	    sizeof p->addr)) == NULL)
+	if ((p->conn = broker_async_take(p->async, p->addr, sizeof p->addr)) ==
+	    NULL)
 		return;
 	pthread_mutex_lock(&p->lock);
 	memcpy(p->stats.broker, p->addr, sizeof p->stats.broker);
@@ -233,9 +233,9 @@ publisher_adopt(struct publisher *p)
 	p->fd = amqp_get_sockfd(p->conn);
 	p->connected = 1;
 	p->proven = 0;
-	p->probing = p->relost;	/* a failover: the queues may be electing */
+	p->probing = p->relost; /* a failover: the queues may be electing */
 	if (!p->renewed)
-		p->spool_holds = 0;	/* a new connection: retry soon */
+		p->spool_holds = 0; /* a new connection: retry soon */
 	p->renew = p->renewed = 0;
 	p->spool_hold = 0;
 	confirm_reset(&p->ring);
@@ -248,8 +248,8 @@ publisher_adopt(struct publisher *p)
 static int
 publisher_settle_cb(void *job, uint64_t tag, void *arg)
 {
-	struct publisher	*p = arg;
-	struct pub_job		*j = job;
+	struct publisher *p = arg;
+	struct pub_job	 *j = job;
 
 	(void)tag;
 	if (p->outcome == PUB_NACKED) {
@@ -257,19 +257,19 @@ publisher_settle_cb(void *job, uint64_t tag, void *arg)
 		p->stats.nacks++;
 		pthread_mutex_unlock(&p->lock);
 	}
-	if (p->outcome == PUB_NACKED && p->spool != NULL && (j->from_spool ||
-	    j->cookie != NULL)) {
-		publisher_spool_nacked(p, j);	/* kept, to be retried */
+	if (p->outcome == PUB_NACKED && p->spool != NULL &&
+	    (j->from_spool || j->cookie != NULL)) {
+		publisher_spool_nacked(p, j); /* kept, to be retried */
 		return (0);
 	}
 	if (j->from_spool) {
 		if (j->returned)
 			log_warnx("publisher: spooled %s %s was returned: no "
-			    "queue is bound to %s", j->type, j->message_id,
-			    j->routing_key);
+				  "queue is bound to %s",
+			    j->type, j->message_id, j->routing_key);
 		publisher_spool_done(p, j);
 	} else if (j->cookie == NULL) {
-		publisher_job_free(j);	/* it is in the spool as well */
+		publisher_job_free(j); /* it is in the spool as well */
 		p->detached--;
 	} else {
 		if (p->outcome == PUB_CONFIRMED)
@@ -285,7 +285,7 @@ publisher_confirm(struct publisher *p, uint64_t tag, int multiple,
     enum pub_outcome outcome)
 {
 	if (outcome == PUB_CONFIRMED) {
-		p->proven = 1;		/* the broker takes events */
+		p->proven = 1; /* the broker takes events */
 		p->probing = 0;
 		p->spool_holds = 0;
 		p->renew = 0;
@@ -300,20 +300,19 @@ publisher_confirm(struct publisher *p, uint64_t tag, int multiple,
 static void
 publisher_returned(struct publisher *p, const amqp_basic_properties_t *props)
 {
-	struct pub_job	*j;
-	uint64_t	 t;
+	struct pub_job *j;
+	uint64_t	t;
 
 	if (!(props->_flags & AMQP_BASIC_MESSAGE_ID_FLAG))
 		return;
 	for (t = confirm_first(&p->ring); t != 0;
-	    t = confirm_after(&p->ring, t)) {
+	     t = confirm_after(&p->ring, t)) {
 		j = confirm_get(&p->ring, t);
 		/* A projection shares the message_id: the key tells. */
-		if (j->returned ||
-		    strcmp(j->routing_key, p->ret_key) != 0 ||
+		if (j->returned || strcmp(j->routing_key, p->ret_key) != 0 ||
 		    strlen(j->message_id) != props->message_id.len ||
 		    memcmp(j->message_id, props->message_id.bytes,
-		    props->message_id.len) != 0)
+			props->message_id.len) != 0)
 			continue;
 		j->returned = 1;
 		return;
@@ -340,13 +339,13 @@ publisher_blocked(struct publisher *p, const amqp_bytes_t *reason)
 static int
 publisher_method(struct publisher *p, const amqp_method_t *m)
 {
-	const amqp_basic_ack_t			*ack;
-	const amqp_basic_nack_t			*nack;
-	const amqp_connection_close_t		*cc;
-	const amqp_channel_close_t		*ch;
-	const amqp_connection_blocked_t		*bl;
-	const amqp_basic_return_t		*ret;
-	amqp_connection_close_ok_t		 ok;
+	const amqp_basic_ack_t		*ack;
+	const amqp_basic_nack_t		*nack;
+	const amqp_connection_close_t	*cc;
+	const amqp_channel_close_t	*ch;
+	const amqp_connection_blocked_t *bl;
+	const amqp_basic_return_t	*ret;
+	amqp_connection_close_ok_t	 ok;
 
 	switch (m->id) {
 	case AMQP_BASIC_ACK_METHOD:
@@ -398,7 +397,7 @@ publisher_method(struct publisher *p, const amqp_method_t *m)
 static int
 publisher_frame(const amqp_frame_t *f, void *arg)
 {
-	struct publisher	*p = arg;
+	struct publisher *p = arg;
 
 	switch (f->frame_type) {
 	case AMQP_FRAME_METHOD:
@@ -428,15 +427,15 @@ publisher_frame(const amqp_frame_t *f, void *arg)
 static int
 publisher_drain(struct publisher *p)
 {
-	return (broker_drain(p->conn, "publisher", p->addr,
-	    publisher_frame, p));
+	return (broker_drain(p->conn, "publisher", p->addr, publisher_frame,
+	    p));
 }
 
 /* Is the socket ready to take a frame without blocking? */
 static int
 publisher_writable(struct publisher *p)
 {
-	struct pollfd	 pfd = { .fd = p->fd, .events = POLLOUT };
+	struct pollfd pfd = { .fd = p->fd, .events = POLLOUT };
 
 	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT));
 }
@@ -445,13 +444,14 @@ publisher_writable(struct publisher *p)
 static int
 publisher_send(struct publisher *p, struct pub_job *j)
 {
-	amqp_basic_properties_t	 props;
-	amqp_table_entry_t	 h[5];
-	char			 when[64];
-	amqp_bytes_t		 body;
-	int			 rv;
+	amqp_basic_properties_t props;
+	amqp_table_entry_t	h[5];
+	char			when[64];
+	amqp_bytes_t		body;
+	int			rv;
 
-	util_rfc3339(when, j->timestamp_ms / 1000, (int)(j->timestamp_ms % 1000));
+	util_rfc3339(when, j->timestamp_ms / 1000,
+	    (int)(j->timestamp_ms % 1000));
 	h[0].key = amqp_cstring_bytes("cloudEvents:specversion");
 	h[0].value.value.bytes = amqp_cstring_bytes("1.0");
 	h[1].key = amqp_cstring_bytes("cloudEvents:id");
@@ -466,10 +466,9 @@ publisher_send(struct publisher *p, struct pub_job *j)
 		h[rv].value.kind = AMQP_FIELD_KIND_UTF8;
 	memset(&props, 0, sizeof props);
 	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
-	    AMQP_BASIC_DELIVERY_MODE_FLAG |
-	    AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TIMESTAMP_FLAG |
-	    AMQP_BASIC_TYPE_FLAG | AMQP_BASIC_APP_ID_FLAG |
-	    AMQP_BASIC_HEADERS_FLAG;
+	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
+	    AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_TYPE_FLAG |
+	    AMQP_BASIC_APP_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
 	props.content_type = amqp_cstring_bytes("application/json");
 	props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
 	props.message_id = amqp_cstring_bytes(j->message_id);
@@ -498,8 +497,8 @@ publisher_send(struct publisher *p, struct pub_job *j)
 static int
 publisher_flush(struct publisher *p)
 {
-	struct pub_job	*j;
-	int		 sent = 0;
+	struct pub_job *j;
+	int		sent = 0;
 
 	/* confirm_room: the span of tags, not the count in flight, bounds
 	 * the ring (see confirm.h). A connection made after one was lost
@@ -542,7 +541,7 @@ publisher_flush(struct publisher *p)
 static void
 publisher_sweep(struct publisher *p)
 {
-	struct pub_job	*j, *next;
+	struct pub_job *j, *next;
 
 	if (!__atomic_exchange_n(&p->sweep, 0, __ATOMIC_ACQ_REL))
 		return;
@@ -563,16 +562,17 @@ publisher_busy(struct publisher *p)
 	    confirm_inflight(&p->ring) >= p->window ||
 	    (p->probing && confirm_inflight(&p->ring) > 0))
 		return (0);
-	return (!TAILQ_EMPTY(&p->pending) || (p->spool != NULL &&
-	    !p->stopping && (spool_unread(p->spool) > 0 ||
-	    !TAILQ_EMPTY(&p->retry)) && util_now_ms() >= p->spool_hold));
+	return (!TAILQ_EMPTY(&p->pending) ||
+	    (p->spool != NULL && !p->stopping &&
+		(spool_unread(p->spool) > 0 || !TAILQ_EMPTY(&p->retry)) &&
+		util_now_ms() >= p->spool_hold));
 }
 
 /* Fail every job left when the thread exits. */
 static void
 publisher_fail_all(struct publisher *p)
 {
-	struct pub_job	*j;
+	struct pub_job *j;
 
 	/* Jobs submitted after this are the loop's bug: it stops
 	 * submitting before it stops the thread. */
@@ -585,8 +585,10 @@ publisher_fail_all(struct publisher *p)
 	}
 	while ((j = TAILQ_FIRST(&p->pending)) != NULL) {
 		TAILQ_REMOVE(&p->pending, j, entry);
-		publisher_finish(p, j, __atomic_load_n(&j->cancelled,
-		    __ATOMIC_ACQUIRE) ? PUB_CANCELLED : PUB_FAILED);
+		publisher_finish(p, j,
+		    __atomic_load_n(&j->cancelled, __ATOMIC_ACQUIRE) ?
+			PUB_CANCELLED :
+			PUB_FAILED);
 	}
 }
 
@@ -594,14 +596,14 @@ publisher_fail_all(struct publisher *p)
 static void
 publisher_wait(struct publisher *p, int want_write, int busy)
 {
-	struct pollfd	 pfd[3];
-	uint64_t	 n, now;
-	int		 timeout, nfd = 2;
+	struct pollfd pfd[3];
+	uint64_t      n, now;
+	int	      timeout, nfd = 2;
 
 	/* At least once a second: heartbeats, and the watchdog's proof of
 	 * life. */
-	timeout = p->heartbeat > 0 && p->heartbeat < 2 ?
-	    p->heartbeat * 500 : 1000;
+	timeout = p->heartbeat > 0 && p->heartbeat < 2 ? p->heartbeat * 500 :
+							 1000;
 	if (p->stopping && timeout > 100)
 		timeout = 100;
 	/* The pause after nacks: retry when it ends, not later. */
@@ -610,12 +612,12 @@ publisher_wait(struct publisher *p, int want_write, int busy)
 		timeout = (int)(p->spool_hold - now) + 1;
 	if (p->spool != NULL && p->connected && timeout > 100 &&
 	    confirm_inflight(&p->ring) > 0)
-		timeout = 100;	/* to notice confirms that are late */
+		timeout = 100; /* to notice confirms that are late */
 	if (busy)
 		timeout = 0;
 	pfd[0].fd = p->wake_fd;
 	pfd[0].events = POLLIN;
-	pfd[1].fd = mailbox_fd(p->in);	/* readable while jobs wait */
+	pfd[1].fd = mailbox_fd(p->in); /* readable while jobs wait */
 	pfd[1].events = POLLIN;
 	if (p->connected) {
 		pfd[2].fd = p->fd;
@@ -631,15 +633,16 @@ publisher_wait(struct publisher *p, int want_write, int busy)
 static int
 publisher_intake(struct publisher *p)
 {
-	struct pub_jobq	 q = TAILQ_HEAD_INITIALIZER(q);
-	struct pub_job	*j;
+	struct pub_jobq q = TAILQ_HEAD_INITIALIZER(q);
+	struct pub_job *j;
 
 	while ((j = mailbox_take(p->in)) != NULL)
 		TAILQ_INSERT_TAIL(&q, j, entry);
 	/* Unreachable, blocked, or the spool holds older events not yet
 	 * confirmed: behind them, on disk, so none is overtaken. */
-	if (p->spool != NULL && (!p->connected || p->blocked ||
-	    spool_pending(p->spool) > 0 || !TAILQ_EMPTY(&p->nacked)))
+	if (p->spool != NULL &&
+	    (!p->connected || p->blocked || spool_pending(p->spool) > 0 ||
+		!TAILQ_EMPTY(&p->nacked)))
 		publisher_spool_write(p, &q);
 	else
 		TAILQ_CONCAT(&p->pending, &q, entry);
@@ -651,16 +654,17 @@ publisher_intake(struct publisher *p)
 	p->stop_at = p->stop_deadline;
 	pthread_mutex_unlock(&p->lock);
 	/* Stopping: wait for confirms, but not for a broker that is away. */
-	return (p->stopping && (!p->connected || util_now_ms() >= p->stop_at ||
-	    (TAILQ_EMPTY(&p->pending) && confirm_inflight(&p->ring) == 0)));
+	return (p->stopping &&
+	    (!p->connected || util_now_ms() >= p->stop_at ||
+		(TAILQ_EMPTY(&p->pending) && confirm_inflight(&p->ring) == 0)));
 }
 
 /* The thread: connect, publish, confirm, reconnect, until told to stop. */
 static void *
 publisher_main(void *arg)
 {
-	struct publisher	*p = arg;
-	int			 full = 0, first = 1;
+	struct publisher *p = arg;
+	int		  full = 0, first = 1;
 
 	while (!publisher_intake(p)) {
 		if (!p->connected) {
@@ -684,7 +688,7 @@ publisher_main(void *arg)
 			if (p->renew && confirm_inflight(&p->ring) == 0) {
 				publisher_spool_renew_log(p);
 				publisher_drop(p, 0);
-				p->renewed = 1;	/* keep the backoff growing */
+				p->renewed = 1; /* keep the backoff growing */
 				continue;
 			}
 			publisher_spool_fill(p);
@@ -709,7 +713,7 @@ publisher_main(void *arg)
 	publisher_spool_stats(p);
 	spool_close(p->spool);
 	p->spool = NULL;
-	mailbox_close(p->done);		/* publisher_collect sees the end */
+	mailbox_close(p->done); /* publisher_collect sees the end */
 	return (NULL);
 }
 
@@ -717,8 +721,8 @@ publisher_main(void *arg)
 int
 publisher_start(const struct conf *cf, char **cause)
 {
-	struct publisher	*p;
-	int			 error;
+	struct publisher *p;
+	int		  error;
 
 	p = publisher_the = xcalloc(1, sizeof *p);
 	pthread_mutex_init(&p->lock, NULL);
@@ -739,19 +743,20 @@ publisher_start(const struct conf *cf, char **cause)
 	p->service = xstrdup(cf->service);
 	p->window = cf->confirm_window;
 	p->publish_timeout_ms = cf->publish_timeout_ms;
-	if (cf->spool_max_bytes > 0 && (p->spool = spool_open(cf->spool_dir,
-	    cf->spool_max_bytes, cf->spool_fsync, 0, cause)) == NULL)
+	if (cf->spool_max_bytes > 0 &&
+	    (p->spool = spool_open(cf->spool_dir, cf->spool_max_bytes,
+		 cf->spool_fsync, 0, cause)) == NULL)
 		return (-1);
 	p->stats.spool_enabled = p->spool != NULL;
 	if (p->spool != NULL)
 		spool_get_stats(p->spool, &p->stats.spool);
 	confirm_init(&p->ring, p->window);
 	if ((p->async = broker_async_start(&p->link, publisher_setup,
-	    p->exchange, p->wake_fd, cause)) == NULL)
+		 p->exchange, p->wake_fd, cause)) == NULL)
 		return (-1);
 	broker_async_request(p->async, 0, 0);
-	if ((error = pthread_create(&p->thread, NULL, publisher_main,
-	    p)) != 0) {
+	if ((error = pthread_create(&p->thread, NULL, publisher_main, p)) !=
+	    0) {
 		xasprintf(cause, "pthread_create: %s", util_strerror(error));
 		return (-1);
 	}
@@ -763,7 +768,7 @@ publisher_start(const struct conf *cf, char **cause)
 void
 publisher_stop(int timeout_ms)
 {
-	struct publisher	*p = publisher_the;
+	struct publisher *p = publisher_the;
 
 	if (p == NULL || !p->running)
 		return;
@@ -783,8 +788,8 @@ publisher_stop(int timeout_ms)
 void
 publisher_join(int timeout_ms)
 {
-	struct publisher	*p = publisher_the;
-	struct pub_job		*j;
+	struct publisher *p = publisher_the;
+	struct pub_job	 *j;
 
 	if (p == NULL || !p->running)
 		return;
@@ -794,7 +799,7 @@ publisher_join(int timeout_ms)
 	}
 	p->running = 0;
 	if (!p->async_gone)
-		return;		/* the connector is stuck: it has wake_fd */
+		return; /* the connector is stuck: it has wake_fd */
 	broker_link_free(&p->link);
 	free(p->exchange);
 	free(p->service);

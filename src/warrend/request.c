@@ -39,7 +39,7 @@ static void
 request_error(struct client *c, enum proto_op op, const struct json_span *id,
     const char *code, const char *message, const char *field)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
+	struct pbuf b = { NULL, 0, 0 };
 
 	request_reply_error(&b, op, id != NULL ? id->ptr : NULL,
 	    id != NULL ? id->len : 0, code, message, field);
@@ -50,7 +50,7 @@ request_error(struct client *c, enum proto_op op, const struct json_span *id,
 static void
 request_ok(struct client *c, const struct request *req)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
+	struct pbuf b = { NULL, 0, 0 };
 
 	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
 	proto_reply_end(&b);
@@ -61,7 +61,7 @@ request_ok(struct client *c, const struct request *req)
 static int
 request_allowed(const struct client *c, const struct contract *ct)
 {
-	size_t	 i;
+	size_t i;
 
 	if (ct->allow_users == NULL && ct->allow_groups == NULL)
 		return (1);
@@ -80,7 +80,7 @@ request_allowed(const struct client *c, const struct contract *ct)
 void
 request_too_large(struct client *c)
 {
-	char	*msg;
+	char *msg;
 
 	xasprintf(&msg, "request line longer than max_line (%zu bytes)",
 	    warrend_conf->max_line);
@@ -92,7 +92,7 @@ request_too_large(struct client *c)
 static int64_t
 request_wallclock_ms(void)
 {
-	struct timeval	 tv;
+	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
 	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
@@ -101,11 +101,10 @@ request_wallclock_ms(void)
 /* The contract of req's event if the peer may "verb" it; else answer
  * unknown_event or forbidden and return NULL. */
 static const struct contract *
-request_contract(struct client *c, const struct request *req,
-    const char *verb)
+request_contract(struct client *c, const struct request *req, const char *verb)
 {
-	const struct contract	*ct;
-	char			*msg;
+	const struct contract *ct;
+	char		      *msg;
 
 	if ((ct = contract_find(&warrend_conf->contracts, req->event)) ==
 	    NULL) {
@@ -116,8 +115,8 @@ request_contract(struct client *c, const struct request *req,
 	}
 	if (!request_allowed(c, ct)) {
 		xasprintf(&msg, "uid %lu gid %lu may not %s %s",
-		    (unsigned long)client_uid(c),
-		    (unsigned long)client_gid(c), verb, ct->name);
+		    (unsigned long)client_uid(c), (unsigned long)client_gid(c),
+		    verb, ct->name);
 		request_error(c, req->op, &req->id, "forbidden", msg, NULL);
 		free(msg);
 		return (NULL);
@@ -132,12 +131,12 @@ static struct pub_job *
 request_projection(struct client *c, const struct request *req,
     const struct contract *ct, const struct pub_job *job)
 {
-	const struct contract	*old = ct->replaced;
-	struct pub_job		*j;
-	cJSON			*tree;
-	char			*body, *msg = NULL, *path = NULL;
-	size_t			 len;
-	int			 rv;
+	const struct contract *old = ct->replaced;
+	struct pub_job	      *j;
+	cJSON		      *tree;
+	char		      *body, *msg = NULL, *path = NULL;
+	size_t		       len;
+	int		       rv;
 
 	body = projection_body(old, req->data.ptr, req->data.len, &len);
 	if ((tree = cJSON_ParseWithLength(body, len)) != NULL)
@@ -167,9 +166,9 @@ request_projection(struct client *c, const struct request *req,
 static void
 request_publish(struct client *c, const struct request *req)
 {
-	const struct contract	*ct;
-	struct pub_job		*job, *job2 = NULL;
-	char			*msg, *path, uuid[37];
+	const struct contract *ct;
+	struct pub_job	      *job, *job2 = NULL;
+	char		      *msg, *path, uuid[37];
 
 	if ((ct = request_contract(c, req, "publish")) == NULL)
 		return;
@@ -181,11 +180,12 @@ request_publish(struct client *c, const struct request *req)
 	}
 	if (req->message_id == NULL)
 		util_uuid(uuid);
-	job = publisher_job_new(ct->routing_key, ct->name, req->message_id ?
-	    req->message_id : uuid, req->data.ptr, req->data.len);
+	job = publisher_job_new(ct->routing_key, ct->name,
+	    req->message_id ? req->message_id : uuid, req->data.ptr,
+	    req->data.len);
 	job->timestamp_ms = request_wallclock_ms();
-	if (ct->replaced != NULL && (job2 = request_projection(c, req, ct,
-	    job)) == NULL) {
+	if (ct->replaced != NULL &&
+	    (job2 = request_projection(c, req, ct, job)) == NULL) {
 		publisher_job_free(job);
 		return;
 	}
@@ -194,18 +194,18 @@ request_publish(struct client *c, const struct request *req)
 
 /* Unroutable events: one misbound routing key must not flood the
  * journal. Logged when they start, as counts, and when routing is back. */
-static struct lograte	 request_unroutable;
+static struct lograte request_unroutable;
 
 /* Warn about an unroutable event (rate-limited). */
 static void
 request_warn_unroutable(const struct pub_job *j)
 {
-	uint64_t	 n;
+	uint64_t n;
 
 	switch (lograte_hit(&request_unroutable, util_now_ms(), 1, &n)) {
 	case LOGRATE_FIRST:
-		log_warnx("%s %s: unroutable, no queue is bound to %s",
-		    j->type, j->message_id, j->routing_key);
+		log_warnx("%s %s: unroutable, no queue is bound to %s", j->type,
+		    j->message_id, j->routing_key);
 		break;
 	case LOGRATE_COUNT:
 		log_warnx("%llu more unroutable events, the last %s to %s",
@@ -220,12 +220,12 @@ request_warn_unroutable(const struct pub_job *j)
 static void
 request_routed(void)
 {
-	uint64_t	 total, ms;
+	uint64_t total, ms;
 
 	if (lograte_end(&request_unroutable, util_now_ms(), &total, &ms))
 		log_info("events are routed again, after %llu unroutable in "
-		    "%llu ms", (unsigned long long)total,
-		    (unsigned long long)ms);
+			 "%llu ms",
+		    (unsigned long long)total, (unsigned long long)ms);
 }
 
 /* Build the reply for a publish the publisher has finished with; id is
@@ -234,10 +234,10 @@ void
 request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
     size_t idlen, uint64_t accepted_ms)
 {
-	char	*msg = NULL;
+	char *msg = NULL;
 
-	if (j->outcome == PUB_CONFIRMED && (!j->returned ||
-	    !warrend_conf->unroutable_error)) {
+	if (j->outcome == PUB_CONFIRMED &&
+	    (!j->returned || !warrend_conf->unroutable_error)) {
 		stats_count(STATS_CONFIRMED);
 		stats_confirm_latency(util_now_ms() - accepted_ms);
 		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
@@ -254,8 +254,8 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 		stats_count(STATS_UNROUTABLE);
 		xasprintf(&msg, "no queue is bound to routing key %s",
 		    j->routing_key);
-		request_reply_error(b, OP_PUBLISH, id, idlen, "unroutable",
-		    msg, NULL);
+		request_reply_error(b, OP_PUBLISH, id, idlen, "unroutable", msg,
+		    NULL);
 	} else if (j->outcome == PUB_SPOOLED) {
 		stats_count(STATS_SPOOLED);
 		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
@@ -264,7 +264,8 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 		proto_member_raw(b, "spooled", "true", 4);
 		proto_reply_end(b);
 	} else if (j->outcome == PUB_FULL) {
-		xasprintf(&msg, "the spool is full (max_bytes %lld) or cannot "
+		xasprintf(&msg,
+		    "the spool is full (max_bytes %lld) or cannot "
 		    "be written, and the broker is unreachable, blocked or "
 		    "still taking what the spool holds",
 		    warrend_conf->spool_max_bytes);
@@ -275,9 +276,10 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 		request_reply_error(b, OP_PUBLISH, id, idlen, "rejected",
 		    "the broker refused the event (basic.nack)", NULL);
 	} else {
-		request_reply_error(b, OP_PUBLISH, id, idlen,
-		    "shutting_down", "warrend stopped before the broker "
-		    "confirmed the event", NULL);
+		request_reply_error(b, OP_PUBLISH, id, idlen, "shutting_down",
+		    "warrend stopped before the broker "
+		    "confirmed the event",
+		    NULL);
 	}
 	free(msg);
 }
@@ -286,13 +288,13 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 void
 request_timed_out(struct pbuf *b, const char *id, size_t idlen)
 {
-	char	*msg;
+	char *msg;
 
-	xasprintf(&msg, "the broker did not confirm the event within "
+	xasprintf(&msg,
+	    "the broker did not confirm the event within "
 	    "%d ms (it is unreachable or blocked)",
 	    warrend_conf->publish_timeout_ms);
-	request_reply_error(b, OP_PUBLISH, id, idlen, "unavailable", msg,
-	    NULL);
+	request_reply_error(b, OP_PUBLISH, id, idlen, "unavailable", msg, NULL);
 	free(msg);
 }
 
@@ -300,10 +302,10 @@ request_timed_out(struct pbuf *b, const char *id, size_t idlen)
 static void
 request_contracts(struct client *c, const struct request *req)
 {
-	struct pbuf	 b = { NULL, 0, 0 };
-	cJSON		*a = cJSON_CreateArray();
-	char		*s;
-	size_t		 i;
+	struct pbuf b = { NULL, 0, 0 };
+	cJSON	   *a = cJSON_CreateArray();
+	char	   *s;
+	size_t	    i;
 
 	for (i = 0; i < warrend_conf->contracts.n; i++)
 		cJSON_AddItemToArray(a,
@@ -322,10 +324,10 @@ request_contracts(struct client *c, const struct request *req)
 static void
 request_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
 {
-	const struct spool_stats	*st = &ps->spool;
-	struct timeval			 tv;
-	long long			 age = 0;
-	char				*s;
+	const struct spool_stats *st = &ps->spool;
+	struct timeval		  tv;
+	long long		  age = 0;
+	char			 *s;
 
 	if (st->oldest_ms > 0) {
 		gettimeofday(&tv, NULL);
@@ -334,16 +336,16 @@ request_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
 		if (age < 0)
 			age = 0;
 	}
-	xasprintf(&s, ",\"spool\":{\"enabled\":%s,\"records\":%llu,"
+	xasprintf(&s,
+	    ",\"spool\":{\"enabled\":%s,\"records\":%llu,"
 	    "\"bytes\":%llu,\"oldest_age_ms\":%lld,\"appended\":%llu,"
 	    "\"drained\":%llu,\"full\":%llu,\"corrupt\":%llu,"
 	    "\"torn\":%llu,\"forged\":%llu}",
 	    ps->spool_enabled ? "true" : "false",
-	    (unsigned long long)st->records, (unsigned long long)st->bytes,
-	    age, (unsigned long long)st->appended,
-	    (unsigned long long)st->drained, (unsigned long long)st->full,
-	    (unsigned long long)st->corrupt, (unsigned long long)st->torn,
-	    (unsigned long long)st->forged);
+	    (unsigned long long)st->records, (unsigned long long)st->bytes, age,
+	    (unsigned long long)st->appended, (unsigned long long)st->drained,
+	    (unsigned long long)st->full, (unsigned long long)st->corrupt,
+	    (unsigned long long)st->torn, (unsigned long long)st->forged);
 	pbuf_adds(b, s);
 	free(s);
 }
@@ -352,21 +354,21 @@ request_spool_stats(struct pbuf *b, const struct publisher_stats *ps)
 static void
 request_consume_stats(struct pbuf *b)
 {
-	struct consumer_stats	 cs;
-	char			*s;
+	struct consumer_stats cs;
+	char		     *s;
 
 	consumer_get_stats(&cs);
-	xasprintf(&s, ",\"subscriptions\":%d,\"deliveries\":%llu,"
+	xasprintf(&s,
+	    ",\"subscriptions\":%d,\"deliveries\":%llu,"
 	    "\"acks\":%llu,\"nacks\":%llu,\"dead_lettered\":%llu,"
 	    "\"requeued\":%llu,\"consumer\":{\"connected\":%s,"
-	    "\"reconnects\":%llu}", consume_active(),
-	    (unsigned long long)stats_get(STATS_DELIVERIES),
+	    "\"reconnects\":%llu}",
+	    consume_active(), (unsigned long long)stats_get(STATS_DELIVERIES),
 	    (unsigned long long)stats_get(STATS_ACKS),
 	    (unsigned long long)stats_get(STATS_NACKS),
 	    (unsigned long long)stats_get(STATS_DEAD_LETTERED),
 	    (unsigned long long)stats_get(STATS_REQUEUED),
-	    cs.connected ? "true" : "false",
-	    (unsigned long long)cs.reconnects);
+	    cs.connected ? "true" : "false", (unsigned long long)cs.reconnects);
 	pbuf_adds(b, s);
 	free(s);
 }
@@ -375,13 +377,14 @@ request_consume_stats(struct pbuf *b)
 static void
 request_stats(struct client *c, const struct request *req)
 {
-	struct publisher_stats	 ps;
-	struct pbuf		 b = { NULL, 0, 0 };
-	char			*s;
-	int			 n;
+	struct publisher_stats ps;
+	struct pbuf	       b = { NULL, 0, 0 };
+	char		      *s;
+	int		       n;
 
 	publisher_get_stats(&ps);
-	n = xasprintf(&s, "{\"clients\":%d,\"accepted\":%llu,"
+	n = xasprintf(&s,
+	    "{\"clients\":%d,\"accepted\":%llu,"
 	    "\"confirmed\":%llu,\"unroutable\":%llu,\"nacked\":%llu,"
 	    "\"timed_out\":%llu,\"spooled\":%llu,\"errors\":%llu,"
 	    "\"in_flight\":%d,"
@@ -398,9 +401,8 @@ request_stats(struct client *c, const struct request *req)
 	    (unsigned long long)stats_errors(), publish_in_flight(),
 	    (unsigned long long)stats_get(STATS_CONNECTIONS),
 	    (unsigned long long)stats_get(STATS_REFUSED),
-	    ps.connected ? "true" : "false",
-	    ps.blocked ? "true" : "false", ps.refusing ? "true" : "false",
-	    (unsigned long long)ps.reconnects,
+	    ps.connected ? "true" : "false", ps.blocked ? "true" : "false",
+	    ps.refusing ? "true" : "false", (unsigned long long)ps.reconnects,
 	    (unsigned long long)ps.published,
 	    (unsigned long long)ps.republished, (unsigned long long)ps.nacks);
 	proto_reply_begin(&b, req->op, req->id.ptr, req->id.len, 1);
@@ -420,7 +422,7 @@ request_stats(struct client *c, const struct request *req)
 static void
 request_subscription(struct client *c, const struct request *req)
 {
-	const struct contract	*ct;
+	const struct contract *ct;
 
 	if ((ct = request_contract(c, req, "subscribe to")) == NULL)
 		return;
@@ -437,9 +439,9 @@ request_subscription(struct client *c, const struct request *req)
 void
 request_handle(struct client *c, const char *line, size_t len)
 {
-	struct request	 req;
-	const char	*code;
-	char		*msg = NULL;
+	struct request req;
+	const char    *code;
+	char	      *msg = NULL;
 
 	if (proto_parse(line, len, &req, &code, &msg) != 0) {
 		request_error(c, req.op, &req.id, code, msg, NULL);
@@ -467,8 +469,10 @@ request_handle(struct client *c, const char *line, size_t len)
 	case OP_NACK:
 		if (consume_settle(c, req.tag, req.op == OP_ACK, req.requeue) !=
 		    0) {
-			xasprintf(&msg, "tag %lld is not an unsettled delivery "
-			    "of this connection", req.tag);
+			xasprintf(&msg,
+			    "tag %lld is not an unsettled delivery "
+			    "of this connection",
+			    req.tag);
 			request_error(c, req.op, &req.id, "unknown_tag", msg,
 			    NULL);
 		}

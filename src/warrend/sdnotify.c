@@ -16,18 +16,18 @@
 #include "log.h"
 #include "sdnotify.h"
 
-#define SD_LISTEN_FDS_START	3
+#define SD_LISTEN_FDS_START 3
 
-static int			 sdnotify_fd = -1;
-static struct sockaddr_un	 sdnotify_addr;
-static socklen_t		 sdnotify_addrlen;
-static uint64_t			 sdnotify_wd_usec;
+static int		  sdnotify_fd = -1;
+static struct sockaddr_un sdnotify_addr;
+static socklen_t	  sdnotify_addrlen;
+static uint64_t		  sdnotify_wd_usec;
 
 /* Is the variable set for this very process (not inherited by mistake)? */
 static int
 sdnotify_for_us(const char *pidvar)
 {
-	const char	*v = getenv(pidvar);
+	const char *v = getenv(pidvar);
 
 	return (v == NULL || strtol(v, NULL, 10) == (long)getpid());
 }
@@ -37,8 +37,8 @@ sdnotify_for_us(const char *pidvar)
 void
 sdnotify_init(void)
 {
-	const char	*path = getenv("NOTIFY_SOCKET"), *wd;
-	size_t		 len;
+	const char *path = getenv("NOTIFY_SOCKET"), *wd;
+	size_t	    len;
 
 	if ((wd = getenv("WATCHDOG_USEC")) != NULL &&
 	    sdnotify_for_us("WATCHDOG_PID"))
@@ -54,11 +54,11 @@ sdnotify_init(void)
 	sdnotify_addr.sun_family = AF_UNIX;
 	memcpy(sdnotify_addr.sun_path, path, len);
 	if (*path == '@')
-		sdnotify_addr.sun_path[0] = '\0';	/* abstract */
+		sdnotify_addr.sun_path[0] = '\0'; /* abstract */
 	sdnotify_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 	    len + (*path == '/'));
-	sdnotify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0);
+	sdnotify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
 	if (sdnotify_fd == -1)
 		log_warn("notify socket");
 	unsetenv("NOTIFY_SOCKET");
@@ -68,9 +68,9 @@ sdnotify_init(void)
 void
 sdnotify(const char *fmt, ...)
 {
-	char	 msg[512];
-	va_list	 ap;
-	int	 n;
+	char	msg[512];
+	va_list ap;
+	int	n;
 
 	if (sdnotify_fd == -1)
 		return;
@@ -80,7 +80,7 @@ sdnotify(const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof msg)
 		n = (int)strlen(msg);
 	if (sendto(sdnotify_fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
-	    (struct sockaddr *)&sdnotify_addr, sdnotify_addrlen) == -1)
+		(struct sockaddr *)&sdnotify_addr, sdnotify_addrlen) == -1)
 		log_debug("notify: %s", strerror(errno));
 }
 
@@ -95,9 +95,9 @@ sdnotify_watchdog_usec(void)
 int
 sdnotify_listen_fd(void)
 {
-	const char	*n = getenv("LISTEN_FDS");
-	int		 fd = SD_LISTEN_FDS_START, type = 0, listening = 0;
-	socklen_t	 len = sizeof type;
+	const char *n = getenv("LISTEN_FDS");
+	int	    fd = SD_LISTEN_FDS_START, type = 0, listening = 0;
+	socklen_t   len = sizeof type;
 
 	if (n == NULL || getenv("LISTEN_PID") == NULL ||
 	    !sdnotify_for_us("LISTEN_PID") || strtol(n, NULL, 10) < 1)

@@ -24,18 +24,20 @@
 #include "spool-int.h"
 #include "util.h"
 
-#define SPOOL_KEY_NEW	SPOOL_KEY_FILE ".new"
+#define SPOOL_KEY_NEW SPOOL_KEY_FILE ".new"
 
 /* Why dir, which could not be opened as a directory without following a
  * link, is refused. */
 static void
 spool_dir_refused(const char *dir, int error, char **cause)
 {
-	struct stat	 st;
+	struct stat st;
 
 	if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
-		xasprintf(cause, "spool.dir %s is a symbolic link: refused "
-		    "(name the directory itself)", dir);
+		xasprintf(cause,
+		    "spool.dir %s is a symbolic link: refused "
+		    "(name the directory itself)",
+		    dir);
 	else
 		xasprintf(cause, "spool.dir %s: %s", dir, strerror(error));
 }
@@ -45,10 +47,10 @@ spool_dir_refused(const char *dir, int error, char **cause)
 int
 spool_dir_open(const char *dir, char **cause)
 {
-	struct stat	 st;
-	char		*d = xstrdup(dir);
-	size_t		 n = strlen(d);
-	int		 fd;
+	struct stat st;
+	char	   *d = xstrdup(dir);
+	size_t	    n = strlen(d);
+	int	    fd;
 
 	/* A trailing slash would make open follow a final symbolic link. */
 	while (n > 1 && d[n - 1] == '/')
@@ -63,13 +65,15 @@ spool_dir_open(const char *dir, char **cause)
 	if (fstat(fd, &st) == -1) {
 		xasprintf(cause, "spool.dir %s: %s", dir, strerror(errno));
 	} else if (st.st_uid != geteuid()) {
-		xasprintf(cause, "spool.dir %s is owned by uid %u, not by uid %u "
-		    "that warrend runs as: refused", dir, (unsigned)st.st_uid,
-		    (unsigned)geteuid());
+		xasprintf(cause,
+		    "spool.dir %s is owned by uid %u, not by uid %u "
+		    "that warrend runs as: refused",
+		    dir, (unsigned)st.st_uid, (unsigned)geteuid());
 	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		xasprintf(cause, "spool.dir %s is writable by its group or by "
-		    "others (mode %04o): refused; chmod go-w it", dir,
-		    (unsigned)(st.st_mode & 07777));
+		xasprintf(cause,
+		    "spool.dir %s is writable by its group or by "
+		    "others (mode %04o): refused; chmod go-w it",
+		    dir, (unsigned)(st.st_mode & 07777));
 	} else
 		return (fd);
 	close(fd);
@@ -86,15 +90,16 @@ int
 spool_file_open(int dirfd, const char *dir, const char *name, int flags,
     char **cause)
 {
-	struct stat	 st;
-	int		 fd, error;
+	struct stat st;
+	int	    fd, error;
 
 	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
 	    0600);
 	if (fd == -1) {
 		error = errno;
 		if (error == ELOOP)
-			xasprintf(cause, "spool.dir %s: %s is a symbolic link: "
+			xasprintf(cause,
+			    "spool.dir %s: %s is a symbolic link: "
 			    "refused (warrend never makes one; remove it)",
 			    dir, name);
 		else
@@ -108,9 +113,11 @@ spool_file_open(int dirfd, const char *dir, const char *name, int flags,
 		    strerror(errno));
 	else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    st.st_nlink != 1)
-		xasprintf(cause, "spool.dir %s: %s is not a regular file of uid "
+		xasprintf(cause,
+		    "spool.dir %s: %s is not a regular file of uid "
 		    "%u with one link: refused (warrend did not make it; move "
-		    "it away)", dir, name, (unsigned)geteuid());
+		    "it away)",
+		    dir, name, (unsigned)geteuid());
 	else
 		return (fd);
 	close(fd);
@@ -122,7 +129,7 @@ spool_file_open(int dirfd, const char *dir, const char *name, int flags,
 static int
 spool_read_all(int fd, unsigned char *buf, size_t len)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = read(fd, buf, len)) == -1 && errno == EINTR)
@@ -140,9 +147,9 @@ spool_read_all(int fd, unsigned char *buf, size_t len)
 static int
 spool_key_make(int dirfd, const char *dir, unsigned char *key, char **cause)
 {
-	size_t	 got = 0;
-	ssize_t	 n;
-	int	 fd;
+	size_t	got = 0;
+	ssize_t n;
+	int	fd;
 
 	while (got < SPOOL_KEY_LEN) {
 		if ((n = getrandom(key + got, SPOOL_KEY_LEN - got, 0)) == -1) {
@@ -158,12 +165,12 @@ spool_key_make(int dirfd, const char *dir, unsigned char *key, char **cause)
 		    SPOOL_KEY_NEW, strerror(errno));
 		return (-1);
 	}
-	if ((fd = spool_file_open(dirfd, dir, SPOOL_KEY_NEW, O_WRONLY |
-	    O_CREAT | O_EXCL, cause)) == -1)
+	if ((fd = spool_file_open(dirfd, dir, SPOOL_KEY_NEW,
+		 O_WRONLY | O_CREAT | O_EXCL, cause)) == -1)
 		return (-1);
-	if (fchmod(fd, 0600) == -1 || write(fd, key, SPOOL_KEY_LEN) !=
-	    SPOOL_KEY_LEN || fsync(fd) == -1 || linkat(dirfd, SPOOL_KEY_NEW,
-	    dirfd, SPOOL_KEY_FILE, 0) == -1) {
+	if (fchmod(fd, 0600) == -1 ||
+	    write(fd, key, SPOOL_KEY_LEN) != SPOOL_KEY_LEN || fsync(fd) == -1 ||
+	    linkat(dirfd, SPOOL_KEY_NEW, dirfd, SPOOL_KEY_FILE, 0) == -1) {
 		xasprintf(cause, "spool.dir %s: writing %s: %s", dir,
 		    SPOOL_KEY_FILE, strerror(errno));
 		close(fd);
@@ -181,8 +188,8 @@ spool_key_make(int dirfd, const char *dir, unsigned char *key, char **cause)
 int
 spool_key_load(int dirfd, const char *dir, unsigned char *key, char **cause)
 {
-	struct stat	 st;
-	int		 fd;
+	struct stat st;
+	int	    fd;
 
 	fd = spool_file_open(dirfd, dir, SPOOL_KEY_FILE, O_RDONLY, cause);
 	if (fd == -1 && errno == ENOENT) {
@@ -195,9 +202,10 @@ spool_key_load(int dirfd, const char *dir, unsigned char *key, char **cause)
 	if (fstat(fd, &st) == -1 || (st.st_mode & 077) != 0 ||
 	    st.st_size != SPOOL_KEY_LEN ||
 	    spool_read_all(fd, key, SPOOL_KEY_LEN) != 0) {
-		xasprintf(cause, "spool.dir %s: %s must be %d bytes readable by "
-		    "its owner only (mode 0600): refused", dir, SPOOL_KEY_FILE,
-		    SPOOL_KEY_LEN);
+		xasprintf(cause,
+		    "spool.dir %s: %s must be %d bytes readable by "
+		    "its owner only (mode 0600): refused",
+		    dir, SPOOL_KEY_FILE, SPOOL_KEY_LEN);
 		close(fd);
 		return (-1);
 	}
@@ -209,7 +217,7 @@ spool_key_load(int dirfd, const char *dir, unsigned char *key, char **cause)
 static int
 spool_is_segment(const char *name)
 {
-	size_t	 n = strlen(name);
+	size_t n = strlen(name);
 
 	return (n == 22 && strspn(name, "0123456789") == 16 &&
 	    strcmp(name + 16, ".spool") == 0);
@@ -219,7 +227,7 @@ spool_is_segment(const char *name)
 static int
 spool_id_cmp(const void *a, const void *b)
 {
-	uint64_t	 x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x < y ? -1 : x > y);
 }
@@ -229,9 +237,9 @@ spool_id_cmp(const void *a, const void *b)
 int
 spool_dir_list(int dirfd, const char *dir, uint64_t **ids, char **cause)
 {
-	DIR		*d;
-	struct dirent	*e;
-	int		 fd, n = 0, size = 0;
+	DIR	      *d;
+	struct dirent *e;
+	int	       fd, n = 0, size = 0;
 
 	*ids = NULL;
 	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
@@ -261,9 +269,9 @@ spool_dir_list(int dirfd, const char *dir, uint64_t **ids, char **cause)
 int
 spool_check(const char *dir, char **cause)
 {
-	struct stat	 st;
-	char		*why;
-	int		 fd;
+	struct stat st;
+	char	   *why;
+	int	    fd;
 
 	if (lstat(dir, &st) == -1 && errno == ENOENT)
 		return (0);
@@ -271,8 +279,10 @@ spool_check(const char *dir, char **cause)
 		if (st.st_uid != geteuid()) {
 			/* Root checking a service user's dir: say so. */
 			why = *cause;
-			xasprintf(cause, "%s (run warrend -t as the user warrend "
-			    "runs as)", why);
+			xasprintf(cause,
+			    "%s (run warrend -t as the user warrend "
+			    "runs as)",
+			    why);
 			free(why);
 		}
 		return (-1);

@@ -27,66 +27,66 @@
 #include "spool-int.h"
 #include "util.h"
 
-#define SPOOL_MAX_PAYLOAD	(256u << 20)
-#define SPOOL_CRC_OFF		16	/* where the CRC sits in the header */
-#define SPOOL_MAC_OFF		20	/* and the MAC */
-#define SPOOL_FORGED		-2	/* spool_record_at: MAC does not verify */
-#define SPOOL_FORGED_LOGS	10	/* lines for them, then one in all */
+#define SPOOL_MAX_PAYLOAD (256u << 20)
+#define SPOOL_CRC_OFF 16     /* where the CRC sits in the header */
+#define SPOOL_MAC_OFF 20     /* and the MAC */
+#define SPOOL_FORGED -2	     /* spool_record_at: MAC does not verify */
+#define SPOOL_FORGED_LOGS 10 /* lines for them, then one in all */
 
 /* A record handed out and not yet released. */
 struct spool_rec {
-	TAILQ_ENTRY(spool_rec)	 entry;
-	int64_t			 time_ms;
-	uint64_t		 seg;
-	uint64_t		 end;		/* offset after the record */
-	int			 done;		/* confirmed or given up */
+	TAILQ_ENTRY(spool_rec) entry;
+	int64_t	 time_ms;
+	uint64_t seg;
+	uint64_t end;  /* offset after the record */
+	int	 done; /* confirmed or given up */
 };
 TAILQ_HEAD(spool_recq, spool_rec);
 
 struct spool_seg {
-	TAILQ_ENTRY(spool_seg)	 entry;
-	uint64_t		 id;
-	uint64_t		 size;		/* bytes of whole records */
-	uint64_t		 records;	/* valid ones */
+	TAILQ_ENTRY(spool_seg) entry;
+	uint64_t id;
+	uint64_t size;	  /* bytes of whole records */
+	uint64_t records; /* valid ones */
 };
 TAILQ_HEAD(spool_segq, spool_seg);
 
 struct spool {
-	char			*dir;
-	int			 dirfd;
-	int			 lockfd;
-	long long		 max_bytes;
-	int			 fsync;
-	size_t			 segment_max;
-	struct spool_segq	 segs;		/* oldest first */
-	int			 wfd;		/* the last segment's, or -1 */
-	int			 dirty;		/* appended since the last sync */
-	int			 dir_dirty;	/* a segment was created */
-	uint64_t		 bytes;
-	uint64_t		 pending;	/* on disk, not confirmed */
-	uint64_t		 unread;	/* not handed out */
-	uint64_t		 head_off;	/* oldest unconfirmed, first seg */
-	struct spool_seg	*rseg;		/* read cursor */
-	uint64_t		 roff;
-	int			 rfd;
-	struct spool_recq	 reads;		/* handed out, in order */
-	struct spool_stats	 st;
-	unsigned char		 hdr[SPOOL_HEADER];	/* the last read */
-	unsigned char		 key[SPOOL_KEY_LEN];
-	char			*buf;		/* for encoding and reading */
-	size_t			 bufsize;
+	char		  *dir;
+	int		   dirfd;
+	int		   lockfd;
+	long long	   max_bytes;
+	int		   fsync;
+	size_t		   segment_max;
+	struct spool_segq  segs;      /* oldest first */
+	int		   wfd;	      /* the last segment's, or -1 */
+	int		   dirty;     /* appended since the last sync */
+	int		   dir_dirty; /* a segment was created */
+	uint64_t	   bytes;
+	uint64_t	   pending;  /* on disk, not confirmed */
+	uint64_t	   unread;   /* not handed out */
+	uint64_t	   head_off; /* oldest unconfirmed, first seg */
+	struct spool_seg  *rseg;     /* read cursor */
+	uint64_t	   roff;
+	int		   rfd;
+	struct spool_recq  reads; /* handed out, in order */
+	struct spool_stats st;
+	unsigned char	   hdr[SPOOL_HEADER]; /* the last read */
+	unsigned char	   key[SPOOL_KEY_LEN];
+	char		  *buf; /* for encoding and reading */
+	size_t		   bufsize;
 };
 
 /* The CRC-32C table, made on first use. */
-static uint32_t	spool_crc_table[256];
+static uint32_t spool_crc_table[256];
 
 /* Add buf to a running CRC-32C (Castagnoli, reflected 0x82f63b78). */
 static uint32_t
 spool_crc_add(uint32_t crc, const void *buf, size_t len)
 {
-	const unsigned char	*p = buf;
-	uint32_t		 c;
-	int			 i, k;
+	const unsigned char *p = buf;
+	uint32_t	     c;
+	int		     i, k;
 
 	if (spool_crc_table[1] == 0) {
 		for (i = 0; i < 256; i++) {
@@ -111,7 +111,7 @@ spool_crc32c(const void *buf, size_t len)
 static uint32_t
 spool_record_crc(const unsigned char *h, const void *payload, size_t len)
 {
-	uint32_t	 crc;
+	uint32_t crc;
 
 	crc = spool_crc_add(0xffffffffu, h + 4, SPOOL_CRC_OFF - 4);
 	return (spool_crc_add(crc, payload, len) ^ 0xffffffffu);
@@ -122,7 +122,7 @@ static void
 spool_record_mac(const struct spool *sp, const unsigned char *h,
     const void *payload, size_t len, unsigned char *out)
 {
-	struct hmac_sha256	 m;
+	struct hmac_sha256 m;
 
 	hmac_sha256_init(&m, sp->key, sizeof sp->key);
 	hmac_sha256_update(&m, h, SPOOL_MAC_OFF);
@@ -134,7 +134,7 @@ spool_record_mac(const struct spool *sp, const unsigned char *h,
 static void
 spool_put(unsigned char *p, uint64_t v, int n)
 {
-	int	 i;
+	int i;
 
 	for (i = 0; i < n; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
@@ -144,8 +144,8 @@ spool_put(unsigned char *p, uint64_t v, int n)
 static uint64_t
 spool_get(const unsigned char *p, int n)
 {
-	uint64_t	 v = 0;
-	int		 i;
+	uint64_t v = 0;
+	int	 i;
 
 	for (i = n - 1; i >= 0; i--)
 		v = v << 8 | p[i];
@@ -174,7 +174,7 @@ spool_seg_path(const struct spool *sp, uint64_t id, char *out, size_t len)
 static int
 spool_seg_open(struct spool *sp, uint64_t id, int flags, char **cause)
 {
-	char	 name[32];
+	char name[32];
 
 	snprintf(name, sizeof name, "%016llu.spool", (unsigned long long)id);
 	return (spool_file_open(sp->dirfd, sp->dir, name, flags, cause));
@@ -184,7 +184,7 @@ spool_seg_open(struct spool *sp, uint64_t id, int flags, char **cause)
 static void
 spool_seg_unlink(struct spool *sp, uint64_t id)
 {
-	char	 name[32];
+	char name[32];
 
 	snprintf(name, sizeof name, "%016llu.spool", (unsigned long long)id);
 	if (unlinkat(sp->dirfd, name, 0) == -1)
@@ -195,8 +195,8 @@ spool_seg_unlink(struct spool *sp, uint64_t id)
 static int
 spool_pread(int fd, void *buf, size_t len, uint64_t off)
 {
-	ssize_t	 n;
-	size_t	 got = 0;
+	ssize_t n;
+	size_t	got = 0;
 
 	while (got < len) {
 		n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
@@ -217,9 +217,9 @@ spool_pread(int fd, void *buf, size_t len, uint64_t off)
 static long long
 spool_record_at(struct spool *sp, int fd, uint64_t off, uint64_t size)
 {
-	unsigned char	*h = sp->hdr, mac[SHA256_LEN];
-	uint64_t	 len;
-	char		*p;
+	unsigned char *h = sp->hdr, mac[SHA256_LEN];
+	uint64_t       len;
+	char	      *p;
 
 	if (size - off < SPOOL_HEADER || spool_pread(fd, h, SPOOL_HEADER, off))
 		return (-1);
@@ -244,7 +244,7 @@ spool_record_at(struct spool *sp, int fd, uint64_t off, uint64_t size)
 static uint64_t
 spool_resync(struct spool *sp, int fd, uint64_t off, uint64_t size)
 {
-	unsigned char	 m[4];
+	unsigned char m[4];
 
 	for (; off + SPOOL_HEADER <= size; off++) {
 		if (spool_pread(fd, m, sizeof m, off) != 0)
@@ -262,10 +262,10 @@ spool_resync(struct spool *sp, int fd, uint64_t off, uint64_t size)
 static int
 spool_scan_open(struct spool *sp, struct spool_seg *seg, char **cause)
 {
-	struct stat	 st;
-	unsigned char	 m[4];
-	char		 path[4096];
-	int		 fd;
+	struct stat   st;
+	unsigned char m[4];
+	char	      path[4096];
+	int	      fd;
 
 	if ((fd = spool_seg_open(sp, seg->id, O_RDWR, cause)) == -1)
 		return (-1);
@@ -278,7 +278,8 @@ spool_scan_open(struct spool *sp, struct spool_seg *seg, char **cause)
 	seg->size = (uint64_t)st.st_size;
 	if (seg->size >= 4 && spool_pread(fd, m, 4, 0) == 0 &&
 	    spool_get(m, 4) == SPOOL_MAGIC_V1) {
-		xasprintf(cause, "spool.dir %s: %s holds events spooled by an "
+		xasprintf(cause,
+		    "spool.dir %s: %s holds events spooled by an "
 		    "older warrend, without the MAC that proves who wrote "
 		    "them: refused. Drain them with the previous warrend, or "
 		    "move the *.spool files out of %s to discard them",
@@ -293,10 +294,10 @@ spool_scan_open(struct spool *sp, struct spool_seg *seg, char **cause)
 static int
 spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 {
-	char		 path[4096];
-	uint64_t	 off = 0, next;
-	long long	 len;
-	int		 fd;
+	char	  path[4096];
+	uint64_t  off = 0, next;
+	long long len;
+	int	  fd;
 
 	spool_seg_path(sp, seg->id, path, sizeof path);
 	if ((fd = spool_scan_open(sp, seg, cause)) == -1)
@@ -309,7 +310,8 @@ spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 		}
 		if (len == SPOOL_FORGED) {
 			if (sp->st.forged < SPOOL_FORGED_LOGS)
-				log_warnx("spool: %s: record at offset %llu was "
+				log_warnx(
+				    "spool: %s: record at offset %llu was "
 				    "not written by this warrend (its MAC does "
 				    "not verify): skipped, never published",
 				    path, (unsigned long long)off);
@@ -319,9 +321,11 @@ spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 		}
 		next = spool_resync(sp, fd, off + 1, seg->size);
 		if (next == seg->size && last) {
-			log_warnx("spool: %s: torn record at offset %llu (a "
+			log_warnx(
+			    "spool: %s: torn record at offset %llu (a "
 			    "crash while writing; it was never acknowledged): "
-			    "cut off", path, (unsigned long long)off);
+			    "cut off",
+			    path, (unsigned long long)off);
 			sp->st.torn++;
 			if (ftruncate(fd, (off_t)off) == -1)
 				log_warn("spool: %s: ftruncate", path);
@@ -329,7 +333,8 @@ spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 			break;
 		}
 		log_warnx("spool: %s: damaged record at offset %llu: skipped "
-		    "%llu bytes", path, (unsigned long long)off,
+			  "%llu bytes",
+		    path, (unsigned long long)off,
 		    (unsigned long long)(next - off));
 		sp->st.corrupt++;
 		off = next;
@@ -342,9 +347,9 @@ spool_scan(struct spool *sp, struct spool_seg *seg, int last, char **cause)
 static int
 spool_load(struct spool *sp, char **cause)
 {
-	struct spool_seg	*seg;
-	uint64_t		*ids;
-	int			 i, n, rv = 0;
+	struct spool_seg *seg;
+	uint64_t	 *ids;
+	int		  i, n, rv = 0;
 
 	if ((n = spool_dir_list(sp->dirfd, sp->dir, &ids, cause)) == -1)
 		return (-1);
@@ -366,7 +371,7 @@ spool_load(struct spool *sp, char **cause)
 	free(ids);
 	if (sp->st.forged > SPOOL_FORGED_LOGS)
 		log_warnx("spool: %llu records in all were not written by this "
-		    "warrend: skipped, never published",
+			  "warrend: skipped, never published",
 		    (unsigned long long)sp->st.forged);
 	sp->unread = sp->pending;
 	sp->rseg = TAILQ_FIRST(&sp->segs);
@@ -378,7 +383,7 @@ static int
 spool_lock(struct spool *sp, char **cause)
 {
 	if ((sp->lockfd = spool_file_open(sp->dirfd, sp->dir, "lock",
-	    O_RDWR | O_CREAT, cause)) == -1)
+		 O_RDWR | O_CREAT, cause)) == -1)
 		return (-1);
 	if (flock(sp->lockfd, LOCK_EX | LOCK_NB) == -1) {
 		xasprintf(cause, "spool.dir %s is in use by another warrend",
@@ -393,12 +398,12 @@ spool_lock(struct spool *sp, char **cause)
 static void
 spool_update_oldest(struct spool *sp)
 {
-	struct spool_seg	*seg = TAILQ_FIRST(&sp->segs);
-	struct spool_rec	*r = TAILQ_FIRST(&sp->reads);
-	uint64_t		 off;
-	long long		 len;
-	int			 fd;
-	char			*cause = NULL;
+	struct spool_seg *seg = TAILQ_FIRST(&sp->segs);
+	struct spool_rec *r = TAILQ_FIRST(&sp->reads);
+	uint64_t	  off;
+	long long	  len;
+	int		  fd;
+	char		 *cause = NULL;
 
 	sp->st.oldest_ms = 0;
 	if (sp->pending == 0 || seg == NULL)
@@ -413,10 +418,9 @@ spool_update_oldest(struct spool *sp)
 	}
 	/* The oldest may sit behind damaged or forged records. */
 	off = spool_resync(sp, fd, sp->head_off, seg->size);
-	while ((len = spool_record_at(sp, fd, off, seg->size)) ==
-	    SPOOL_FORGED)
-		off = spool_resync(sp, fd, off + SPOOL_HEADER +
-		    spool_get(sp->hdr + 4, 4), seg->size);
+	while ((len = spool_record_at(sp, fd, off, seg->size)) == SPOOL_FORGED)
+		off = spool_resync(sp, fd,
+		    off + SPOOL_HEADER + spool_get(sp->hdr + 4, 4), seg->size);
 	if (len >= 0)
 		sp->st.oldest_ms = (int64_t)spool_get(sp->hdr + 8, 8);
 	close(fd);
@@ -424,10 +428,10 @@ spool_update_oldest(struct spool *sp)
 
 /* Open the spool in dir. */
 struct spool *
-spool_open(const char *dir, long long max_bytes, int fsync,
-    size_t segment_max, char **cause)
+spool_open(const char *dir, long long max_bytes, int fsync, size_t segment_max,
+    char **cause)
 {
-	struct spool	*sp = xcalloc(1, sizeof *sp);
+	struct spool *sp = xcalloc(1, sizeof *sp);
 
 	sp->dir = xstrdup(dir);
 	sp->max_bytes = max_bytes;
@@ -447,8 +451,9 @@ spool_open(const char *dir, long long max_bytes, int fsync,
 		spool_close(sp);
 		return (NULL);
 	}
-	if (spool_lock(sp, cause) != 0 || spool_key_load(sp->dirfd, sp->dir,
-	    sp->key, cause) != 0 || spool_load(sp, cause) != 0) {
+	if (spool_lock(sp, cause) != 0 ||
+	    spool_key_load(sp->dirfd, sp->dir, sp->key, cause) != 0 ||
+	    spool_load(sp, cause) != 0) {
 		spool_close(sp);
 		return (NULL);
 	}
@@ -463,7 +468,7 @@ spool_open(const char *dir, long long max_bytes, int fsync,
 void
 spool_close(struct spool *sp)
 {
-	struct spool_seg	*seg;
+	struct spool_seg *seg;
 
 	if (sp == NULL)
 		return;
@@ -493,10 +498,10 @@ spool_close(struct spool *sp)
 static int
 spool_rotate(struct spool *sp)
 {
-	struct spool_seg	*last = TAILQ_LAST(&sp->segs, spool_segq);
-	struct spool_seg	*seg;
-	char			*cause = NULL;
-	int			 fd;
+	struct spool_seg *last = TAILQ_LAST(&sp->segs, spool_segq);
+	struct spool_seg *seg;
+	char		 *cause = NULL;
+	int		  fd;
 
 	if (sp->wfd != -1) {
 		if (sp->dirty && (sp->fsync ? fdatasync(sp->wfd) : 0) == -1)
@@ -506,8 +511,8 @@ spool_rotate(struct spool *sp)
 	}
 	seg = xcalloc(1, sizeof *seg);
 	seg->id = last != NULL ? last->id + 1 : 1;
-	fd = spool_seg_open(sp, seg->id, O_WRONLY | O_CREAT | O_EXCL |
-	    O_APPEND, &cause);
+	fd = spool_seg_open(sp, seg->id, O_WRONLY | O_CREAT | O_EXCL | O_APPEND,
+	    &cause);
 	if (fd == -1) {
 		log_warnx("spool: %s", cause);
 		free(cause);
@@ -526,7 +531,7 @@ spool_rotate(struct spool *sp)
 static int
 spool_write(int fd, const char *buf, size_t len)
 {
-	ssize_t	 n;
+	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(fd, buf, len)) == -1) {
@@ -544,7 +549,7 @@ spool_write(int fd, const char *buf, size_t len)
 static size_t
 spool_encode(struct spool *sp, const struct spool_data *d)
 {
-	unsigned char	*p;
+	unsigned char *p;
 
 	p = (unsigned char *)spool_buf(sp, SPOOL_HEADER + d->len);
 	spool_put(p, SPOOL_MAGIC, 4);
@@ -552,8 +557,8 @@ spool_encode(struct spool *sp, const struct spool_data *d)
 	spool_put(p + 8, (uint64_t)d->time_ms, 8);
 	if (d->len > 0)
 		memcpy(p + SPOOL_HEADER, d->bytes, d->len);
-	spool_put(p + SPOOL_CRC_OFF, spool_record_crc(p, p + SPOOL_HEADER,
-	    d->len), 4);
+	spool_put(p + SPOOL_CRC_OFF,
+	    spool_record_crc(p, p + SPOOL_HEADER, d->len), 4);
 	spool_record_mac(sp, p, p + SPOOL_HEADER, d->len, p + SPOOL_MAC_OFF);
 	return (SPOOL_HEADER + d->len);
 }
@@ -562,8 +567,8 @@ spool_encode(struct spool *sp, const struct spool_data *d)
 int
 spool_append(struct spool *sp, const struct spool_data *d)
 {
-	struct spool_seg	*seg;
-	size_t			 len;
+	struct spool_seg *seg;
+	size_t		  len;
 
 	if (d->len > SPOOL_MAX_PAYLOAD) {
 		errno = EFBIG;
@@ -575,8 +580,8 @@ spool_append(struct spool *sp, const struct spool_data *d)
 		return (-1);
 	}
 	seg = TAILQ_LAST(&sp->segs, spool_segq);
-	if (sp->wfd == -1 || (seg->size > 0 &&
-	    seg->size + len > sp->segment_max)) {
+	if (sp->wfd == -1 ||
+	    (seg->size > 0 && seg->size + len > sp->segment_max)) {
 		if (spool_rotate(sp) != 0)
 			return (-2);
 		seg = TAILQ_LAST(&sp->segs, spool_segq);
@@ -604,8 +609,7 @@ spool_append(struct spool *sp, const struct spool_data *d)
 int
 spool_sync(struct spool *sp)
 {
-	if (sp->fsync && sp->dirty && sp->wfd != -1 &&
-	    fdatasync(sp->wfd) == -1)
+	if (sp->fsync && sp->dirty && sp->wfd != -1 && fdatasync(sp->wfd) == -1)
 		return (-1);
 	if (sp->fsync && sp->dir_dirty && fsync(sp->dirfd) == -1)
 		return (-1);
@@ -617,7 +621,7 @@ spool_sync(struct spool *sp)
 static int
 spool_open_read(struct spool *sp)
 {
-	char	*cause = NULL;
+	char *cause = NULL;
 
 	if (sp->rfd != -1)
 		return (0);
@@ -639,7 +643,8 @@ spool_lost(struct spool *sp)
 	if (sp->unread == 0)
 		return;
 	log_warnx("spool: %llu records damaged since they were written: "
-	    "skipped", (unsigned long long)sp->unread);
+		  "skipped",
+	    (unsigned long long)sp->unread);
 	sp->st.corrupt += sp->unread;
 	sp->pending -= sp->unread;
 	sp->unread = 0;
@@ -649,8 +654,8 @@ spool_lost(struct spool *sp)
 struct spool_rec *
 spool_next(struct spool *sp, struct spool_data *d)
 {
-	struct spool_rec	*r;
-	long long		 len;
+	struct spool_rec *r;
+	long long	  len;
 
 	while (sp->unread > 0 && sp->rseg != NULL) {
 		if (sp->roff >= sp->rseg->size) {
@@ -665,9 +670,10 @@ spool_next(struct spool *sp, struct spool_data *d)
 			sp->rfd = -1;
 			continue;
 		}
-		if (sp->dirty && sp->rseg == TAILQ_LAST(&sp->segs, spool_segq) &&
+		if (sp->dirty &&
+		    sp->rseg == TAILQ_LAST(&sp->segs, spool_segq) &&
 		    spool_sync(sp) != 0)
-			return (NULL);	/* never read what is not durable */
+			return (NULL); /* never read what is not durable */
 		if (spool_open_read(sp) != 0)
 			return (NULL);
 		len = spool_record_at(sp, sp->rfd, sp->roff, sp->rseg->size);
@@ -701,7 +707,7 @@ spool_next(struct spool *sp, struct spool_data *d)
 static void
 spool_drop_first(struct spool *sp)
 {
-	struct spool_seg	*seg = TAILQ_FIRST(&sp->segs);
+	struct spool_seg *seg = TAILQ_FIRST(&sp->segs);
 
 	if (seg == sp->rseg) {
 		sp->rseg = TAILQ_NEXT(seg, entry);
@@ -726,7 +732,7 @@ spool_drop_first(struct spool *sp)
 void
 spool_done(struct spool *sp, struct spool_rec *r)
 {
-	struct spool_seg	*seg;
+	struct spool_seg *seg;
 
 	r->done = 1;
 	while ((r = TAILQ_FIRST(&sp->reads)) != NULL && r->done) {
@@ -742,7 +748,7 @@ spool_done(struct spool *sp, struct spool_rec *r)
 		/* A segment that is whole and confirmed goes. */
 		if (seg != NULL && sp->head_off >= seg->size &&
 		    (seg != TAILQ_LAST(&sp->segs, spool_segq) ||
-		    sp->pending == 0))
+			sp->pending == 0))
 			spool_drop_first(sp);
 	}
 	/* All confirmed: whatever is left is damaged bytes; let it go. */
@@ -756,7 +762,7 @@ spool_done(struct spool *sp, struct spool_rec *r)
 void
 spool_rewind(struct spool *sp)
 {
-	struct spool_rec	*r;
+	struct spool_rec *r;
 
 	while ((r = TAILQ_FIRST(&sp->reads)) != NULL) {
 		TAILQ_REMOVE(&sp->reads, r, entry);

@@ -6,17 +6,17 @@
 #include "stats.h"
 
 /* Confirm latency buckets, in milliseconds. */
-static const uint64_t	 stats_le_ms[] = { 1, 2, 5, 10, 25, 50, 100, 250,
-			    500, 1000, 2500, 5000, 10000 };
-#define STATS_NBUCKETS	(sizeof stats_le_ms / sizeof stats_le_ms[0])
-#define STATS_NCODES	32	/* room for proto_error_codes */
+static const uint64_t stats_le_ms[] = { 1, 2, 5, 10, 25, 50, 100, 250, 500,
+	1000, 2500, 5000, 10000 };
+#define STATS_NBUCKETS (sizeof stats_le_ms / sizeof stats_le_ms[0])
+#define STATS_NCODES 32 /* room for proto_error_codes */
 
-static uint64_t		 stats_counters[STATS_NCOUNTERS];
-static uint64_t		 stats_errors_total;
-static uint64_t		 stats_by_code[STATS_NCODES];
-static uint64_t		 stats_buckets[STATS_NBUCKETS];
-static uint64_t		 stats_latency_count;
-static uint64_t		 stats_latency_sum_ms;
+static uint64_t stats_counters[STATS_NCOUNTERS];
+static uint64_t stats_errors_total;
+static uint64_t stats_by_code[STATS_NCODES];
+static uint64_t stats_buckets[STATS_NBUCKETS];
+static uint64_t stats_latency_count;
+static uint64_t stats_latency_sum_ms;
 
 /* One more of counter k. */
 void
@@ -37,9 +37,9 @@ stats_get(enum stats_counter k)
 static void
 stats_count_code(const char *code)
 {
-	size_t	 i;
+	size_t i;
 
-	for (i = 0; proto_error_codes[i] != NULL && i < STATS_NCODES; i++) {
+	for (i = 0; i < STATS_NCODES && proto_error_codes[i] != NULL; i++) {
 		if (strcmp(proto_error_codes[i], code) == 0) {
 			stats_by_code[i]++;
 			return;
@@ -81,7 +81,7 @@ stats_errors_by_code(size_t i)
 void
 stats_confirm_latency(uint64_t ms)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < STATS_NBUCKETS; i++) {
 		if (ms <= stats_le_ms[i])

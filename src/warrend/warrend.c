@@ -28,20 +28,19 @@
 #include "util.h"
 #include "warrend.h"
 
-struct conf		*warrend_conf;
-struct event_base	*warrend_base;
-int			 warrend_stopping;
+struct conf	  *warrend_conf;
+struct event_base *warrend_base;
+int		   warrend_stopping;
 
-static const char	*warrend_file = CONF_DEFAULT_FILE;
-static struct event	*warrend_hard_stop;
-static struct event	*warrend_tick;
-static char		 warrend_status[256];
-static uint64_t		 warrend_alive;		/* publisher's, last seen */
-static uint64_t		 warrend_alive_ms;	/* when it last moved */
+static const char   *warrend_file = CONF_DEFAULT_FILE;
+static struct event *warrend_hard_stop;
+static struct event *warrend_tick;
+static char	     warrend_status[256];
+static uint64_t	     warrend_alive;    /* publisher's, last seen */
+static uint64_t	     warrend_alive_ms; /* when it last moved */
 
 /* Print usage and exit. */
-static void __attribute__((noreturn))
-warrend_usage(int status)
+static void __attribute__((noreturn)) warrend_usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: warrend [-dhtV] [-c file]\n"
@@ -58,44 +57,47 @@ warrend_usage(int status)
 static void
 warrend_reload(void)
 {
-	struct conf	*cf;
-	char		*cause;
-	struct timespec	 ts;
+	struct conf    *cf;
+	char	       *cause;
+	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	sdnotify("RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000 +
-	    (unsigned long long)ts.tv_nsec / 1000);
+		(unsigned long long)ts.tv_nsec / 1000);
 	if ((cf = conf_load(warrend_file, &cause)) == NULL) {
 		log_warnx("reload failed, keeping the old configuration: %s",
 		    cause);
 		sdnotify("READY=1\nSTATUS=reload failed, old configuration "
-		    "kept: %.200s", cause);
+			 "kept: %.200s",
+		    cause);
 		free(cause);
 		return;
 	}
 	if (conf_broker_changed(warrend_conf, cf))
 		log_warnx("reload: broker settings changed; they take effect "
-		    "when warrend restarts");
+			  "when warrend restarts");
 	if (strcmp(cf->socket_path, warrend_conf->socket_path) != 0 ||
 	    cf->socket_mode != warrend_conf->socket_mode ||
-	    (cf->socket_group == NULL) != (warrend_conf->socket_group == NULL) ||
+	    (cf->socket_group == NULL) !=
+		(warrend_conf->socket_group == NULL) ||
 	    (cf->socket_group != NULL &&
-	    cf->socket_gid != warrend_conf->socket_gid))
+		cf->socket_gid != warrend_conf->socket_gid))
 		log_warnx("reload: socket settings changed; they take effect "
-		    "when warrend restarts");
-	if ((cf->metrics_listen == NULL) != (warrend_conf->metrics_listen ==
-	    NULL) || (cf->metrics_listen != NULL &&
-	    strcmp(cf->metrics_listen, warrend_conf->metrics_listen) != 0))
+			  "when warrend restarts");
+	if ((cf->metrics_listen == NULL) !=
+		(warrend_conf->metrics_listen == NULL) ||
+	    (cf->metrics_listen != NULL &&
+		strcmp(cf->metrics_listen, warrend_conf->metrics_listen) != 0))
 		log_warnx("reload: metrics.listen changed; it takes effect "
-		    "when warrend restarts");
+			  "when warrend restarts");
 	conf_free(warrend_conf);
 	warrend_conf = cf;
 	consume_reload();
-	log_info("configuration reloaded from %s: %zu contract%s",
-	    warrend_file, cf->contracts.n, PLURAL(cf->contracts.n));
+	log_info("configuration reloaded from %s: %zu contract%s", warrend_file,
+	    cf->contracts.n, PLURAL(cf->contracts.n));
 	sdnotify("READY=1");
-	warrend_status[0] = '\0';	/* say it again */
+	warrend_status[0] = '\0'; /* say it again */
 }
 
 /* The shutdown took too long: leave the loop anyway. */
@@ -114,8 +116,8 @@ warrend_hard_stop_cb(evutil_socket_t fd, short events, void *arg)
 static void
 warrend_stop(int sig)
 {
-	struct timeval	 tv;
-	int		 ms = warrend_conf->shutdown_timeout_ms + 2000;
+	struct timeval tv;
+	int	       ms = warrend_conf->shutdown_timeout_ms + 2000;
 
 	if (warrend_stopping)
 		return;
@@ -130,14 +132,14 @@ warrend_stop(int sig)
 	    NULL);
 	evtimer_add(warrend_hard_stop, &tv);
 	client_shutdown();
-	consumer_stop();	/* after waiting subscribes were answered */
+	consumer_stop(); /* after waiting subscribes were answered */
 }
 
 /* What warrend is doing, in one line for systemctl status. */
 static void
 warrend_describe(char *buf, size_t len, const struct publisher_stats *ps)
 {
-	char	 spool[64];
+	char spool[64];
 
 	if (!ps->spool_enabled)
 		snprintf(spool, sizeof spool, "no spool");
@@ -149,9 +151,10 @@ warrend_describe(char *buf, size_t len, const struct publisher_stats *ps)
 		    PLURAL(ps->spool.records));
 	snprintf(buf, len, "%s %s, %d client%s, %d subscription%s, %s",
 	    ps->connected ? (ps->blocked ? "blocked by" : "connected to") :
-	    "cannot reach", ps->broker[0] != '\0' ? ps->broker : "the broker",
-	    client_count(), PLURAL(client_count()), consume_active(),
-	    PLURAL(consume_active()), spool);
+			    "cannot reach",
+	    ps->broker[0] != '\0' ? ps->broker : "the broker", client_count(),
+	    PLURAL(client_count()), consume_active(), PLURAL(consume_active()),
+	    spool);
 }
 
 /* Every second: STATUS= when it changed, and WATCHDOG=1 while the
@@ -159,9 +162,9 @@ warrend_describe(char *buf, size_t len, const struct publisher_stats *ps)
 static void
 warrend_tick_cb(evutil_socket_t fd, short events, void *arg)
 {
-	struct publisher_stats	 ps;
-	char			 status[256];
-	uint64_t		 now = util_now_ms();
+	struct publisher_stats ps;
+	char		       status[256];
+	uint64_t	       now = util_now_ms();
 
 	(void)fd;
 	(void)events;
@@ -171,8 +174,8 @@ warrend_tick_cb(evutil_socket_t fd, short events, void *arg)
 		warrend_alive = ps.alive;
 		warrend_alive_ms = now;
 	}
-	if (sdnotify_watchdog_usec() > 0 && now - warrend_alive_ms <=
-	    sdnotify_watchdog_usec() / 2000 + 3000)
+	if (sdnotify_watchdog_usec() > 0 &&
+	    now - warrend_alive_ms <= sdnotify_watchdog_usec() / 2000 + 3000)
 		sdnotify("WATCHDOG=1");
 	warrend_describe(status, sizeof status, &ps);
 	if (!warrend_stopping && strcmp(status, warrend_status) != 0) {
@@ -185,16 +188,16 @@ warrend_tick_cb(evutil_socket_t fd, short events, void *arg)
 static void
 warrend_tick_start(void)
 {
-	struct timeval	 tv = { 1, 0 };
-	uint64_t	 wd = sdnotify_watchdog_usec();
+	struct timeval tv = { 1, 0 };
+	uint64_t       wd = sdnotify_watchdog_usec();
 
 	if (wd > 0 && wd / 2 < 1000000) {
 		tv.tv_sec = 0;
 		tv.tv_usec = (suseconds_t)(wd / 2);
 	}
 	warrend_alive_ms = util_now_ms();
-	warrend_tick = event_new(warrend_base, -1, EV_PERSIST,
-	    warrend_tick_cb, NULL);
+	warrend_tick = event_new(warrend_base, -1, EV_PERSIST, warrend_tick_cb,
+	    NULL);
 	evtimer_add(warrend_tick, &tv);
 	warrend_tick_cb(-1, 0, NULL);
 }
@@ -216,9 +219,9 @@ warrend_signal_cb(evutil_socket_t sig, short events, void *arg)
 static void
 warrend_rlimit(int max_clients)
 {
-	struct rlimit	 rl;
-	rlim_t		 want = (rlim_t)max_clients + 64 +
-			    (rlim_t)warrend_conf->metrics_max_clients;
+	struct rlimit rl;
+	rlim_t	      want = (rlim_t)max_clients + 64 +
+	    (rlim_t)warrend_conf->metrics_max_clients;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;
@@ -230,8 +233,7 @@ warrend_rlimit(int max_clients)
 }
 
 /* getopt_long returned ch ('?' or ':'): name the mistake, show usage. */
-static void __attribute__((noreturn))
-warrend_bad_option(int ch, char **argv)
+static void __attribute__((noreturn)) warrend_bad_option(int ch, char **argv)
 {
 	if (ch == ':')
 		fprintf(stderr, "warrend: option %s needs an argument\n",
@@ -248,14 +250,12 @@ warrend_bad_option(int ch, char **argv)
 static int
 warrend_options(int argc, char **argv, int *debug)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	 ch, test = 0;
+	static const struct option opts[] = { { "help", no_argument, NULL,
+						  'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 } };
+	int			   ch, test = 0;
 
-	opterr = 0;	/* say it as "warrend: ...", whatever argv[0] is */
+	opterr = 0; /* say it as "warrend: ...", whatever argv[0] is */
 	while ((ch = getopt_long(argc, argv, ":c:dhtV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -288,7 +288,7 @@ warrend_options(int argc, char **argv, int *debug)
 static void
 warrend_lint_cb(const struct lint_finding *lf, void *arg)
 {
-	char	*s;
+	char *s;
 
 	(void)arg;
 	s = lint_format(lf);
@@ -297,10 +297,9 @@ warrend_lint_cb(const struct lint_finding *lf, void *arg)
 }
 
 /* -t: check the config, the spool dir and every contract, then exit. */
-static void __attribute__((noreturn))
-warrend_check(void)
+static void __attribute__((noreturn)) warrend_check(void)
 {
-	char	*cause;
+	char *cause;
 
 	/* A spool.dir warrend would refuse fails the check too. */
 	if (warrend_conf->spool_max_bytes > 0 &&
@@ -323,7 +322,7 @@ warrend_check(void)
 static void
 warrend_start(void)
 {
-	char	*cause;
+	char *cause;
 
 	if (publisher_start(warrend_conf, &cause) != 0 ||
 	    consumer_start(warrend_conf, &cause) != 0 ||
@@ -331,7 +330,7 @@ warrend_start(void)
 	    listener_open(warrend_conf, &cause) != 0 ||
 	    consume_start(&cause) != 0 ||
 	    metrics_start(warrend_conf, &cause) != 0) {
-		listener_close();	/* a failed start leaves no socket */
+		listener_close(); /* a failed start leaves no socket */
 		fatalx("%s", cause);
 	}
 	listener_start();
@@ -347,7 +346,7 @@ warrend_finish(void)
 	metrics_stop();
 	consume_free();
 	listener_close();
-	client_free_all();	/* the listener's clients */
+	client_free_all(); /* the listener's clients */
 	publish_free();
 	consumer_stop();
 	consumer_join(1000);
@@ -389,8 +388,8 @@ main(int argc, char **argv)
 	}
 	log_info("warrend %s listening on %s, %zu contract%s", PACKAGE_VERSION,
 	    listener_from_systemd() ? "the socket passed by systemd" :
-	    warrend_conf->socket_path, warrend_conf->contracts.n,
-	    PLURAL(warrend_conf->contracts.n));
+				      warrend_conf->socket_path,
+	    warrend_conf->contracts.n, PLURAL(warrend_conf->contracts.n));
 	sdnotify("READY=1");
 	warrend_tick_start();
 	event_base_dispatch(warrend_base);

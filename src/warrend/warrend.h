@@ -7,8 +7,8 @@
 struct conf;
 struct event_base;
 
-extern struct conf		*warrend_conf;	/* in force; swapped on HUP */
-extern struct event_base	*warrend_base;
-extern int			 warrend_stopping;
+extern struct conf	 *warrend_conf; /* in force; swapped on HUP */
+extern struct event_base *warrend_base;
+extern int		  warrend_stopping;
 
 #endif
