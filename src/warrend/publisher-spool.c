@@ -136,6 +136,23 @@ publisher_spool_forget(struct pub_job *j)
 	publisher_job_free(j);
 }
 
+/* The count line of a slow-confirm spell: from a new one or the tick. */
+static void
+publisher_spool_slow_count(const struct publisher *p, uint64_t n)
+{
+	log_warnx("publisher: broker %s is slow to confirm: %llu more events "
+		  "went to the spool",
+	    p->addr, (unsigned long long)n);
+}
+
+/* The count line of a spell of nacks: from a new one or the tick. */
+static void
+publisher_spool_nack_count(const struct publisher *p, uint64_t n)
+{
+	log_warnx("publisher: broker %s refused events %llu more times",
+	    p->addr, (unsigned long long)n);
+}
+
 /* An append or sync failed: logged when it starts, then as a count every
  * few seconds (a full disk fails every event). */
 static void
@@ -352,9 +369,7 @@ publisher_spool_retreat(struct publisher *p)
 		    p->addr, (unsigned long long)delay);
 		break;
 	case LOGRATE_COUNT:
-		log_warnx("publisher: broker %s refused events %llu more "
-			  "times",
-		    p->addr, (unsigned long long)n);
+		publisher_spool_nack_count(p, n);
 		break;
 	case LOGRATE_QUIET:
 		break;
@@ -501,9 +516,7 @@ publisher_spool_timeouts(struct publisher *p)
 		    p->addr);
 		break;
 	case LOGRATE_COUNT:
-		log_warnx("publisher: broker %s is slow to confirm: %llu more "
-			  "events went to the spool",
-		    p->addr, (unsigned long long)count);
+		publisher_spool_slow_count(p, count);
 		break;
 	case LOGRATE_QUIET:
 		break;
@@ -549,12 +562,9 @@ publisher_spool_stats(struct publisher *p)
 	uint64_t n;
 
 	if (lograte_tick(&p->lr_slow, util_now_ms(), &n) == LOGRATE_COUNT)
-		log_warnx("publisher: broker %s is slow to confirm: %llu more "
-			  "events went to the spool",
-		    p->addr, (unsigned long long)n);
+		publisher_spool_slow_count(p, n);
 	if (lograte_tick(&p->lr_nack, util_now_ms(), &n) == LOGRATE_COUNT)
-		log_warnx("publisher: broker %s refused events %llu more times",
-		    p->addr, (unsigned long long)n);
+		publisher_spool_nack_count(p, n);
 	pthread_mutex_lock(&p->lock);
 	p->stats.alive++;
 	if (p->spool != NULL)
