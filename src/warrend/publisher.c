@@ -20,6 +20,7 @@
 #include "mailbox.h"
 #include "publisher-int.h"
 #include "spool.h"
+#include "trace.h"
 #include "util.h"
 
 /*
@@ -70,6 +71,8 @@ publisher_job_new(const char *routing_key, const char *type,
 void
 publisher_job_free(struct pub_job *j)
 {
+	free(j->traceparent);
+	free(j->tracestate);
 	free(j);
 }
 
@@ -445,7 +448,7 @@ static int
 publisher_send(struct publisher *p, struct pub_job *j)
 {
 	amqp_basic_properties_t props;
-	amqp_table_entry_t	h[5];
+	amqp_table_entry_t	h[5 + TRACE_HEADERS];
 	char			when[64];
 	amqp_bytes_t		body;
 	int			rv;
@@ -475,7 +478,7 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	props.timestamp = (uint64_t)(j->timestamp_ms / 1000);
 	props.type = amqp_cstring_bytes(j->type);
 	props.app_id = amqp_cstring_bytes(p->service);
-	props.headers.num_entries = 5;
+	props.headers.num_entries = 5 + trace_headers(j, h + 5);
 	props.headers.entries = h;
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;
