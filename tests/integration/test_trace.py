@@ -160,7 +160,8 @@ def trace_start_generates_wellformed_traceparent_on_message():
     new well-formed one (sampled by default, a new trace-id each time),
     returned in the reply and put on the message; a client's own is kept
     as it is. trace.sampled = false clears the sampled flag. Without
-    trace.start (the default) none is added."""
+    trace.start (the default) none is added, until a reload turns it
+    on."""
     name = "trace_start"
     with Broker() as b, warrentest.Daemon(name, top={"trace": {"start": True}}) as d:
         q = unique(name)
@@ -196,6 +197,18 @@ def trace_start_generates_wellformed_traceparent_on_message():
             r = publish(c, publish_req(id=1))
         expect_trace("reply without trace.start", r, None, None)
         expect_headers("message without trace.start", b.get_one(q), None, None)
+        # Turned on by a reload, for the events after it.
+        d.top = {"trace": {"start": True}}
+        d.write_config()
+        d.kill(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded" in d.log(),
+                 "\"configuration reloaded\" in warrend's log")
+        with d.client() as c:
+            r = publish(c, publish_req(id=2))
+        expect(TP_RE.match(r.get("traceparent", "")),
+               "a started trace after trace.start was turned on by SIGHUP",
+               short(json.dumps(r)))
+        expect_headers("message after the reload", b.get_one(q), r["traceparent"], None)
 
 
 EXEC_TRACE = ('printf %s "${TRACEPARENT-unset}" > "$CLI_DIR/tp.$WARREN_MESSAGE_ID"; '
