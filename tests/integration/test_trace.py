@@ -18,7 +18,8 @@ import warrentest
 from warrentest import (BROKER_URL, DEADLINE, UNREACHABLE_URL, Broker, expect,
                         expect_eq, expect_error, expect_ok, fail,
                         publish_req, resource_data, short, unique, wait_for)
-from test_cli import Subscriber, TempDir, read_file
+from test_cli import (Subscriber, TempDir, accepted_line, compact, expect_rc,
+                      read_file, wcli)
 from test_spool import (RK, TYPE, SwitchProxy, restart, segment_files,
                         spool_key, spool_record)
 from test_subscribe import EVENT, Sub, consumer_daemon, queue_of
@@ -248,6 +249,41 @@ def exec_command_gets_traceparent_in_its_environment():
             s.stop()
 
 
+def warren_publish_sends_trace_context():
+    """warren publish --traceparent/--tracestate sends them with the one
+    event of its argument and with every line of its standard input (a
+    handler run by --exec passes its TRACEPARENT on this way); warrend's
+    refusal of a malformed one is printed with exit status 1."""
+    name = "trace_cli"
+    with Broker() as b, warrentest.Daemon(name) as d:
+        q = unique(name)
+        b.bind_queue(q, d.exchange, RK)
+        res = wcli(d, "publish", "--traceparent", TP, "--tracestate", TS, EVENT,
+                   compact(resource_data(1)))
+        expect_rc(res, 0)
+        one = accepted_line(res.out.strip())[0]
+        lines = "\n".join(compact(resource_data(i)) for i in range(2, 5)) + "\n"
+        res = wcli(d, "publish", "--traceparent", TP, EVENT, stdin=lines)
+        expect_rc(res, 0)
+        many = [accepted_line(line)[0] for line in res.out.split("\n") if line]
+        expect_eq("events published from stdin", 3, len(many))
+        res = wcli(d, "publish", EVENT, compact(resource_data(5)))
+        expect_rc(res, 0)
+        plain = accepted_line(res.out.strip())[0]
+        res = wcli(d, "publish", "--traceparent", "00-zz", EVENT, compact(resource_data(6)))
+        expect_rc(res, 1)
+        expect("validation" in res.err and "traceparent" in res.err,
+               "warren to print warrend's validation error naming traceparent", res)
+        msgs = take(b, q, 5)
+        expect_headers("the event of warren publish's argument", msgs[one], TP, TS)
+        for m in many:
+            expect_headers("an event of warren publish's stdin", msgs[m], TP, None)
+        expect_headers("an event of warren publish without options", msgs[plain],
+                       None, None)
+        time.sleep(0.3)
+        expect_eq("messages left (the refused one never sent)", 0, b.count(q))
+
+
 def spooled_event_keeps_its_traceparent_to_deliver_line_and_exec():
     """The broker is away when the event is published (answered spooled);
     once it is back, the event reaches a subscriber's deliver line and a
@@ -326,6 +362,7 @@ if __name__ == "__main__":
         malformed_traceparent_refused_as_validation_naming_the_field,
         trace_start_generates_wellformed_traceparent_on_message,
         exec_command_gets_traceparent_in_its_environment,
+        warren_publish_sends_trace_context,
         spooled_event_keeps_its_traceparent_to_deliver_line_and_exec,
         spool_of_the_format_before_trace_context_still_replays,
     ])
