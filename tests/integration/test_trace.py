@@ -23,6 +23,7 @@ from test_cli import (Subscriber, TempDir, accepted_line, compact, expect_rc,
 from test_spool import (RK, TYPE, SwitchProxy, restart, segment_files,
                         spool_key, spool_record)
 from test_subscribe import EVENT, Sub, consumer_daemon, queue_of
+from warrentest import _pika
 
 TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 TS = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
@@ -104,6 +105,50 @@ def traceparent_travels_to_message_and_deliver_line_unchanged():
                        None, None)
         expect_headers("the message with an empty tracestate", msgs[r3["message_id"]],
                        TP, None)
+        s.sync()
+
+
+def foreign_publish(b, exchange, headers, mid):
+    """Publish a valid event with pika, with these headers."""
+    pika = _pika()
+    props = pika.BasicProperties(delivery_mode=2, content_type="application/json",
+                                 message_id=mid, headers=headers)
+
+    def pub(ch):
+        ch2 = ch.connection.channel()
+        try:
+            ch2.confirm_delivery()
+            ch2.basic_publish(exchange, RK, json.dumps(resource_data(1)).encode(),
+                              props, mandatory=True)
+        finally:
+            if ch2.is_open:
+                ch2.close()
+    b._do(pub)
+
+
+def malformed_trace_headers_of_other_publishers_not_delivered():
+    """Messages from other publishers: a valid trace context in the
+    CloudEvents headers is delivered; a malformed traceparent is left out
+    with its tracestate, and a malformed tracestate alone is left out (W3C
+    Trace Context); the event itself is delivered all the same."""
+    name = "trace_foreign"
+    cases = [("good", {H_TP: TP, H_TS: TS}, TP, TS),
+             ("bad-parent", {H_TP: TP.upper(), H_TS: TS}, None, None),
+             ("bad-state", {H_TP: TP, H_TS: "Rojo=1"}, TP, None),
+             ("not-a-string", {H_TP: 12345}, None, None),
+             ("none", {}, None, None)]
+    with Broker() as b, consumer_daemon(b, name) as d, Sub(d) as s:
+        s.subscribe()
+        for tag, headers, _, _ in cases:
+            foreign_publish(b, d.exchange, headers, "%s-%s" % (name, tag))
+        got = {}
+        while len(got) < len(cases):
+            obj = s.deliver(what="the events of another publisher")
+            got[obj["message_id"]] = obj
+            s.ack(obj["tag"])
+        for tag, _, tp, ts in cases:
+            expect_trace("deliver line of the %s case" % tag, got["%s-%s" % (name, tag)],
+                         tp, ts)
         s.sync()
 
 
@@ -361,6 +406,7 @@ if __name__ == "__main__":
         traceparent_travels_to_message_and_deliver_line_unchanged,
         malformed_traceparent_refused_as_validation_naming_the_field,
         trace_start_generates_wellformed_traceparent_on_message,
+        malformed_trace_headers_of_other_publishers_not_delivered,
         exec_command_gets_traceparent_in_its_environment,
         warren_publish_sends_trace_context,
         spooled_event_keeps_its_traceparent_to_deliver_line_and_exec,
