@@ -23,6 +23,7 @@ from test_cli import (Subscriber, TempDir, accepted_line, compact, expect_rc,
 from test_spool import (RK, TYPE, SwitchProxy, restart, segment_files,
                         spool_key, spool_record)
 from test_subscribe import EVENT, Sub, consumer_daemon, queue_of
+from test_migrate import V2
 from warrentest import _pika
 
 TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -106,6 +107,29 @@ def traceparent_travels_to_message_and_deliver_line_unchanged():
         expect_headers("the message with an empty tracestate", msgs[r3["message_id"]],
                        TP, None)
         s.sync()
+
+
+def projection_onto_replaced_contract_keeps_trace_context():
+    """An event whose contract replaces an older one goes out twice (the
+    projection for the older consumers): both messages carry the same
+    trace context, the client's or the one warrend started."""
+    name = "trace_migrate"
+    with Broker() as b, warrentest.Daemon(name, contracts=[warrentest.RESOURCE_ACCESSED, V2],
+                                          top={"trace": {"start": True}}) as d:
+        q1, q2 = unique(name + "-v1"), unique(name + "-v2")
+        b.bind_queue(q1, d.exchange, RK)
+        b.bind_queue(q2, d.exchange, V2["routing_key"])
+        data = dict(resource_data(1), owner_id="u-1")
+        with d.client() as c:
+            own = publish(c, publish_req(V2["name"], data, id=1, traceparent=TP,
+                                         tracestate=TS))
+            made = publish(c, publish_req(V2["name"], data, id=2))
+        m1, m2 = take(b, q1, 2), take(b, q2, 2)
+        for what, msgs in (("the projection", m1), ("the newer event", m2)):
+            expect_headers(what + " with the client's trace context",
+                           msgs[own["message_id"]], TP, TS)
+            expect_headers(what + " with a started trace", msgs[made["message_id"]],
+                           made["traceparent"], None)
 
 
 def foreign_publish(b, exchange, headers, mid):
@@ -406,6 +430,7 @@ if __name__ == "__main__":
         traceparent_travels_to_message_and_deliver_line_unchanged,
         malformed_traceparent_refused_as_validation_naming_the_field,
         trace_start_generates_wellformed_traceparent_on_message,
+        projection_onto_replaced_contract_keeps_trace_context,
         malformed_trace_headers_of_other_publishers_not_delivered,
         exec_command_gets_traceparent_in_its_environment,
         warren_publish_sends_trace_context,
