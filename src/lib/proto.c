@@ -76,11 +76,14 @@ proto_event(struct request *req, char **message)
 	return (0);
 }
 
-/* Read one trace context member, a string of the syntax check says; a
- * bad one is a validation error naming it. */
+/* A syntax check: 0, or -1 with a cause (traceparent.h). */
+typedef int (*proto_check_fn)(const char *, char **);
+
+/* Read one trace context member, a string that check accepts; a bad one
+ * is a validation error naming it. */
 static int
-proto_trace_member(struct request *req, const char   *name,
-    int (*check)(const char *, char **), const char **out, char **message)
+proto_trace_member(struct request *req, const char *name, proto_check_fn check,
+    const char **out, char **message)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(req->tree, name);
 
