@@ -240,6 +240,12 @@ START_TEST(publish_carries_traceparent_and_tracestate)
 	    &req, &msg));
 	ck_assert_ptr_null(req.tracestate);
 	proto_request_clear(&req);
+	/* An empty tracestate is none, with or without a traceparent. */
+	ck_assert_ptr_null(parse(
+	    "{\"event\":\"E\",\"data\":{},\"tracestate\":\"\"}", &req, &msg));
+	ck_assert_ptr_null(req.traceparent);
+	ck_assert_ptr_null(req.tracestate);
+	proto_request_clear(&req);
 }
 END_TEST
 

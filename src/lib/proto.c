@@ -112,14 +112,14 @@ proto_trace(struct request *req, const char **code, char **message)
 	    proto_trace_member(req, "tracestate", tracestate_check,
 		&req->tracestate, message) != 0)
 		return (-1);
+	if (req->tracestate != NULL &&
+	    strspn(req->tracestate, " \t,") == strlen(req->tracestate))
+		req->tracestate = NULL;
 	if (req->tracestate != NULL && req->traceparent == NULL) {
 		req->field = "tracestate";
 		xasprintf(message, "tracestate without a traceparent");
 		return (-1);
 	}
-	if (req->tracestate != NULL &&
-	    strspn(req->tracestate, " \t,") == strlen(req->tracestate))
-		req->tracestate = NULL;
 	*code = "bad_request";
 	return (0);
 }
