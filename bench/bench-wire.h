@@ -48,6 +48,18 @@ static const struct bench_wire_name {
 	{ "cloudevents", BW_CLOUDEVENTS },
 };
 
+/* The set of elements called word, or exit saying it is unknown. */
+static inline unsigned
+bench_wire_word(const char *word)
+{
+	size_t i, n = sizeof bench_wire_names / sizeof bench_wire_names[0];
+
+	for (i = 0; i < n; i++)
+		if (strcmp(word, bench_wire_names[i].name) == 0)
+			return (bench_wire_names[i].bits);
+	errx(2, "-f: unknown wire element: %s", word);
+}
+
 /* Read a comma-separated list of element and format names into a set of
  * elements, or exit naming the word it does not know. */
 static inline unsigned
@@ -55,21 +67,12 @@ bench_wire_parse(const char *list)
 {
 	char	*copy, *word, *save = NULL;
 	unsigned bits = 0;
-	size_t	 i;
 
 	if ((copy = strdup(list)) == NULL)
 		err(1, "strdup");
 	for (word = strtok_r(copy, ",", &save); word != NULL;
-	     word = strtok_r(NULL, ",", &save)) {
-		for (i = 0; i < sizeof bench_wire_names /
-			 sizeof bench_wire_names[0];
-		     i++)
-			if (strcmp(word, bench_wire_names[i].name) == 0)
-				break;
-		if (i == sizeof bench_wire_names / sizeof bench_wire_names[0])
-			errx(2, "-f: unknown wire element: %s", word);
-		bits |= bench_wire_names[i].bits;
-	}
+	     word = strtok_r(NULL, ",", &save))
+		bits |= bench_wire_word(word);
 	free(copy);
 	return (bits);
 }

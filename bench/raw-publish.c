@@ -253,7 +253,8 @@ raw_props(const struct raw *r, amqp_basic_properties_t *p,
 	size_t	    i, n = 0;
 
 	memset(p, 0, sizeof *p);
-	p->_flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+	p->_flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+	    AMQP_BASIC_DELIVERY_MODE_FLAG;
 	p->content_type = amqp_cstring_bytes("application/json");
 	p->delivery_mode = AMQP_DELIVERY_PERSISTENT;
 	if (r->wire & BW_MESSAGE_ID) {
