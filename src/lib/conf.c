@@ -60,6 +60,7 @@ static const struct conf_key {
 	{ "broker", "queue_type", T_STRING, 0, 0 },
 	{ "broker", "dead_letter", T_BOOL, 0, 0 },
 	{ "broker", "unroutable", T_STRING, 0, 0 },
+	{ "broker", "wire_format", T_STRING, 0, 0 },
 	{ "broker", "reconnect_min_ms", T_INT, 1, 3600000 },
 	{ "broker", "reconnect_max_ms", T_INT, 1, 3600000 },
 	{ "broker", "publish_timeout_ms", T_INT, 100, 3600000 },
@@ -792,7 +793,8 @@ conf_broker_changed(const struct conf *a, const struct conf *b)
 	    strcmp(a->queue_type, b->queue_type) != 0 ||
 	    strcmp(a->spool_dir, b->spool_dir) != 0 ||
 	    a->spool_max_bytes != b->spool_max_bytes ||
-	    a->spool_fsync != b->spool_fsync)
+	    a->spool_fsync != b->spool_fsync ||
+	    a->wire_format != b->wire_format)
 		return (1);
 	return (conf_broker_differ(a, b));
 }
