@@ -87,6 +87,7 @@ START_TEST(defaults_match_the_spec)
 	ck_assert_int_eq(cf->dead_letter, 1);
 	ck_assert_int_eq(cf->unroutable_error, 0);
 	ck_assert_int_eq(cf->wire_format, WIRE_CLOUDEVENTS);
+	ck_assert_int_eq(cf->no_mandatory, 0);
 	ck_assert_int_eq(cf->reconnect_min_ms, 100);
 	ck_assert_int_eq(cf->reconnect_max_ms, 30000);
 	ck_assert_int_eq(cf->publish_timeout_ms, 5000);
@@ -155,6 +156,27 @@ START_TEST(wire_format_read_and_checked)
 	    "warrend.conf:3:",
 	    "broker.wire_format must be \"cloudevents\", "
 	    "\"standard\" or \"lean\", not \"binary\"");
+}
+END_TEST
+
+START_TEST(unroutable_ignore_drops_mandatory)
+{
+	struct conf *cf;
+
+	cf = load_ok(
+	    "service = \"s\";\nbroker: { unroutable = \"ignore\"; };\n");
+	ck_assert_int_eq(cf->no_mandatory, 1);
+	ck_assert_int_eq(cf->unroutable_error, 0);
+	conf_free(cf);
+	cf = load_ok("service = \"s\";\nbroker: { unroutable = \"warn\"; };\n");
+	ck_assert_int_eq(cf->no_mandatory, 0);
+	ck_assert_int_eq(cf->unroutable_error, 0);
+	conf_free(cf);
+	load_fails(
+	    "service = \"s\";\nbroker: {\n  unroutable = \"drop\";\n};\n",
+	    "warrend.conf:3:",
+	    "broker.unroutable must be \"warn\" or \"error\" "
+	    "(or \"ignore\"), not \"drop\"");
 }
 END_TEST
 
@@ -495,6 +517,7 @@ main(void)
 	tcase_add_test(tc, every_key_read);
 	tcase_add_test(tc, misspelt_key_names_file_and_line);
 	tcase_add_test(tc, wire_format_read_and_checked);
+	tcase_add_test(tc, unroutable_ignore_drops_mandatory);
 	tcase_add_test(tc, wrong_type_rejected);
 	tcase_add_test(tc, out_of_range_rejected);
 	tcase_add_test(tc, bounds_accepted_at_the_edge);

@@ -283,7 +283,7 @@ asyncapi_operation(const struct conf *cf, const struct contract *c, int send)
 	    "amqp");
 	if (send) {
 		cJSON_AddNumberToObject(amqp, "deliveryMode", 2);
-		cJSON_AddBoolToObject(amqp, "mandatory", 1);
+		cJSON_AddBoolToObject(amqp, "mandatory", !cf->no_mandatory);
 		cJSON_AddBoolToObject(amqp, "timestamp",
 		    wire_has_properties(cf->wire_format));
 	} else

@@ -232,6 +232,28 @@ conf_broker_password(struct conf *cf, const config_setting_t *root,
 	return (0);
 }
 
+/* broker.unroutable: "warn", "error" or "ignore" (no mandatory flag, so
+ * the broker drops an unroutable event without a word). */
+int
+conf_unroutable(struct conf *cf, const config_setting_t *root, char **cause)
+{
+	config_setting_t *s;
+	const char	 *v;
+
+	if ((s = conf_broker_at(root, "broker.unroutable")) == NULL)
+		return (0);
+	v = config_setting_get_string(s);
+	cf->unroutable_error = strcmp(v, "error") == 0;
+	cf->no_mandatory = strcmp(v, "ignore") == 0;
+	if (cf->unroutable_error || cf->no_mandatory || strcmp(v, "warn") == 0)
+		return (0);
+	*cause = conf_error(s, cf->file,
+	    "broker.unroutable must be \"warn\" or \"error\" (or \"ignore\"), "
+	    "not \"%s\"",
+	    v);
+	return (-1);
+}
+
 /* broker.wire_format: one of the names wire.c knows. */
 static int
 conf_wire_format(struct conf *cf, const config_setting_t *root, char **cause)

@@ -44,6 +44,7 @@ struct conf {
 	char *queue_type;
 	int   dead_letter;
 	int   unroutable_error; /* unroutable = "error" */
+	int   no_mandatory;	/* unroutable = "ignore" */
 	int   wire_format;	/* enum wire_format */
 	int   reconnect_min_ms;
 	int   reconnect_max_ms;

@@ -45,6 +45,7 @@ struct publisher {
 	char		    *exchange;
 	char		    *service;
 	enum wire_format     wire_format;
+	int		     mandatory; /* unroutable is not "ignore" */
 	int		     window;
 	int		     publish_timeout_ms;
 	struct spool	    *spool;	    /* NULL: max_bytes = 0 */

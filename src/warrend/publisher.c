@@ -453,7 +453,8 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;
 	rv = amqp_basic_publish(p->conn, 1, amqp_cstring_bytes(p->exchange),
-	    amqp_cstring_bytes(j->routing_key), 1, 0, &m.props, body);
+	    amqp_cstring_bytes(j->routing_key), p->mandatory, 0, &m.props,
+	    body);
 	if (rv != AMQP_STATUS_OK) {
 		log_warnx("publisher: broker %s: publish: %s", p->addr,
 		    amqp_error_string2(rv));
@@ -715,6 +716,7 @@ publisher_start(const struct conf *cf, char **cause)
 	p->exchange = xstrdup(cf->exchange);
 	p->service = xstrdup(cf->service);
 	p->wire_format = cf->wire_format;
+	p->mandatory = !cf->no_mandatory;
 	p->window = cf->confirm_window;
 	p->publish_timeout_ms = cf->publish_timeout_ms;
 	if (cf->spool_max_bytes > 0 &&

@@ -128,6 +128,32 @@ def wire_format_every_format_reports_unroutable():
                        % fmt, json.dumps(r))
 
 
+def unroutable_ignore_publishes_without_mandatory():
+    # No mandatory flag: the broker drops an unroutable event and returns
+    # nothing, so the client hears a plain ok; a routed one arrives with
+    # the format's properties as ever.
+    for fmt in ("lean", "cloudevents"):
+        with Broker() as b, Daemon("wire_ignore_" + fmt, service=SERVICE,
+                                   broker_opts={"wire_format": fmt,
+                                                "unroutable": "ignore"}) as d:
+            b.declare_exchange(d.exchange)   # no queue bound
+            req = publish_req(id=4)
+            with d.client() as c:
+                r = expect_ok(c.request(req), "publish", req=req, id=4)
+                expect("routed" not in r, "%s: no \"routed\" member without "
+                       "mandatory" % fmt, json.dumps(r))
+                q = unique("wire_ignore_" + fmt)
+                b.bind_queue(q, d.exchange, "resource.accessed")
+                start = time.time()
+                r = expect_ok(c.request(req), "publish", req=req, id=4)
+            expect_format(fmt, r, b.get_one(q), start)
+            expect_eq("%s: messages in the queue (the unroutable one dropped)"
+                      % fmt, 0, b.count(q))
+            st = d.stats()["stats"]
+            expect_eq("%s: stats confirmed" % fmt, 2, st["confirmed"])
+            expect_eq("%s: stats unroutable" % fmt, 0, st["unroutable"])
+
+
 def restart_on(d, urls):
     """Stop d, point it at urls and start it again on the same spool."""
     d.terminate()
@@ -205,6 +231,15 @@ def wire_format_asyncapi_describes_the_format():
     expect("app_id" not in msg["description"] and "message_id" in msg["description"],
            "lean: a description naming message_id and not app_id", msg["description"])
     expect_eq("mandatory in the binding", True, amqp["mandatory"])
+    d = Daemon("wire_asyncapi_ignore", service="link-service",
+               broker_opts={"unroutable": "ignore"})
+    try:
+        p = subprocess.run([WARREN, "-c", d.conf_path, "asyncapi"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    finally:
+        shutil.rmtree(d.dir, ignore_errors=True)
+    amqp = json.loads(p.stdout)["operations"]["send" + EVENT]["bindings"]["amqp"]
+    expect_eq("unroutable ignore: mandatory in the binding", False, amqp["mandatory"])
 
 
 if __name__ == "__main__":
@@ -214,6 +249,7 @@ if __name__ == "__main__":
         wire_format_standard_sets_properties_without_headers,
         wire_format_lean_sets_message_id_only,
         wire_format_every_format_reports_unroutable,
+        unroutable_ignore_publishes_without_mandatory,
         wire_format_lean_spooled_event_keeps_message_id,
         wire_format_bad_value_names_file_and_line,
         wire_format_asyncapi_describes_the_format,
