@@ -7,6 +7,7 @@
 
 #include "contract.h"
 #include "url.h"
+#include "wire.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -43,6 +44,8 @@ struct conf {
 	char *queue_type;
 	int   dead_letter;
 	int   unroutable_error; /* unroutable = "error" */
+	int   no_mandatory;	/* unroutable = "ignore" */
+	int   wire_format;	/* enum wire_format */
 	int   reconnect_min_ms;
 	int   reconnect_max_ms;
 	int   publish_timeout_ms;
