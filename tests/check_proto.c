@@ -181,6 +181,47 @@ START_TEST(quoted_control_characters_escaped)
 }
 END_TEST
 
+/* Every line proto_quick_ack takes, proto_parse reads the same way. */
+START_TEST(quick_ack_agrees_with_full_parse)
+{
+	static const char *taken[] = { "{\"op\":\"ack\",\"tag\":1}",
+		"{\"op\":\"ack\",\"tag\":7}",
+		"{\"op\":\"ack\",\"tag\":123456789012345}" };
+	static const char *left[] = { "{\"op\":\"ack\",\"tag\":0}",
+		"{\"op\":\"ack\",\"tag\":07}", "{\"op\":\"ack\",\"tag\":}",
+		"{\"op\":\"ack\",\"tag\":1.5}", "{\"op\":\"ack\",\"tag\":-1}",
+		"{\"op\":\"ack\",\"tag\":1234567890123456}",
+		"{\"op\":\"ack\",\"tag\":1,\"id\":2}",
+		"{\"op\":\"ack\",\"tag\":1} ", "{\"op\":\"ack\",\"tag\":1}}",
+		"{\"op\":\"nack\",\"tag\":1}", "{\"op\": \"ack\",\"tag\":1}",
+		"{\"op\":\"ack\",\"tag\":\"1\"}", "{\"op\":\"ack\",\"tag\":" };
+	struct request	   quick, full;
+	const char	  *code;
+	char		  *msg = NULL;
+	size_t		   i;
+
+	for (i = 0; i < sizeof taken / sizeof *taken; i++) {
+		ck_assert_int_eq(proto_quick_ack(taken[i], strlen(taken[i]),
+				     &quick),
+		    0);
+		ck_assert_int_eq(proto_parse(taken[i], strlen(taken[i]), &full,
+				     &code, &msg),
+		    0);
+		ck_assert_int_eq(quick.op, full.op);
+		ck_assert_int_eq(quick.tag, full.tag);
+		ck_assert_int_eq(quick.requeue, full.requeue);
+		ck_assert_ptr_null(quick.id.ptr);
+		ck_assert_ptr_null(full.id.ptr);
+		ck_assert_ptr_null(quick.tree);
+		proto_request_clear(&full);
+	}
+	for (i = 0; i < sizeof left / sizeof *left; i++)
+		ck_assert_msg(proto_quick_ack(left[i], strlen(left[i]),
+				  &quick) == -1,
+		    "took %s", left[i]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -200,6 +241,7 @@ main(void)
 	tcase_add_test(tc, error_reply_without_op_or_id);
 	tcase_add_test(tc, ok_reply_with_members);
 	tcase_add_test(tc, quoted_control_characters_escaped);
+	tcase_add_test(tc, quick_ack_agrees_with_full_parse);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -53,8 +53,12 @@ struct pbuf {
  * when they could be read, so the error reply can carry them, and so is
  * req->field for a "validation" error (a bad traceparent or tracestate).
  */
-int	    proto_parse(const char *line, size_t len, struct request *req,
-	    const char **code, char **message);
+int proto_parse(const char *line, size_t len, struct request *req,
+    const char **code, char **message);
+/* Is line exactly {"op":"ack","tag":N}, the line a subscriber writes for
+ * each delivery? Then fill req as proto_parse would (no tree to clear) and
+ * return 0; any other line, even an equivalent one, -1: proto_parse it. */
+int	    proto_quick_ack(const char *line, size_t len, struct request *req);
 void	    proto_request_clear(struct request *);
 const char *proto_op_name(enum proto_op);
 

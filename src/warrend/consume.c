@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "consume-batch.h"
 #include "consumer.h"
 #include "contract.h"
 #include "log.h"
@@ -261,7 +262,7 @@ consume_settle(struct client *c, long long tag, int ack, int requeue)
 		return ((uint64_t)tag < sc->stale_below ? 0 : -1);
 	TAILQ_REMOVE(&sc->unsettled, d, entry);
 	sc->nunsettled--;
-	consumer_settle(d->epoch, d->channel, d->dtag, ack, requeue);
+	consume_batch_add(d->epoch, d->channel, d->dtag, ack, requeue);
 	stats_count(ack ? STATS_ACKS : STATS_NACKS);
 	free(d);
 	return (0);
@@ -280,7 +281,7 @@ consume_client_gone(struct client *c)
 		return;
 	while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
 		TAILQ_REMOVE(&sc->unsettled, d, entry);
-		consumer_settle(d->epoch, d->channel, d->dtag, 0, 1);
+		consume_batch_add(d->epoch, d->channel, d->dtag, 0, 1);
 		stats_count(STATS_REQUEUED);
 		free(d);
 	}
@@ -481,13 +482,13 @@ consume_delivery(const struct consumer_msg *msg)
 
 	if (consume_body_ok(msg) != 0) {
 		stats_count(STATS_DEAD_LETTERED);
-		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 0);
+		consume_batch_add(msg->epoch, msg->channel, msg->dtag, 0, 0);
 		return;
 	}
 	if (ev == NULL || (m = consume_pick(ev)) == NULL) {
 		/* Sent before the consumer was cancelled: back it goes. */
 		stats_count(STATS_REQUEUED);
-		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 1);
+		consume_batch_add(msg->epoch, msg->channel, msg->dtag, 0, 1);
 		return;
 	}
 	consume_hand_out(m, msg);
@@ -560,6 +561,8 @@ consume_start(char **cause)
 		xasprintf(cause, "cannot watch the consumer thread");
 		return (-1);
 	}
+	if (consume_batch_start(cause) != 0)
+		return (-1);
 	consume_service = xstrdup(warrend_conf->service);
 	return (0);
 }
@@ -598,6 +601,7 @@ consume_free(void)
 	}
 	if (consume_ev != NULL)
 		event_free(consume_ev);
+	consume_batch_free();
 	consume_efd = -1; /* the consumer's: it closes it */
 	free(consume_service);
 }

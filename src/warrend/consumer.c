@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ackset.h"
 #include "assemble.h"
 #include "broker.h"
 #include "conf.h"
@@ -30,24 +31,28 @@
  * reaching this bound is a broken invariant.
  */
 #define CONSUMER_MAILBOX_BOUND (1024 * 1024)
+#define CONSUMER_POST_BATCH 256 /* deliveries handed to the loop at once */
 
 enum ccmd_type {
 	CC_SUBSCRIBE,
 	CC_CANCEL,
-	CC_SETTLE
+	CC_SETTLE,
+	CC_SETTLE_MANY
 };
 
 /* From the loop to the thread. */
 struct ccmd {
 	TAILQ_ENTRY(ccmd) entry;
-	enum ccmd_type type;
-	char	      *event;
-	char	      *routing_key;
-	uint64_t       epoch;
-	uint16_t       channel;
-	uint64_t       dtag;
-	int	       ack;
-	int	       requeue;
+	enum ccmd_type		type;
+	char		       *event;
+	char		       *routing_key;
+	uint64_t		epoch;
+	uint16_t		channel;
+	uint64_t		dtag;
+	int			ack;
+	int			requeue;
+	struct consumer_settle *settles; /* CC_SETTLE_MANY */
+	size_t			nsettles;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
@@ -66,6 +71,7 @@ struct csub {
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
 	struct consumer_msg *msg;
+	struct ackset	     acks; /* unacked tags of this opening */
 };
 
 static struct consumer {
@@ -93,7 +99,11 @@ static struct consumer {
 	uint64_t		epochs; /* every channel opening gets one */
 	struct csub	      **subs;
 	size_t			nsubs;
-} cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+	struct consumer_msgq	ready; /* deliveries not yet posted */
+	size_t			nready;
+} cons = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	.fd = -1,
+	.ready = TAILQ_HEAD_INITIALIZER(cons.ready) };
 
 static void consumer_connect(void);
 
@@ -154,12 +164,29 @@ consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
 	consumer_command(cmd);
 }
 
+/* Settle n deliveries in one command. */
+void
+consumer_settle_many(const struct consumer_settle *st, size_t n)
+{
+	struct ccmd *cmd;
+
+	if (n == 0)
+		return;
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CC_SETTLE_MANY;
+	cmd->settles = xreallocarray(NULL, n, sizeof *st);
+	memcpy(cmd->settles, st, n * sizeof *st);
+	cmd->nsettles = n;
+	consumer_command(cmd);
+}
+
 /* Free a command. */
 static void
 consumer_cmd_free(struct ccmd *cmd)
 {
 	free(cmd->event);
 	free(cmd->routing_key);
+	free(cmd->settles);
 	free(cmd);
 }
 
@@ -194,15 +221,38 @@ consumer_msg_free(struct consumer_msg *m)
 	free(m);
 }
 
-/* Hand a message to the loop (thread side). */
+/* Hand the deliveries made ready to the loop, in order, counting them
+ * under one lock. */
+static void
+consumer_post_ready(void)
+{
+	struct consumer_msg *m;
+
+	if (cons.nready == 0)
+		return;
+	pthread_mutex_lock(&cons.lock);
+	cons.stats.deliveries += cons.nready;
+	pthread_mutex_unlock(&cons.lock);
+	cons.nready = 0;
+	while ((m = TAILQ_FIRST(&cons.ready)) != NULL) {
+		TAILQ_REMOVE(&cons.ready, m, entry);
+		if (mailbox_push(cons.out, m) != 0)
+			fatal("consumer: message mailbox");
+	}
+}
+
+/* Hand a message to the loop (thread side): a delivery waits for the rest
+ * of the frames read with it, anything else goes after those. */
 static void
 consumer_post(struct consumer_msg *m)
 {
 	if (m->type == CM_DELIVERY) {
-		pthread_mutex_lock(&cons.lock);
-		cons.stats.deliveries++;
-		pthread_mutex_unlock(&cons.lock);
+		TAILQ_INSERT_TAIL(&cons.ready, m, entry);
+		if (++cons.nready >= CONSUMER_POST_BATCH)
+			consumer_post_ready();
+		return;
 	}
+	consumer_post_ready();
 	if (mailbox_push(cons.out, m) != 0)
 		fatal("consumer: message mailbox");
 }
@@ -263,6 +313,7 @@ consumer_sub(const char *event, const char *routing_key)
 	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
 	s->channel = (uint16_t)(cons.nsubs + 1);
 	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
+	ackset_init(&s->acks);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1, sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
 	return (s);
@@ -380,6 +431,7 @@ consumer_setup(struct csub *s, char *err, size_t len)
 			return (rv);
 		s->open = 1;
 		s->epoch = ++cons.epochs;
+		ackset_clear(&s->acks); /* tags start again at 1 */
 		amqp_basic_qos(cons.conn, s->channel, 0,
 		    (uint16_t)cons.prefetch, 0);
 		if ((rv = consumer_rpc(s, "basic.qos", s->queue, err, len)) !=
@@ -452,6 +504,9 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 
 	if (consumer_channel(channel, &s) != 0)
 		return (-1);
+	if (ackset_add(&s->acks, d->delivery_tag) != 0)
+		return (consumer_protocol_error(channel,
+		    xstrdup("a delivery tag that does not rise")));
 	m = s->msg = xcalloc(1, sizeof *m);
 	m->type = CM_DELIVERY;
 	m->event = xstrdup(s->event);
@@ -605,12 +660,17 @@ consumer_frame(const amqp_frame_t *f, void *arg)
 	return (0);
 }
 
-/* Read every frame that is ready, without waiting. */
+/* Read every frame that is ready, without waiting; hand the loop the
+ * deliveries they made. */
 static int
 consumer_drain(void)
 {
-	return (broker_drain(cons.conn, "consumer", cons.link.addr,
-	    consumer_frame, NULL));
+	int rv;
+
+	rv = broker_drain(cons.conn, "consumer", cons.link.addr, consumer_frame,
+	    NULL);
+	consumer_post_ready();
+	return (rv);
 }
 
 /* Tell the loop whether we are connected. */
@@ -636,6 +696,7 @@ consumer_drop(void)
 
 	if (cons.conn == NULL)
 		return;
+	consumer_post_ready(); /* what came before the loss goes first */
 	amqp_destroy_connection(cons.conn);
 	cons.conn = NULL;
 	cons.fd = -1;
@@ -703,11 +764,70 @@ consumer_do_subscribe(const struct ccmd *cmd)
 	return (rv == -2 ? -1 : 0);
 }
 
+/* Send one basic.ack for ackset_flush; arg is the subscription. */
+static int
+consumer_ack_cb(uint64_t tag, int multiple, void *arg)
+{
+	const struct csub *s = arg;
+
+	return (amqp_basic_ack(cons.conn, s->channel, tag, multiple) ==
+		    AMQP_STATUS_OK ?
+		0 :
+		-1);
+}
+
+/* Send the acks the loop's commands made, as few as the rule allows. */
+static int
+consumer_ack_flush(void)
+{
+	size_t i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		if (!cons.connected || !cons.subs[i]->open ||
+		    !ackset_pending(&cons.subs[i]->acks))
+			continue;
+		if (ackset_flush(&cons.subs[i]->acks, consumer_ack_cb,
+			cons.subs[i]) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Settle one delivery: a nack goes out at once, an ack waits in its
+ * channel's ackset for consumer_ack_flush. */
+static int
+consumer_do_settle(const struct consumer_settle *st)
+{
+	struct csub *s = consumer_find(NULL, st->channel);
+
+	if (!cons.connected || s == NULL || !s->open || s->epoch != st->epoch)
+		return (0); /* the broker requeued it already */
+	if (st->ack) {
+		if (ackset_ack(&s->acks, st->dtag) != 0)
+			log_warnx("consumer: ack of tag %llu on channel %u, "
+				  "which is not unacked: ignored",
+			    (unsigned long long)st->dtag, (unsigned)s->channel);
+		return (0);
+	}
+	if (ackset_forget(&s->acks, st->dtag) != 0) {
+		log_warnx("consumer: nack of tag %llu on channel %u, which is "
+			  "not unacked: ignored",
+		    (unsigned long long)st->dtag, (unsigned)s->channel);
+		return (0);
+	}
+	return (amqp_basic_nack(cons.conn, st->channel, st->dtag, 0,
+		    st->requeue) == AMQP_STATUS_OK ?
+		0 :
+		-1);
+}
+
 /* Carry out one command; return -1 if the connection failed. */
 static int
 consumer_do(const struct ccmd *cmd)
 {
-	struct csub *s;
+	struct consumer_settle st;
+	struct csub	      *s;
+	size_t		       i;
 
 	switch (cmd->type) {
 	case CC_SUBSCRIBE:
@@ -718,19 +838,18 @@ consumer_do(const struct ccmd *cmd)
 		s->wanted = 0;
 		return (cons.connected ? consumer_unconsume(s) : 0);
 	case CC_SETTLE:
-		s = consumer_find(NULL, cmd->channel);
-		if (!cons.connected || s == NULL || !s->open ||
-		    s->epoch != cmd->epoch)
-			return (0); /* the broker requeued it already */
-		if (cmd->ack)
-			return (amqp_basic_ack(cons.conn, cmd->channel,
-				    cmd->dtag, 0) == AMQP_STATUS_OK ?
-				0 :
-				-1);
-		return (amqp_basic_nack(cons.conn, cmd->channel, cmd->dtag, 0,
-			    cmd->requeue) == AMQP_STATUS_OK ?
-			0 :
-			-1);
+		st.epoch = cmd->epoch;
+		st.channel = cmd->channel;
+		st.dtag = cmd->dtag;
+		st.ack = (uint8_t)cmd->ack;
+		st.requeue = (uint8_t)cmd->requeue;
+		return (consumer_do_settle(&st));
+	case CC_SETTLE_MANY:
+		for (i = 0; i < cmd->nsettles; i++) {
+			if (consumer_do_settle(&cmd->settles[i]) != 0)
+				return (-1);
+		}
+		return (0);
 	}
 	return (0);
 }
@@ -747,6 +866,8 @@ consumer_intake(void)
 			rv = -1;
 		consumer_cmd_free(cmd);
 	}
+	if (rv == 0 && consumer_ack_flush() != 0)
+		rv = -1;
 	return (rv);
 }
 
@@ -904,6 +1025,10 @@ consumer_join(int timeout_ms)
 		return;
 	}
 	cons.running = 0;
+	while ((m = TAILQ_FIRST(&cons.ready)) != NULL) {
+		TAILQ_REMOVE(&cons.ready, m, entry);
+		consumer_msg_free(m);
+	}
 	while ((m = mailbox_take(cons.out)) != NULL)
 		consumer_msg_free(m);
 	while ((cmd = mailbox_take(cons.in)) != NULL)
@@ -917,6 +1042,7 @@ consumer_join(int timeout_ms)
 		free(cons.subs[i]->queue);
 		free(cons.subs[i]->dead);
 		assemble_reset(&cons.subs[i]->assembly);
+		ackset_free(&cons.subs[i]->acks);
 		free(cons.subs[i]);
 	}
 	free(cons.subs);

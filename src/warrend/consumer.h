@@ -38,6 +38,15 @@ struct consumer_msg {
 };
 TAILQ_HEAD(consumer_msgq, consumer_msg);
 
+/* How the loop settled one delivery (see consumer_settle). */
+struct consumer_settle {
+	uint64_t epoch;
+	uint64_t dtag;
+	uint16_t channel;
+	uint8_t	 ack;
+	uint8_t	 requeue;
+};
+
 struct consumer_stats {
 	int	 connected;
 	uint64_t reconnects;
@@ -59,6 +68,9 @@ void consumer_cancel(const char *event);
  * earlier epoch are dropped: the broker requeued them when it went. */
 void consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
     int requeue);
+/* Settle n deliveries in one hand-off, in order; the thread turns the acks
+ * among them into `multiple` acks where every tag below is settled. */
+void consumer_settle_many(const struct consumer_settle *, size_t n);
 
 /* Move the thread's messages onto q (loop side). */
 void consumer_collect(struct consumer_msgq *q);

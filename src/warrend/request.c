@@ -450,7 +450,8 @@ request_handle(struct client *c, const char *line, size_t len)
 	const char    *code;
 	char	      *msg = NULL;
 
-	if (proto_parse(line, len, &req, &code, &msg) != 0) {
+	if (proto_quick_ack(line, len, &req) != 0 &&
+	    proto_parse(line, len, &req, &code, &msg) != 0) {
 		request_error(c, req.op, &req.id, code, msg, req.field);
 		goto out;
 	}
