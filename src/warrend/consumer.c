@@ -20,6 +20,7 @@
 #include "consumer.h"
 #include "log.h"
 #include "mailbox.h"
+#include "retry.h"
 #include "util.h"
 
 #define CONSUMER_MAX_BODY (64 << 20) /* larger messages are rejected */
@@ -47,6 +48,8 @@ struct ccmd {
 	uint64_t       dtag;
 	int	       ack;
 	int	       requeue;
+	int	       retry_ms; /* retry later: retry.c */
+	int	       max_attempts;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
@@ -150,6 +153,22 @@ consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
 	cmd->dtag = dtag;
 	cmd->ack = ack;
 	cmd->requeue = requeue;
+	consumer_command(cmd);
+}
+
+/* Settle a delivery by retrying it in retry_ms (retry.c). */
+void
+consumer_retry(uint64_t epoch, uint16_t channel, uint64_t dtag, int retry_ms,
+    int max_attempts)
+{
+	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->type = CC_SETTLE;
+	cmd->epoch = epoch;
+	cmd->channel = channel;
+	cmd->dtag = dtag;
+	cmd->retry_ms = retry_ms;
+	cmd->max_attempts = max_attempts;
 	consumer_command(cmd);
 }
 
@@ -262,6 +281,7 @@ consumer_sub(const char *event, const char *routing_key)
 	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1, sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
+	retry_sub(s->channel, s->queue, s->dead);
 	return (s);
 }
 
@@ -290,6 +310,7 @@ consumer_rpc(struct csub *s, const char *what, const char *name, char *err,
 		amqp_send_method(cons.conn, s->channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 		s->open = s->consuming = 0;
+		retry_channel_gone(s->channel);
 		return (-1);
 	}
 	return (-2);
@@ -460,11 +481,19 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	return (0);
 }
 
-/* A message is whole: hand it to the loop. */
+/* A message is whole: hand it to the loop, unless the app acked its
+ * message_id already (retry.c): then the broker gets the ack. */
 static void
 consumer_complete(struct csub *s)
 {
 	s->msg->body = assemble_take(&s->assembly, &s->msg->bodylen);
+	if (retry_body(s->channel, s->msg->dtag, s->msg->body,
+		s->msg->bodylen)) {
+		(void)amqp_basic_ack(cons.conn, s->channel, s->msg->dtag, 0);
+		consumer_msg_free(s->msg);
+		s->msg = NULL;
+		return;
+	}
 	consumer_post(s->msg);
 	s->msg = NULL;
 }
@@ -490,6 +519,7 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		s->msg->message_id = xstrndup(p->message_id.bytes,
 		    p->message_id.len);
+	s->msg->attempt = retry_hold(channel, s->msg->dtag, p);
 	/* An oversized body comes back empty: the loop rejects it. */
 	if (rv == ASSEMBLE_DONE)
 		consumer_complete(s);
@@ -571,6 +601,7 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
 		if ((s = consumer_find(NULL, channel)) != NULL)
 			s->open = s->consuming = 0;
+		retry_channel_gone(channel);
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = m->decoded;
@@ -590,6 +621,8 @@ static int
 consumer_frame(const amqp_frame_t *f, void *arg)
 {
 	(void)arg;
+	if (f->channel == RETRY_CHANNEL)
+		return (retry_frame(cons.conn, f));
 	if (f->frame_type == AMQP_FRAME_METHOD)
 		return (consumer_method(f->channel, &f->payload.method));
 	if (f->frame_type == AMQP_FRAME_HEADER)
@@ -633,6 +666,7 @@ consumer_drop(void)
 	amqp_destroy_connection(cons.conn);
 	cons.conn = NULL;
 	cons.fd = -1;
+	retry_drop();
 	for (i = 0; i < cons.nsubs; i++) {
 		cons.subs[i]->open = cons.subs[i]->consuming = 0;
 		assemble_reset(&cons.subs[i]->assembly);
@@ -716,6 +750,10 @@ consumer_do(const struct ccmd *cmd)
 		if (!cons.connected || s == NULL || !s->open ||
 		    s->epoch != cmd->epoch)
 			return (0); /* the broker requeued it already */
+		if (cmd->retry_ms > 0)
+			return (retry_later(cons.conn, cmd->channel, cmd->dtag,
+			    cmd->retry_ms, cmd->max_attempts));
+		retry_settled(cmd->channel, cmd->dtag, cmd->ack);
 		if (cmd->ack)
 			return (amqp_basic_ack(cons.conn, cmd->channel,
 				    cmd->dtag, 0) == AMQP_STATUS_OK ?
@@ -861,6 +899,7 @@ consumer_start(const struct conf *cf, char **cause)
 	cons.quorum = strcmp(cf->queue_type, "quorum") == 0;
 	cons.dead_letter = cf->dead_letter;
 	cons.prefetch = cf->prefetch;
+	retry_init(cf);
 	if ((error = pthread_create(&cons.thread, NULL, consumer_main, NULL)) !=
 	    0) {
 		xasprintf(cause, "pthread_create: %s", util_strerror(error));
@@ -914,6 +953,7 @@ consumer_join(int timeout_ms)
 		free(cons.subs[i]);
 	}
 	free(cons.subs);
+	retry_free();
 	broker_link_free(&cons.link);
 	free(cons.exchange);
 	free(cons.dlx);

@@ -27,6 +27,7 @@ struct consumer_msg {
 	uint16_t	       channel;
 	uint64_t	       dtag; /* the broker's delivery tag */
 	int		       redelivered;
+	int		       attempt; /* 1, or more for a retry (retry.c) */
 	int		       connected;  /* CM_STATE */
 	char		      *message_id; /* NULL if the message had none */
 	char		      *routing_key;
@@ -56,6 +57,11 @@ void consumer_cancel(const char *event);
  * earlier epoch are dropped: the broker requeued them when it went. */
 void consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
     int requeue);
+
+/* Settle a delivery by a copy that comes back in retry_ms, or past
+ * max_attempts goes to the dead-letter queue (retry.c). */
+void consumer_retry(uint64_t epoch, uint16_t channel, uint64_t dtag,
+    int retry_ms, int max_attempts);
 
 /* Move the thread's messages onto q (loop side). */
 void consumer_collect(struct consumer_msgq *q);
