@@ -230,13 +230,15 @@ retry_sub(uint16_t channel, const char *queue, const char *dead)
 	s->dedup = retry_dedup_open(queue);
 }
 
-/* Copy a bytes property into the pool. */
+/* Copy a bytes property into the pool when its flag is set (the library
+ * leaves the others uninitialised), else make it empty. */
 static void
-retry_dup_bytes(amqp_pool_t *pool, amqp_bytes_t *b)
+retry_dup_bytes(amqp_pool_t *pool, amqp_flags_t flags, amqp_flags_t flag,
+    amqp_bytes_t *b)
 {
 	amqp_bytes_t c;
 
-	if (b->len == 0) {
+	if (!(flags & flag) || b->len == 0) {
 		*b = amqp_empty_bytes;
 		return;
 	}
@@ -296,27 +298,34 @@ retry_attempt(const amqp_basic_properties_t *p)
 int
 retry_hold(uint16_t channel, uint64_t dtag, const amqp_basic_properties_t *p)
 {
-	struct retry_held *h = xcalloc(1, sizeof *h);
+	struct retry_held	*h = xcalloc(1, sizeof *h);
 	amqp_basic_properties_t *c = &h->props;
+	amqp_flags_t		 f = p->_flags;
 
 	h->channel = channel;
 	h->dtag = dtag;
 	h->attempt = retry_attempt(p);
 	init_amqp_pool(&h->pool, 1024);
 	*c = *p;
-	retry_dup_bytes(&h->pool, &c->content_type);
-	retry_dup_bytes(&h->pool, &c->content_encoding);
-	retry_dup_bytes(&h->pool, &c->correlation_id);
-	retry_dup_bytes(&h->pool, &c->reply_to);
-	retry_dup_bytes(&h->pool, &c->message_id);
-	retry_dup_bytes(&h->pool, &c->type);
-	retry_dup_bytes(&h->pool, &c->app_id);
-	retry_dup_bytes(&h->pool, &c->cluster_id);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_CONTENT_TYPE_FLAG,
+	    &c->content_type);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_CONTENT_ENCODING_FLAG,
+	    &c->content_encoding);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_CORRELATION_ID_FLAG,
+	    &c->correlation_id);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_REPLY_TO_FLAG, &c->reply_to);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_MESSAGE_ID_FLAG,
+	    &c->message_id);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_TYPE_FLAG, &c->type);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_APP_ID_FLAG, &c->app_id);
+	retry_dup_bytes(&h->pool, f, AMQP_BASIC_CLUSTER_ID_FLAG,
+	    &c->cluster_id);
 	/* A copy must not expire early, and the broker refuses a user_id
 	 * that is not the connection's. */
 	c->_flags &= ~(AMQP_BASIC_EXPIRATION_FLAG | AMQP_BASIC_USER_ID_FLAG);
 	c->expiration = c->user_id = amqp_empty_bytes;
-	if ((c->_flags & AMQP_BASIC_HEADERS_FLAG) &&
+	c->headers = amqp_empty_table;
+	if ((f & AMQP_BASIC_HEADERS_FLAG) &&
 	    amqp_table_clone(&p->headers, &c->headers, &h->pool) !=
 		AMQP_STATUS_OK)
 		fatalx("retry: out of memory");
