@@ -19,7 +19,7 @@ struct contract {
 	size_t nconsumers;
 	int    additional_fields;
 	int    max_attempts; /* of a delivery; 0: consume.max_attempts */
-	char **allow_users; /* names or numeric ids; NULL: anyone */
+	char **allow_users;  /* names or numeric ids; NULL: anyone */
 	size_t nallow_users;
 	char  *replaces; /* the older event this one migrates */
 	int    replaces_line;

@@ -130,7 +130,8 @@ proto_retry_in(struct request *req, char **message)
 		return (-1);
 	}
 	if (cJSON_GetObjectItemCaseSensitive(req->tree, "requeue") != NULL) {
-		xasprintf(message, "retry_in_ms and requeue exclude each other");
+		xasprintf(message,
+		    "retry_in_ms and requeue exclude each other");
 		return (-1);
 	}
 	req->retry_in_ms = (int)r->valuedouble;

@@ -51,7 +51,7 @@ struct consume_delivery {
 	uint64_t tag; /* the client's */
 	uint64_t epoch;
 	uint16_t channel;
-	uint64_t dtag; /* the broker's */
+	uint64_t dtag;	       /* the broker's */
 	int	 max_attempts; /* of its contract, for a retry */
 };
 TAILQ_HEAD(consume_deliveryq, consume_delivery);
@@ -439,8 +439,9 @@ consume_max_attempts(const char *event)
 	const struct contract *ct;
 
 	ct = contract_find(&warrend_conf->contracts, event);
-	return (ct != NULL && ct->max_attempts > 0 ? ct->max_attempts :
-						     warrend_conf->max_attempts);
+	return (ct != NULL && ct->max_attempts > 0 ?
+		ct->max_attempts :
+		warrend_conf->max_attempts);
 }
 
 /* Write a deliver line to m's client and remember the delivery. */

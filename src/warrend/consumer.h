@@ -27,8 +27,8 @@ struct consumer_msg {
 	uint16_t	       channel;
 	uint64_t	       dtag; /* the broker's delivery tag */
 	int		       redelivered;
-	int		       attempt; /* 1, or more for a retry (retry.c) */
-	int		       connected;  /* CM_STATE */
+	int		       attempt;	  /* 1, or more for a retry (retry.c) */
+	int		       connected; /* CM_STATE */
 	char		      *message_id; /* NULL if the message had none */
 	char		      *routing_key;
 	char		      *body;

@@ -22,32 +22,32 @@
 #include "dedup.h"
 #include "util.h"
 
-#define DEDUP_MAGIC	"warren-dedup 1\n"
+#define DEDUP_MAGIC "warren-dedup 1\n"
 #define DEDUP_MAGIC_LEN (sizeof DEDUP_MAGIC - 1)
-#define DEDUP_HEAD	9 /* length byte and 8 bytes of time */
-#define DEDUP_REC_MAX	(DEDUP_HEAD + DEDUP_MAX_ID + 4)
+#define DEDUP_HEAD 9 /* length byte and 8 bytes of time */
+#define DEDUP_REC_MAX (DEDUP_HEAD + DEDUP_MAX_ID + 4)
 #define DEDUP_MIN_REWRITE 64 /* records: never rewrite more often */
 
 /* One remembered id. */
 struct dedup_entry {
 	TAILQ_ENTRY(dedup_entry) order; /* oldest first */
-	struct dedup_entry	*next;	/* in its hash bucket */
-	uint64_t		 t;
-	uint64_t		 hash;
-	char			 id[];
+	struct dedup_entry *next;	/* in its hash bucket */
+	uint64_t	    t;
+	uint64_t	    hash;
+	char		    id[];
 };
 TAILQ_HEAD(dedup_entryq, dedup_entry);
 
 struct dedup {
-	char		   *path;
-	int		    fd; /* appending */
-	size_t		    max_ids;
-	uint64_t	    max_age;
+	char		    *path;
+	int		     fd; /* appending */
+	size_t		     max_ids;
+	uint64_t	     max_age;
 	struct dedup_entry **buckets;
-	size_t		    nbuckets;
-	struct dedup_entryq entries;
-	size_t		    count;
-	size_t		    records; /* in the file */
+	size_t		     nbuckets;
+	struct dedup_entryq  entries;
+	size_t		     count;
+	size_t		     records; /* in the file */
 };
 
 /* FNV-1a, 64 bits: the hash of an id. */
@@ -87,7 +87,8 @@ dedup_encode(unsigned char *buf, const char *id, size_t len, uint64_t t)
 	memcpy(buf + DEDUP_HEAD, id, len);
 	c = dedup_check(buf, DEDUP_HEAD + len);
 	for (i = 0; i < 4; i++)
-		buf[DEDUP_HEAD + len + (size_t)i] = (unsigned char)(c >> (8 * i));
+		buf[DEDUP_HEAD + len + (size_t)i] = (unsigned char)(c >>
+		    (8 * i));
 	return (DEDUP_HEAD + len + 4);
 }
 
@@ -126,7 +127,8 @@ dedup_expire(struct dedup *d, uint64_t now)
 	struct dedup_entry *e;
 
 	while ((e = TAILQ_FIRST(&d->entries)) != NULL &&
-	    (d->count > d->max_ids || (e->t <= now && now - e->t >= d->max_age)))
+	    (d->count > d->max_ids ||
+		(e->t <= now && now - e->t >= d->max_age)))
 		dedup_drop_oldest(d);
 }
 
@@ -158,14 +160,14 @@ dedup_read_record(FILE *f, char *id, size_t *len, uint64_t *t)
 {
 	unsigned char buf[DEDUP_REC_MAX];
 	uint32_t      c = 0;
-	size_t	      n;
 	int	      i;
 
-	if ((n = fread(buf, 1, 1, f)) == 0)
+	if (fread(buf, 1, 1, f) == 0)
 		return (0);
 	*len = buf[0];
-	if (*len == 0 || fread(buf + 1, 1, DEDUP_HEAD - 1 + *len + 4, f) !=
-			     DEDUP_HEAD - 1 + *len + 4)
+	if (*len == 0 ||
+	    fread(buf + 1, 1, DEDUP_HEAD - 1 + *len + 4, f) !=
+		DEDUP_HEAD - 1 + *len + 4)
 		return (-1);
 	for (i = 0; i < 4; i++)
 		c |= (uint32_t)buf[DEDUP_HEAD + *len + (size_t)i] << (8 * i);
@@ -271,8 +273,8 @@ dedup_open(const char *path, size_t max_ids, uint64_t max_age_s, uint64_t now,
 	d->fd = -1;
 	d->max_ids = max_ids > 0 ? max_ids : 1;
 	d->max_age = max_age_s > 0 ? max_age_s : 1;
-	for (d->nbuckets = 16; d->nbuckets < d->max_ids &&
-	     d->nbuckets < (1U << 24);)
+	for (d->nbuckets = 16;
+	     d->nbuckets < d->max_ids && d->nbuckets < (1U << 24);)
 		d->nbuckets *= 2;
 	d->buckets = xcalloc(d->nbuckets, sizeof *d->buckets);
 	TAILQ_INIT(&d->entries);

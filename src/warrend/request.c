@@ -373,7 +373,8 @@ request_consume_stats(struct pbuf *b)
 	    (unsigned long long)stats_get(STATS_DEAD_LETTERED),
 	    (unsigned long long)stats_get(STATS_REQUEUED),
 	    (unsigned long long)rs.retried, (unsigned long long)rs.exhausted,
-	    (unsigned long long)rs.deduplicated, cs.connected ? "true" : "false", (unsigned long long)cs.reconnects);
+	    (unsigned long long)rs.deduplicated,
+	    cs.connected ? "true" : "false", (unsigned long long)cs.reconnects);
 	pbuf_adds(b, s);
 	free(s);
 }

@@ -50,11 +50,11 @@ TAILQ_HEAD(retry_heldq, retry_held);
 /* A copy published, waiting for the broker's confirm. */
 struct retry_pending {
 	TAILQ_ENTRY(retry_pending) entry;
-	uint64_t		   seq;
-	uint16_t		   channel; /* of the original */
-	uint64_t		   dtag;
-	int			   live;      /* its channel is still open */
-	int			   exhausted; /* a dead-letter copy */
+	uint64_t seq;
+	uint16_t channel; /* of the original */
+	uint64_t dtag;
+	int	 live;	    /* its channel is still open */
+	int	 exhausted; /* a dead-letter copy */
 };
 TAILQ_HEAD(retry_pendingq, retry_pending);
 
@@ -81,8 +81,8 @@ static struct retry {
 	size_t		      nsubs;
 	struct retry_heldq    held;
 	struct retry_pendingq pending;
-	int		      open; /* RETRY_CHANNEL, in confirm mode */
-	uint64_t	      seq;  /* publishes on it */
+	int		      open;	/* RETRY_CHANNEL, in confirm mode */
+	uint64_t	      seq;	/* publishes on it */
 	uint64_t	      declared; /* tiers declared, a bit each */
 } rt = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -92,17 +92,17 @@ static struct retry {
  * at most a third, so a retry waits between the delay asked for and a
  * third more (never less than 100 ms), plus the broker's own lateness.
  */
-static const int retry_steps[] = { 100, 125, 150, 200, 250, 300, 400, 500,
-	600, 800 };
-#define RETRY_NSTEPS   (sizeof retry_steps / sizeof retry_steps[0])
-#define RETRY_DECADES  6
-#define RETRY_NTIERS   (RETRY_NSTEPS * RETRY_DECADES + 1)
+static const int retry_steps[] = { 100, 125, 150, 200, 250, 300, 400, 500, 600,
+	800 };
+#define RETRY_NSTEPS (sizeof retry_steps / sizeof retry_steps[0])
+#define RETRY_DECADES 6
+#define RETRY_NTIERS (RETRY_NSTEPS * RETRY_DECADES + 1)
 
 /* The ms of tier i. */
 static int
 retry_tier(size_t i)
 {
-	int scale = 1;
+	int    scale = 1;
 	size_t d;
 
 	if (i >= RETRY_NSTEPS * RETRY_DECADES)
@@ -459,6 +459,15 @@ retry_open(amqp_connection_state_t conn)
 	return (0);
 }
 
+/* A string table entry. */
+static void
+retry_arg(amqp_table_entry_t *e, const char *key, const char *value)
+{
+	e->key = amqp_cstring_bytes(key);
+	e->value.kind = AMQP_FIELD_KIND_UTF8;
+	e->value.value.bytes = amqp_cstring_bytes(value);
+}
+
 /* Declare tier i: its fanout exchange and its queue, whose messages expire
  * after the tier's ms and go back through the default exchange. */
 static int
@@ -470,18 +479,13 @@ retry_declare(amqp_connection_state_t conn, size_t i, const char *name)
 
 	if (rt.declared & (1ULL << i))
 		return (0);
-	a[args.num_entries].key = amqp_cstring_bytes("x-message-ttl");
-	a[args.num_entries].value.kind = AMQP_FIELD_KIND_I64;
-	a[args.num_entries++].value.value.i64 = retry_tier(i);
-	a[args.num_entries].key = amqp_cstring_bytes("x-dead-letter-exchange");
-	a[args.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
-	a[args.num_entries++].value.value.bytes = amqp_cstring_bytes("");
-	if (rt.quorum) {
-		a[args.num_entries].key = amqp_cstring_bytes("x-queue-type");
-		a[args.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
-		a[args.num_entries++].value.value.bytes =
-		    amqp_cstring_bytes("quorum");
-	}
+	a[0].key = amqp_cstring_bytes("x-message-ttl");
+	a[0].value.kind = AMQP_FIELD_KIND_I64;
+	a[0].value.value.i64 = retry_tier(i);
+	retry_arg(&a[1], "x-dead-letter-exchange", "");
+	args.num_entries = 2;
+	if (rt.quorum)
+		retry_arg(&a[args.num_entries++], "x-queue-type", "quorum");
 	amqp_exchange_declare(conn, RETRY_CHANNEL, amqp_cstring_bytes(name),
 	    amqp_cstring_bytes("fanout"), 0, 1, 0, 0, amqp_empty_table);
 	if ((rv = retry_rpc(conn, "exchange.declare", name)) != 0)
@@ -596,7 +600,8 @@ retry_exhaust(amqp_connection_state_t conn, struct retry_held *h,
 	}
 	if ((rv = retry_open(conn)) != 0) {
 		free(reason);
-		return (rv == -2 ? -1 : retry_requeue(conn, h->channel, h->dtag));
+		return (rv == -2 ? -1 :
+				   retry_requeue(conn, h->channel, h->dtag));
 	}
 	rv = retry_publish(conn, h, rt.dlx, s->dead, h->attempt, reason);
 	free(reason);
@@ -676,10 +681,10 @@ retry_confirmed(amqp_connection_state_t conn, uint64_t tag, int multiple,
 int
 retry_frame(amqp_connection_state_t conn, const amqp_frame_t *f)
 {
-	const amqp_basic_ack_t	     *a;
-	const amqp_basic_nack_t	     *n;
-	const amqp_channel_close_t   *c;
-	amqp_channel_close_ok_t	      ok;
+	const amqp_basic_ack_t	   *a;
+	const amqp_basic_nack_t	   *n;
+	const amqp_channel_close_t *c;
+	amqp_channel_close_ok_t	    ok;
 
 	if (f->frame_type != AMQP_FRAME_METHOD)
 		return (0);

@@ -12,10 +12,10 @@
 
 struct conf;
 
-#define RETRY_CHANNEL	  65535	   /* subscriptions use 1 and up */
-#define RETRY_MAX_MS	  86400000 /* retry_in_ms at most: a day */
+#define RETRY_CHANNEL 65535   /* subscriptions use 1 and up */
+#define RETRY_MAX_MS 86400000 /* retry_in_ms at most: a day */
 #define RETRY_ATTEMPT_HDR "x-warren-attempt"
-#define RETRY_REASON_HDR  "x-warren-reason"
+#define RETRY_REASON_HDR "x-warren-reason"
 
 struct retry_stats {
 	uint64_t retried;      /* copies confirmed in a delay queue */
@@ -37,8 +37,7 @@ int retry_hold(uint16_t channel, uint64_t dtag,
     const amqp_basic_properties_t *);
 /* Its body is whole: keep a copy. 1 if the app already acked its
  * message_id (the caller acks it and hands it to nobody), else 0. */
-int retry_body(uint16_t channel, uint64_t dtag, const void *body,
-    size_t len);
+int retry_body(uint16_t channel, uint64_t dtag, const void *body, size_t len);
 /* The delivery was settled; acked by the app: remember its message_id. */
 void retry_settled(uint16_t channel, uint64_t dtag, int acked);
 /* The app asked to see it again in delay_ms: publish a copy to a delay
@@ -54,7 +53,7 @@ void retry_channel_gone(uint16_t channel);
 void retry_drop(void);
 
 /* The delay a retry of delay_ms waits: the smallest tier not shorter. */
-int retry_tier_ms(int delay_ms);
+int  retry_tier_ms(int delay_ms);
 void retry_get_stats(struct retry_stats *);
 
 #endif
