@@ -7,11 +7,13 @@ one; past max_attempts it is dead-lettered with the reason in a header;
 a warrend restart and a broker restart while it waits lose nothing."""
 
 import json
+import os
 import signal
 import time
 
 from test_subscribe import (Broker, EVENT, ROUTING_KEY, RESTART_DEADLINE, Sub,
                             consumer_daemon, publish, queue_of, wait_queue)
+from test_cli import Subscriber, TempDir
 from warrentest import (RESOURCE_ACCESSED, diag, expect, expect_eq, expect_error,
                         fail, rabbitmqctl, short, unique, wait_for)
 
@@ -233,6 +235,35 @@ def nack_retry_in_ms_bad_values_refused():
         s.sync("the ack of a delivery whose bad nacks were refused")
 
 
+def cli_subscribe_retry_in_retries_failed_command():
+    """warren subscribe --exec CMD --retry-in 300: a command failing on
+    attempt 1 gets the event again with WARREN_ATTEMPT=2; succeeding then,
+    the event is acked; nothing is dead-lettered."""
+    name = "retry_cli"
+    cmd = 'echo "$WARREN_ATTEMPT" >> "$CLI_DIR/attempts"; [ "$WARREN_ATTEMPT" -ge 2 ]'
+    with Broker() as b, retry_daemon(b, name, tiers=(300,)) as d, TempDir() as tmp:
+        q = queue_of(d)
+        path = os.path.join(tmp, "attempts")
+        with Subscriber(d, "--exec", cmd, "--retry-in", "300", EVENT,
+                        env={"CLI_DIR": tmp}) as sub:
+            sub.wait_subscribed(d)
+            publish(d, 1)
+
+            def attempts():
+                try:
+                    with open(path) as f:
+                        return f.read()
+                except OSError:
+                    return ""
+            wait_for(lambda: attempts() == "1\n2\n",
+                     "the command run for attempts 1 and 2 (WARREN_ATTEMPT)")
+            wait_queue(q, ready=0, unacked=0)
+            st = d.stats()["stats"]
+            expect_eq("stats.retried", 1, st.get("retried"))
+            expect_eq("stats.acks", 1, st.get("acks"))
+        expect_eq("messages in the dead-letter queue", 0, b.count(q + ".dead"))
+
+
 if __name__ == "__main__":
     from warrentest import run
     run([
@@ -241,6 +272,7 @@ if __name__ == "__main__":
         max_attempts_dead_letters_with_reason,
         config_max_attempts_applies_without_contract_key,
         nack_retry_in_ms_bad_values_refused,
+        cli_subscribe_retry_in_retries_failed_command,
         retry_survives_warrend_restart,
         retry_survives_broker_restart,
     ])
