@@ -20,8 +20,8 @@
 struct warren_sub {
 	struct warren_conn *c;
 	const char	   *event;
-	const char	   *exec;    /* --exec, or NULL */
-	int		    requeue; /* --requeue: nack with requeue */
+	const char	   *exec;     /* --exec, or NULL */
+	int		    requeue;  /* --requeue: nack with requeue */
 	long		    retry_in; /* --retry-in ms: nack to retry, or 0 */
 };
 
@@ -67,8 +67,7 @@ warren_subscribe_env_attempt(const cJSON *d)
 	char	     num[32];
 
 	snprintf(num, sizeof num, "%.0f",
-	    cJSON_IsNumber(a) && a->valuedouble >= 1 &&
-		    a->valuedouble < 1e15 ?
+	    cJSON_IsNumber(a) && a->valuedouble >= 1 && a->valuedouble < 1e15 ?
 		a->valuedouble :
 		1.0);
 	setenv("WARREN_ATTEMPT", num, 1);
