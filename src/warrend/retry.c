@@ -335,12 +335,22 @@ retry_hold(uint16_t channel, uint64_t dtag, const amqp_basic_properties_t *p)
 	return (h->attempt);
 }
 
-/* The held copy of a delivery, or NULL. */
+/* The held copy of a delivery, or NULL. Settlements come mostly in order
+ * of delivery, so the search starts at the oldest; a body just assembled
+ * is that of the newest (newest set). */
 static struct retry_held *
-retry_find_held(uint16_t channel, uint64_t dtag)
+retry_find_held(uint16_t channel, uint64_t dtag, int newest)
 {
 	struct retry_held *h;
 
+	if (newest) {
+		for (h = TAILQ_LAST(&rt.held, retry_heldq); h != NULL;
+		     h = TAILQ_PREV(h, retry_heldq, entry)) {
+			if (h->channel == channel && h->dtag == dtag)
+				return (h);
+		}
+		return (NULL);
+	}
 	TAILQ_FOREACH(h, &rt.held, entry) {
 		if (h->channel == channel && h->dtag == dtag)
 			return (h);
@@ -363,7 +373,7 @@ retry_unhold(struct retry_held *h)
 int
 retry_body(uint16_t channel, uint64_t dtag, const void *body, size_t len)
 {
-	struct retry_held *h = retry_find_held(channel, dtag);
+	struct retry_held *h = retry_find_held(channel, dtag, 1);
 	struct retry_sub  *s = retry_find_sub(channel);
 
 	if (h == NULL)
@@ -386,7 +396,7 @@ retry_body(uint16_t channel, uint64_t dtag, const void *body, size_t len)
 void
 retry_settled(uint16_t channel, uint64_t dtag, int acked)
 {
-	struct retry_held *h = retry_find_held(channel, dtag);
+	struct retry_held *h = retry_find_held(channel, dtag, 0);
 	struct retry_sub  *s = retry_find_sub(channel);
 	char		  *cause = NULL;
 
@@ -567,7 +577,7 @@ retry_pending_add(const struct retry_held *h, int exhausted)
 static int
 retry_requeue(amqp_connection_state_t conn, uint16_t channel, uint64_t dtag)
 {
-	struct retry_held *h = retry_find_held(channel, dtag);
+	struct retry_held *h = retry_find_held(channel, dtag, 0);
 
 	log_warnx("retry: delivery %s cannot be retried later: requeued now",
 	    h != NULL && h->mid != NULL ? h->mid : "-");
@@ -617,7 +627,7 @@ int
 retry_later(amqp_connection_state_t conn, uint16_t channel, uint64_t dtag,
     int delay_ms, int max_attempts)
 {
-	struct retry_held *h = retry_find_held(channel, dtag);
+	struct retry_held *h = retry_find_held(channel, dtag, 0);
 	struct retry_sub  *s = retry_find_sub(channel);
 	size_t		   i = retry_tier_index(delay_ms);
 	char		  *name;
