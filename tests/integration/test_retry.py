@@ -14,7 +14,7 @@ import time
 from test_subscribe import (Broker, EVENT, ROUTING_KEY, RESTART_DEADLINE, Sub,
                             consumer_daemon, publish, queue_of, wait_queue)
 from test_cli import Subscriber, TempDir
-from warrentest import (RESOURCE_ACCESSED, diag, expect, expect_eq, expect_error,
+from warrentest import (FreezableProxy, RESOURCE_ACCESSED, diag, expect, expect_eq, expect_error,
                         fail, rabbitmqctl, short, unique, wait_for)
 
 # The tiers warrend(8) lists: 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6 and 8 times
@@ -216,6 +216,76 @@ def retry_survives_broker_restart():
         wait_queue(queue_of(d), ready=0, unacked=0)
 
 
+def crash_before_copy_confirmed_loses_nothing():
+    """The consuming connection freezes right after the nack (the copy is
+    written to it, never confirmed) and warrend is killed: the original,
+    not acked, comes back after the restart (a duplicate may follow, a loss
+    may not). A first retry opens the retry channel and its tier, so the
+    second one only publishes into the frozen connection."""
+    name = "retry_crash"
+    with Broker() as b, FreezableProxy() as proxy, \
+            retry_daemon(b, name, tiers=(300,), urls=[proxy.url], wait_connected=True,
+                         broker_opts={"reconnect_min_ms": 50,
+                                      "reconnect_max_ms": 300}) as d:
+        with Sub(d) as s:
+            s.subscribe(id=1)
+            first, second = publish(d, 2)
+            got = {m["message_id"]: m for m in (s.deliver(), s.deliver())}
+            t0 = time.monotonic()
+            nack_retry(s, got[first]["tag"], 300)
+            m = expect_back(s, first, 2, t0, 300, "the first retry")
+            s.ack(m["tag"])
+            wait_for(lambda: s.stats().get("retried") == 1, "stats.retried 1")
+            proxy.freeze()
+            nack_retry(s, got[second]["tag"], 300)
+            s.sync("a nack with retry_in_ms while the broker connection is frozen")
+            time.sleep(0.5)     # let the consumer write the copy (either way nothing is lost)
+            expect_eq("stats.retried while frozen", 1, s.stats().get("retried"))
+        expect_eq("exit status after SIGKILL", -signal.SIGKILL, d.terminate(signal.SIGKILL))
+        proxy.thaw()
+        d.start()
+        d.stopping = False
+        with Sub(d) as s:
+            s.subscribe(id=1)
+            m = s.deliver(timeout=30, what="the second event after the crash")
+            expect_eq("message_id after the crash", second, m["message_id"])
+            expect_eq("attempt after the crash (the original)", 1, m.get("attempt"))
+            expect_eq("redelivered after the crash", True, m["redelivered"])
+            s.ack(m["tag"])
+            s.sync()
+            wait_queue(queue_of(d), ready=0, unacked=0)
+
+
+def broker_refusing_copy_gives_original_back():
+    """A policy makes the broker nack every copy sent to this service's
+    delay tiers (max-length 0, reject-publish): the original must not have
+    been acked, and comes back at once (requeued, attempt 1); nothing is
+    counted as retried. Acking the original before the copy's confirm would
+    lose the event here."""
+    name = "retry_refused"
+    with Broker() as b, retry_daemon(b, name, tiers=(300,)) as d, Sub(d) as s:
+        policy = "warren-test-%s" % d.service
+        rc, out = rabbitmqctl("set_policy", "--apply-to", "queues", policy,
+                              "^%s\\.retry\\." % d.service.replace(".", "\\."),
+                              '{"max-length":0,"overflow":"reject-publish"}')
+        if rc != 0:
+            fail("rabbitmqctl set_policy failed (%d): %s" % (rc, out))
+        try:
+            s.subscribe(id=1)
+            mid = publish(d, 1)[0]
+            nack_retry(s, s.deliver()["tag"], 300)
+            m = s.deliver(timeout=10, what="the original given back")
+            expect_eq("message_id given back", mid, m["message_id"])
+            expect_eq("attempt given back (the original)", 1, m.get("attempt"))
+            expect_eq("redelivered given back", True, m["redelivered"])
+            expect_eq("stats.retried", 0, s.stats().get("retried"))
+            s.ack(m["tag"])
+            s.sync()
+            wait_queue(queue_of(d), ready=0, unacked=0)
+        finally:
+            rabbitmqctl("clear_policy", policy)
+
+
 def nack_retry_in_ms_bad_values_refused():
     """retry_in_ms must be an integer from 1 to 86400000, and not come with
     requeue; ack takes no retry_in_ms."""
@@ -274,5 +344,7 @@ if __name__ == "__main__":
         nack_retry_in_ms_bad_values_refused,
         cli_subscribe_retry_in_retries_failed_command,
         retry_survives_warrend_restart,
+        crash_before_copy_confirmed_loses_nothing,
+        broker_refusing_copy_gives_original_back,
         retry_survives_broker_restart,
     ])
