@@ -228,6 +228,38 @@ START_TEST(dedup_foreign_file_refused)
 }
 END_TEST
 
+START_TEST(dedup_file_others_may_write_refused)
+{
+	struct dedup *d = open_dedup(10, 60, NOW);
+	char	     *cause = NULL;
+	char	      link[160];
+
+	add(d, "x", NOW);
+	dedup_close(d);
+	ck_assert_int_eq(chmod(path, 0666), 0);
+	ck_assert_ptr_null(dedup_open(path, 10, 60, NOW, &cause));
+	ck_assert_ptr_nonnull(strstr(cause, "not trusted"));
+	free(cause);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(chmod(tmpdir, 0777), 0);
+	cause = NULL;
+	ck_assert_ptr_null(dedup_open(path, 10, 60, NOW, &cause));
+	ck_assert_ptr_nonnull(strstr(cause, "not trusted"));
+	free(cause);
+	ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+	/* A symlink in its place is not followed. */
+	snprintf(link, sizeof link, "%s/link.dedup", tmpdir);
+	ck_assert_int_eq(symlink(path, link), 0);
+	cause = NULL;
+	ck_assert_ptr_null(dedup_open(link, 10, 60, NOW, &cause));
+	free(cause);
+	unlink(link);
+	d = open_dedup(10, 60, NOW);
+	ck_assert_int_eq(dedup_seen(d, "x", NOW), 1);
+	dedup_close(d);
+}
+END_TEST
+
 START_TEST(dedup_overlong_id_not_kept)
 {
 	struct dedup *d = open_dedup(10, 60, NOW);
@@ -259,6 +291,7 @@ dedup_suite(void)
 	tcase_add_test(tc, dedup_damaged_record_not_trusted);
 	tcase_add_test(tc, dedup_file_stays_bounded);
 	tcase_add_test(tc, dedup_foreign_file_refused);
+	tcase_add_test(tc, dedup_file_others_may_write_refused);
 	tcase_add_test(tc, dedup_overlong_id_not_kept);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -228,6 +228,52 @@ dedup_write(int fd, const void *buf, size_t len)
 	return (0);
 }
 
+/*
+ * An id in the window makes warrend ack a delivery without handing it to
+ * anyone, so whoever can write the file can make events vanish: trust it
+ * only if it is warrend's own and nobody else may write to it (or to its
+ * directory, which could swap it). type is S_IFREG or S_IFDIR.
+ */
+static int
+dedup_trust(int fd, const char *path, mode_t type, char **cause)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0) {
+		xasprintf(cause, "%s: %s", path, util_strerror(errno));
+		return (-1);
+	}
+	if ((st.st_mode & S_IFMT) != type || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0) {
+		xasprintf(cause,
+		    "%s: not trusted: it must be a %s of uid %u that no one "
+		    "else may write to",
+		    path, type == S_IFDIR ? "directory" : "regular file",
+		    (unsigned)geteuid());
+		return (-1);
+	}
+	return (0);
+}
+
+/* The directory of path must be trusted too. */
+static int
+dedup_trust_dir(const char *path, char **cause)
+{
+	char *copy = xstrdup(path), *dir;
+	int   fd, rv = -1;
+
+	dir = dirname(copy);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		xasprintf(cause, "%s: %s", dir, util_strerror(errno));
+	else
+		rv = dedup_trust(fd, dir, S_IFDIR, cause);
+	if (fd != -1)
+		close(fd);
+	free(copy);
+	return (rv);
+}
+
 /* Open the file for appending, making it (with its magic) if missing, and
  * load what it holds. */
 static int
@@ -236,9 +282,15 @@ dedup_open_file(struct dedup *d, uint64_t now, char **cause)
 	FILE *f;
 	int   fd;
 
-	fd = open(d->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (dedup_trust_dir(d->path, cause) != 0)
+		return (-1);
+	fd = open(d->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
 		xasprintf(cause, "%s: %s", d->path, util_strerror(errno));
+		return (-1);
+	}
+	if (dedup_trust(fd, d->path, S_IFREG, cause) != 0) {
+		close(fd);
 		return (-1);
 	}
 	if (lseek(fd, 0, SEEK_END) == 0 &&
