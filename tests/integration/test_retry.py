@@ -288,6 +288,26 @@ def broker_refusing_copy_gives_original_back():
             rabbitmqctl("clear_policy", policy)
 
 
+def retry_with_quorum_queues():
+    """With broker.queue_type = "quorum" the delay tier is a quorum queue
+    too, and the retry comes back the same way."""
+    name = "retry_quorum"
+    with Broker() as b, retry_daemon(b, name, tiers=(500,),
+                                     broker_opts={"queue_type": "quorum"}) as d, Sub(d) as s:
+        s.subscribe(id=1)
+        mid = publish(d, 1)[0]
+        t0 = time.monotonic()
+        nack_retry(s, s.deliver()["tag"], 500)
+        m = expect_back(s, mid, 2, t0, 500, "the retry through a quorum tier")
+        s.ack(m["tag"])
+        s.sync()
+        wait_queue(queue_of(d), ready=0, unacked=0)
+        rc, out = rabbitmqctl("-q", "list_queues", "--no-table-headers", "name", "type")
+        tier_q = "%s.retry.%d" % (d.service, tier(500))
+        types = dict(l.split("\t")[:2] for l in out.splitlines() if "\t" in l)
+        expect_eq("type of %s" % tier_q, "quorum", types.get(tier_q))
+
+
 def nack_retry_in_ms_bad_values_refused():
     """retry_in_ms must be an integer from 1 to 86400000, and not come with
     requeue; ack takes no retry_in_ms."""
@@ -348,5 +368,6 @@ if __name__ == "__main__":
         retry_survives_warrend_restart,
         crash_before_copy_confirmed_loses_nothing,
         broker_refusing_copy_gives_original_back,
+        retry_with_quorum_queues,
         retry_survives_broker_restart,
     ])
