@@ -475,6 +475,10 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 	    msg->redelivered ? 4 : 5);
 	snprintf(num, sizeof num, "%d", msg->attempt > 0 ? msg->attempt : 1);
 	proto_member_raw(&b, "attempt", num, strlen(num));
+	if (msg->traceparent != NULL)
+		proto_member_str(&b, "traceparent", msg->traceparent);
+	if (msg->tracestate != NULL)
+		proto_member_str(&b, "tracestate", msg->tracestate);
 	proto_member_raw(&b, "data", "", 0);
 	/* The body as it is, but a raw newline (JSON whitespace between
 	 * tokens: strings cannot hold one) would end the line early. */
