@@ -95,8 +95,38 @@ START_TEST(defaults_match_the_spec)
 	ck_assert_int_eq(cf->spool_max_bytes, 1073741824LL);
 	ck_assert_int_eq(cf->spool_fsync, 1);
 	ck_assert_int_eq(cf->shutdown_timeout_ms, 5000);
+	ck_assert_int_eq(cf->max_attempts, 5);
+	ck_assert_str_eq(cf->dedup_dir, "/var/lib/warren/dedup");
+	ck_assert_int_eq(cf->dedup_max_ids, 10000);
+	ck_assert_int_eq(cf->dedup_max_age, 86400);
 	ck_assert_int_eq((int)cf->contracts.n, 0);
 	conf_free(cf);
+}
+END_TEST
+
+START_TEST(consume_keys_read)
+{
+	struct conf *cf;
+
+	cf = load_ok("service = \"s\";\nspool: { dir = \"/srv/w/spool/\"; };\n"
+		     "consume: { max_attempts = 2; dedup_max_ids = 0;\n"
+		     " dedup_max_age = 60; };\n");
+	ck_assert_int_eq(cf->max_attempts, 2);
+	ck_assert_str_eq(cf->dedup_dir, "/srv/w/dedup");
+	ck_assert_int_eq(cf->dedup_max_ids, 0);
+	ck_assert_int_eq(cf->dedup_max_age, 60);
+	conf_free(cf);
+	cf = load_ok("service = \"s\";\nspool: { dir = \"spool\"; };\n"
+		     "consume: { dedup_dir = \"/x/d\"; };\n");
+	ck_assert_str_eq(cf->dedup_dir, "/x/d");
+	conf_free(cf);
+	cf = load_ok("service = \"s\";\nspool: { dir = \"spool\"; };\n");
+	ck_assert_str_eq(cf->dedup_dir, "./dedup");
+	conf_free(cf);
+	load_fails("service = \"s\";\nconsume: { max_attempts = 0; };\n",
+	    "consume.max_attempts", NULL);
+	load_fails("service = \"s\";\nconsume: { dedup_dir = \"\"; };\n",
+	    "consume.dedup_dir", NULL);
 }
 END_TEST
 
@@ -514,6 +544,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return (2);
 	tcase_add_test(tc, defaults_match_the_spec);
+	tcase_add_test(tc, consume_keys_read);
 	tcase_add_test(tc, every_key_read);
 	tcase_add_test(tc, misspelt_key_names_file_and_line);
 	tcase_add_test(tc, wire_format_read_and_checked);

@@ -326,6 +326,32 @@ START_TEST(access_lists_stored_for_conf)
 }
 END_TEST
 
+START_TEST(max_attempts_stored_and_bounded)
+{
+	struct contract *c;
+
+	c = check_compile_ok("contracts = ({ name = \"A\"; routing_key = "
+			     "\"a.b\"; fields = (); max_attempts = 3; });");
+	ck_assert_int_eq(c->max_attempts, 3);
+	contract_free(c);
+	c = check_compile_ok("contracts = ({ name = \"A\"; routing_key = "
+			     "\"a.b\"; fields = (); });");
+	ck_assert_int_eq(c->max_attempts, 0);
+	contract_free(c);
+	check_compile_fails("contracts = ({ name = \"A\"; routing_key = "
+			    "\"a.b\";\n fields = ();\n max_attempts = 0; });",
+	    3, "contract A: max_attempts must be 1 to 1000, not 0");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\"; routing_key = "
+	    "\"a.b\";\n fields = ();\n max_attempts = 1001; });",
+	    3, "contract A: max_attempts must be 1 to 1000, not 1001");
+	check_compile_fails(
+	    "contracts = ({ name = \"A\"; routing_key = "
+	    "\"a.b\";\n fields = ();\n max_attempts = \"3\"; });",
+	    3, "contract A: max_attempts must be an integer");
+}
+END_TEST
+
 START_TEST(unknown_type_rejected_with_file_and_line)
 {
 	check_fields_fail("{ name = \"resource_id\"; type = \"strng\"; }\n", 6,
@@ -1305,6 +1331,7 @@ contract_suite(void)
 	tcase_add_test(tc, contract_to_json_lists_only_set_constraints);
 	tcase_add_test(tc, contract_to_json_nests_fields_and_items);
 	tcase_add_test(tc, access_lists_stored_for_conf);
+	tcase_add_test(tc, max_attempts_stored_and_bounded);
 	tcase_add_test(tc, unknown_type_rejected_with_file_and_line);
 	tcase_add_test(tc, unknown_field_key_rejected);
 	tcase_add_test(tc, unknown_contract_key_rejected);

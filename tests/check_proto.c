@@ -131,6 +131,40 @@ START_TEST(nack_requeue_defaults_true)
 }
 END_TEST
 
+START_TEST(nack_retry_in_ms_read_and_bounded)
+{
+	struct request req;
+	char	      *msg;
+
+	ck_assert_ptr_null(parse("{\"op\":\"nack\",\"tag\":7}", &req, &msg));
+	ck_assert_int_eq(req.retry_in_ms, 0);
+	proto_request_clear(&req);
+	ck_assert_ptr_null(parse(
+	    "{\"op\":\"nack\",\"tag\":7,\"retry_in_ms\":30000}", &req, &msg));
+	ck_assert_int_eq(req.retry_in_ms, 30000);
+	ck_assert_int_eq(req.tag, 7);
+	proto_request_clear(&req);
+	ck_assert_ptr_null(
+	    parse("{\"op\":\"nack\",\"tag\":1,\"retry_in_ms\":86400000}", &req,
+		&msg));
+	ck_assert_int_eq(req.retry_in_ms, 86400000);
+	proto_request_clear(&req);
+	expect_error("{\"op\":\"nack\",\"tag\":1,\"retry_in_ms\":0}",
+	    "bad_request");
+	expect_error("{\"op\":\"nack\",\"tag\":1,\"retry_in_ms\":86400001}",
+	    "bad_request");
+	expect_error("{\"op\":\"nack\",\"tag\":1,\"retry_in_ms\":2.5}",
+	    "bad_request");
+	expect_error("{\"op\":\"nack\",\"tag\":1,\"retry_in_ms\":\"9\"}",
+	    "bad_request");
+	expect_error("{\"op\":\"nack\",\"tag\":1,\"retry_in_ms\":9,"
+		     "\"requeue\":false}",
+	    "bad_request");
+	expect_error("{\"op\":\"ack\",\"tag\":1,\"retry_in_ms\":9}",
+	    "bad_request");
+}
+END_TEST
+
 START_TEST(error_reply_echoes_op_and_id)
 {
 	struct pbuf b = { NULL, 0, 0 };
@@ -237,6 +271,7 @@ main(void)
 	tcase_add_test(tc, unknown_op_rejected);
 	tcase_add_test(tc, bad_json_rejected);
 	tcase_add_test(tc, nack_requeue_defaults_true);
+	tcase_add_test(tc, nack_retry_in_ms_read_and_bounded);
 	tcase_add_test(tc, error_reply_echoes_op_and_id);
 	tcase_add_test(tc, error_reply_without_op_or_id);
 	tcase_add_test(tc, ok_reply_with_members);

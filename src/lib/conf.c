@@ -79,6 +79,11 @@ static const struct conf_key {
 	{ "metrics", "listen", T_STRING, 0, 0 },
 	{ "metrics", "max_clients", T_INT, 1, 1024 },
 	{ "metrics", "timeout_ms", T_INT, 100, 600000 },
+	{ NULL, "consume", T_GROUP, 0, 0 },
+	{ "consume", "max_attempts", T_INT, 1, 1000 },
+	{ "consume", "dedup_dir", T_STRING, 0, 0 },
+	{ "consume", "dedup_max_ids", T_INT, 0, 10000000 },
+	{ "consume", "dedup_max_age", T_INT, 1, 31536000 },
 	{ NULL, "trace", T_GROUP, 0, 0 },
 	{ "trace", "start", T_BOOL, 0, 0 },
 	{ "trace", "sampled", T_BOOL, 0, 0 },
@@ -640,6 +645,9 @@ conf_read_numbers(struct conf *cf, const config_setting_t *root, char **cause)
 	cf->spool_max_bytes = conf_int(root, "spool.max_bytes", 1073741824LL);
 	cf->shutdown_timeout_ms = (int)conf_int(root, "shutdown_timeout_ms",
 	    5000);
+	cf->max_attempts = (int)conf_int(root, "consume.max_attempts", 5);
+	cf->dedup_max_ids = (int)conf_int(root, "consume.dedup_max_ids", 10000);
+	cf->dedup_max_age = (int)conf_int(root, "consume.dedup_max_age", 86400);
 	if (cf->reconnect_min_ms > cf->reconnect_max_ms) {
 		/* Name whichever of the two is in the file; the other may
 		 * be a default. */
@@ -675,6 +683,21 @@ conf_read_choices(struct conf *cf, const config_setting_t *root, char **cause)
 	return (0);
 }
 
+/* consume.dedup_dir, by default "dedup" beside the spool directory. */
+static int
+conf_dedup_dir(struct conf *cf, const config_setting_t *root, char **cause)
+{
+	char *copy = xstrdup(cf->spool_dir), *dflt;
+	int   rv;
+
+	xasprintf(&dflt, "%s/dedup", dirname(copy));
+	rv = conf_string(root, "consume.dedup_dir", &cf->dedup_dir, dflt,
+	    cf->file, cause);
+	free(dflt);
+	free(copy);
+	return (rv);
+}
+
 /* Fill cf from the parsed file, defaults first. */
 static int
 conf_read(struct conf *cf, const config_setting_t *root, char **cause)
@@ -696,7 +719,8 @@ conf_read(struct conf *cf, const config_setting_t *root, char **cause)
 		"/var/lib/warren/spool", f, cause) != 0 ||
 	    conf_string(root, "contracts_dir", &cf->contracts_dir, NULL, f,
 		cause) != 0 ||
-	    conf_metrics(cf, root, cause) != 0)
+	    conf_metrics(cf, root, cause) != 0 ||
+	    conf_dedup_dir(cf, root, cause) != 0)
 		return (-1);
 	if (strlen(cf->socket_path) >=
 	    sizeof(((struct sockaddr_un *)0)->sun_path)) {
@@ -777,6 +801,7 @@ conf_free(struct conf *cf)
 	free(cf->exchange);
 	free(cf->queue_type);
 	free(cf->spool_dir);
+	free(cf->dedup_dir);
 	free(cf->contracts_dir);
 	free(cf->metrics_listen);
 	free(cf->metrics_host);

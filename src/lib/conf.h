@@ -54,6 +54,11 @@ struct conf {
 	long long spool_max_bytes;
 	int	  spool_fsync; /* fsync = "always" */
 
+	int   max_attempts;  /* consume.max_attempts: contracts may override */
+	char *dedup_dir;     /* consume.dedup_dir */
+	int   dedup_max_ids; /* 0: no acked-ids window */
+	int   dedup_max_age; /* seconds */
+
 	int		    shutdown_timeout_ms;
 	char		   *contracts_dir;
 	char		   *metrics_listen; /* "host:port", NULL: off */

@@ -590,6 +590,22 @@ field_compile(const struct contract_ctx *cx, struct field *f,
 	return (field_check(cx, f, s));
 }
 
+/* Read max_attempts: how often a delivery may be retried, 1 to 1000. */
+static int
+contract_max_attempts(const struct contract_ctx *cx, struct contract *c,
+    const config_setting_t *s)
+{
+	long long v;
+
+	if (contract_get_count(cx, s, &v) != 0)
+		return (-1);
+	if (v < 1 || v > 1000)
+		return (contract_fail(cx, s,
+		    "max_attempts must be 1 to 1000, not %lld", v));
+	c->max_attempts = (int)v;
+	return (0);
+}
+
 /* Read one key of a contract group. */
 static int
 contract_key(const struct contract_ctx *cx, struct contract *c,
@@ -627,6 +643,8 @@ contract_key(const struct contract_ctx *cx, struct contract *c,
 		return (field_compile_list(cx, s, &c->fields, &c->nfields));
 	if (strcmp(name, "additional_fields") == 0)
 		return (contract_get_bool(cx, s, &c->additional_fields));
+	if (strcmp(name, "max_attempts") == 0)
+		return (contract_max_attempts(cx, c, s));
 	if (strcmp(name, "replaces") == 0) {
 		if (contract_dup_string(cx, s, &c->replaces) != 0)
 			return (-1);
@@ -885,6 +903,8 @@ contract_to_json(const struct contract *c)
 	contract_json_strings(o, "consumers", c->consumers, c->nconsumers);
 	if (c->replaces != NULL)
 		cJSON_AddStringToObject(o, "replaces", c->replaces);
+	if (c->max_attempts > 0)
+		cJSON_AddNumberToObject(o, "max_attempts", c->max_attempts);
 	cJSON_AddBoolToObject(o, "additional_fields", c->additional_fields);
 	contract_json_fields(o, c->fields, c->nfields);
 	return (o);

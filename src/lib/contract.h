@@ -18,7 +18,8 @@ struct contract {
 	char **consumers;
 	size_t nconsumers;
 	int    additional_fields;
-	char **allow_users; /* names or numeric ids; NULL: anyone */
+	int    max_attempts; /* of a delivery; 0: consume.max_attempts */
+	char **allow_users;  /* names or numeric ids; NULL: anyone */
 	size_t nallow_users;
 	char  *replaces; /* the older event this one migrates */
 	int    replaces_line;
@@ -43,7 +44,7 @@ struct contract_set {
 /*
  * Compile one contract group from the config (keys: name, routing_key,
  * description, publisher, consumers, fields, additional_fields,
- * allow_users, allow_groups). Regexes are compiled here. Every problem is
+ * allow_users, allow_groups, max_attempts). Regexes are compiled here. Every problem is
  * an error whose *cause reads "FILE:LINE: message"; the caller frees it.
  */
 int  contract_compile(const config_setting_t *, struct contract **,

@@ -18,7 +18,7 @@ static const struct {
 	{ "subscribe", OP_SUBSCRIBE, " event " },
 	{ "unsubscribe", OP_UNSUBSCRIBE, " event " },
 	{ "ack", OP_ACK, " tag " },
-	{ "nack", OP_NACK, " tag requeue " },
+	{ "nack", OP_NACK, " tag requeue retry_in_ms " },
 	{ "ping", OP_PING, " " },
 	{ "contracts", OP_CONTRACTS, " " },
 	{ "stats", OP_STATS, " " },
@@ -163,6 +163,33 @@ proto_publish(struct request *req, const char **code, char **message)
 	return (0);
 }
 
+/* Read a nack's "retry_in_ms": 1 to PROTO_RETRY_MAX_MS, not with
+ * "requeue". */
+static int
+proto_retry_in(struct request *req, char **message)
+{
+	const cJSON *r;
+
+	r = cJSON_GetObjectItemCaseSensitive(req->tree, "retry_in_ms");
+	if (r == NULL)
+		return (0);
+	if (!cJSON_IsNumber(r) || r->valuedouble < 1 ||
+	    r->valuedouble > PROTO_RETRY_MAX_MS ||
+	    floor(r->valuedouble) != r->valuedouble) {
+		xasprintf(message,
+		    "retry_in_ms must be an integer from 1 to %d",
+		    PROTO_RETRY_MAX_MS);
+		return (-1);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(req->tree, "requeue") != NULL) {
+		xasprintf(message,
+		    "retry_in_ms and requeue exclude each other");
+		return (-1);
+	}
+	req->retry_in_ms = (int)r->valuedouble;
+	return (0);
+}
+
 /* Read the members of an ack or nack. */
 static int
 proto_settle(struct request *req, char **message)
@@ -179,6 +206,8 @@ proto_settle(struct request *req, char **message)
 	}
 	req->tag = (long long)t->valuedouble;
 	req->requeue = 1;
+	if (proto_retry_in(req, message) != 0)
+		return (-1);
 	r = cJSON_GetObjectItemCaseSensitive(req->tree, "requeue");
 	if (r == NULL)
 		return (0);

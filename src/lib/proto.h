@@ -21,6 +21,8 @@ enum proto_op {
 	OP_STATS,
 };
 
+#define PROTO_RETRY_MAX_MS 86400000 /* a nack's retry_in_ms at most */
+
 /* A parsed request; spans and strings point into the line and tree. */
 struct request {
 	enum proto_op	 op;
@@ -31,6 +33,7 @@ struct request {
 	const char	*message_id; /* client's, or NULL */
 	long long	 tag;
 	int		 requeue;
+	int		 retry_in_ms; /* nack: retry later; 0: not asked */
 	cJSON		*tree;
 	/* W3C Trace Context, or NULL; tracestate NULL if empty too. */
 	const char *traceparent;

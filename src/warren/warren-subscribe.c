@@ -20,8 +20,9 @@
 struct warren_sub {
 	struct warren_conn *c;
 	const char	   *event;
-	const char	   *exec;    /* --exec, or NULL */
-	int		    requeue; /* --requeue: nack with requeue */
+	const char	   *exec;     /* --exec, or NULL */
+	int		    requeue;  /* --requeue: nack with requeue */
+	long		    retry_in; /* --retry-in ms: nack to retry, or 0 */
 };
 
 /* Queue a request line and write it out, waiting for room if need be. */
@@ -58,6 +59,20 @@ warren_subscribe_write(int fd, const char *buf, size_t len)
 	}
 }
 
+/* Set WARREN_ATTEMPT from the delivery's "attempt" (1 without one). */
+static void
+warren_subscribe_env_attempt(const cJSON *d)
+{
+	const cJSON *a = cJSON_GetObjectItem(d, "attempt");
+	char	     num[32];
+
+	snprintf(num, sizeof num, "%.0f",
+	    cJSON_IsNumber(a) && a->valuedouble >= 1 && a->valuedouble < 1e15 ?
+		a->valuedouble :
+		1.0);
+	setenv("WARREN_ATTEMPT", num, 1);
+}
+
 /* Set WARREN_* for the command from the delivery d. */
 static void
 warren_subscribe_env(const cJSON *d)
@@ -80,6 +95,7 @@ warren_subscribe_env(const cJSON *d)
 	}
 	setenv("WARREN_REDELIVERED",
 	    cJSON_IsTrue(cJSON_GetObjectItem(d, "redelivered")) ? "1" : "0", 1);
+	warren_subscribe_env_attempt(d);
 }
 
 /*
@@ -176,6 +192,10 @@ warren_subscribe_deliver(struct warren_sub *s, const cJSON *d, const char *line,
 	if (done)
 		snprintf(req, sizeof req, "{\"op\":\"ack\",\"tag\":%.0f}\n",
 		    tag->valuedouble);
+	else if (s->retry_in > 0)
+		snprintf(req, sizeof req,
+		    "{\"op\":\"nack\",\"tag\":%.0f,\"retry_in_ms\":%ld}\n",
+		    tag->valuedouble, s->retry_in);
 	else
 		snprintf(req, sizeof req,
 		    "{\"op\":\"nack\",\"tag\":%.0f,"
@@ -235,24 +255,46 @@ warren_subscribe_loop(struct warren_sub *s)
 	}
 }
 
-/* warren subscribe [--exec cmd] [--requeue] event. */
+/* Read --retry-in: milliseconds, 1 to a day. */
+static long
+warren_subscribe_retry_in(const char *prog, const char *arg)
+{
+	char *end;
+	long  v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < 1 || v > 86400000)
+		warren_usage_error(prog,
+		    "--retry-in takes milliseconds, 1 to 86400000: %s", arg);
+	return (v);
+}
+
+/* warren subscribe [--exec cmd] [--requeue | --retry-in ms] event. */
 int
 warren_subscribe_run(const char *path, int argc, char **argv)
 {
 	static const struct option opts[] = { { "exec", required_argument, NULL,
 						  'e' },
-		{ "requeue", no_argument, NULL, 'r' }, { NULL, 0, NULL, 0 } };
+		{ "requeue", no_argument, NULL, 'r' },
+		{ "retry-in", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 } };
 	struct warren_conn	   c;
 	struct warren_sub	   s = { .c = &c };
 	int			   ch;
 
 	optind = 1;
-	while ((ch = warren_getopt(argc, argv, "e:r", opts)) != -1) {
+	while ((ch = warren_getopt(argc, argv, "e:rR:", opts)) != -1) {
 		if (ch == 'e')
 			s.exec = optarg;
+		else if (ch == 'R')
+			s.retry_in = warren_subscribe_retry_in(argv[0], optarg);
 		else
 			s.requeue = 1;
 	}
+	if (s.requeue && s.retry_in > 0)
+		warren_usage_error(argv[0],
+		    "--requeue and --retry-in exclude each other");
 	if (argc - optind < 1)
 		warren_usage_error(argv[0], "missing the event name");
 	if (argc - optind > 1)

@@ -21,7 +21,8 @@ static const struct warren_cmd warren_cmds[] = {
 	    "publish [--traceparent tp [--tracestate ts]] event [json]",
 	    "publish json, or one object per line of stdin\n"
 	    "(with a W3C trace context)" },
-	{ "subscribe", "subscribe [--exec cmd] [--requeue] event",
+	{ "subscribe",
+	    "subscribe [--exec cmd] [--requeue | --retry-in ms] event",
 	    "print each delivery (or run cmd with its data on stdin)\n"
 	    "and ack it once done" },
 	{ "compat", "compat [--json] old new",

@@ -52,7 +52,8 @@ struct consume_delivery {
 	uint64_t tag; /* the client's */
 	uint64_t epoch;
 	uint16_t channel;
-	uint64_t dtag; /* the broker's */
+	uint64_t dtag;	       /* the broker's */
+	int	 max_attempts; /* of its contract, for a retry */
 };
 TAILQ_HEAD(consume_deliveryq, consume_delivery);
 
@@ -244,9 +245,10 @@ consume_unsubscribe(struct client *c, const struct contract *ct)
 	return (0);
 }
 
-/* Settle a delivery by c's tag. */
+/* Settle a delivery by c's tag; retry_ms > 0: retry it later. */
 int
-consume_settle(struct client *c, long long tag, int ack, int requeue)
+consume_settle(struct client *c, long long tag, int ack, int requeue,
+    int retry_ms)
 {
 	struct consume_client	*sc = *client_subs(c);
 	struct consume_delivery *d;
@@ -262,7 +264,11 @@ consume_settle(struct client *c, long long tag, int ack, int requeue)
 		return ((uint64_t)tag < sc->stale_below ? 0 : -1);
 	TAILQ_REMOVE(&sc->unsettled, d, entry);
 	sc->nunsettled--;
-	consume_batch_add(d->epoch, d->channel, d->dtag, ack, requeue);
+	if (retry_ms > 0)
+		consumer_retry(d->epoch, d->channel, d->dtag, retry_ms,
+		    d->max_attempts);
+	else
+		consume_batch_add(d->epoch, d->channel, d->dtag, ack, requeue);
 	stats_count(ack ? STATS_ACKS : STATS_NACKS);
 	free(d);
 	return (0);
@@ -426,6 +432,19 @@ consume_pick(struct consume_event *ev)
 	return (m);
 }
 
+/* How often a delivery of event may be tried: its contract's
+ * max_attempts, or consume.max_attempts. */
+static int
+consume_max_attempts(const char *event)
+{
+	const struct contract *ct;
+
+	ct = contract_find(&warrend_conf->contracts, event);
+	return (ct != NULL && ct->max_attempts > 0 ?
+		ct->max_attempts :
+		warrend_conf->max_attempts);
+}
+
 /* Write a deliver line to m's client and remember the delivery. */
 static void
 consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
@@ -440,6 +459,7 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 	d->epoch = msg->epoch;
 	d->channel = msg->channel;
 	d->dtag = msg->dtag;
+	d->max_attempts = consume_max_attempts(msg->event);
 	TAILQ_INSERT_TAIL(&sc->unsettled, d, entry);
 	sc->nunsettled++;
 	snprintf(num, sizeof num, "%llu", (unsigned long long)d->tag);
@@ -454,6 +474,8 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 		proto_member_raw(&b, "message_id", "null", 4);
 	proto_member_raw(&b, "redelivered", msg->redelivered ? "true" : "false",
 	    msg->redelivered ? 4 : 5);
+	snprintf(num, sizeof num, "%d", msg->attempt > 0 ? msg->attempt : 1);
+	proto_member_raw(&b, "attempt", num, strlen(num));
 	if (msg->traceparent != NULL)
 		proto_member_str(&b, "traceparent", msg->traceparent);
 	if (msg->tracestate != NULL)

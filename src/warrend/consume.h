@@ -19,8 +19,10 @@ void consume_subscribe(struct client *c, const struct contract *ct,
     const struct json_span *id);
 /* Unsubscribe c; return 0, or -1 if c was not subscribed. */
 int consume_unsubscribe(struct client *c, const struct contract *ct);
-/* Settle a delivery by c's tag; return -1 if c holds no such tag. */
-int consume_settle(struct client *c, long long tag, int ack, int requeue);
+/* Settle a delivery by c's tag (retry_ms > 0: retry it that much later);
+ * return -1 if c holds no such tag. */
+int consume_settle(struct client *c, long long tag, int ack, int requeue,
+    int retry_ms);
 /* c is going: requeue its unsettled deliveries, drop its subscriptions. */
 void consume_client_gone(struct client *c);
 /* After a reload: stop consuming events whose contract is gone. */

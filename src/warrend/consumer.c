@@ -21,6 +21,7 @@
 #include "consumer.h"
 #include "log.h"
 #include "mailbox.h"
+#include "retry.h"
 #include "trace.h"
 #include "util.h"
 
@@ -53,6 +54,8 @@ struct ccmd {
 	int			requeue;
 	struct consumer_settle *settles; /* CC_SETTLE_MANY */
 	size_t			nsettles;
+	int			retry_ms; /* retry later: retry.c */
+	int			max_attempts;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
@@ -177,6 +180,22 @@ consumer_settle_many(const struct consumer_settle *st, size_t n)
 	cmd->settles = xreallocarray(NULL, n, sizeof *st);
 	memcpy(cmd->settles, st, n * sizeof *st);
 	cmd->nsettles = n;
+	consumer_command(cmd);
+}
+
+/* Settle a delivery by retrying it in retry_ms (retry.c). */
+void
+consumer_retry(uint64_t epoch, uint16_t channel, uint64_t dtag, int retry_ms,
+    int max_attempts)
+{
+	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->type = CC_SETTLE;
+	cmd->epoch = epoch;
+	cmd->channel = channel;
+	cmd->dtag = dtag;
+	cmd->retry_ms = retry_ms;
+	cmd->max_attempts = max_attempts;
 	consumer_command(cmd);
 }
 
@@ -316,6 +335,7 @@ consumer_sub(const char *event, const char *routing_key)
 	ackset_init(&s->acks);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1, sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
+	retry_sub(s->channel, s->queue, s->dead);
 	return (s);
 }
 
@@ -344,6 +364,7 @@ consumer_rpc(struct csub *s, const char *what, const char *name, char *err,
 		amqp_send_method(cons.conn, s->channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 		s->open = s->consuming = 0;
+		retry_channel_gone(s->channel);
 		return (-1);
 	}
 	return (-2);
@@ -518,11 +539,20 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	return (0);
 }
 
-/* A message is whole: hand it to the loop. */
+/* A message is whole: hand it to the loop, unless the app acked its
+ * message_id already (retry.c): then the broker gets the ack. */
 static void
 consumer_complete(struct csub *s)
 {
 	s->msg->body = assemble_take(&s->assembly, &s->msg->bodylen);
+	if (retry_body(s->channel, s->msg->dtag, s->msg->body,
+		s->msg->bodylen)) {
+		(void)amqp_basic_ack(cons.conn, s->channel, s->msg->dtag, 0);
+		(void)ackset_forget(&s->acks, s->msg->dtag);
+		consumer_msg_free(s->msg);
+		s->msg = NULL;
+		return;
+	}
 	consumer_post(s->msg);
 	s->msg = NULL;
 }
@@ -548,6 +578,7 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		s->msg->message_id = xstrndup(p->message_id.bytes,
 		    p->message_id.len);
+	s->msg->attempt = retry_hold(channel, s->msg->dtag, p);
 	if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
 		trace_from_headers(&p->headers, &s->msg->traceparent,
 		    &s->msg->tracestate);
@@ -632,6 +663,7 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
 		if ((s = consumer_find(NULL, channel)) != NULL)
 			s->open = s->consuming = 0;
+		retry_channel_gone(channel);
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = m->decoded;
@@ -651,6 +683,8 @@ static int
 consumer_frame(const amqp_frame_t *f, void *arg)
 {
 	(void)arg;
+	if (f->channel == RETRY_CHANNEL)
+		return (retry_frame(cons.conn, f));
 	if (f->frame_type == AMQP_FRAME_METHOD)
 		return (consumer_method(f->channel, &f->payload.method));
 	if (f->frame_type == AMQP_FRAME_HEADER)
@@ -700,6 +734,7 @@ consumer_drop(void)
 	amqp_destroy_connection(cons.conn);
 	cons.conn = NULL;
 	cons.fd = -1;
+	retry_drop();
 	for (i = 0; i < cons.nsubs; i++) {
 		cons.subs[i]->open = cons.subs[i]->consuming = 0;
 		assemble_reset(&cons.subs[i]->assembly);
@@ -764,6 +799,17 @@ consumer_do_subscribe(const struct ccmd *cmd)
 	return (rv == -2 ? -1 : 0);
 }
 
+/* retry.c acked or nacked the delivery by itself: the channel's ackset
+ * must not count it unacked any more. */
+void
+consumer_settled_alone(uint16_t channel, uint64_t dtag)
+{
+	struct csub *s = consumer_find(NULL, channel);
+
+	if (s != NULL)
+		(void)ackset_forget(&s->acks, dtag);
+}
+
 /* Send one basic.ack for ackset_flush; arg is the subscription. */
 static int
 consumer_ack_cb(uint64_t tag, int multiple, void *arg)
@@ -802,6 +848,7 @@ consumer_do_settle(const struct consumer_settle *st)
 
 	if (!cons.connected || s == NULL || !s->open || s->epoch != st->epoch)
 		return (0); /* the broker requeued it already */
+	retry_settled(st->channel, st->dtag, st->ack);
 	if (st->ack) {
 		if (ackset_ack(&s->acks, st->dtag) != 0)
 			log_warnx("consumer: ack of tag %llu on channel %u, "
@@ -838,6 +885,14 @@ consumer_do(const struct ccmd *cmd)
 		s->wanted = 0;
 		return (cons.connected ? consumer_unconsume(s) : 0);
 	case CC_SETTLE:
+		if (cmd->retry_ms > 0) {
+			s = consumer_find(NULL, cmd->channel);
+			if (!cons.connected || s == NULL || !s->open ||
+			    s->epoch != cmd->epoch)
+				return (0); /* the broker requeued it already */
+			return (retry_later(cons.conn, cmd->channel, cmd->dtag,
+			    cmd->retry_ms, cmd->max_attempts));
+		}
 		st.epoch = cmd->epoch;
 		st.channel = cmd->channel;
 		st.dtag = cmd->dtag;
@@ -988,6 +1043,7 @@ consumer_start(const struct conf *cf, char **cause)
 	cons.quorum = strcmp(cf->queue_type, "quorum") == 0;
 	cons.dead_letter = cf->dead_letter;
 	cons.prefetch = cf->prefetch;
+	retry_init(cf);
 	if ((error = pthread_create(&cons.thread, NULL, consumer_main, NULL)) !=
 	    0) {
 		xasprintf(cause, "pthread_create: %s", util_strerror(error));
@@ -1046,6 +1102,7 @@ consumer_join(int timeout_ms)
 		free(cons.subs[i]);
 	}
 	free(cons.subs);
+	retry_free();
 	broker_link_free(&cons.link);
 	free(cons.exchange);
 	free(cons.dlx);

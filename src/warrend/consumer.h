@@ -27,7 +27,8 @@ struct consumer_msg {
 	uint16_t	       channel;
 	uint64_t	       dtag; /* the broker's delivery tag */
 	int		       redelivered;
-	int		       connected;  /* CM_STATE */
+	int		       attempt;	  /* 1, or more for a retry (retry.c) */
+	int		       connected; /* CM_STATE */
 	char		      *message_id; /* NULL if the message had none */
 	char		      *routing_key;
 	char		      *body;
@@ -71,6 +72,11 @@ void consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
 /* Settle n deliveries in one hand-off, in order; the thread turns the acks
  * among them into `multiple` acks where every tag below is settled. */
 void consumer_settle_many(const struct consumer_settle *, size_t n);
+
+/* Settle a delivery by a copy that comes back in retry_ms, or past
+ * max_attempts goes to the dead-letter queue (retry.c). */
+void consumer_retry(uint64_t epoch, uint16_t channel, uint64_t dtag,
+    int retry_ms, int max_attempts);
 
 /* Move the thread's messages onto q (loop side). */
 void consumer_collect(struct consumer_msgq *q);

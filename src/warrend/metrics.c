@@ -26,6 +26,7 @@
 #include "metrics.h"
 #include "proto.h"
 #include "publisher.h"
+#include "retry.h"
 #include "stats.h"
 #include "util.h"
 #include "warrend.h"
@@ -92,6 +93,24 @@ metrics_latency(struct evbuffer *b)
 	    (unsigned long long)l.count);
 }
 
+/* The retry and dedup counters (retry.c owns them). */
+static void
+metrics_retry(struct evbuffer *b)
+{
+	struct retry_stats rs;
+
+	retry_get_stats(&rs);
+	metrics_one(b, "warren_retries_total", "counter",
+	    "Deliveries nacked with retry_in_ms, now in a delay queue.",
+	    rs.retried);
+	metrics_one(b, "warren_retries_exhausted_total", "counter",
+	    "Retries past max_attempts, dead-lettered with the reason.",
+	    rs.exhausted);
+	metrics_one(b, "warren_deduplicated_total", "counter",
+	    "Redeliveries of ids the app acked, acked without a delivery.",
+	    rs.deduplicated);
+}
+
 /* The /metrics text. */
 static void
 metrics_text(struct evbuffer *b)
@@ -144,6 +163,7 @@ metrics_text(struct evbuffer *b)
 	metrics_one(b, "warren_broker_reconnects_total", "counter",
 	    "Publishing connections made again after a loss.", ps.reconnects);
 	metrics_latency(b);
+	metrics_retry(b);
 }
 
 /* The /healthz text; 1 while events can be taken (broker or spool). */

@@ -18,6 +18,7 @@
 #include "publish.h"
 #include "publisher.h"
 #include "request.h"
+#include "retry.h"
 #include "consume.h"
 #include "consumer.h"
 #include "stats.h"
@@ -362,19 +363,24 @@ static void
 request_consume_stats(struct pbuf *b)
 {
 	struct consumer_stats cs;
+	struct retry_stats    rs;
 	char		     *s;
 
 	consumer_get_stats(&cs);
+	retry_get_stats(&rs);
 	xasprintf(&s,
 	    ",\"subscriptions\":%d,\"deliveries\":%llu,"
 	    "\"acks\":%llu,\"nacks\":%llu,\"dead_lettered\":%llu,"
-	    "\"requeued\":%llu,\"consumer\":{\"connected\":%s,"
+	    "\"requeued\":%llu,\"retried\":%llu,\"retries_exhausted\":%llu,"
+	    "\"deduplicated\":%llu,\"consumer\":{\"connected\":%s,"
 	    "\"reconnects\":%llu}",
 	    consume_active(), (unsigned long long)stats_get(STATS_DELIVERIES),
 	    (unsigned long long)stats_get(STATS_ACKS),
 	    (unsigned long long)stats_get(STATS_NACKS),
 	    (unsigned long long)stats_get(STATS_DEAD_LETTERED),
 	    (unsigned long long)stats_get(STATS_REQUEUED),
+	    (unsigned long long)rs.retried, (unsigned long long)rs.exhausted,
+	    (unsigned long long)rs.deduplicated,
 	    cs.connected ? "true" : "false", (unsigned long long)cs.reconnects);
 	pbuf_adds(b, s);
 	free(s);
@@ -475,8 +481,8 @@ request_handle(struct client *c, const char *line, size_t len)
 		break;
 	case OP_ACK:
 	case OP_NACK:
-		if (consume_settle(c, req.tag, req.op == OP_ACK, req.requeue) !=
-		    0) {
+		if (consume_settle(c, req.tag, req.op == OP_ACK, req.requeue,
+			req.retry_in_ms) != 0) {
 			xasprintf(&msg,
 			    "tag %lld is not an unsettled delivery "
 			    "of this connection",
