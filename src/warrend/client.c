@@ -382,7 +382,7 @@ client_process(struct client *c)
 			client_update_pause(c);
 			break;
 		}
-		hops_mark(HOP_READ);
+		HOPS_CALL(hops_mark(HOP_READ));
 		line = (char *)evbuffer_pullup(in, eol + 1);
 		if (!client_blank(line, (size_t)eol))
 			request_handle(c, line, (size_t)eol);

@@ -51,16 +51,13 @@ hops_now(void)
 void
 hops_mark(enum hop h)
 {
-	if (hops_on)
-		hops_early[h] = hops_now();
+	hops_early[h] = hops_now();
 }
 
 /* Copy the early hops into a new job's stamps and stamp SUBMIT. */
 void
 hops_start(uint64_t *stamps)
 {
-	if (!hops_on)
-		return;
 	memcpy(stamps, hops_early, sizeof hops_early);
 	stamps[HOP_SUBMIT] = hops_now();
 }
@@ -87,7 +84,7 @@ hops_count(const uint64_t *stamps)
 void
 hops_answered(const uint64_t *stamps)
 {
-	if (hops_on && hops_nbatch < HOPS_BATCH)
+	if (hops_nbatch < HOPS_BATCH)
 		memcpy(hops_batch[hops_nbatch++], stamps, sizeof hops_batch[0]);
 }
 
@@ -98,7 +95,7 @@ hops_written(void)
 	uint64_t now;
 	size_t	 i;
 
-	if (!hops_on || hops_nbatch == 0)
+	if (hops_nbatch == 0)
 		return;
 	now = hops_now();
 	for (i = 0; i < hops_nbatch; i++) {

@@ -25,14 +25,22 @@ extern int hops_on;
 void hops_init(void);
 /* Nanoseconds on the monotonic clock. */
 uint64_t hops_now(void);
-/* Note the time of a hop that comes before the job exists (loop). */
+/* The functions behind the HOPS_ macros below, which call them only
+ * when timing is on: note a hop that comes before the job exists; copy
+ * those into a new job's stamps and stamp SUBMIT; keep the stamps of a
+ * job whose reply is queued; stamp WRITTEN on those kept and count them
+ * (all on the loop). */
 void hops_mark(enum hop);
-/* Copy the hops noted so far into a new job's stamps and stamp SUBMIT. */
 void hops_start(uint64_t *stamps);
-/* A job's reply is queued: keep its stamps until hops_written. */
 void hops_answered(const uint64_t *stamps);
-/* The replies queued so far are written: stamp WRITTEN, count them. */
 void hops_written(void);
+
+/* Make the call if timing is on. */
+#define HOPS_CALL(call) \
+	do { \
+		if (hops_on) \
+			call; \
+	} while (0)
 /* Log the percentiles of every hop (at exit). */
 void hops_report(void);
 

@@ -136,7 +136,7 @@ publish_submit(struct client *c, const struct json_span *id,
 	publish_arm_timer();
 	publish_jobs++;
 	stats_count(STATS_ACCEPTED);
-	hops_start(job->hops);
+	HOPS_CALL(hops_start(job->hops));
 	publisher_submit(job);
 	if (job2 != NULL)
 		publisher_submit(job2);
@@ -203,7 +203,7 @@ publish_done(struct publish_req *r, struct pub_job *j)
 		request_outcome(&b, j, client_preq_id(r->p),
 		    client_preq_idlen(r->p), r->accepted_ms);
 		client_answer(r->p, &b);
-		hops_answered(j->hops);
+		HOPS_CALL(hops_answered(j->hops));
 	}
 	free(r);
 }
@@ -233,7 +233,7 @@ publish_done_cb(evutil_socket_t fd, short events, void *arg)
 			publisher_job_free(spare);
 	}
 	client_write_now();
-	hops_written();
+	HOPS_CALL(hops_written());
 	client_publish_room();
 }
 

@@ -179,7 +179,7 @@ request_publish(struct client *c, const struct request *req)
 		free(path);
 		return;
 	}
-	hops_mark(HOP_VALID);
+	HOPS_CALL(hops_mark(HOP_VALID));
 	if (req->message_id == NULL)
 		util_uuid(uuid);
 	job = publisher_job_new(ct->routing_key, ct->name,
