@@ -195,14 +195,20 @@ client_flush(struct client *c)
 void
 client_write_now(void)
 {
-	struct client *c;
+	struct evbuffer *out;
+	struct client	*c;
 
 	while ((c = TAILQ_FIRST(&client_unwritten)) != NULL) {
 		TAILQ_REMOVE(&client_unwritten, c, wentry);
 		c->unwritten = 0;
-		if (!c->dead)
-			(void)evbuffer_write(bufferevent_get_output(c->bev),
-			    bufferevent_getfd(c->bev));
+		if (c->dead)
+			continue;
+		/* A socket bufferevent keeps the start of its output frozen
+		 * and thaws it only around its own writes: do the same. */
+		out = bufferevent_get_output(c->bev);
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
 	}
 }
 
