@@ -23,6 +23,7 @@
 
 struct lat {
 	const char   *sock;
+	const char   *sock2; /* -S: a second warrend, to compare builds */
 	const char   *url;
 	const char   *exchange;
 	const char   *key;
@@ -30,12 +31,14 @@ struct lat {
 	unsigned long total;  /* per side */
 	unsigned long rounds; /* alternations */
 
-	int			fd; /* warrend, blocking */
+	int			fd;  /* warrend, blocking */
+	int			fd2; /* the second one, or -1 */
 	amqp_connection_state_t conn;
 	unsigned long		tag;
-	uint64_t	       *w_ns; /* warrend latencies */
-	uint64_t	       *r_ns; /* raw latencies */
-	unsigned long		nw, nr;
+	uint64_t	       *w_ns;  /* warrend latencies */
+	uint64_t	       *r_ns;  /* raw latencies */
+	uint64_t	       *w2_ns; /* the second warrend's */
+	unsigned long		nw, nr, nw2;
 	char			line[4096];
 };
 
@@ -48,7 +51,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: warren-latency -s socket -u url -x exchange [-e event] "
 	    "[-k routing-key]\n"
-	    "                      [-n per-side] [-r rounds]\n");
+	    "                      [-n per-side] [-r rounds] [-S socket]\n");
 	exit(2);
 }
 
@@ -194,15 +197,15 @@ lat_raw_one(struct lat *l, unsigned long n)
 	amqp_maybe_release_buffers(l->conn);
 }
 
-/* Read one reply line from warrend (blocking); exit unless it is ok. */
+/* Read one reply line from warrend on fd (blocking); exit unless ok. */
 static void
-lat_warren_reply(struct lat *l)
+lat_warren_reply(struct lat *l, int fd)
 {
 	size_t	len = 0;
 	ssize_t n;
 
 	for (;;) {
-		n = read(l->fd, l->line + len, sizeof l->line - 1 - len);
+		n = read(fd, l->line + len, sizeof l->line - 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -219,9 +222,9 @@ lat_warren_reply(struct lat *l)
 		errx(1, "warrend: %s", l->line);
 }
 
-/* One warrend send -> ok. */
-static void
-lat_warren_one(struct lat *l, unsigned long n)
+/* One send -> ok to the warrend on fd; return the nanoseconds. */
+static uint64_t
+lat_warren_one(struct lat *l, int fd, unsigned long n)
 {
 	char	 body[BENCH_BODY_MAX], req[BENCH_BODY_MAX + 128];
 	size_t	 len = bench_body(body, sizeof body, n, 0);
@@ -233,10 +236,21 @@ lat_warren_one(struct lat *l, unsigned long n)
 	    "\"data\":%.*s}\n",
 	    l->event, n, (int)len, body);
 	t0 = lat_now();
-	if (write(l->fd, req, (size_t)rl) != rl)
+	if (write(fd, req, (size_t)rl) != rl)
 		err(1, "write to warrend");
-	lat_warren_reply(l);
-	l->w_ns[l->nw++] = lat_now() - t0;
+	lat_warren_reply(l, fd);
+	return (lat_now() - t0);
+}
+
+/* One turn of each warrend (two take turns at going first). */
+static void
+lat_turn(struct lat *l, unsigned long *n)
+{
+	if (l->fd2 != -1 && l->nw % 2 == 1)
+		l->w2_ns[l->nw2++] = lat_warren_one(l, l->fd2, (*n)++);
+	l->w_ns[l->nw++] = lat_warren_one(l, l->fd, (*n)++);
+	if (l->fd2 != -1 && l->nw2 < l->nw)
+		l->w2_ns[l->nw2++] = lat_warren_one(l, l->fd2, (*n)++);
 }
 
 /* The p-th per-mille of n sorted latencies, in microseconds. */
@@ -260,12 +274,18 @@ lat_print(struct lat *l)
 
 	qsort(l->w_ns, l->nw, sizeof *l->w_ns, bench_lat_cmp);
 	qsort(l->r_ns, l->nr, sizeof *l->r_ns, bench_lat_cmp);
+	qsort(l->w2_ns, l->nw2, sizeof *l->w2_ns, bench_lat_cmp);
 	printf("n=%lu", l->nw);
 	for (i = 0; i < 3; i++)
 		printf(" warrend_%s_us=%.1f raw_%s_us=%.1f added_%s_us=%.1f",
 		    name[i], lat_pct(l->w_ns, l->nw, pm[i]), name[i],
 		    lat_pct(l->r_ns, l->nr, pm[i]), name[i],
 		    lat_pct(l->w_ns, l->nw, pm[i]) -
+			lat_pct(l->r_ns, l->nr, pm[i]));
+	for (i = 0; i < 3 && l->nw2 > 0; i++)
+		printf(" warrend2_%s_us=%.1f added2_%s_us=%.1f", name[i],
+		    lat_pct(l->w2_ns, l->nw2, pm[i]), name[i],
+		    lat_pct(l->w2_ns, l->nw2, pm[i]) -
 			lat_pct(l->r_ns, l->nr, pm[i]));
 	printf("\n");
 }
@@ -280,7 +300,7 @@ lat_options(struct lat *l, int argc, char **argv)
 	l->key = "bench.event";
 	l->total = 5000;
 	l->rounds = 10;
-	while ((c = getopt(argc, argv, "e:k:n:r:s:u:x:")) != -1) {
+	while ((c = getopt(argc, argv, "e:k:n:r:S:s:u:x:")) != -1) {
 		switch (c) {
 		case 'e':
 			l->event = optarg;
@@ -297,6 +317,9 @@ lat_options(struct lat *l, int argc, char **argv)
 		case 's':
 			l->sock = optarg;
 			break;
+		case 'S':
+			l->sock2 = optarg;
+			break;
 		case 'u':
 			l->url = optarg;
 			break;
@@ -312,6 +335,17 @@ lat_options(struct lat *l, int argc, char **argv)
 		usage();
 }
 
+/* Connect to warrend's socket, blocking. */
+static int
+lat_open(const char *path)
+{
+	int fd = bench_connect(path);
+
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+		err(1, "fcntl");
+	return (fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -322,21 +356,21 @@ main(int argc, char **argv)
 	lat_options(&l, argc, argv);
 	per = (l.total + l.rounds - 1) / l.rounds;
 	if ((l.w_ns = calloc(per * l.rounds, sizeof *l.w_ns)) == NULL ||
-	    (l.r_ns = calloc(per * l.rounds, sizeof *l.r_ns)) == NULL)
+	    (l.r_ns = calloc(per * l.rounds, sizeof *l.r_ns)) == NULL ||
+	    (l.w2_ns = calloc(per * l.rounds, sizeof *l.w2_ns)) == NULL)
 		err(1, "calloc");
-	l.fd = bench_connect(l.sock);
-	if (fcntl(l.fd, F_SETFL, fcntl(l.fd, F_GETFL) & ~O_NONBLOCK) == -1)
-		err(1, "fcntl");
+	l.fd = lat_open(l.sock);
+	l.fd2 = l.sock2 != NULL ? lat_open(l.sock2) : -1;
 	lat_connect(&l);
 	/* Warm both paths up, uncounted. */
 	for (i = 0; i < 50; i++) {
-		lat_warren_one(&l, n++);
+		lat_turn(&l, &n);
 		lat_raw_one(&l, n++);
 	}
-	l.nw = l.nr = 0;
+	l.nw = l.nr = l.nw2 = 0;
 	for (r = 0; r < l.rounds; r++) {
 		for (i = 0; i < per; i++)
-			lat_warren_one(&l, n++);
+			lat_turn(&l, &n);
 		for (i = 0; i < per; i++)
 			lat_raw_one(&l, n++);
 	}
@@ -344,5 +378,7 @@ main(int argc, char **argv)
 	amqp_connection_close(l.conn, AMQP_REPLY_SUCCESS);
 	amqp_destroy_connection(l.conn);
 	close(l.fd);
+	if (l.fd2 != -1)
+		close(l.fd2);
 	return (0);
 }
