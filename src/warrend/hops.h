@@ -14,7 +14,7 @@ enum hop {
 	HOP_SENT,    /* basic.publish returned */
 	HOP_ACKED,   /* the broker's confirm was read */
 	HOP_BACK,    /* the loop collected the outcome */
-	HOP_WRITTEN, /* the reply went to the client's socket */
+	HOP_WRITTEN, /* the reply's write to the client's socket starts */
 	HOP_N
 };
 

@@ -232,8 +232,10 @@ publish_done_cb(evutil_socket_t fd, short events, void *arg)
 		if (spare != NULL)
 			publisher_job_free(spare);
 	}
-	client_write_now();
+	/* Stamped before the write: waking the client may let it run
+	 * before this thread, which is not time the reply waited. */
 	HOPS_CALL(hops_written());
+	client_write_now();
 	client_publish_room();
 }
 
