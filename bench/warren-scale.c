@@ -8,6 +8,7 @@
 
 #include <sys/resource.h>
 
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,16 +96,53 @@ scale_rlimit(unsigned long need)
 		    (unsigned long)rl.rlim_cur, need);
 }
 
+/* The CPU time of pid's threads in microseconds from their schedstat
+ * (nanoseconds: the same time as utime+stime, without their 10 ms
+ * ticks, which over a round of 30,000 events at 7 us are only about 20);
+ * -1 if the kernel does not keep it. */
+static double
+scale_cpu_fine_us(long pid)
+{
+	char		   path[320];
+	unsigned long long ns, sum = 0;
+	struct dirent	  *d;
+	DIR		  *dir;
+	FILE		  *f;
+	int		   n = 0;
+
+	snprintf(path, sizeof path, "/proc/%ld/task", pid);
+	if ((dir = opendir(path)) == NULL)
+		return (-1);
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/task/%s/schedstat", pid,
+		    d->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue; /* a thread that just ended */
+		if (fscanf(f, "%llu", &ns) == 1) {
+			sum += ns;
+			n++;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return (n > 0 ? sum / 1e3 : -1);
+}
+
 /* Process pid's user + system CPU time in microseconds (0 without -p). */
 static double
 scale_cpu_us(long pid)
 {
 	char		   path[64], buf[1024], *p;
 	unsigned long long ut, st;
+	double		   fine;
 	FILE		  *f;
 
 	if (pid == 0)
 		return (0);
+	if ((fine = scale_cpu_fine_us(pid)) >= 0)
+		return (fine);
 	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
 	if ((f = fopen(path, "r")) == NULL)
 		err(1, "%s", path);
