@@ -32,6 +32,9 @@ struct consumer_msg {
 	char		      *routing_key;
 	char		      *body;
 	size_t		       bodylen;
+	/* The W3C trace context if valid, or NULL (trace.c). */
+	char *traceparent;
+	char *tracestate;
 };
 TAILQ_HEAD(consumer_msgq, consumer_msg);
 
