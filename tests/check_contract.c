@@ -734,7 +734,7 @@ START_TEST(duplicate_contract_name_rejected)
 	    "{ name = \"B\"; routing_key = \"b.one\"; fields = (); },\n"
 	    "{ name = \"A\"; routing_key = \"a.two\"; fields = (); }\n"
 	    ");\n";
-	struct contract_set set = { NULL, 0 };
+	struct contract_set set = { 0 };
 	struct contract	   *c;
 	char		    path[64], first[64], *cause, *want;
 	int		    i;
@@ -776,7 +776,7 @@ START_TEST(duplicate_routing_key_rejected)
 	    "{ name = \"A\"; routing_key = \"a.one\"; fields = (); },\n"
 	    "{\n name = \"B\"; routing_key = \"a.one\"; fields = (); }\n"
 	    ");\n";
-	struct contract_set set = { NULL, 0 };
+	struct contract_set set = { 0 };
 	struct contract	   *c;
 	char		    path[64], first[64], *cause, *want;
 

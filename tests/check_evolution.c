@@ -424,7 +424,7 @@ END_TEST
 
 START_TEST(empty_sets_have_no_changes)
 {
-	struct contract_set	a = { NULL, 0 }, b = { NULL, 0 };
+	struct contract_set	a = { 0 }, b = { 0 };
 	struct evolution_report r;
 
 	evolution_compare(&a, &b, &r);

@@ -446,6 +446,46 @@ START_TEST(duplicate_key_nested_rejected)
 }
 END_TEST
 
+/* An object of n members k0 .. k<n-1>, then the member dup (NULL: none),
+ * nested under "x" when nested. */
+static char *
+check_wide_object(int n, const char *dup, int nested)
+{
+	char  *s = malloc((size_t)n * 16 + 64);
+	size_t len = 0;
+	int    i;
+
+	ck_assert_ptr_nonnull(s);
+	len += (size_t)sprintf(s, "%s{", nested ? "{\"x\":" : "");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(s + len, "%s\"k%d\":%d", i ? "," : "", i,
+		    i);
+	if (dup != NULL)
+		len += (size_t)sprintf(s + len, ",\"%s\":0", dup);
+	sprintf(s + len, "}%s", nested ? "}" : "");
+	return (s);
+}
+
+START_TEST(duplicate_key_among_many_rejected)
+{
+	static const int sizes[] = { 9, 200, 300, 5000 };
+	char		*s;
+	size_t		 i;
+
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		s = check_wide_object(sizes[i], NULL, 0);
+		check_json_accept(s);
+		free(s);
+		s = check_wide_object(sizes[i], "k0", 0);
+		check_json_reject(s, "duplicate key \"k0\"");
+		free(s);
+		s = check_wide_object(sizes[i], "k\\u0038", 1);
+		check_json_reject(s, "duplicate key \"k8\"");
+		free(s);
+	}
+}
+END_TEST
+
 START_TEST(duplicate_key_after_unescape_rejected)
 {
 	check_json_reject("{\"a\":1,\"\\u0061\":2}", "duplicate key \"a\"");
@@ -755,6 +795,7 @@ json_suite(void)
 	tcase_add_test(tc, duplicate_key_top_level_rejected);
 	tcase_add_test(tc, duplicate_key_nested_rejected);
 	tcase_add_test(tc, duplicate_key_after_unescape_rejected);
+	tcase_add_test(tc, duplicate_key_among_many_rejected);
 	tcase_add_test(tc, duplicate_key_in_large_object_rejected);
 	tcase_add_test(tc, same_key_in_different_objects_accepted);
 	tcase_add_test(tc, duplicate_key_message_is_printable);

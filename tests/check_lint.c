@@ -61,7 +61,7 @@ check_hit_cb(const struct lint_finding *lf, void *arg)
 static int
 check_lint(const char *text, const char *rule, struct check_hits *h)
 {
-	struct contract_set set = { NULL, 0 };
+	struct contract_set set = { 0 };
 	struct contract	   *c;
 	config_t	    cfg;
 	config_setting_t   *list;

@@ -394,7 +394,7 @@ field_name(const struct contract_ctx *cx, const config_setting_t *e, int i,
 /* Compile a list of fields (a contract's or an object's). */
 static int
 field_compile_list(const struct contract_ctx *cx, const config_setting_t *s,
-    struct field **fields, size_t *nfields)
+    struct field **fields, size_t *nfields, struct fieldix **index)
 {
 	struct contract_ctx	sub = *cx;
 	const config_setting_t *e;
@@ -425,6 +425,7 @@ field_compile_list(const struct contract_ctx *cx, const config_setting_t *s,
 		if (rv != 0)
 			return (-1);
 	}
+	*index = field_index_new(*fields, *nfields);
 	return (0);
 }
 
@@ -433,7 +434,7 @@ static int
 field_key_fields(const struct contract_ctx *cx, struct field *f,
     const config_setting_t *s)
 {
-	return (field_compile_list(cx, s, &f->fields, &f->nfields));
+	return (field_compile_list(cx, s, &f->fields, &f->nfields, &f->index));
 }
 
 /* Handle items: the type of every element of an array. */
@@ -640,7 +641,8 @@ contract_key(const struct contract_ctx *cx, struct contract *c,
 		return (contract_get_strings(cx, s, 1, &c->allow_groups,
 		    &c->nallow_groups));
 	if (strcmp(name, "fields") == 0)
-		return (field_compile_list(cx, s, &c->fields, &c->nfields));
+		return (field_compile_list(cx, s, &c->fields, &c->nfields,
+		    &c->index));
 	if (strcmp(name, "additional_fields") == 0)
 		return (contract_get_bool(cx, s, &c->additional_fields));
 	if (strcmp(name, "max_attempts") == 0)
@@ -737,6 +739,7 @@ field_free(struct field *f)
 	for (i = 0; i < f->nfields; i++)
 		field_free(&f->fields[i]);
 	free(f->fields);
+	field_index_free(f->index);
 	if (f->items != NULL) {
 		field_free(f->items);
 		free(f->items);
@@ -764,19 +767,25 @@ contract_free(struct contract *c)
 	for (i = 0; i < c->nfields; i++)
 		field_free(&c->fields[i]);
 	free(c->fields);
+	field_index_free(c->index);
 	free(c->file);
 	free(c);
 }
 
-/* Add c to the set unless its name or routing key is taken. */
+/* Add c to the set unless its name or routing key is taken (the clash
+ * with the earlier contract is named, as a scan in order would). */
 int
 contract_set_add(struct contract_set *set, struct contract *c, char **cause)
 {
 	const struct contract *o;
-	size_t		       i;
+	ssize_t		       byname, bykey;
 
-	for (i = 0; i < set->n; i++) {
-		o = set->v[i];
+	byname = contract_index_find(set, c->name, 0);
+	bykey = contract_index_find(set, c->routing_key, 1);
+	if (byname != -1 || bykey != -1) {
+		o = set->v[byname != -1 && (bykey == -1 || byname <= bykey) ?
+			byname :
+			bykey];
 		if (strcmp(o->name, c->name) == 0) {
 			xasprintf(cause,
 			    "%s:%d: duplicate contract name %s "
@@ -796,6 +805,7 @@ contract_set_add(struct contract_set *set, struct contract *c, char **cause)
 	}
 	set->v = xreallocarray(set->v, set->n + 1, sizeof *set->v);
 	set->v[set->n++] = c;
+	contract_index_add(set, set->n - 1);
 	return (0);
 }
 
@@ -810,19 +820,16 @@ contract_set_clear(struct contract_set *set)
 	free(set->v);
 	set->v = NULL;
 	set->n = 0;
+	contract_index_free(set);
 }
 
-/* Find a contract by name. */
+/* Find a contract by name, through the set's hash table. */
 const struct contract *
 contract_find(const struct contract_set *set, const char *name)
 {
-	size_t i;
+	ssize_t i = contract_index_find(set, name, 0);
 
-	for (i = 0; i < set->n; i++) {
-		if (strcmp(set->v[i]->name, name) == 0)
-			return (set->v[i]);
-	}
-	return (NULL);
+	return (i == -1 ? NULL : set->v[i]);
 }
 
 /* Add an array of strings to obj as name. */

@@ -5,10 +5,12 @@
 
 #include <sys/types.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include <libconfig.h>
 
 struct field;
+struct fieldix;
 
 struct contract {
 	char  *name;	    /* event type, ^[A-Z][A-Za-z0-9]*$ */
@@ -32,13 +34,18 @@ struct contract {
 	size_t		       ngids;
 	struct field	      *fields; /* the top-level object's fields */
 	size_t		       nfields;
-	char		      *file; /* where it was defined */
+	struct fieldix	      *index; /* of fields, by name */
+	char		      *file;  /* where it was defined */
 	int		       line;
 };
 
 struct contract_set {
 	struct contract **v;
 	size_t		  n;
+	/* contract-index.c's hash tables: index + 1 into v, 0 empty. */
+	size_t *by_name;
+	size_t *by_key;
+	size_t	nslots; /* in each; a power of 2, or 0 */
 };
 
 /*
@@ -55,8 +62,19 @@ void contract_free(struct contract *);
  * set owns c; on failure the caller still does. */
 int  contract_set_add(struct contract_set *, struct contract *, char **cause);
 void contract_set_clear(struct contract_set *);
+/* The contract named name, or NULL: constant time (a hash table). */
 const struct contract *contract_find(const struct contract_set *,
     const char *name);
+
+/* contract-index.c: the set's tables by name and by routing key. */
+uint64_t contract_index_hash(const char *);
+/* Index set->v[i], just appended (the tables grow when half full). */
+void contract_index_add(struct contract_set *, size_t i);
+/* The index of the contract named s (by_key 0) or routed by s (by_key
+ * 1), or -1. */
+ssize_t contract_index_find(const struct contract_set *, const char *s,
+    int by_key);
+void	contract_index_free(struct contract_set *);
 
 /*
  * Validate data (the event's "data" member) against c. Return 0 if it holds;

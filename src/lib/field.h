@@ -4,6 +4,7 @@
 #define WARREN_FIELD_H
 
 #include <regex.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 enum field_type {
@@ -49,12 +50,21 @@ struct field {
 	size_t		nvalues;
 	struct field   *fields;
 	size_t		nfields;
+	struct fieldix *index; /* of fields, by name (field-index.c) */
 	int		additional_fields;
 	struct field   *items;
 	long long	min_items;
 	long long	max_items;
 	int		line; /* where it was defined */
 };
+
+/* field-index.c: a field list by name. An index of the n fields (NULL
+ * for none); the index of the field called name, or -1 (by a scan when ix
+ * is NULL). */
+struct fieldix *field_index_new(const struct field *, size_t n);
+ssize_t		field_index_find(const struct fieldix *ix, const struct field *,
+	    size_t n, const char *name);
+void		field_index_free(struct fieldix *);
 
 /* A double as the shortest text that reads back as the same value. */
 void contract_fmt_num(char *, size_t, double);

@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "hops.h"
 #include "log.h"
 #include "proto.h"
 #include "publish.h"
@@ -66,6 +67,8 @@ struct client {
 	size_t		       scanned; /* bytes known to hold no \n */
 	struct event	      *later;	/* read on, from the loop */
 	struct consume_client *subs;	/* consume.c's */
+	TAILQ_ENTRY(client) wentry;	/* in client_unwritten */
+	int unwritten;
 };
 TAILQ_HEAD(clientq, client);
 
@@ -75,6 +78,10 @@ static struct clientq client_dead = TAILQ_HEAD_INITIALIZER(client_dead);
 static struct event  *client_reaper;
 static int	      client_n;
 static uint64_t	      client_serial;
+
+/* Clients with replies not yet written (client_write_now). */
+static struct clientq client_unwritten =
+    TAILQ_HEAD_INITIALIZER(client_unwritten);
 
 static void client_process(struct client *);
 static void client_lose(struct client *);
@@ -174,6 +181,34 @@ client_flush(struct client *c)
 		TAILQ_REMOVE(&c->queue, p, centry);
 		c->nqueued--;
 		client_preq_release(p);
+		if (!c->unwritten) {
+			c->unwritten = 1;
+			TAILQ_INSERT_TAIL(&client_unwritten, c, wentry);
+		}
+	}
+}
+
+/* Write the replies flushed since the last call to their sockets now,
+ * without waiting for the loop to poll them writable: one write per
+ * client for a whole batch of outcomes. What the socket does not take
+ * (or an error) stays with the bufferevent, which deals with it. */
+void
+client_write_now(void)
+{
+	struct evbuffer *out;
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&client_unwritten)) != NULL) {
+		TAILQ_REMOVE(&client_unwritten, c, wentry);
+		c->unwritten = 0;
+		if (c->dead)
+			continue;
+		/* A socket bufferevent keeps the start of its output frozen
+		 * and thaws it only around its own writes: do the same. */
+		out = bufferevent_get_output(c->bev);
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
 	}
 }
 
@@ -353,6 +388,7 @@ client_process(struct client *c)
 			client_update_pause(c);
 			break;
 		}
+		HOPS_CALL(hops_mark(HOP_READ));
 		line = (char *)evbuffer_pullup(in, eol + 1);
 		if (!client_blank(line, (size_t)eol))
 			request_handle(c, line, (size_t)eol);
@@ -517,6 +553,9 @@ client_lose(struct client *c)
 	}
 	if (c->paused & PAUSE_JOBS)
 		TAILQ_REMOVE(&client_jobwait, c, jentry);
+	if (c->unwritten)
+		TAILQ_REMOVE(&client_unwritten, c, wentry);
+	c->unwritten = 0;
 	TAILQ_REMOVE(&client_list, c, entry);
 	client_n--;
 	bufferevent_free(c->bev);

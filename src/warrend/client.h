@@ -35,6 +35,8 @@ gid_t client_gid(const struct client *c);
 struct preq *client_defer(struct client *c, const struct json_span *id);
 /* Fill a deferred reply (taking b's memory) and write what is due. */
 void client_answer(struct preq *p, struct pbuf *b);
+/* Write the replies answered since the last call to their sockets now. */
+void client_write_now(void);
 /* The raw id of a deferred request, or NULL. */
 const char *client_preq_id(const struct preq *p);
 size_t	    client_preq_idlen(const struct preq *p);

@@ -1,6 +1,7 @@
 /* mailbox.c -- the one bounded queue between two threads: a ring of
  * pointers that grows up to its bound, a mutex, and an eventfd kept
- * readable exactly while there is something to take. */
+ * readable while there is something to take (and, for a moment after a
+ * race, once more: see mailbox_unsignal). */
 #include <sys/eventfd.h>
 
 #include <errno.h>
@@ -23,7 +24,9 @@ struct mailbox {
 	size_t		n;    /* items held */
 	size_t		bound;
 	int		closed;
-	int		fd; /* readable iff n > 0 or closed */
+	int		fd;	  /* readable while n > 0 or closed */
+	uint64_t	written;  /* wake-ups written (or about to be) */
+	uint64_t	consumed; /* and read back */
 };
 
 /* A mailbox for at most bound items, with its own eventfd. */
@@ -65,7 +68,7 @@ mailbox_fd(const struct mailbox *mb)
 	return (mb->fd);
 }
 
-/* Make the eventfd readable (called with the lock held). */
+/* Make the eventfd readable. */
 static void
 mailbox_signal(struct mailbox *mb)
 {
@@ -75,14 +78,25 @@ mailbox_signal(struct mailbox *mb)
 		;
 }
 
-/* Make the eventfd unreadable (called with the lock held). */
+/*
+ * Make the eventfd unreadable (called with the lock held, the mailbox
+ * empty). A wake-up counted in written may not be written yet (push
+ * writes after unlocking): then the read finds less, the eventfd turns
+ * readable once more, and the next take reads the rest -- one spurious
+ * wake-up, never a lost or a lasting one.
+ */
 static void
 mailbox_unsignal(struct mailbox *mb)
 {
 	uint64_t n;
+	ssize_t	 r;
 
-	while (read(mb->fd, &n, sizeof n) == -1 && errno == EINTR)
+	if (mb->consumed == mb->written)
+		return;
+	while ((r = read(mb->fd, &n, sizeof n)) == -1 && errno == EINTR)
 		;
+	if (r == sizeof n)
+		mb->consumed += n;
 }
 
 /* Double the ring, keeping the items in order (lock held). */
@@ -107,7 +121,7 @@ mailbox_grow(struct mailbox *mb)
 int
 mailbox_push(struct mailbox *mb, void *item)
 {
-	int error = 0;
+	int error = 0, wake = 0;
 
 	pthread_mutex_lock(&mb->lock);
 	if (mb->closed)
@@ -118,10 +132,16 @@ mailbox_push(struct mailbox *mb, void *item)
 		if (mb->n == mb->size)
 			mailbox_grow(mb);
 		mb->ring[(mb->head + mb->n) % mb->size] = item;
-		if (mb->n++ == 0)
-			mailbox_signal(mb);
+		if (mb->n++ == 0) {
+			mb->written++;
+			wake = 1;
+		}
 	}
 	pthread_mutex_unlock(&mb->lock);
+	/* Woken with the lock held, the taker would sleep on it at once
+	 * and need waking a second time. */
+	if (wake)
+		mailbox_signal(mb);
 	if (error != 0) {
 		errno = error;
 		return (-1);
@@ -139,9 +159,10 @@ mailbox_take(struct mailbox *mb)
 	if (mb->n > 0) {
 		item = mb->ring[mb->head];
 		mb->head = (mb->head + 1) % mb->size;
-		if (--mb->n == 0 && !mb->closed)
-			mailbox_unsignal(mb);
+		mb->n--;
 	}
+	if (mb->n == 0 && !mb->closed)
+		mailbox_unsignal(mb);
 	pthread_mutex_unlock(&mb->lock);
 	return (item);
 }
@@ -166,8 +187,10 @@ mailbox_close(struct mailbox *mb)
 	pthread_mutex_lock(&mb->lock);
 	if (!mb->closed) {
 		mb->closed = 1;
-		if (mb->n == 0)
+		if (mb->n == 0) {
+			mb->written++;
 			mailbox_signal(mb);
+		}
 	}
 	pthread_mutex_unlock(&mb->lock);
 }

@@ -1,6 +1,7 @@
 /* mailbox.h -- the one bounded queue between two threads. A mutex guards a
- * ring of pointers; an eventfd is readable exactly while the mailbox holds
- * items (or is closed), so either side can poll() or libevent it. */
+ * ring of pointers; an eventfd is readable while the mailbox holds items
+ * (or is closed), so either side can poll() or libevent it. A taker may
+ * find it readable and empty once after a race; its next take clears it. */
 #ifndef WARREN_MAILBOX_H
 #define WARREN_MAILBOX_H
 
@@ -14,7 +15,8 @@ struct mailbox *mailbox_new(size_t bound, char **cause);
  * freed (take them first). Never while another thread may use it. */
 void mailbox_free(struct mailbox *);
 
-/* The eventfd: readable while items wait or once the mailbox is closed. */
+/* The eventfd: readable while items wait or once the mailbox is closed
+ * (and at most once more, spuriously: take clears it). */
 int mailbox_fd(const struct mailbox *);
 
 /* Append an item: 0, or -1 with errno ENOBUFS (full: the caller keeps the

@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "hops.h"
 #include "proto.h"
 #include "publish.h"
 #include "publisher.h"
@@ -135,6 +136,7 @@ publish_submit(struct client *c, const struct json_span *id,
 	publish_arm_timer();
 	publish_jobs++;
 	stats_count(STATS_ACCEPTED);
+	HOPS_CALL(hops_start(job->hops));
 	publisher_submit(job);
 	if (job2 != NULL)
 		publisher_submit(job2);
@@ -201,6 +203,7 @@ publish_done(struct publish_req *r, struct pub_job *j)
 		request_outcome(&b, j, client_preq_id(r->p),
 		    client_preq_idlen(r->p), r->accepted_ms);
 		client_answer(r->p, &b);
+		HOPS_CALL(hops_answered(j->hops));
 	}
 	free(r);
 }
@@ -219,6 +222,7 @@ publish_done_cb(evutil_socket_t fd, short events, void *arg)
 	publish_exited = publisher_collect(&q);
 	while ((j = TAILQ_FIRST(&q)) != NULL) {
 		TAILQ_REMOVE(&q, j, entry);
+		HOPS_STAMP(j->hops, HOP_BACK);
 		r = j->cookie;
 		publish_jobs--;
 		if ((j = publish_pair(r, j, &spare)) == NULL)
@@ -228,6 +232,10 @@ publish_done_cb(evutil_socket_t fd, short events, void *arg)
 		if (spare != NULL)
 			publisher_job_free(spare);
 	}
+	/* Stamped before the write: waking the client may let it run
+	 * before this thread, which is not time the reply waited. */
+	HOPS_CALL(hops_written());
+	client_write_now();
 	client_publish_room();
 }
 

@@ -276,6 +276,7 @@ publisher_settle_cb(void *job, uint64_t tag, void *arg)
 		publisher_job_free(j); /* it is in the spool as well */
 		p->detached--;
 	} else {
+		HOPS_STAMP(j->hops, HOP_ACKED);
 		if (p->outcome == PUB_CONFIRMED)
 			publisher_spool_in_time(p);
 		publisher_finish(p, j, p->outcome);
@@ -488,7 +489,10 @@ publisher_flush(struct publisher *p)
 			publisher_finish(p, j, PUB_CANCELLED);
 			continue;
 		}
-		if ((sent++ & 63) == 0) {
+		/* The caller has just drained: read again every 64 events,
+		 * not before the first (one event at a time pays no extra
+		 * syscalls on its way out). */
+		if ((++sent & 63) == 0) {
 			if (publisher_drain(p) != 0)
 				return (-1);
 			if (p->blocked)
@@ -504,6 +508,7 @@ publisher_flush(struct publisher *p)
 		j->returned = 0;
 		if (publisher_send(p, j) != 0)
 			return (-1);
+		HOPS_STAMP(j->hops, HOP_SENT);
 	}
 	if (sent > 0) {
 		pthread_mutex_lock(&p->lock);
@@ -613,8 +618,10 @@ publisher_intake(struct publisher *p)
 	struct pub_jobq q = TAILQ_HEAD_INITIALIZER(q);
 	struct pub_job *j;
 
-	while ((j = mailbox_take(p->in)) != NULL)
+	while ((j = mailbox_take(p->in)) != NULL) {
+		HOPS_STAMP(j->hops, HOP_TAKEN);
 		TAILQ_INSERT_TAIL(&q, j, entry);
+	}
 	/* Unreachable, blocked, or the spool holds older events not yet
 	 * confirmed: behind them, on disk, so none is overtaken. */
 	if (p->spool != NULL &&

@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 #include <stdint.h>
 
+#include "hops.h"
 #include "spool.h"
 
 struct conf;
@@ -40,8 +41,9 @@ struct pub_job {
 	char *tracestate;
 	/* A record read back from the spool (cookie is NULL). */
 	int		  from_spool;
-	struct spool_rec *srec;	     /* the spool's handle for it */
-	uint64_t	  spool_seq; /* read order: retries keep it */
+	struct spool_rec *srec;	       /* the spool's handle for it */
+	uint64_t	  spool_seq;   /* read order: retries keep it */
+	uint64_t	  hops[HOP_N]; /* hops.h: 0 unless timing is on */
 };
 TAILQ_HEAD(pub_jobq, pub_job);
 

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "conf.h"
 #include "contract.h"
+#include "hops.h"
 #include "json.h"
 #include "log.h"
 #include "lograte.h"
@@ -181,6 +182,7 @@ request_publish(struct client *c, const struct request *req)
 		free(path);
 		return;
 	}
+	HOPS_CALL(hops_mark(HOP_VALID));
 	if (req->message_id == NULL)
 		util_uuid(uuid);
 	job = publisher_job_new(ct->routing_key, ct->name,

@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "hops.h"
 #include "lint.h"
 #include "listener.h"
 #include "log.h"
@@ -377,6 +378,7 @@ main(int argc, char **argv)
 	if (test)
 		warrend_check();
 	signal(SIGPIPE, SIG_IGN);
+	hops_init();
 	warrend_rlimit(warrend_conf->max_clients);
 	if ((warrend_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -400,6 +402,7 @@ main(int argc, char **argv)
 		signal(signos[i], SIG_IGN);
 	}
 	warrend_finish();
+	hops_report();
 	event_base_free(warrend_base);
 	conf_free(warrend_conf);
 	log_info("stopped");
