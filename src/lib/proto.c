@@ -13,7 +13,7 @@ static const struct {
 	const char   *members; /* allowed besides op and id */
 } proto_ops[] = {
 	{ "publish", OP_PUBLISH, " event data message_id " },
-	{ "subscribe", OP_SUBSCRIBE, " event " },
+	{ "subscribe", OP_SUBSCRIBE, " event from " },
 	{ "unsubscribe", OP_UNSUBSCRIBE, " event " },
 	{ "ack", OP_ACK, " tag " },
 	{ "nack", OP_NACK, " tag requeue " },
@@ -138,6 +138,20 @@ proto_settle(struct request *req, char **message)
 	return (0);
 }
 
+/* Read the members of a subscribe: "from" asks for a replay. */
+static int
+proto_subscribe(struct request *req, char **message)
+{
+	const cJSON *f;
+
+	if (proto_event(req, message) != 0)
+		return (-1);
+	if ((f = cJSON_GetObjectItemCaseSensitive(req->tree, "from")) == NULL)
+		return (0);
+	req->has_from = 1;
+	return (stream_from_parse(f, &req->from, message));
+}
+
 /* Find the op: named by "op", or a publish when only "event" is given. */
 static int
 proto_find_op(struct request *req, size_t *opi, const char **code,
@@ -206,6 +220,8 @@ proto_parse(const char *line, size_t len, struct request *req,
 		rv = proto_publish(req, message);
 		break;
 	case OP_SUBSCRIBE:
+		rv = proto_subscribe(req, message);
+		break;
 	case OP_UNSUBSCRIBE:
 		rv = proto_event(req, message);
 		break;

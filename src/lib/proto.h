@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+#include "stream-from.h"
 
 enum proto_op {
 	OP_NONE,
@@ -31,6 +32,8 @@ struct request {
 	const char	*message_id; /* client's, or NULL */
 	long long	 tag;
 	int		 requeue;
+	int		 has_from; /* subscribe: replay from a stream */
+	struct stream_from from;
 	cJSON		*tree;
 };
 

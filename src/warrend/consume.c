@@ -20,8 +20,13 @@
 #include "consume.h"
 #include "request.h"
 #include "stats.h"
+#include "stream-from.h"
 #include "util.h"
 #include "warrend.h"
+
+/* A connection may replay this many streams at once (each takes a
+ * channel on the consumer connection). */
+#define CONSUME_MAX_REPLAYS 64
 
 struct consume_event;
 
@@ -75,6 +80,7 @@ enum consume_state {
 struct consume_event {
 	TAILQ_ENTRY(consume_event) entry;
 	char		      *event;
+	uint64_t	       sid; /* a replay's, 0: the service queue */
 	enum consume_state     state;
 	struct consume_memberq members;
 	int		       nmembers;
@@ -89,6 +95,8 @@ static int	     consume_efd = -1;
 static char	    *consume_service; /* the consumer's, from start */
 static struct event *consume_ev;
 static int	     consume_connected;
+static char	    *consume_exchange; /* the consumer's, from start */
+static uint64_t	     consume_sids;     /* replays so far */
 
 /* The client's consuming state, made on first use. */
 static struct consume_client *
@@ -105,34 +113,38 @@ consume_client(struct client *c)
 	return (*scp);
 }
 
-/* Find an event's state; make it if asked. */
+/* Find an event's (or a replay's) state; make it if asked. */
 static struct consume_event *
-consume_event(const char *event, int create)
+consume_event(const char *event, uint64_t sid, int create)
 {
 	struct consume_event *ev;
 
 	TAILQ_FOREACH(ev, &consume_events, entry) {
-		if (strcmp(ev->event, event) == 0)
+		if (ev->sid == sid && strcmp(ev->event, event) == 0)
 			return (ev);
 	}
 	if (!create)
 		return (NULL);
 	ev = xcalloc(1, sizeof *ev);
 	ev->event = xstrdup(event);
+	ev->sid = sid;
 	TAILQ_INIT(&ev->members);
 	TAILQ_INIT(&ev->waits);
 	TAILQ_INSERT_TAIL(&consume_events, ev, entry);
 	return (ev);
 }
 
-/* Build the ok reply of a subscribe. */
+/* Build the ok reply of a subscribe: the queue, or a replay's stream. */
 static void
 consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
-    const char *event)
+    const struct consume_event *ev)
 {
 	char *queue;
 
-	xasprintf(&queue, "%s.%s", consume_service, event);
+	if (ev->sid != 0)
+		queue = contract_stream_queue(consume_exchange, ev->event);
+	else
+		xasprintf(&queue, "%s.%s", consume_service, ev->event);
 	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
 	proto_member_str(b, "queue", queue);
 	proto_reply_end(b);
@@ -169,36 +181,109 @@ consume_member(struct client *c, const struct consume_event *ev)
 	return (NULL);
 }
 
-/* Subscribe c to ct's queue. */
-void
-consume_subscribe(struct client *c, const struct contract *ct,
+/* Queue c's subscribe request for the consumer thread's answer. */
+static void
+consume_wait(struct client *c, struct consume_event *ev,
     const struct json_span *id)
 {
-	struct consume_event  *ev = consume_event(ct->name, 1);
 	struct consume_client *sc = consume_client(c);
-	struct consume_wait   *w;
-	struct pbuf	       b = { NULL, 0, 0 };
+	struct consume_wait   *w = xcalloc(1, sizeof *w);
 
-	if (consume_member(c, ev) != NULL || ev->state == CONSUME_ACTIVE) {
-		if (consume_member(c, ev) == NULL)
-			consume_join(c, ev);
-		consume_reply_ok(&b, id->ptr, id->len, ev->event);
-		client_answer(client_defer(c, id), &b);
-		return;
-	}
-	w = xcalloc(1, sizeof *w);
 	w->c = c;
 	w->ev = ev;
 	w->p = client_defer(c, id);
 	TAILQ_INSERT_TAIL(&ev->waits, w, eentry);
 	TAILQ_INSERT_TAIL(&sc->waits, w, centry);
+}
+
+/* Free the replays that are over: no member, no wait, not consuming. */
+static void
+consume_sweep(void)
+{
+	struct consume_event *ev, *next;
+
+	for (ev = TAILQ_FIRST(&consume_events); ev != NULL; ev = next) {
+		next = TAILQ_NEXT(ev, entry);
+		if (ev->sid == 0 || ev->state != CONSUME_IDLE ||
+		    ev->nmembers != 0 || !TAILQ_EMPTY(&ev->waits))
+			continue;
+		TAILQ_REMOVE(&consume_events, ev, entry);
+		free(ev->event);
+		free(ev);
+	}
+}
+
+/* How many replays c has, begun or asked for. */
+static int
+consume_replays(const struct consume_client *sc)
+{
+	const struct consume_member *m;
+	const struct consume_wait   *w;
+	int			     n = 0;
+
+	TAILQ_FOREACH(m, &sc->members, centry)
+		n += m->ev->sid != 0;
+	TAILQ_FOREACH(w, &sc->waits, centry)
+		n += w->ev->sid != 0;
+	return (n);
+}
+
+/* Start a replay of ct's stream for c, from from: a subscription of its
+ * own, on a channel of its own. */
+static void
+consume_replay(struct client *c, const struct contract *ct,
+    const struct json_span *id, const struct stream_from *from)
+{
+	struct consume_event *ev;
+	struct pbuf	      b = { NULL, 0, 0 };
+	char		      msg[128];
+
+	consume_sweep();
+	if (consume_replays(consume_client(c)) >= CONSUME_MAX_REPLAYS) {
+		snprintf(msg, sizeof msg,
+		    "a connection may replay at most %d streams at once",
+		    CONSUME_MAX_REPLAYS);
+		request_reply_error(&b, OP_SUBSCRIBE, id->ptr, id->len,
+		    "bad_request", msg, NULL);
+		client_answer(client_defer(c, id), &b);
+		return;
+	}
+	ev = consume_event(ct->name, ++consume_sids, 1);
+	ev->state = CONSUME_PENDING;
+	consume_wait(c, ev, id);
+	consumer_replay(ct->name, ev->sid, from);
+}
+
+/* Subscribe c to ct's queue, or (from) start a replay of its stream. */
+void
+consume_subscribe(struct client *c, const struct contract *ct,
+    const struct json_span *id, const struct stream_from *from)
+{
+	struct consume_event *ev;
+	struct pbuf	      b = { NULL, 0, 0 };
+
+	if (from != NULL) {
+		consume_replay(c, ct, id, from);
+		return;
+	}
+	ev = consume_event(ct->name, 0, 1);
+
+	if (consume_member(c, ev) != NULL || ev->state == CONSUME_ACTIVE) {
+		if (consume_member(c, ev) == NULL)
+			consume_join(c, ev);
+		consume_reply_ok(&b, id->ptr, id->len, ev);
+		client_answer(client_defer(c, id), &b);
+		return;
+	}
+	consume_wait(c, ev, id);
 	if (ev->state == CONSUME_IDLE) {
 		ev->state = CONSUME_PENDING;
 		consumer_subscribe(ct->name, ct->routing_key);
 	}
 }
 
-/* Remove membership m; the last member leaving stops the consumer. */
+/* Remove membership m; the last member leaving stops the consumer (a
+ * replay has one, and ends with it). */
 static void
 consume_leave(struct consume_member *m)
 {
@@ -212,35 +297,38 @@ consume_leave(struct consume_member *m)
 	ev->nmembers--;
 	free(m);
 	if (ev->nmembers == 0 && TAILQ_EMPTY(&ev->waits) &&
-	    ev->state == CONSUME_ACTIVE) {
+	    (ev->state == CONSUME_ACTIVE || ev->sid != 0)) {
 		ev->state = CONSUME_IDLE;
-		consumer_cancel(ev->event);
+		consumer_cancel(ev->event, ev->sid);
 	}
 }
 
-/* Unsubscribe c from ct. */
+/* Unsubscribe c from ct: its queue and every replay of its stream. */
 int
 consume_unsubscribe(struct client *c, const struct contract *ct)
 {
-	struct consume_event  *ev = consume_event(ct->name, 0);
 	struct consume_client *sc = *client_subs(c);
-	struct consume_member *m;
+	struct consume_member *m, *next;
 	struct consume_wait   *w;
 	int		       rv = -1;
 
-	if (ev == NULL || sc == NULL)
+	if (sc == NULL)
 		return (-1);
 	/* A subscribe still on its way is answered, but not joined. */
 	TAILQ_FOREACH(w, &sc->waits, centry) {
-		if (w->ev == ev) {
+		if (strcmp(w->ev->event, ct->name) == 0) {
 			w->leave = 1;
 			rv = 0;
 		}
 	}
-	if ((m = consume_member(c, ev)) == NULL)
-		return (rv);
-	consume_leave(m);
-	return (0);
+	for (m = TAILQ_FIRST(&sc->members); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, centry);
+		if (strcmp(m->ev->event, ct->name) == 0) {
+			consume_leave(m);
+			rv = 0;
+		}
+	}
+	return (rv);
 }
 
 /* Settle a delivery by c's tag. */
@@ -330,7 +418,7 @@ consume_reload(void)
 			consume_leave(m);
 		if (ev->state == CONSUME_ACTIVE) {
 			ev->state = CONSUME_IDLE;
-			consumer_cancel(ev->event);
+			consumer_cancel(ev->event, ev->sid);
 		}
 	}
 }
@@ -339,11 +427,14 @@ consume_reload(void)
 static void
 consume_subscribed(const struct consumer_msg *msg)
 {
-	struct consume_event *ev = consume_event(msg->event, 1);
+	struct consume_event *ev;
 	struct consume_wait  *w;
 	struct pbuf	      b = { NULL, 0, 0 };
 	const char	     *code;
 
+	/* A replay nobody waits for any more is over already. */
+	if ((ev = consume_event(msg->event, msg->sid, msg->sid == 0)) == NULL)
+		return;
 	if (msg->error != NULL)
 		log_warnx("subscribe %s: %s", msg->event, msg->error);
 	if (msg->error != NULL && ev->state == CONSUME_ACTIVE)
@@ -356,7 +447,7 @@ consume_subscribed(const struct consumer_msg *msg)
 			if (!w->leave && consume_member(w->c, ev) == NULL)
 				consume_join(w->c, ev);
 			consume_reply_ok(&b, client_preq_id(w->p),
-			    client_preq_idlen(w->p), ev->event);
+			    client_preq_idlen(w->p), ev);
 		} else {
 			code = msg->unreachable ? "unavailable" : "rejected";
 			request_reply_error(&b, OP_SUBSCRIBE,
@@ -368,7 +459,7 @@ consume_subscribed(const struct consumer_msg *msg)
 	}
 	if (ev->state == CONSUME_ACTIVE && ev->nmembers == 0) {
 		ev->state = CONSUME_IDLE;
-		consumer_cancel(ev->event);
+		consumer_cancel(ev->event, ev->sid);
 	}
 }
 
@@ -453,6 +544,11 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 		proto_member_raw(&b, "message_id", "null", 4);
 	proto_member_raw(&b, "redelivered", msg->redelivered ? "true" : "false",
 	    msg->redelivered ? 4 : 5);
+	if (msg->has_offset) {
+		snprintf(num, sizeof num, "%llu",
+		    (unsigned long long)msg->offset);
+		proto_member_raw(&b, "offset", num, strlen(num));
+	}
 	proto_member_raw(&b, "data", "", 0);
 	/* The body as it is, but a raw newline (JSON whitespace between
 	 * tokens: strings cannot hold one) would end the line early. */
@@ -472,7 +568,7 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 static void
 consume_delivery(const struct consumer_msg *msg)
 {
-	struct consume_event  *ev = consume_event(msg->event, 0);
+	struct consume_event  *ev = consume_event(msg->event, msg->sid, 0);
 	struct consume_member *m;
 
 	if (consume_body_ok(msg) != 0) {
@@ -542,6 +638,7 @@ consume_done_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		consumer_msg_free(msg);
 	}
+	consume_sweep();
 }
 
 /* Watch the consumer thread's messages (warrend.c starts and stops the
@@ -557,6 +654,7 @@ consume_start(char **cause)
 		return (-1);
 	}
 	consume_service = xstrdup(warrend_conf->service);
+	consume_exchange = xstrdup(warrend_conf->exchange);
 	return (0);
 }
 
@@ -596,6 +694,7 @@ consume_free(void)
 		event_free(consume_ev);
 	consume_efd = -1; /* the consumer's: it closes it */
 	free(consume_service);
+	free(consume_exchange);
 }
 
 /* The number of events being consumed. */

@@ -18,8 +18,10 @@
 #include "broker.h"
 #include "conf.h"
 #include "consumer.h"
+#include "contract.h"
 #include "log.h"
 #include "mailbox.h"
+#include "stream.h"
 #include "util.h"
 
 #define CONSUMER_MAX_BODY (64 << 20) /* larger messages are rejected */
@@ -42,6 +44,8 @@ struct ccmd {
 	enum ccmd_type type;
 	char	      *event;
 	char	      *routing_key;
+	uint64_t       sid; /* a replay's, 0 for the service queue */
+	struct stream_from from;
 	uint64_t       epoch;
 	uint16_t       channel;
 	uint64_t       dtag;
@@ -60,8 +64,15 @@ struct csub {
 	int	 wanted; /* the loop has subscribers */
 	int	 open;	 /* channel open on this connection */
 	int	 consuming;
+	int	 ended; /* a replay over: swept once its frames are read */
 	char	 ctag[256]; /* the broker's consumer tag */
 	uint64_t epoch;	    /* of the channel's current opening */
+	/* A replay: its stream, where it started, where it goes on. */
+	uint64_t	   sid;
+	struct stream_from from;
+	int		   resume; /* a delivery came: go on from next */
+	uint64_t	   next;
+	struct stream_meta meta; /* of the message being assembled */
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
 	struct consumer_msg *msg;
@@ -95,6 +106,7 @@ static struct consumer {
 } cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 static void consumer_connect(void);
+static void consumer_sweep(void);
 
 /* Nudge an eventfd. */
 static void
@@ -126,14 +138,29 @@ consumer_subscribe(const char *event, const char *routing_key)
 	consumer_command(cmd);
 }
 
-/* Stop consuming event's queue. */
+/* Replay event's stream from from. */
 void
-consumer_cancel(const char *event)
+consumer_replay(const char *event, uint64_t sid,
+    const struct stream_from *from)
+{
+	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->type = CC_SUBSCRIBE;
+	cmd->event = xstrdup(event);
+	cmd->sid = sid;
+	cmd->from = *from;
+	consumer_command(cmd);
+}
+
+/* Stop consuming event's queue, or end a replay. */
+void
+consumer_cancel(const char *event, uint64_t sid)
 {
 	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
 	cmd->type = CC_CANCEL;
 	cmd->event = xstrdup(event);
+	cmd->sid = sid;
 	consumer_command(cmd);
 }
 
@@ -214,6 +241,7 @@ consumer_post_subscribed(const struct csub *s, const char *error,
 
 	m->type = CM_SUBSCRIBED;
 	m->event = xstrdup(s->event);
+	m->sid = s->sid;
 	m->error = error != NULL ? xstrdup(error) : NULL;
 	m->unreachable = unreachable;
 	consumer_post(m);
@@ -228,14 +256,16 @@ consumer_get_stats(struct consumer_stats *st)
 	pthread_mutex_unlock(&cons.lock);
 }
 
-/* Find a subscription by event or by channel. */
+/* Find a subscription by event and replay, or by channel. */
 static struct csub *
-consumer_find(const char *event, uint16_t channel)
+consumer_find(const char *event, uint64_t sid, uint16_t channel)
 {
 	size_t i;
 
 	for (i = 0; i < cons.nsubs; i++) {
-		if (event != NULL && strcmp(cons.subs[i]->event, event) == 0)
+		if (event != NULL && cons.subs[i]->sid == sid &&
+		    !cons.subs[i]->ended &&
+		    strcmp(cons.subs[i]->event, event) == 0)
 			return (cons.subs[i]);
 		if (event == NULL && cons.subs[i]->channel == channel)
 			return (cons.subs[i]);
@@ -243,22 +273,44 @@ consumer_find(const char *event, uint16_t channel)
 	return (NULL);
 }
 
-/* The subscription of event, made on first use; its channel is fixed. */
+/* The lowest channel no subscription holds; replays come and go, so
+ * their channels are used again. */
+static uint16_t
+consumer_free_channel(void)
+{
+	uint16_t ch;
+	size_t	 i;
+
+	for (ch = 1; ch < 65535; ch++) {
+		for (i = 0; i < cons.nsubs && cons.subs[i]->channel != ch; i++)
+			;
+		if (i == cons.nsubs)
+			return (ch);
+	}
+	fatalx("consumer: out of channels");
+}
+
+/* The subscription of an event (or a replay), made on first use; its
+ * channel is fixed. */
 static struct csub *
-consumer_sub(const char *event, const char *routing_key)
+consumer_sub(const struct ccmd *cmd)
 {
 	struct csub *s;
 
-	if ((s = consumer_find(event, 0)) != NULL)
+	if ((s = consumer_find(cmd->event, cmd->sid, 0)) != NULL)
 		return (s);
-	if (cons.nsubs >= 65534)
-		fatalx("consumer: out of channels");
 	s = xcalloc(1, sizeof *s);
-	s->event = xstrdup(event);
-	s->routing_key = xstrdup(routing_key);
-	xasprintf(&s->queue, "%s.%s", cons.service, event);
-	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
-	s->channel = (uint16_t)(cons.nsubs + 1);
+	s->event = xstrdup(cmd->event);
+	s->sid = cmd->sid;
+	s->from = cmd->from;
+	if (s->sid != 0)
+		s->queue = contract_stream_queue(cons.exchange, cmd->event);
+	else {
+		s->routing_key = xstrdup(cmd->routing_key);
+		xasprintf(&s->queue, "%s.%s", cons.service, cmd->event);
+		xasprintf(&s->dead, "%s.%s.dead", cons.service, cmd->event);
+	}
+	s->channel = consumer_free_channel();
 	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1, sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
@@ -363,13 +415,28 @@ consumer_declare(struct csub *s, char *err, size_t len)
 	return (consumer_rpc(s, "queue.bind", s->queue, err, len));
 }
 
+/* Declare the stream a replay reads, on a channel of its own (the top
+ * one: subscriptions take the lowest). */
+static int
+consumer_stream_declare(const struct csub *s, char *err, size_t len)
+{
+	uint16_t top = (uint16_t)amqp_get_channel_max(cons.conn);
+
+	return (stream_declare(cons.conn, top != 0 ? top : 65535, "consumer",
+	    s->event, err, len));
+}
+
 /* Open the channel of s if needed, declare, and start consuming. */
 static int
 consumer_setup(struct csub *s, char *err, size_t len)
 {
 	amqp_basic_consume_ok_t *ok;
+	amqp_table_entry_t	 a[1];
+	amqp_table_t		 args = amqp_empty_table;
 	int			 rv;
 
+	if (s->sid != 0 && (rv = consumer_stream_declare(s, err, len)) != 0)
+		return (rv);
 	if (!s->open) {
 		amqp_channel_open(cons.conn, s->channel);
 		if ((rv = consumer_rpc(s, "channel.open", s->queue, err,
@@ -383,11 +450,12 @@ consumer_setup(struct csub *s, char *err, size_t len)
 		    0)
 			return (rv);
 	}
-	if ((rv = consumer_declare(s, err, len)) != 0)
+	if (s->sid == 0 && (rv = consumer_declare(s, err, len)) != 0)
 		return (rv);
+	if (s->sid != 0)
+		stream_consume_args(&args, a, &s->from, s->resume, s->next);
 	ok = amqp_basic_consume(cons.conn, s->channel,
-	    amqp_cstring_bytes(s->queue), amqp_empty_bytes, 0, 0, 0,
-	    amqp_empty_table);
+	    amqp_cstring_bytes(s->queue), amqp_empty_bytes, 0, 0, 0, args);
 	if ((rv = consumer_rpc(s, "basic.consume", s->queue, err, len)) != 0)
 		return (rv);
 	snprintf(s->ctag, sizeof s->ctag, "%.*s", (int)ok->consumer_tag.len,
@@ -434,7 +502,7 @@ consumer_channel(uint16_t channel, struct csub **sp)
 {
 	char *cause;
 
-	if ((*sp = consumer_find(NULL, channel)) != NULL && channel != 0)
+	if ((*sp = consumer_find(NULL, 0, channel)) != NULL && channel != 0)
 		return (0);
 	xasprintf(&cause, "a frame on a channel warrend never opened");
 	return (consumer_protocol_error(channel, cause));
@@ -452,6 +520,7 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	m = s->msg = xcalloc(1, sizeof *m);
 	m->type = CM_DELIVERY;
 	m->event = xstrdup(s->event);
+	m->sid = s->sid;
 	m->epoch = s->epoch;
 	m->channel = channel;
 	m->dtag = d->delivery_tag;
@@ -460,13 +529,29 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	return (0);
 }
 
-/* A message is whole: hand it to the loop. */
+/* A message is whole: hand it to the loop. A replay goes on after it
+ * when the connection comes back, and skips what is before its time; an
+ * ended one drops what was still on its way. */
 static void
 consumer_complete(struct csub *s)
 {
-	s->msg->body = assemble_take(&s->assembly, &s->msg->bodylen);
-	consumer_post(s->msg);
+	struct consumer_msg *m = s->msg;
+
 	s->msg = NULL;
+	m->body = assemble_take(&s->assembly, &m->bodylen);
+	if (s->sid != 0 && s->meta.has_offset) {
+		s->resume = 1;
+		s->next = s->meta.offset + 1;
+		m->has_offset = 1;
+		m->offset = s->meta.offset;
+	}
+	if (s->ended || (s->sid != 0 && stream_before(&s->from, &s->meta))) {
+		if (!s->ended)
+			amqp_basic_ack(cons.conn, s->channel, m->dtag, 0);
+		consumer_msg_free(m);
+		return;
+	}
+	consumer_post(m);
 }
 
 /* The content header of a delivery: its size and message_id. */
@@ -490,6 +575,8 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		s->msg->message_id = xstrndup(p->message_id.bytes,
 		    p->message_id.len);
+	if (s->sid != 0)
+		stream_meta_read(p, &s->meta);
 	/* An oversized body comes back empty: the loop rejects it. */
 	if (rv == ASSEMBLE_DONE)
 		consumer_complete(s);
@@ -556,7 +643,7 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		return (consumer_deliver(channel, m->decoded));
 	case AMQP_BASIC_CANCEL_METHOD:
 		/* The queue went away: declare it again and go on. */
-		if ((s = consumer_find(NULL, channel)) != NULL) {
+		if ((s = consumer_find(NULL, 0, channel)) != NULL) {
 			log_warnx("consumer: broker cancelled %s", s->queue);
 			s->consuming = 0;
 		}
@@ -569,7 +656,7 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		    (const char *)ch->reply_text.bytes);
 		amqp_send_method(cons.conn, channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
-		if ((s = consumer_find(NULL, channel)) != NULL)
+		if ((s = consumer_find(NULL, 0, channel)) != NULL)
 			s->open = s->consuming = 0;
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
@@ -640,6 +727,7 @@ consumer_drop(void)
 			consumer_msg_free(cons.subs[i]->msg);
 		cons.subs[i]->msg = NULL;
 	}
+	consumer_sweep();
 	if (cons.connected) {
 		cons.connected = 0;
 		broker_link_lost(&cons.link, 0);
@@ -665,6 +753,7 @@ consumer_restore(void)
 			return (-1);
 		if (rv == -1) {
 			s->wanted = 0;
+			s->ended = s->sid != 0;
 			consumer_post_subscribed(s, err, 0);
 		}
 	}
@@ -675,7 +764,7 @@ consumer_restore(void)
 static int
 consumer_do_subscribe(const struct ccmd *cmd)
 {
-	struct csub *s = consumer_sub(cmd->event, cmd->routing_key);
+	struct csub *s = consumer_sub(cmd);
 	char	     err[512];
 	int	     rv;
 
@@ -683,6 +772,7 @@ consumer_do_subscribe(const struct ccmd *cmd)
 		consumer_connect();
 	if (!cons.connected) {
 		snprintf(err, sizeof err, "the broker cannot be reached");
+		s->ended = s->sid != 0;
 		consumer_post_subscribed(s, err, 1);
 		return (0);
 	}
@@ -691,10 +781,53 @@ consumer_do_subscribe(const struct ccmd *cmd)
 		consumer_post_subscribed(s, NULL, 0);
 		return (0);
 	}
-	if ((rv = consumer_setup(s, err, sizeof err)) != 0)
+	if ((rv = consumer_setup(s, err, sizeof err)) != 0) {
 		s->wanted = 0;
+		s->ended = s->sid != 0;
+	}
 	consumer_post_subscribed(s, rv == 0 ? NULL : err, rv == -2);
 	return (rv == -2 ? -1 : 0);
+}
+
+/* End a replay: stop consuming and close its channel. What the broker
+ * sent before closing it is read and dropped before the channel is used
+ * again (consumer_sweep). */
+static int
+consumer_replay_end(struct csub *s)
+{
+	s->wanted = 0;
+	s->ended = 1;
+	if (!cons.connected || !s->open)
+		return (0);
+	if (consumer_unconsume(s) != 0)
+		return (-1);
+	amqp_channel_close(cons.conn, s->channel, AMQP_REPLY_SUCCESS);
+	s->open = 0;
+	return (amqp_get_rpc_reply(cons.conn).reply_type ==
+		    AMQP_RESPONSE_NORMAL ?
+		0 :
+		-1);
+}
+
+/* Forget the ended replays; every frame of theirs has been read. */
+static void
+consumer_sweep(void)
+{
+	struct csub *s;
+	size_t	     i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		s = cons.subs[i];
+		if (!s->ended || s->open)
+			continue;
+		cons.subs[i--] = cons.subs[--cons.nsubs];
+		free(s->event);
+		free(s->queue);
+		assemble_reset(&s->assembly);
+		if (s->msg != NULL)
+			consumer_msg_free(s->msg);
+		free(s);
+	}
 }
 
 /* Carry out one command; return -1 if the connection failed. */
@@ -707,16 +840,18 @@ consumer_do(const struct ccmd *cmd)
 	case CC_SUBSCRIBE:
 		return (consumer_do_subscribe(cmd));
 	case CC_CANCEL:
-		if ((s = consumer_find(cmd->event, 0)) == NULL)
+		if ((s = consumer_find(cmd->event, cmd->sid, 0)) == NULL)
 			return (0);
+		if (s->sid != 0)
+			return (consumer_replay_end(s));
 		s->wanted = 0;
 		return (cons.connected ? consumer_unconsume(s) : 0);
 	case CC_SETTLE:
-		s = consumer_find(NULL, cmd->channel);
+		s = consumer_find(NULL, 0, cmd->channel);
 		if (!cons.connected || s == NULL || !s->open ||
 		    s->epoch != cmd->epoch)
 			return (0); /* the broker requeued it already */
-		if (cmd->ack)
+		if (cmd->ack || s->sid != 0) /* a stream keeps it */
 			return (amqp_basic_ack(cons.conn, cmd->channel,
 				    cmd->dtag, 0) == AMQP_STATUS_OK ?
 				0 :
@@ -833,6 +968,7 @@ consumer_main(void *arg)
 			consumer_drop();
 			continue;
 		}
+		consumer_sweep();
 		consumer_wait(wanted);
 	}
 	if (cons.conn != NULL && cons.connected)

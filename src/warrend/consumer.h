@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stream-from.h"
+
 struct conf;
 
 enum consumer_msg_type {
@@ -21,6 +23,9 @@ struct consumer_msg {
 	TAILQ_ENTRY(consumer_msg) entry;
 	enum consumer_msg_type type;
 	char		      *event;	    /* contract name */
+	uint64_t	       sid; /* a replay's (0: the service queue) */
+	int		       has_offset; /* from a stream: its offset */
+	uint64_t	       offset;
 	char		      *error;	    /* CM_SUBSCRIBED: NULL if ok */
 	int		       unreachable; /* the broker, not the queue */
 	uint64_t	       epoch;	    /* connection the delivery is on */
@@ -50,10 +55,16 @@ int consumer_done_fd(void);
 /* Consume event's queue (declaring it, its binding and dead-letter queue);
  * a CM_SUBSCRIBED message answers. */
 void consumer_subscribe(const char *event, const char *routing_key);
-/* Stop consuming event's queue; the queue stays. */
-void consumer_cancel(const char *event);
-/* Settle a delivery: ack, or nack with or without requeue. Deliveries of an
- * earlier epoch are dropped: the broker requeued them when it went. */
+/* Replay event's stream from from, as replay sid (> 0, never reused); a
+ * CM_SUBSCRIBED message with that sid answers. */
+void consumer_replay(const char *event, uint64_t sid,
+    const struct stream_from *from);
+/* Stop consuming event's queue (sid 0; the queue stays) or end replay
+ * sid (its channel is closed). */
+void consumer_cancel(const char *event, uint64_t sid);
+/* Settle a delivery: ack, or nack with or without requeue (a replay's is
+ * always acked: a stream keeps its messages). Deliveries of an earlier
+ * epoch are dropped: the broker requeued them when it went. */
 void consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
     int requeue);
 

@@ -20,6 +20,7 @@
 #include "mailbox.h"
 #include "publisher-int.h"
 #include "spool.h"
+#include "stream.h"
 #include "util.h"
 
 /*
@@ -216,7 +217,10 @@ publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
 	amqp_confirm_select(conn, 1);
 	if (broker_rpc_ok(conn, bl, "confirm.select", NULL, 0) != 0)
 		return (-1);
-	return (0);
+	/* History is kept from the first event on, consumers or not. */
+	return (stream_declare(conn, 2, "publisher", NULL, NULL, 0) == -2 ?
+		-1 :
+		0);
 }
 
 /* Take the connection the connector made, if it has one: connecting never

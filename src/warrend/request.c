@@ -424,10 +424,20 @@ request_subscription(struct client *c, const struct request *req)
 {
 	const struct contract *ct;
 
+	char		      *msg;
+
 	if ((ct = request_contract(c, req, "subscribe to")) == NULL)
 		return;
-	if (req->op == OP_SUBSCRIBE)
-		consume_subscribe(c, ct, &req->id);
+	if (req->op == OP_SUBSCRIBE && req->has_from && ct->stream == NULL) {
+		xasprintf(&msg,
+		    "%s keeps no stream to replay from: \"from\" needs "
+		    "stream = { ... } in its contract",
+		    ct->name);
+		request_error(c, req->op, &req->id, "bad_request", msg, NULL);
+		free(msg);
+	} else if (req->op == OP_SUBSCRIBE)
+		consume_subscribe(c, ct, &req->id,
+		    req->has_from ? &req->from : NULL);
 	else {
 		/* Unsubscribing from what one is not subscribed to is done. */
 		consume_unsubscribe(c, ct);
