@@ -31,6 +31,8 @@
  * reaching this bound is a broken invariant.
  */
 #define CONSUMER_MAILBOX_BOUND (1024 * 1024)
+/* How long a replay is tried again after a reconnect (milliseconds). */
+#define CONSUMER_REPLAY_RETRY_MS 60000
 
 enum ccmd_type {
 	CC_SUBSCRIBE,
@@ -72,6 +74,8 @@ struct csub {
 	struct stream_from from;
 	int		   resume; /* a delivery came: go on from next */
 	uint64_t	   next;
+	uint64_t	   retry_at;   /* restoring it failed: try then */
+	uint64_t	   give_up_at; /* and stop trying then */
 	struct stream_meta meta; /* of the message being assembled */
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
@@ -735,6 +739,40 @@ consumer_drop(void)
 	}
 }
 
+/*
+ * A replay could not be restored: after a broker restart a stream takes a
+ * moment to come back ("home node down"). Try again every second for a
+ * minute; return 0 when it is time to give up.
+ */
+static int
+consumer_replay_retry(struct csub *s)
+{
+	uint64_t now = util_now_ms();
+
+	if (s->give_up_at == 0)
+		s->give_up_at = now + CONSUMER_REPLAY_RETRY_MS;
+	if (now >= s->give_up_at)
+		return (0);
+	s->retry_at = now + 1000;
+	return (1);
+}
+
+/* When the next replay retry is due (0: none waits). */
+static uint64_t
+consumer_retry_due(void)
+{
+	uint64_t due = 0;
+	size_t	 i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		if (cons.subs[i]->wanted && !cons.subs[i]->consuming &&
+		    cons.subs[i]->retry_at != 0 &&
+		    (due == 0 || cons.subs[i]->retry_at < due))
+			due = cons.subs[i]->retry_at;
+	}
+	return (due);
+}
+
 /* (Re)start every wanted subscription that is not consuming. A queue the
  * broker refuses is reported and no longer wanted. */
 static int
@@ -747,10 +785,14 @@ consumer_restore(void)
 	for (i = 0; i < cons.nsubs; i++) {
 		struct csub *s = cons.subs[i];
 
-		if (!s->wanted || s->consuming)
+		if (!s->wanted || s->consuming || s->retry_at > util_now_ms())
 			continue;
 		if ((rv = consumer_setup(s, err, sizeof err)) == -2)
 			return (-1);
+		s->retry_at = rv == 0 ? 0 : s->retry_at;
+		s->give_up_at = rv == 0 ? 0 : s->give_up_at;
+		if (rv == -1 && s->sid != 0 && consumer_replay_retry(s))
+			continue;
 		if (rv == -1) {
 			s->wanted = 0;
 			s->ended = s->sid != 0;
@@ -905,7 +947,7 @@ static void
 consumer_wait(int want_connection)
 {
 	struct pollfd pfd[3];
-	uint64_t      now = util_now_ms(), n;
+	uint64_t      now = util_now_ms(), n, due;
 	int	      timeout, nfd = 2;
 
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
@@ -915,6 +957,11 @@ consumer_wait(int want_connection)
 		else if (cons.link.next_attempt - now < (uint64_t)timeout)
 			timeout = (int)(cons.link.next_attempt - now);
 	}
+	if (cons.connected && (due = consumer_retry_due()) != 0)
+		timeout = due <= now ? 0 :
+				       (int)(due - now < (uint64_t)timeout ?
+						 due - now :
+						 (uint64_t)timeout);
 	/* Frames already buffered do not make the socket readable. */
 	if (cons.connected &&
 	    (amqp_frames_enqueued(cons.conn) || amqp_data_in_buffer(cons.conn)))

@@ -124,9 +124,9 @@ stream_free(void)
 }
 
 /*
- * Check an RPC of a declaration: 0 if it went through; 1 if the broker
- * refused it and closed the channel (answered and reopened here: the next
- * declaration goes on); -2 if the connection is gone.
+ * Check an RPC of a declaration: 0 if it went through; the reply code if
+ * the broker refused it and closed the channel (answered and reopened
+ * here: the next declaration goes on); -2 if the connection is gone.
  */
 static int
 stream_rpc(amqp_connection_state_t conn, uint16_t channel, const char *who,
@@ -135,6 +135,7 @@ stream_rpc(amqp_connection_state_t conn, uint16_t channel, const char *who,
 	amqp_rpc_reply_t	r = amqp_get_rpc_reply(conn);
 	amqp_channel_close_ok_t ok;
 	char			msg[512];
+	int			code;
 
 	if (r.reply_type == AMQP_RESPONSE_NORMAL)
 		return (0);
@@ -143,10 +144,12 @@ stream_rpc(amqp_connection_state_t conn, uint16_t channel, const char *who,
 	if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION ||
 	    r.reply.id != AMQP_CHANNEL_CLOSE_METHOD)
 		return (-2);
+	code = ((const amqp_channel_close_t *)r.reply.decoded)->reply_code;
 	amqp_send_method(conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 	amqp_channel_open(conn, channel);
 	r = amqp_get_rpc_reply(conn);
-	return (r.reply_type == AMQP_RESPONSE_NORMAL ? 1 : -2);
+	return (r.reply_type == AMQP_RESPONSE_NORMAL ? (code > 0 ? code : 1) :
+						       -2);
 }
 
 /* Declare one stream queue and bind it; 0, or -2 if the connection
@@ -181,7 +184,7 @@ stream_declare_one(amqp_connection_state_t conn, uint16_t channel,
 	if ((rv = stream_rpc(conn, channel, who, "queue.declare", d->queue)) <
 	    0)
 		return (rv);
-	if (rv == 1)
+	if (rv == AMQP_PRECONDITION_FAILED)
 		log_warnx("%s: stream %s exists with other arguments: kept as "
 			  "it is (change its retention with a policy)",
 		    who, d->queue);
