@@ -7,6 +7,10 @@ offsets; replays survive a warrend restart and a broker restart."""
 
 import copy
 import datetime
+import json
+import os
+import select
+import subprocess
 import time
 
 import warrentest
@@ -364,6 +368,58 @@ def unsubscribe_and_disconnect_end_replays():
                 s.assert_serving()
 
 
+def warren_subscribe_from_replays_with_offsets():
+    """warren subscribe --from OFFSET prints the deliver lines from that
+    offset on; with --exec, the command sees WARREN_OFFSET; a bad --from
+    is a usage error (exit 2) before anything is sent."""
+    warren = os.path.join(warrentest.TOP_SRCDIR, "src", "warren", "warren")
+    with Broker() as b:
+        p = publisher(b, "cli")
+        with p, p.client() as pc:
+            ids = publish_n(pc, 0, 5)
+            with consumer_of(p, "cli") as s:
+                with s.client() as c:
+                    expect_ok(subscribe(c, "first"), "subscribe")
+                    offsets = [m["offset"] for m in read_deliveries(c, 5)]
+                out = os.path.join(s.dir, "offsets")
+                proc = subprocess.Popen(
+                    [warren, "-s", s.sock_path, "subscribe", "--from", str(offsets[2]),
+                     "--exec", 'echo "$WARREN_OFFSET $WARREN_MESSAGE_ID" >> ' + out, EVENT],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                try:
+                    def lines():
+                        try:
+                            with open(out) as f:
+                                return f.read().splitlines()
+                        except OSError:
+                            return []
+                    wait_for(lambda: len(lines()) >= 3, "3 deliveries run through --exec")
+                    time.sleep(QUIET)
+                    expect_eq("WARREN_OFFSET and WARREN_MESSAGE_ID of each",
+                              ["%d %s" % (o, i) for o, i in zip(offsets[2:], ids[2:])],
+                              lines())
+                finally:
+                    proc.kill()
+                    proc.wait()
+                proc = subprocess.Popen(
+                    [warren, "-s", s.sock_path, "subscribe", "--from", "first", EVENT],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                try:
+                    ready, _, _ = select.select([proc.stdout], [], [], DEADLINE)
+                    expect(ready, "a line from warren subscribe --from first", "nothing")
+                    first = json.loads(proc.stdout.readline())
+                    expect_eq("first line's offset", offsets[0], first.get("offset"))
+                    expect_eq("first line's message_id", ids[0], first.get("message_id"))
+                finally:
+                    proc.kill()
+                    proc.wait()
+                bad = subprocess.run([warren, "-s", s.sock_path, "subscribe", "--from",
+                                      "yesterday", EVENT], capture_output=True, timeout=DEADLINE)
+                expect_eq("exit status of --from yesterday", 2, bad.returncode)
+                expect(b"from must be" in bad.stderr, "a message saying what --from takes",
+                       bad.stderr)
+
+
 if __name__ == "__main__":
     warrentest.run([
         stream_declared_by_a_publishing_warrend,
@@ -375,6 +431,7 @@ if __name__ == "__main__":
         bad_from_values_are_bad_requests,
         nack_does_not_requeue_from_a_stream,
         unsubscribe_and_disconnect_end_replays,
+        warren_subscribe_from_replays_with_offsets,
         replay_survives_warrend_restart,
         replay_survives_broker_restart,
     ])
