@@ -44,8 +44,8 @@ contract_stream_age_valid(const char *s)
 
 	while (*p >= '0' && *p <= '9')
 		p++;
-	if (p == s || p - s > 9 || strchr("YMDhms", *p) == NULL ||
-	    *p == '\0' || p[1] != '\0')
+	if (p == s || p - s > 9 || strchr("YMDhms", *p) == NULL || *p == '\0' ||
+	    p[1] != '\0')
 		return (0);
 	return (strtol(s, NULL, 10) > 0);
 }
@@ -53,7 +53,7 @@ contract_stream_age_valid(const char *s)
 /* Read max_bytes: a positive integer (above 2^31 with an L suffix). */
 static int
 contract_stream_bytes(const config_setting_t *e, const char *contract,
-    struct contract_stream *st, char **cause)
+    struct stream_conf *st, char **cause)
 {
 	char lit[64];
 
@@ -76,7 +76,7 @@ contract_stream_bytes(const config_setting_t *e, const char *contract,
 /* Read one key of the stream group. */
 static int
 contract_stream_key(const config_setting_t *e, const char *contract,
-    struct contract_stream *st, char **cause)
+    struct stream_conf *st, char **cause)
 {
 	const char *name = config_setting_name(e);
 
@@ -98,10 +98,10 @@ contract_stream_key(const config_setting_t *e, const char *contract,
 /* Compile a contract's "stream" group. */
 int
 contract_stream_compile(const config_setting_t *s, const char *contract,
-    struct contract_stream **stp, char **cause)
+    struct stream_conf **stp, char **cause)
 {
-	struct contract_stream *st;
-	int			i, len;
+	struct stream_conf *st;
+	int		    i, len;
 
 	if (!config_setting_is_group(s))
 		return (contract_stream_fail(s, contract, cause,
@@ -123,7 +123,7 @@ contract_stream_compile(const config_setting_t *s, const char *contract,
 
 /* Free a stream. */
 void
-contract_stream_free(struct contract_stream *st)
+contract_stream_free(struct stream_conf *st)
 {
 	if (st == NULL)
 		return;
@@ -143,11 +143,11 @@ contract_stream_queue(const char *exchange, const char *contract)
 
 /* The stream as JSON; with exchange, its queue's name too. */
 cJSON *
-contract_stream_to_json(const struct contract_stream *st,
-    const char *exchange, const char *contract)
+contract_stream_to_json(const struct stream_conf *st, const char *exchange,
+    const char *contract)
 {
 	cJSON *o = cJSON_CreateObject();
-	char	 *q;
+	char  *q;
 
 	if (exchange != NULL) {
 		q = contract_stream_queue(exchange, contract);

@@ -12,7 +12,7 @@ struct field;
 
 /* A contract's stream: its events are also kept, for replay, in a stream
  * queue of their own (contract-stream.c). */
-struct contract_stream {
+struct stream_conf {
 	long long max_bytes; /* x-max-length-bytes; 0: not set */
 	char	 *max_age;   /* x-max-age ("7D"); NULL: not set */
 	int	  line;
@@ -37,11 +37,12 @@ struct contract {
 	size_t		       nuids;
 	gid_t		      *gids; /* resolved by conf.c from allow_groups */
 	size_t		       ngids;
-	struct contract_stream *stream; /* NULL: no replay */
 	struct field	      *fields; /* the top-level object's fields */
 	size_t		       nfields;
 	char		      *file; /* where it was defined */
 	int		       line;
+	/* Where its events are kept for replay; NULL: nowhere. */
+	struct stream_conf *stream;
 };
 
 struct contract_set {
@@ -81,11 +82,13 @@ cJSON *contract_to_json(const struct contract *);
 /* Compile a contract's "stream" group (keys max_bytes, max_age); errors
  * read "FILE:LINE: contract NAME: stream: message". */
 int contract_stream_compile(const config_setting_t *, const char *contract,
-    struct contract_stream **, char **cause);
-void contract_stream_free(struct contract_stream *);
-/* The stream as JSON: {"queue":...,"max_bytes":...,"max_age":...}. */
-cJSON *contract_stream_to_json(const struct contract_stream *,
-    const char *exchange, const char *contract);
+    struct stream_conf **, char					**cause);
+/* Free a stream_conf (NULL is fine). */
+void contract_stream_free(struct stream_conf *);
+/* The stream as JSON: {"queue":...,"max_bytes":...,"max_age":...}, the
+ * queue only when exchange is given. */
+cJSON *contract_stream_to_json(const struct stream_conf *, const char *exchange,
+    const char *contract);
 /* The stream queue of a contract: "<exchange>.<Contract>.stream". */
 char *contract_stream_queue(const char *exchange, const char *contract);
 /* Is s a RabbitMQ x-max-age: digits then one of Y M D h m s? */

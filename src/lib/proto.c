@@ -138,18 +138,15 @@ proto_settle(struct request *req, char **message)
 	return (0);
 }
 
-/* Read the members of a subscribe: "from" asks for a replay. */
+/* Read the members of a subscribe: "from" asks for a replay (its value is
+ * checked where it is used, with stream_from_parse). */
 static int
 proto_subscribe(struct request *req, char **message)
 {
-	const cJSON *f;
-
 	if (proto_event(req, message) != 0)
 		return (-1);
-	if ((f = cJSON_GetObjectItemCaseSensitive(req->tree, "from")) == NULL)
-		return (0);
-	req->has_from = 1;
-	return (stream_from_parse(f, &req->from, message));
+	req->from = cJSON_GetObjectItemCaseSensitive(req->tree, "from");
+	return (0);
 }
 
 /* Find the op: named by "op", or a publish when only "event" is given. */

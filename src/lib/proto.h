@@ -8,7 +8,6 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
-#include "stream-from.h"
 
 enum proto_op {
 	OP_NONE,
@@ -32,9 +31,9 @@ struct request {
 	const char	*message_id; /* client's, or NULL */
 	long long	 tag;
 	int		 requeue;
-	int		 has_from; /* subscribe: replay from a stream */
-	struct stream_from from;
 	cJSON		*tree;
+	/* subscribe: where to replay the stream from (request.c reads it) */
+	const cJSON *from;
 };
 
 /* A growable output buffer for building reply lines. */

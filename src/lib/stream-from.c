@@ -41,8 +41,8 @@ stream_from_days(int y, int m, int d)
 static int
 stream_from_mdays(int y, int m)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 
 	if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return (29);
@@ -75,7 +75,8 @@ stream_from_time(const char *s, int64_t *ms)
 
 	if (strlen(s) < 20 || stream_from_digits(s, 4, &y) || s[4] != '-' ||
 	    stream_from_digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    stream_from_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+	    stream_from_digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') ||
 	    stream_from_digits(s + 11, 2, &h) || s[13] != ':' ||
 	    stream_from_digits(s + 14, 2, &mi) || s[16] != ':' ||
 	    stream_from_digits(s + 17, 2, &sec))
@@ -150,11 +151,11 @@ stream_from_text(const struct stream_from *f, char *buf, size_t len)
 		snprintf(buf, len, "next");
 		break;
 	case STREAM_FROM_OFFSET:
-		snprintf(buf, len, "offset %llu", (unsigned long long)f->offset);
+		snprintf(buf, len, "offset %llu",
+		    (unsigned long long)f->offset);
 		break;
 	case STREAM_FROM_TIME:
-		util_rfc3339(when, f->time_ms / 1000,
-		    (int)(f->time_ms % 1000));
+		util_rfc3339(when, f->time_ms / 1000, (int)(f->time_ms % 1000));
 		snprintf(buf, len, "%s", when);
 		break;
 	}

@@ -285,14 +285,14 @@ warren_subscribe_check_from(const char *prog, const char *from)
 int
 warren_subscribe_run(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = { { "exec", required_argument, NULL,
-						  'e' },
+	static const struct option opts[] = {
+		{ "exec", required_argument, NULL, 'e' },
 		{ "requeue", no_argument, NULL, 'r' },
-		{ "from", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 } };
-	struct warren_conn	   c;
-	struct warren_sub	   s = { .c = &c };
-	int			   ch;
+		{ "from", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 }
+	};
+	struct warren_conn c;
+	struct warren_sub  s = { .c = &c };
+	int		   ch;
 
 	optind = 1;
 	while ((ch = warren_getopt(argc, argv, "e:rf:", opts)) != -1) {

@@ -19,7 +19,8 @@ static const struct warren_cmd warren_cmds[] = {
 	    "(from the config)" },
 	{ "publish", "publish event [json]",
 	    "publish json, or one object per line of stdin" },
-	{ "subscribe", "subscribe [--exec cmd] [--requeue] [--from where] event",
+	{ "subscribe",
+	    "subscribe [--exec cmd] [--requeue] [--from where] event",
 	    "print each delivery (or run cmd with its data on stdin)\n"
 	    "and ack it once done; --from first|last|next|TIME|OFFSET\n"
 	    "replays the event's stream instead" },

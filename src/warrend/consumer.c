@@ -46,13 +46,14 @@ struct ccmd {
 	enum ccmd_type type;
 	char	      *event;
 	char	      *routing_key;
-	uint64_t       sid; /* a replay's, 0 for the service queue */
-	struct stream_from from;
 	uint64_t       epoch;
 	uint16_t       channel;
 	uint64_t       dtag;
 	int	       ack;
 	int	       requeue;
+	/* A replay's (0: the service queue's) and where it starts. */
+	uint64_t	   sid;
+	struct stream_from from;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
@@ -66,7 +67,7 @@ struct csub {
 	int	 wanted; /* the loop has subscribers */
 	int	 open;	 /* channel open on this connection */
 	int	 consuming;
-	int	 ended; /* a replay over: swept once its frames are read */
+	int	 ended;	    /* a replay over: swept once its frames are read */
 	char	 ctag[256]; /* the broker's consumer tag */
 	uint64_t epoch;	    /* of the channel's current opening */
 	/* A replay: its stream, where it started, where it goes on. */
@@ -76,7 +77,7 @@ struct csub {
 	uint64_t	   next;
 	uint64_t	   retry_at;   /* restoring it failed: try then */
 	uint64_t	   give_up_at; /* and stop trying then */
-	struct stream_meta meta; /* of the message being assembled */
+	struct stream_meta meta;       /* of the message being assembled */
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
 	struct consumer_msg *msg;
@@ -144,8 +145,7 @@ consumer_subscribe(const char *event, const char *routing_key)
 
 /* Replay event's stream from from. */
 void
-consumer_replay(const char *event, uint64_t sid,
-    const struct stream_from *from)
+consumer_replay(const char *event, uint64_t sid, const struct stream_from *from)
 {
 	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
@@ -958,10 +958,10 @@ consumer_wait(int want_connection)
 			timeout = (int)(cons.link.next_attempt - now);
 	}
 	if (cons.connected && (due = consumer_retry_due()) != 0)
-		timeout = due <= now ? 0 :
-				       (int)(due - now < (uint64_t)timeout ?
-						 due - now :
-						 (uint64_t)timeout);
+		timeout = due <= now ?
+		    0 :
+		    (int)(due - now < (uint64_t)timeout ? due - now :
+							  (uint64_t)timeout);
 	/* Frames already buffered do not make the socket readable. */
 	if (cons.connected &&
 	    (amqp_frames_enqueued(cons.conn) || amqp_data_in_buffer(cons.conn)))

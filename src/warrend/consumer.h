@@ -23,9 +23,6 @@ struct consumer_msg {
 	TAILQ_ENTRY(consumer_msg) entry;
 	enum consumer_msg_type type;
 	char		      *event;	    /* contract name */
-	uint64_t	       sid; /* a replay's (0: the service queue) */
-	int		       has_offset; /* from a stream: its offset */
-	uint64_t	       offset;
 	char		      *error;	    /* CM_SUBSCRIBED: NULL if ok */
 	int		       unreachable; /* the broker, not the queue */
 	uint64_t	       epoch;	    /* connection the delivery is on */
@@ -37,6 +34,10 @@ struct consumer_msg {
 	char		      *routing_key;
 	char		      *body;
 	size_t		       bodylen;
+	/* A replay's (0: the service queue's), and the offset in its stream. */
+	uint64_t sid;
+	int	 has_offset;
+	uint64_t offset;
 };
 TAILQ_HEAD(consumer_msgq, consumer_msg);
 

@@ -218,9 +218,8 @@ publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
 	if (broker_rpc_ok(conn, bl, "confirm.select", NULL, 0) != 0)
 		return (-1);
 	/* History is kept from the first event on, consumers or not. */
-	return (stream_declare(conn, 2, "publisher", NULL, NULL, 0) == -2 ?
-		-1 :
-		0);
+	return (stream_declare(conn, 2, "publisher", NULL, NULL, 0) == -2 ? -1 :
+									    0);
 }
 
 /* Take the connection the connector made, if it has one: connecting never

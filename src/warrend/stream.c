@@ -32,7 +32,7 @@ struct stream_set {
 	size_t		    n;
 };
 
-static pthread_mutex_t	stream_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t	 stream_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stream_set stream_cur; /* guarded by stream_lock */
 
 /* Free a set's contents. */
@@ -160,27 +160,26 @@ stream_declare_one(amqp_connection_state_t conn, uint16_t channel,
     const char *who, const char *exchange, const struct stream_decl *d)
 {
 	amqp_table_entry_t a[3];
-	amqp_table_t	   args = { 0, a };
-	int		   rv;
+	amqp_table_t	   args;
+	int		   n = 1, rv;
 
 	a[0].key = amqp_cstring_bytes("x-queue-type");
 	a[0].value.kind = AMQP_FIELD_KIND_UTF8;
 	a[0].value.value.bytes = amqp_cstring_bytes("stream");
-	args.num_entries = 1;
 	if (d->max_bytes > 0) {
-		a[args.num_entries].key = amqp_cstring_bytes(
-		    "x-max-length-bytes");
-		a[args.num_entries].value.kind = AMQP_FIELD_KIND_I64;
-		a[args.num_entries++].value.value.i64 = d->max_bytes;
+		a[n].key = amqp_cstring_bytes("x-max-length-bytes");
+		a[n].value.kind = AMQP_FIELD_KIND_I64;
+		a[n++].value.value.i64 = d->max_bytes;
 	}
 	if (d->max_age != NULL) {
-		a[args.num_entries].key = amqp_cstring_bytes("x-max-age");
-		a[args.num_entries].value.kind = AMQP_FIELD_KIND_UTF8;
-		a[args.num_entries++].value.value.bytes = amqp_cstring_bytes(
-		    d->max_age);
+		a[n].key = amqp_cstring_bytes("x-max-age");
+		a[n].value.kind = AMQP_FIELD_KIND_UTF8;
+		a[n++].value.value.bytes = amqp_cstring_bytes(d->max_age);
 	}
-	amqp_queue_declare(conn, channel, amqp_cstring_bytes(d->queue), 0, 1,
-	    0, 0, args);
+	args.num_entries = n;
+	args.entries = a;
+	amqp_queue_declare(conn, channel, amqp_cstring_bytes(d->queue), 0, 1, 0,
+	    0, args);
 	if ((rv = stream_rpc(conn, channel, who, "queue.declare", d->queue)) <
 	    0)
 		return (rv);
@@ -224,8 +223,8 @@ stream_declare_set(amqp_connection_state_t conn, uint16_t channel,
 
 /* Declare every stream (or only one) on conn. */
 int
-stream_declare(amqp_connection_state_t conn, uint16_t channel,
-    const char *who, const char *only, char *err, size_t len)
+stream_declare(amqp_connection_state_t conn, uint16_t channel, const char *who,
+    const char *only, char *err, size_t len)
 {
 	struct stream_set set;
 	int		  rv = 0;
