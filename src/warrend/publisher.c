@@ -242,9 +242,25 @@ publisher_adopt(struct publisher *p)
 	p->renew = p->renewed = 0;
 	p->spool_hold = 0;
 	confirm_reset(&p->ring);
+	p->stream_gen = stream_generation(); /* declared by the setup */
 	publisher_set_state(p);
 	log_info("publisher: connected to broker %s, exchange %s", p->addr,
 	    p->exchange);
+}
+
+/* A reload changed the streams: declare them on this connection too, so
+ * a stream's history starts now, not at the next connect. */
+static int
+publisher_streams(struct publisher *p)
+{
+	uint64_t gen = stream_generation();
+
+	if (gen == p->stream_gen || p->blocked)
+		return (0);
+	if (stream_declare(p->conn, 2, "publisher", NULL, NULL, 0) == -2)
+		return (-1);
+	p->stream_gen = gen;
+	return (0);
 }
 
 /* A confirm settled a job in flight (confirm_cb); return 1 to keep it. */
@@ -688,6 +704,10 @@ publisher_main(void *arg)
 				continue;
 			}
 			publisher_spool_retreat(p);
+			if (publisher_streams(p) != 0) {
+				publisher_drop(p, 0);
+				continue;
+			}
 			if (p->renew && confirm_inflight(&p->ring) == 0) {
 				publisher_spool_renew_log(p);
 				publisher_drop(p, 0);

@@ -34,6 +34,7 @@ struct stream_set {
 
 static pthread_mutex_t	 stream_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stream_set stream_cur; /* guarded by stream_lock */
+static uint64_t		 stream_gen; /* guarded by stream_lock */
 
 /* Free a set's contents. */
 static void
@@ -111,7 +112,20 @@ stream_configure(const struct conf *cf)
 	pthread_mutex_lock(&stream_lock);
 	stream_set_clear(&stream_cur);
 	stream_cur = set;
+	stream_gen++;
 	pthread_mutex_unlock(&stream_lock);
+}
+
+/* How many times the set was taken. */
+uint64_t
+stream_generation(void)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(&stream_lock);
+	gen = stream_gen;
+	pthread_mutex_unlock(&stream_lock);
+	return (gen);
 }
 
 /* Free the set (at exit). */

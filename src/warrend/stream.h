@@ -22,6 +22,9 @@ struct stream_meta {
 /* Take the streams of cf's contracts (loop: at start and every reload). */
 void stream_configure(const struct conf *cf);
 void stream_free(void);
+/* How many times the set was taken: a thread that declared generation g
+ * declares again when this moves on. */
+uint64_t stream_generation(void);
 
 /*
  * Declare on conn, on channel (opened and closed here), the exchange and

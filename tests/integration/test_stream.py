@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import select
+import signal
 import subprocess
 import time
 
@@ -54,6 +55,11 @@ def consumer_of(p, name):
     did not exist when p published."""
     return Daemon(name + "-sub", contracts=[stream_contract()],
                   service=service_for(name + "-sub"), exchange=p.exchange)
+
+
+def stream_exists(d):
+    rc, out = rabbitmqctl("list_queues", "-q", "name")
+    return stream_queue(d) in out.split()
 
 
 def stream_consumers(d):
@@ -368,6 +374,28 @@ def unsubscribe_and_disconnect_end_replays():
                 s.assert_serving()
 
 
+def stream_added_by_reload_keeps_events_from_then_on():
+    """A reload that gives a contract a stream makes the running publisher
+    declare it at once: events published after the reload are replayed
+    from "first", the one before it is not."""
+    plain = copy.deepcopy(RESOURCE_ACCESSED)
+    with Broker() as b:
+        p = Daemon("reload-pub", contracts=[plain], service=service_for("reload-pub"))
+        b.queues.append(stream_queue(p))
+        with p, p.client() as pc:
+            publish_n(pc, 0, 1)
+            p.contracts = [stream_contract()]
+            p.write_config()
+            p.kill(signal.SIGHUP)
+            wait_for(lambda: "configuration reloaded" in p.log(), "the reload")
+            wait_for(lambda: stream_exists(p), "the stream declared after the reload")
+            ids = publish_n(pc, 1, 3)
+            with consumer_of(p, "reload") as s, s.client() as c:
+                expect_ok(subscribe(c, "first"), "subscribe")
+                expect_ids("events published after the reload", read_deliveries(c, 3), ids)
+                expect_silence(c, "after them")
+
+
 def warren_subscribe_from_replays_with_offsets():
     """warren subscribe --from OFFSET prints the deliver lines from that
     offset on; with --exec, the command sees WARREN_OFFSET; a bad --from
@@ -431,6 +459,7 @@ if __name__ == "__main__":
         bad_from_values_are_bad_requests,
         nack_does_not_requeue_from_a_stream,
         unsubscribe_and_disconnect_end_replays,
+        stream_added_by_reload_keeps_events_from_then_on,
         warren_subscribe_from_replays_with_offsets,
         replay_survives_warrend_restart,
         replay_survives_broker_restart,
