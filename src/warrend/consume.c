@@ -57,6 +57,8 @@ struct consume_delivery {
 	uint64_t epoch;
 	uint16_t channel;
 	uint64_t dtag; /* the broker's */
+	/* From a replay: a stream requeues nothing. */
+	int replay;
 };
 TAILQ_HEAD(consume_deliveryq, consume_delivery);
 
@@ -369,7 +371,8 @@ consume_client_gone(struct client *c)
 	while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
 		TAILQ_REMOVE(&sc->unsettled, d, entry);
 		consumer_settle(d->epoch, d->channel, d->dtag, 0, 1);
-		stats_count(STATS_REQUEUED);
+		if (!d->replay)
+			stats_count(STATS_REQUEUED);
 		free(d);
 	}
 	while ((w = TAILQ_FIRST(&sc->waits)) != NULL) {
@@ -530,6 +533,7 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 	d->epoch = msg->epoch;
 	d->channel = msg->channel;
 	d->dtag = msg->dtag;
+	d->replay = msg->sid != 0;
 	TAILQ_INSERT_TAIL(&sc->unsettled, d, entry);
 	sc->nunsettled++;
 	snprintf(num, sizeof num, "%llu", (unsigned long long)d->tag);
@@ -577,8 +581,10 @@ consume_delivery(const struct consumer_msg *msg)
 		return;
 	}
 	if (ev == NULL || (m = consume_pick(ev)) == NULL) {
-		/* Sent before the consumer was cancelled: back it goes. */
-		stats_count(STATS_REQUEUED);
+		/* Sent before the consumer was cancelled: back it goes
+		 * (a replay's stays in its stream). */
+		if (msg->sid == 0)
+			stats_count(STATS_REQUEUED);
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 1);
 		return;
 	}
