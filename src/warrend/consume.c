@@ -467,7 +467,7 @@ consume_subscribed(const struct consumer_msg *msg)
 }
 
 /* Is the body a JSON object that keeps ev's contract? Log why not, once
- * per message. */
+ * per message (a replay's is skipped: a stream dead-letters nothing). */
 static int
 consume_body_ok(const struct consumer_msg *msg)
 {
@@ -475,19 +475,18 @@ consume_body_ok(const struct consumer_msg *msg)
 	cJSON		      *tree;
 	char		      *cause = NULL, *path = NULL;
 	const char	      *mid = msg->message_id ? msg->message_id : "-";
-	int		       rv = -1;
+	const char *fate = msg->sid != 0 ? "skipped" : "dead-lettered";
+	int	    rv = -1;
 
 	if ((ct = contract_find(&warrend_conf->contracts, msg->event)) ==
 	    NULL) {
-		log_warnx("delivery %s of %s: no such contract any more: "
-			  "dead-lettered",
-		    mid, msg->event);
+		log_warnx("delivery %s of %s: no such contract any more: %s",
+		    mid, msg->event, fate);
 		return (-1);
 	}
 	if (json_check(msg->body, msg->bodylen, NULL, 0, &cause) != 0) {
-		log_warnx("delivery %s of %s is not valid JSON (%s): "
-			  "dead-lettered",
-		    mid, msg->event, cause);
+		log_warnx("delivery %s of %s is not valid JSON (%s): %s", mid,
+		    msg->event, cause, fate);
 		free(cause);
 		return (-1);
 	}
@@ -495,9 +494,8 @@ consume_body_ok(const struct consumer_msg *msg)
 		return (-1);
 	json_annotate_numbers(tree, msg->body, msg->bodylen);
 	if (contract_validate(ct, tree, &cause, &path) != 0)
-		log_warnx("delivery %s of %s breaks its contract (%s): "
-			  "dead-lettered",
-		    mid, msg->event, cause);
+		log_warnx("delivery %s of %s breaks its contract (%s): %s", mid,
+		    msg->event, cause, fate);
 	else
 		rv = 0;
 	free(cause);
@@ -576,7 +574,8 @@ consume_delivery(const struct consumer_msg *msg)
 	struct consume_member *m;
 
 	if (consume_body_ok(msg) != 0) {
-		stats_count(STATS_DEAD_LETTERED);
+		if (msg->sid == 0)
+			stats_count(STATS_DEAD_LETTERED);
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 0);
 		return;
 	}

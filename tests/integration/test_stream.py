@@ -374,6 +374,35 @@ def unsubscribe_and_disconnect_end_replays():
                 s.assert_serving()
 
 
+def replay_skips_messages_that_break_the_contract():
+    """A message in the stream whose body breaks the contract (published
+    around warrend) is skipped, logged, never delivered; the events around
+    it are delivered in order."""
+    pika = warrentest._pika()
+    with Broker() as b:
+        p = publisher(b, "skip")
+        with p, p.client() as pc:
+            ids = publish_n(pc, 0, 1)
+            # Confirmed before the next publish, so it lies between them.
+            ch = b.channel().connection.channel()
+            ch.confirm_delivery()
+            ch.basic_publish(p.exchange, "resource.accessed", b'{"resource_id": 7}',
+                             pika.BasicProperties(message_id="bad-one", delivery_mode=2))
+            ch.close()
+            ids += publish_n(pc, 1, 1)
+            with consumer_of(p, "skip") as s, s.client() as c:
+                expect_ok(subscribe(c, "first"), "subscribe")
+                got = read_deliveries(c, 2)
+                expect_ids("the good events around the bad one", got, ids)
+                expect_eq("offsets skip the bad one", got[0]["offset"] + 2,
+                          got[1]["offset"])
+                expect_silence(c, "after the good events")
+                expect("delivery bad-one of %s breaks its contract" % EVENT in s.log()
+                       and "skipped" in s.log(), "a log line naming bad-one, skipped",
+                       s.log_tail())
+                expect_eq("dead_lettered", 0, s.stats()["stats"]["dead_lettered"])
+
+
 def stream_added_by_reload_keeps_events_from_then_on():
     """A reload that gives a contract a stream makes the running publisher
     declare it at once: events published after the reload are replayed
@@ -459,6 +488,7 @@ if __name__ == "__main__":
         bad_from_values_are_bad_requests,
         nack_does_not_requeue_from_a_stream,
         unsubscribe_and_disconnect_end_replays,
+        replay_skips_messages_that_break_the_contract,
         stream_added_by_reload_keeps_events_from_then_on,
         warren_subscribe_from_replays_with_offsets,
         replay_survives_warrend_restart,
