@@ -24,9 +24,11 @@
 #include "util.h"
 #include "warrend.h"
 
-/* A connection may replay this many streams at once (each takes a
- * channel on the consumer connection). */
+/* A connection may replay this many streams at once, and warrend this
+ * many in all: each takes a channel on the consumer connection, whose
+ * channel_max is 2047 by default. */
 #define CONSUME_MAX_REPLAYS 64
+#define CONSUME_MAX_REPLAYS_ALL 1024
 
 struct consume_event;
 
@@ -215,14 +217,20 @@ consume_sweep(void)
 	}
 }
 
-/* How many replays c has, begun or asked for. */
+/* How many replays c has, begun or asked for (c NULL: all there are). */
 static int
 consume_replays(const struct consume_client *sc)
 {
 	const struct consume_member *m;
 	const struct consume_wait   *w;
+	const struct consume_event  *ev;
 	int			     n = 0;
 
+	if (sc == NULL) {
+		TAILQ_FOREACH(ev, &consume_events, entry)
+			n += ev->sid != 0;
+		return (n);
+	}
 	TAILQ_FOREACH(m, &sc->members, centry)
 		n += m->ev->sid != 0;
 	TAILQ_FOREACH(w, &sc->waits, centry)
@@ -238,15 +246,25 @@ consume_replay(struct client *c, const struct contract *ct,
 {
 	struct consume_event *ev;
 	struct pbuf	      b = { NULL, 0, 0 };
+	const char	     *code = NULL;
 	char		      msg[128];
 
 	consume_sweep();
 	if (consume_replays(consume_client(c)) >= CONSUME_MAX_REPLAYS) {
+		code = "bad_request";
 		snprintf(msg, sizeof msg,
 		    "a connection may replay at most %d streams at once",
 		    CONSUME_MAX_REPLAYS);
-		request_reply_error(&b, OP_SUBSCRIBE, id->ptr, id->len,
-		    "bad_request", msg, NULL);
+	} else if (consume_replays(NULL) >= CONSUME_MAX_REPLAYS_ALL) {
+		code = "unavailable";
+		snprintf(msg, sizeof msg,
+		    "warrend replays at most %d streams at once; try again "
+		    "later",
+		    CONSUME_MAX_REPLAYS_ALL);
+	}
+	if (code != NULL) {
+		request_reply_error(&b, OP_SUBSCRIBE, id->ptr, id->len, code,
+		    msg, NULL);
 		client_answer(client_defer(c, id), &b);
 		return;
 	}

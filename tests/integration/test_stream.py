@@ -403,6 +403,29 @@ def replay_skips_messages_that_break_the_contract():
                 expect_eq("dead_lettered", 0, s.stats()["stats"]["dead_lettered"])
 
 
+def replays_per_connection_are_bounded():
+    """A connection may replay 64 streams at once: the 65th subscribe with
+    from is a bad_request that says so; once one ends, another may start;
+    every replay delivers a new event once."""
+    with Broker() as b:
+        p = publisher(b, "bound")
+        with p, p.client() as c:
+            for i in range(64):
+                c.send({"op": "subscribe", "id": i, "event": EVENT, "from": "next"})
+            for i in range(64):
+                expect_ok(c.read(), "subscribe")
+            r = subscribe(c, "next", id="65th")
+            expect_error(r, "bad_request", op="subscribe", id="65th")
+            expect("at most 64" in r.get("message", ""), "a message naming the bound", r)
+            expect_ok(c.request({"op": "unsubscribe", "id": "u", "event": EVENT}),
+                      "unsubscribe")
+            expect_ok(subscribe(c, "next", id="again"), "subscribe")
+            with p.client() as pc:
+                ids = publish_n(pc, 0, 1)
+            expect_ids("one delivery of the new event", read_deliveries(c, 1), ids)
+            expect_silence(c, "after it")
+
+
 def stream_added_by_reload_keeps_events_from_then_on():
     """A reload that gives a contract a stream makes the running publisher
     declare it at once: events published after the reload are replayed
@@ -489,6 +512,7 @@ if __name__ == "__main__":
         nack_does_not_requeue_from_a_stream,
         unsubscribe_and_disconnect_end_replays,
         replay_skips_messages_that_break_the_contract,
+        replays_per_connection_are_bounded,
         stream_added_by_reload_keeps_events_from_then_on,
         warren_subscribe_from_replays_with_offsets,
         replay_survives_warrend_restart,
