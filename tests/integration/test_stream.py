@@ -403,6 +403,30 @@ def replay_skips_messages_that_break_the_contract():
                 expect_eq("dead_lettered", 0, s.stats()["stats"]["dead_lettered"])
 
 
+def stream_with_other_retention_is_kept_and_used():
+    """A stream that already exists with another retention (the contract's
+    was changed) is logged and kept as it is: events still go into it and
+    replays still read it."""
+    with Broker() as b:
+        p = publisher(b, "other")
+        b._do(lambda ch: ch.exchange_declare(p.exchange, exchange_type="topic",
+                                             durable=True))
+        b._do(lambda ch: ch.queue_declare(stream_queue(p), durable=True, arguments={
+            "x-queue-type": "stream", "x-max-age": "2D"}))
+        with p, p.client() as pc:
+            wait_for(lambda: "stream %s exists with other arguments" % stream_queue(p)
+                     in p.log(), "the publisher's warning about the stream's arguments")
+            ids = publish_n(pc, 0, 3)
+            with consumer_of(p, "other") as s, s.client() as c:
+                expect_ok(subscribe(c, "first"), "subscribe")
+                expect_ids("events in the stream kept as it was", read_deliveries(c, 3),
+                           ids)
+            rc, out = rabbitmqctl("list_queues", "-q", "name", "arguments")
+            line = [l for l in out.splitlines() if l.startswith(stream_queue(p) + "\t")]
+            expect(line and "2D" in line[0] and "1D" not in line[0],
+                   "the stream still with x-max-age 2D", line)
+
+
 def replays_per_connection_are_bounded():
     """A connection may replay 64 streams at once: the 65th subscribe with
     from is a bad_request that says so; once one ends, another may start;
@@ -512,6 +536,7 @@ if __name__ == "__main__":
         nack_does_not_requeue_from_a_stream,
         unsubscribe_and_disconnect_end_replays,
         replay_skips_messages_that_break_the_contract,
+        stream_with_other_retention_is_kept_and_used,
         replays_per_connection_are_bounded,
         stream_added_by_reload_keeps_events_from_then_on,
         warren_subscribe_from_replays_with_offsets,
