@@ -75,6 +75,8 @@ struct csub {
 	struct stream_from from;
 	int		   resume; /* a delivery came: go on from next */
 	uint64_t	   next;
+	int		   started;    /* consumed once: a restore follows */
+	int64_t		   since_ms;   /* when it was asked for (wall clock) */
 	uint64_t	   retry_at;   /* restoring it failed: try then */
 	uint64_t	   give_up_at; /* and stop trying then */
 	struct stream_meta meta;       /* of the message being assembled */
@@ -277,6 +279,32 @@ consumer_find(const char *event, uint64_t sid, uint16_t channel)
 	return (NULL);
 }
 
+/* Milliseconds since the epoch, the clock publishers stamp events with. */
+static int64_t
+consumer_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Where a replay starts consuming. Restored before anything came, a
+ * "next" or "last" one starts at the time it was asked for: events
+ * published while it was away (a spool drained before this consumer came
+ * back, say) are still its own. */
+static void
+consumer_replay_args(struct csub *s, amqp_table_t *args, amqp_table_entry_t *a)
+{
+	if (s->started && !s->resume &&
+	    (s->from.kind == STREAM_FROM_NEXT ||
+		s->from.kind == STREAM_FROM_LAST)) {
+		s->from.kind = STREAM_FROM_TIME;
+		s->from.time_ms = s->since_ms;
+	}
+	stream_consume_args(args, a, &s->from, s->resume, s->next);
+}
+
 /* The lowest channel no subscription holds; replays come and go, so
  * their channels are used again. */
 static uint16_t
@@ -307,6 +335,7 @@ consumer_sub(const struct ccmd *cmd)
 	s->event = xstrdup(cmd->event);
 	s->sid = cmd->sid;
 	s->from = cmd->from;
+	s->since_ms = consumer_wall_ms();
 	if (s->sid != 0)
 		s->queue = contract_stream_queue(cons.exchange, cmd->event);
 	else {
@@ -457,14 +486,14 @@ consumer_setup(struct csub *s, char *err, size_t len)
 	if (s->sid == 0 && (rv = consumer_declare(s, err, len)) != 0)
 		return (rv);
 	if (s->sid != 0)
-		stream_consume_args(&args, a, &s->from, s->resume, s->next);
+		consumer_replay_args(s, &args, a);
 	ok = amqp_basic_consume(cons.conn, s->channel,
 	    amqp_cstring_bytes(s->queue), amqp_empty_bytes, 0, 0, 0, args);
 	if ((rv = consumer_rpc(s, "basic.consume", s->queue, err, len)) != 0)
 		return (rv);
 	snprintf(s->ctag, sizeof s->ctag, "%.*s", (int)ok->consumer_tag.len,
 	    (const char *)ok->consumer_tag.bytes);
-	s->consuming = 1;
+	s->consuming = s->started = 1;
 	log_info("consumer: consuming %s on channel %u", s->queue,
 	    (unsigned)s->channel);
 	return (0);

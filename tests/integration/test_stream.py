@@ -87,11 +87,11 @@ def subscribe(client, frm, id="s"):
     return r
 
 
-def read_deliveries(client, n, ack=True):
+def read_deliveries(client, n, ack=True, timeout=DEADLINE):
     """Read n deliver lines (acking each); fail on anything else."""
     out = []
     for _ in range(n):
-        m = client.read()
+        m = client.read(timeout=timeout)
         if m.get("op") != "deliver":
             fail("expected a deliver line, got %s" % short(m))
         out.append(m)
@@ -281,6 +281,37 @@ def nack_does_not_requeue_from_a_stream():
                 expect_ok(subscribe(c, got[1]["offset"], id="again"), "subscribe")
                 expect_ids("the nacked event replayed from its offset",
                            read_deliveries(c, 2), ids[1:])
+
+
+def replay_from_next_keeps_events_spooled_while_the_broker_was_down():
+    """A replay from "next" that has had nothing yet when the broker goes
+    away still gets the events published (and spooled) meanwhile, once
+    each, after the broker is back."""
+    with Broker() as b:
+        p = publisher(b, "nextdown")
+        with p, p.client() as pc:
+            with consumer_of(p, "nextdown") as s, s.client() as c:
+                expect_ok(subscribe(c, "next"), "subscribe")
+                stopped = False
+                try:
+                    rc, out = rabbitmqctl("stop_app")
+                    stopped = True
+                    if rc != 0:
+                        fail("rabbitmqctl stop_app failed (%d): %s" % (rc, out))
+                    p.wait_broker(False, RESTART_DEADLINE)
+                    ids = []
+                    for i in range(3):
+                        r = pc.request(publish_req(data=resource_data(i), id=i))
+                        expect_ok(r, "publish", spooled=True)
+                        ids.append(r["message_id"])
+                finally:
+                    rc1, out1 = rabbitmqctl("start_app")
+                    rc2, out2 = rabbitmqctl("-q", "await_startup")
+                    if stopped and (rc1 != 0 or rc2 != 0):
+                        fail("restarting the broker failed: %s %s" % (out1, out2))
+                expect_ids("the events spooled while the broker was down",
+                           read_deliveries(c, 3, timeout=RESTART_DEADLINE), ids)
+                expect_silence(c, "after them")
 
 
 def replay_survives_warrend_restart():
@@ -540,6 +571,7 @@ if __name__ == "__main__":
         replays_per_connection_are_bounded,
         stream_added_by_reload_keeps_events_from_then_on,
         warren_subscribe_from_replays_with_offsets,
+        replay_from_next_keeps_events_spooled_while_the_broker_was_down,
         replay_survives_warrend_restart,
         replay_survives_broker_restart,
     ])
