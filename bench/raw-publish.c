@@ -15,6 +15,7 @@
 #include <amqp_tcp_socket.h>
 
 #include "bench.h"
+#include "bench-wire.h"
 
 #define RAW_CHANNEL 1
 #define RAW_HEARTBEAT 30
@@ -41,6 +42,7 @@ struct raw {
 	unsigned long rate; /* -r: events/s, 0 for flat out */
 	double	      start;
 	int	      stamp; /* -T: sent_ns in each body */
+	unsigned      wire;  /* -f: the elements sent (bench-wire.h) */
 
 	amqp_connection_state_t conn;
 	uint64_t		rng;
@@ -60,10 +62,11 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: raw-publish [-T] [-C | -D | -S] [-b binding] "
-	    "[-e event] [-k routing-key]\n"
-	    "                   [-l max-length] [-n total] [-p prefetch] "
-	    "[-q queue] [-r rate]\n"
-	    "                   [-u url] [-w window] [-x exchange]\n");
+	    "[-e event] [-f elements]\n"
+	    "                   [-k routing-key] [-l max-length] [-n total] "
+	    "[-p prefetch]\n"
+	    "                   [-q queue] [-r rate]"
+	    " [-u url] [-w window] [-x exchange]\n");
 	exit(2);
 }
 
@@ -232,7 +235,56 @@ raw_header(amqp_table_entry_t *e, const char *key, const char *value)
 	e->value.value.bytes = amqp_cstring_bytes(value);
 }
 
-/* Publish the next event, persistent and mandatory, as warrend would. */
+/* Add the -f elements after the seed's two properties to p, using the
+ * caller's h (room for 5 headers) for the CloudEvents headers. */
+static void
+raw_props(const struct raw *r, amqp_basic_properties_t *p,
+    amqp_table_entry_t *h, const char *id, const char *now, time_t secs)
+{
+	static const struct {
+		unsigned    bit;
+		const char *key;
+	} ce[] = { { BW_CE_SPECVERSION, "cloudEvents:specversion" },
+		{ BW_CE_ID, "cloudEvents:id" },
+		{ BW_CE_SOURCE, "cloudEvents:source" },
+		{ BW_CE_TYPE, "cloudEvents:type" },
+		{ BW_CE_TIME, "cloudEvents:time" } };
+	const char *val[] = { "1.0", id, RAW_SERVICE, r->event, now };
+	size_t	    i, n = 0;
+
+	memset(p, 0, sizeof *p);
+	p->_flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+	    AMQP_BASIC_DELIVERY_MODE_FLAG;
+	p->content_type = amqp_cstring_bytes("application/json");
+	p->delivery_mode = AMQP_DELIVERY_PERSISTENT;
+	if (r->wire & BW_MESSAGE_ID) {
+		p->_flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+		p->message_id = amqp_cstring_bytes(id);
+	}
+	if (r->wire & BW_TIMESTAMP) {
+		p->_flags |= AMQP_BASIC_TIMESTAMP_FLAG;
+		p->timestamp = (uint64_t)secs;
+	}
+	if (r->wire & BW_TYPE) {
+		p->_flags |= AMQP_BASIC_TYPE_FLAG;
+		p->type = amqp_cstring_bytes(r->event);
+	}
+	if (r->wire & BW_APP_ID) {
+		p->_flags |= AMQP_BASIC_APP_ID_FLAG;
+		p->app_id = amqp_cstring_bytes(RAW_SERVICE);
+	}
+	for (i = 0; i < sizeof ce / sizeof ce[0]; i++)
+		if (r->wire & ce[i].bit)
+			raw_header(&h[n++], ce[i].key, val[i]);
+	if (n != 0) {
+		p->_flags |= AMQP_BASIC_HEADERS_FLAG;
+		p->headers.num_entries = (int)n;
+		p->headers.entries = h;
+	}
+}
+
+/* Publish the next event, persistent, with the -f elements (by default
+ * warrend's whole wire format). */
 static void
 raw_publish(struct raw *r)
 {
@@ -240,32 +292,22 @@ raw_publish(struct raw *r)
 	amqp_table_entry_t	h[5];
 	char			body[BENCH_BODY_MAX], id[37], now[32];
 	size_t			len;
+	time_t			secs = 0;
 	int			rc;
 
 	len = bench_body(body, sizeof body, r->sent,
 	    r->stamp ? bench_wall_ns() : 0);
-	raw_uuid(r, id);
-	memset(&p, 0, sizeof p);
-	p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
-	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
-	    AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_TYPE_FLAG |
-	    AMQP_BASIC_APP_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
-	p.content_type = amqp_cstring_bytes("application/json");
-	p.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-	p.message_id = amqp_cstring_bytes(id);
-	p.timestamp = raw_time(now);
-	p.type = amqp_cstring_bytes(r->event);
-	p.app_id = amqp_cstring_bytes(RAW_SERVICE);
-	raw_header(&h[0], "cloudEvents:specversion", "1.0");
-	raw_header(&h[1], "cloudEvents:id", id);
-	raw_header(&h[2], "cloudEvents:source", RAW_SERVICE);
-	raw_header(&h[3], "cloudEvents:type", r->event);
-	raw_header(&h[4], "cloudEvents:time", now);
-	p.headers.num_entries = 5;
-	p.headers.entries = h;
+	/* Only what goes on the wire is made, as a client sending that
+	 * format would. */
+	if (r->wire & (BW_MESSAGE_ID | BW_CE_ID))
+		raw_uuid(r, id);
+	if (r->wire & (BW_TIMESTAMP | BW_CE_TIME))
+		secs = raw_time(now);
+	raw_props(r, &p, h, id, now, secs);
 	rc = amqp_basic_publish(r->conn, RAW_CHANNEL,
-	    amqp_cstring_bytes(r->exchange), amqp_cstring_bytes(r->key), 1, 0,
-	    &p, (amqp_bytes_t){ .len = len, .bytes = body });
+	    amqp_cstring_bytes(r->exchange), amqp_cstring_bytes(r->key),
+	    (r->wire & BW_MANDATORY) != 0, 0, &p,
+	    (amqp_bytes_t){ .len = len, .bytes = body });
 	if (rc != AMQP_STATUS_OK)
 		errx(1, "basic.publish: %s", amqp_error_string2(rc));
 	r->pending[++r->sent] = 1;
@@ -479,7 +521,7 @@ raw_options(struct raw *r, int argc, char **argv)
 {
 	int c, mode = RAW_PUBLISH;
 
-	while ((c = getopt(argc, argv, "b:CDe:k:l:n:p:q:r:STu:w:x:")) != -1) {
+	while ((c = getopt(argc, argv, "b:CDe:f:k:l:n:p:q:r:STu:w:x:")) != -1) {
 		switch (c) {
 		case 'b':
 			r->binding = optarg;
@@ -495,6 +537,9 @@ raw_options(struct raw *r, int argc, char **argv)
 			break;
 		case 'e':
 			r->event = optarg;
+			break;
+		case 'f':
+			r->wire = bench_wire_parse(optarg);
 			break;
 		case 'k':
 			r->key = optarg;
@@ -551,6 +596,7 @@ main(int argc, char **argv)
 		.total = 200000,
 		.window = 1024,
 		.prefetch = 64,
+		.wire = BW_CLOUDEVENTS,
 	};
 	double start, secs;
 	int    mode;

@@ -86,6 +86,8 @@ START_TEST(defaults_match_the_spec)
 	ck_assert_str_eq(cf->queue_type, "classic");
 	ck_assert_int_eq(cf->dead_letter, 1);
 	ck_assert_int_eq(cf->unroutable_error, 0);
+	ck_assert_int_eq(cf->wire_format, WIRE_CLOUDEVENTS);
+	ck_assert_int_eq(cf->no_mandatory, 0);
 	ck_assert_int_eq(cf->reconnect_min_ms, 100);
 	ck_assert_int_eq(cf->reconnect_max_ms, 30000);
 	ck_assert_int_eq(cf->publish_timeout_ms, 5000);
@@ -128,6 +130,53 @@ START_TEST(every_key_read)
 	ck_assert_int_eq(cf->spool_fsync, 0);
 	ck_assert_int_eq((int)cf->contracts.n, 1);
 	conf_free(cf);
+}
+END_TEST
+
+START_TEST(wire_format_read_and_checked)
+{
+	static const char *names[] = { "cloudevents", "standard", "lean" };
+	static const int   formats[] = { WIRE_CLOUDEVENTS, WIRE_STANDARD,
+		  WIRE_LEAN };
+	struct conf	  *cf;
+	char		   text[256];
+	size_t		   i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(text, sizeof text,
+		    "service = \"s\";\nbroker: { wire_format = \"%s\"; };\n",
+		    names[i]);
+		cf = load_ok(text);
+		ck_assert_int_eq(cf->wire_format, formats[i]);
+		ck_assert_str_eq(wire_format_name(cf->wire_format), names[i]);
+		conf_free(cf);
+	}
+	load_fails(
+	    "service = \"s\";\nbroker: {\n  wire_format = \"binary\";\n};\n",
+	    "warrend.conf:3:",
+	    "broker.wire_format must be \"cloudevents\", "
+	    "\"standard\" or \"lean\", not \"binary\"");
+}
+END_TEST
+
+START_TEST(unroutable_ignore_drops_mandatory)
+{
+	struct conf *cf;
+
+	cf = load_ok(
+	    "service = \"s\";\nbroker: { unroutable = \"ignore\"; };\n");
+	ck_assert_int_eq(cf->no_mandatory, 1);
+	ck_assert_int_eq(cf->unroutable_error, 0);
+	conf_free(cf);
+	cf = load_ok("service = \"s\";\nbroker: { unroutable = \"warn\"; };\n");
+	ck_assert_int_eq(cf->no_mandatory, 0);
+	ck_assert_int_eq(cf->unroutable_error, 0);
+	conf_free(cf);
+	load_fails(
+	    "service = \"s\";\nbroker: {\n  unroutable = \"drop\";\n};\n",
+	    "warrend.conf:3:",
+	    "broker.unroutable must be \"warn\" or \"error\" "
+	    "(or \"ignore\"), not \"drop\"");
 }
 END_TEST
 
@@ -467,6 +516,8 @@ main(void)
 	tcase_add_test(tc, defaults_match_the_spec);
 	tcase_add_test(tc, every_key_read);
 	tcase_add_test(tc, misspelt_key_names_file_and_line);
+	tcase_add_test(tc, wire_format_read_and_checked);
+	tcase_add_test(tc, unroutable_ignore_drops_mandatory);
 	tcase_add_test(tc, wrong_type_rejected);
 	tcase_add_test(tc, out_of_range_rejected);
 	tcase_add_test(tc, bounds_accepted_at_the_edge);

@@ -258,6 +258,24 @@ asyncapi_message(const struct contract *c)
 	return (m);
 }
 
+/* A message as broker.wire_format sends it: without the headers, and with
+ * fewer properties, in the leaner formats. */
+static cJSON *
+asyncapi_wire(const struct conf *cf, cJSON *m)
+{
+	if (!wire_has_cloudevents(cf->wire_format))
+		cJSON_DeleteItemFromObject(m, "headers");
+	if (!wire_has_properties(cf->wire_format))
+		cJSON_ReplaceItemInObject(m, "description",
+		    cJSON_CreateString("Published persistent (delivery_mode 2) "
+				       "with publisher confirms and mandatory "
+				       "set; properties content_type "
+				       "application/json and message_id. The "
+				       "body is the event's data as the client "
+				       "sent it."));
+	return (m);
+}
+
 /* Does this service consume c's events? */
 static int
 asyncapi_consumes(const struct conf *cf, const struct contract *c)
@@ -304,8 +322,9 @@ asyncapi_operation(const struct conf *cf, const struct contract *c, int send)
 	    "amqp");
 	if (send) {
 		cJSON_AddNumberToObject(amqp, "deliveryMode", 2);
-		cJSON_AddBoolToObject(amqp, "mandatory", 1);
-		cJSON_AddBoolToObject(amqp, "timestamp", 1);
+		cJSON_AddBoolToObject(amqp, "mandatory", !cf->no_mandatory);
+		cJSON_AddBoolToObject(amqp, "timestamp",
+		    wire_has_properties(cf->wire_format));
 	} else
 		cJSON_AddBoolToObject(amqp, "ack", 1);
 	cJSON_AddStringToObject(amqp, "bindingVersion", ASYNCAPI_AMQP_BINDING);
@@ -426,7 +445,8 @@ asyncapi_contracts(const struct conf *cf, cJSON *doc, cJSON *messages)
 			    asyncapi_stream_channel(cf, c, vhost));
 			free(name);
 		}
-		cJSON_AddItemToObject(messages, c->name, asyncapi_message(c));
+		cJSON_AddItemToObject(messages, c->name,
+		    asyncapi_wire(cf, asyncapi_message(c)));
 		if (asyncapi_publishes(cf, c)) {
 			xasprintf(&name, "send%s", c->name);
 			cJSON_AddItemToObject(ops, name,

@@ -232,7 +232,54 @@ conf_broker_password(struct conf *cf, const config_setting_t *root,
 	return (0);
 }
 
-/* broker.urls, broker.tls, password_file and auth_mechanism into cf. */
+/* broker.unroutable: "warn", "error" or "ignore" (no mandatory flag, so
+ * the broker drops an unroutable event without a word). */
+int
+conf_unroutable(struct conf *cf, const config_setting_t *root, char **cause)
+{
+	config_setting_t *s;
+	const char	 *v;
+
+	if ((s = conf_broker_at(root, "broker.unroutable")) == NULL)
+		return (0);
+	v = config_setting_get_string(s);
+	cf->unroutable_error = strcmp(v, "error") == 0;
+	cf->no_mandatory = strcmp(v, "ignore") == 0;
+	if (cf->unroutable_error || cf->no_mandatory || strcmp(v, "warn") == 0)
+		return (0);
+	*cause = conf_error(s, cf->file,
+	    "broker.unroutable must be \"warn\" or \"error\" (or \"ignore\"), "
+	    "not \"%s\"",
+	    v);
+	return (-1);
+}
+
+/* broker.wire_format: one of the names wire.c knows. */
+static int
+conf_wire_format(struct conf *cf, const config_setting_t *root, char **cause)
+{
+	config_setting_t *s;
+	const char	 *v;
+	enum wire_format  f;
+
+	cf->wire_format = WIRE_DEFAULT;
+	s = conf_broker_at(root, "broker.wire_format");
+	if (s == NULL)
+		return (0);
+	v = config_setting_get_string(s);
+	if (wire_format_parse(v, &f) == 0) {
+		cf->wire_format = f;
+		return (0);
+	}
+	*cause = conf_error(s, cf->file,
+	    "broker.wire_format must be \"cloudevents\", \"standard\" or "
+	    "\"lean\", not \"%s\"",
+	    v);
+	return (-1);
+}
+
+/* broker.urls, broker.tls, password_file, auth_mechanism and wire_format
+ * into cf. */
 int
 conf_broker_read(struct conf *cf, const config_setting_t *root, char **cause)
 {
@@ -240,7 +287,8 @@ conf_broker_read(struct conf *cf, const config_setting_t *root, char **cause)
 
 	if (conf_broker_urls(cf, root, cause) != 0 ||
 	    conf_broker_tls(cf, root, cause) != 0 ||
-	    conf_broker_password(cf, root, cause) != 0)
+	    conf_broker_password(cf, root, cause) != 0 ||
+	    conf_wire_format(cf, root, cause) != 0)
 		return (-1);
 	if ((v = conf_choice(root, "broker.auth_mechanism", "plain", "external",
 		 0, cf->file, cause)) == -1)

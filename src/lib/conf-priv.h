@@ -31,4 +31,7 @@ void conf_broker_free(struct conf *cf);
 /* Do a and b reach the brokers differently (URLs, secrets, TLS)? */
 int conf_broker_differ(const struct conf *a, const struct conf *b);
 
+/* broker.unroutable: "warn", "error" or "ignore" (conf-broker.c). */
+int conf_unroutable(struct conf *, const config_setting_t *, char **cause);
+
 #endif

@@ -60,6 +60,7 @@ static const struct conf_key {
 	{ "broker", "queue_type", T_STRING, 0, 0 },
 	{ "broker", "dead_letter", T_BOOL, 0, 0 },
 	{ "broker", "unroutable", T_STRING, 0, 0 },
+	{ "broker", "wire_format", T_STRING, 0, 0 },
 	{ "broker", "reconnect_min_ms", T_INT, 1, 3600000 },
 	{ "broker", "reconnect_max_ms", T_INT, 1, 3600000 },
 	{ "broker", "publish_timeout_ms", T_INT, 100, 3600000 },
@@ -78,6 +79,9 @@ static const struct conf_key {
 	{ "metrics", "listen", T_STRING, 0, 0 },
 	{ "metrics", "max_clients", T_INT, 1, 1024 },
 	{ "metrics", "timeout_ms", T_INT, 100, 600000 },
+	{ NULL, "trace", T_GROUP, 0, 0 },
+	{ "trace", "start", T_BOOL, 0, 0 },
+	{ "trace", "sampled", T_BOOL, 0, 0 },
 };
 
 /* The file a setting came from, or the main file. */
@@ -625,6 +629,8 @@ conf_read_numbers(struct conf *cf, const config_setting_t *root, char **cause)
 	cf->confirm_window = (int)conf_int(root, "broker.confirm_window", 1024);
 	cf->prefetch = (int)conf_int(root, "broker.prefetch", 64);
 	cf->dead_letter = conf_bool(root, "broker.dead_letter", 1);
+	cf->trace_start = conf_bool(root, "trace.start", 0);
+	cf->trace_sampled = conf_bool(root, "trace.sampled", 1);
 	cf->reconnect_min_ms = (int)conf_int(root, "broker.reconnect_min_ms",
 	    100);
 	cf->reconnect_max_ms = (int)conf_int(root, "broker.reconnect_max_ms",
@@ -660,8 +666,7 @@ conf_read_choices(struct conf *cf, const config_setting_t *root, char **cause)
 		 cf->file, cause)) == -1)
 		return (-1);
 	cf->queue_type = xstrdup(v ? "quorum" : "classic");
-	if ((cf->unroutable_error = conf_choice(root, "broker.unroutable",
-		 "warn", "error", 0, cf->file, cause)) == -1)
+	if (conf_unroutable(cf, root, cause) != 0)
 		return (-1);
 	if ((v = conf_choice(root, "spool.fsync", "never", "always", 1,
 		 cf->file, cause)) == -1)
@@ -792,7 +797,9 @@ conf_broker_changed(const struct conf *a, const struct conf *b)
 	    strcmp(a->queue_type, b->queue_type) != 0 ||
 	    strcmp(a->spool_dir, b->spool_dir) != 0 ||
 	    a->spool_max_bytes != b->spool_max_bytes ||
-	    a->spool_fsync != b->spool_fsync)
+	    a->spool_fsync != b->spool_fsync ||
+	    a->wire_format != b->wire_format ||
+	    a->no_mandatory != b->no_mandatory)
 		return (1);
 	return (conf_broker_differ(a, b));
 }

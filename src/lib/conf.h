@@ -7,6 +7,7 @@
 
 #include "contract.h"
 #include "url.h"
+#include "wire.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -43,6 +44,8 @@ struct conf {
 	char *queue_type;
 	int   dead_letter;
 	int   unroutable_error; /* unroutable = "error" */
+	int   no_mandatory;	/* unroutable = "ignore" */
+	int   wire_format;	/* enum wire_format */
 	int   reconnect_min_ms;
 	int   reconnect_max_ms;
 	int   publish_timeout_ms;
@@ -58,6 +61,8 @@ struct conf {
 	int		    metrics_port;
 	int		    metrics_max_clients;
 	int		    metrics_timeout_ms; /* a connection's whole life */
+	int		    trace_start;   /* trace.start: one when absent */
+	int		    trace_sampled; /* its sampled flag */
 	struct contract_set contracts;
 	int		    has_password; /* a URL in the file has one */
 };

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "stream.h"
+#include "trace.h"
 #include "util.h"
 
 #define CONSUMER_MAX_BODY (64 << 20) /* larger messages are rejected */
@@ -219,6 +220,8 @@ consumer_msg_free(struct consumer_msg *m)
 	free(m->event);
 	free(m->error);
 	free(m->message_id);
+	free(m->traceparent);
+	free(m->tracestate);
 	free(m->routing_key);
 	free(m->body);
 	free(m);
@@ -610,6 +613,9 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 		    p->message_id.len);
 	if (s->sid != 0)
 		stream_meta_read(p, &s->meta);
+	if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
+		trace_from_headers(&p->headers, &s->msg->traceparent,
+		    &s->msg->tracestate);
 	/* An oversized body comes back empty: the loop rejects it. */
 	if (rv == ASSEMBLE_DONE)
 		consumer_complete(s);

@@ -38,6 +38,9 @@ struct consumer_msg {
 	uint64_t sid;
 	int	 has_offset;
 	uint64_t offset;
+	/* The W3C trace context if valid, or NULL (trace.c). */
+	char *traceparent;
+	char *tracestate;
 };
 TAILQ_HEAD(consumer_msgq, consumer_msg);
 

@@ -15,6 +15,7 @@
 #include "confirm.h"
 #include "lograte.h"
 #include "publisher.h"
+#include "wire.h"
 
 /* While events wait in the spool, no retry waits longer than this
  * (jittered: between half of it and all of it). */
@@ -43,6 +44,8 @@ struct publisher {
 	int		     heartbeat;
 	char		    *exchange;
 	char		    *service;
+	enum wire_format     wire_format;
+	int		     mandatory; /* unroutable is not "ignore" */
 	int		     window;
 	int		     publish_timeout_ms;
 	struct spool	    *spool;	    /* NULL: max_bytes = 0 */

@@ -18,9 +18,11 @@
 #include "log.h"
 #include "publisher.h"
 #include "mailbox.h"
+#include "message.h"
 #include "publisher-int.h"
 #include "spool.h"
 #include "stream.h"
+#include "trace.h"
 #include "util.h"
 
 /*
@@ -71,6 +73,8 @@ publisher_job_new(const char *routing_key, const char *type,
 void
 publisher_job_free(struct pub_job *j)
 {
+	free(j->traceparent);
+	free(j->tracestate);
 	free(j);
 }
 
@@ -459,47 +463,20 @@ publisher_writable(struct publisher *p)
 	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT));
 }
 
-/* Send one job: persistent, mandatory, with the CloudEvents headers. */
+/* Send one job: persistent, mandatory, in broker.wire_format. */
 static int
 publisher_send(struct publisher *p, struct pub_job *j)
 {
-	amqp_basic_properties_t props;
-	amqp_table_entry_t	h[5];
-	char			when[64];
-	amqp_bytes_t		body;
-	int			rv;
+	struct message m;
+	amqp_bytes_t   body;
+	int	       rv;
 
-	util_rfc3339(when, j->timestamp_ms / 1000,
-	    (int)(j->timestamp_ms % 1000));
-	h[0].key = amqp_cstring_bytes("cloudEvents:specversion");
-	h[0].value.value.bytes = amqp_cstring_bytes("1.0");
-	h[1].key = amqp_cstring_bytes("cloudEvents:id");
-	h[1].value.value.bytes = amqp_cstring_bytes(j->message_id);
-	h[2].key = amqp_cstring_bytes("cloudEvents:source");
-	h[2].value.value.bytes = amqp_cstring_bytes(p->service);
-	h[3].key = amqp_cstring_bytes("cloudEvents:type");
-	h[3].value.value.bytes = amqp_cstring_bytes(j->type);
-	h[4].key = amqp_cstring_bytes("cloudEvents:time");
-	h[4].value.value.bytes = amqp_cstring_bytes(when);
-	for (rv = 0; rv < 5; rv++)
-		h[rv].value.kind = AMQP_FIELD_KIND_UTF8;
-	memset(&props, 0, sizeof props);
-	props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
-	    AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG |
-	    AMQP_BASIC_TIMESTAMP_FLAG | AMQP_BASIC_TYPE_FLAG |
-	    AMQP_BASIC_APP_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
-	props.content_type = amqp_cstring_bytes("application/json");
-	props.delivery_mode = AMQP_DELIVERY_PERSISTENT;
-	props.message_id = amqp_cstring_bytes(j->message_id);
-	props.timestamp = (uint64_t)(j->timestamp_ms / 1000);
-	props.type = amqp_cstring_bytes(j->type);
-	props.app_id = amqp_cstring_bytes(p->service);
-	props.headers.num_entries = 5;
-	props.headers.entries = h;
+	message_build(&m, p->wire_format, p->service, j);
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;
 	rv = amqp_basic_publish(p->conn, 1, amqp_cstring_bytes(p->exchange),
-	    amqp_cstring_bytes(j->routing_key), 1, 0, &props, body);
+	    amqp_cstring_bytes(j->routing_key), p->mandatory, 0, &m.props,
+	    body);
 	if (rv != AMQP_STATUS_OK) {
 		log_warnx("publisher: broker %s: publish: %s", p->addr,
 		    amqp_error_string2(rv));
@@ -764,6 +741,8 @@ publisher_start(const struct conf *cf, char **cause)
 	p->heartbeat = cf->heartbeat;
 	p->exchange = xstrdup(cf->exchange);
 	p->service = xstrdup(cf->service);
+	p->wire_format = cf->wire_format;
+	p->mandatory = !cf->no_mandatory;
 	p->window = cf->confirm_window;
 	p->publish_timeout_ms = cf->publish_timeout_ms;
 	if (cf->spool_max_bytes > 0 &&
