@@ -458,8 +458,13 @@ consumer_stream_declare(const struct csub *s, char *err, size_t len)
 {
 	uint16_t top = (uint16_t)amqp_get_channel_max(cons.conn);
 
-	return (stream_declare(cons.conn, top != 0 ? top : 65535, "consumer",
-	    s->event, err, len));
+	int rv;
+
+	/* A stream not online yet fails the consume that follows, and the
+	 * replay is tried again (consumer_replay_retry). */
+	rv = stream_declare(cons.conn, top != 0 ? top : 65535, "consumer",
+	    s->event, err, len);
+	return (rv == 1 ? 0 : rv);
 }
 
 /* Open the channel of s if needed, declare, and start consuming. */

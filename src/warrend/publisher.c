@@ -31,6 +31,8 @@
  * a broken invariant.
  */
 #define PUBLISHER_MAILBOX_BOUND (1024 * 1024)
+/* How long a new connection waits for streams a restart took offline. */
+#define PUBLISHER_STREAM_WAIT_MS 15000
 
 /* The one publisher; only the loop-facing functions below use this
  * pointer, the thread is handed its state. */
@@ -221,9 +223,12 @@ publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
 	amqp_confirm_select(conn, 1);
 	if (broker_rpc_ok(conn, bl, "confirm.select", NULL, 0) != 0)
 		return (-1);
-	/* History is kept from the first event on, consumers or not. */
-	return (stream_declare(conn, 2, "publisher", NULL, NULL, 0) == -2 ? -1 :
-									    0);
+	/* History is kept from the first event on, consumers or not; the
+	 * spool drains only once the streams are back after a restart. */
+	return (stream_declare_wait(conn, 2, "publisher",
+		    PUBLISHER_STREAM_WAIT_MS) == -2 ?
+		-1 :
+		0);
 }
 
 /* Take the connection the connector made, if it has one: connecting never

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker.h"
 #include "conf.h"
@@ -201,6 +202,8 @@ stream_declare_one(amqp_connection_state_t conn, uint16_t channel,
 		log_warnx("%s: stream %s exists with other arguments: kept as "
 			  "it is (change its retention with a policy)",
 		    who, d->queue);
+	if (rv == AMQP_NOT_FOUND)
+		return (1); /* not online yet: its binding stays as it is */
 	amqp_queue_bind(conn, channel, amqp_cstring_bytes(d->queue),
 	    amqp_cstring_bytes(exchange), amqp_cstring_bytes(d->routing_key),
 	    amqp_empty_table);
@@ -215,6 +218,7 @@ stream_declare_set(amqp_connection_state_t conn, uint16_t channel,
     const char *who, const struct stream_set *set)
 {
 	size_t i;
+	int    rv, away = 0;
 
 	amqp_channel_open(conn, channel);
 	if (amqp_get_rpc_reply(conn).reply_type != AMQP_RESPONSE_NORMAL)
@@ -225,13 +229,14 @@ stream_declare_set(amqp_connection_state_t conn, uint16_t channel,
 	    0)
 		return (-2);
 	for (i = 0; i < set->n; i++) {
-		if (stream_declare_one(conn, channel, who, set->exchange,
-			&set->v[i]) != 0)
+		if ((rv = stream_declare_one(conn, channel, who, set->exchange,
+			 &set->v[i])) < 0)
 			return (-2);
+		away |= rv;
 	}
 	amqp_channel_close(conn, channel, AMQP_REPLY_SUCCESS);
 	return (amqp_get_rpc_reply(conn).reply_type == AMQP_RESPONSE_NORMAL ?
-		0 :
+		away :
 		-2);
 }
 
@@ -253,6 +258,30 @@ stream_declare(amqp_connection_state_t conn, uint16_t channel, const char *who,
 		snprintf(err, len, "declaring streams: the connection failed");
 	stream_set_clear(&set);
 	return (rv);
+}
+
+/*
+ * Declare every stream, waiting up to wait_ms while one is not online yet
+ * (right after a broker restart a stream answers NOT_FOUND for a few
+ * seconds, and what is published meanwhile would be returned, not kept).
+ * Return 0 (declared, or still away after the wait), or -2.
+ */
+int
+stream_declare_wait(amqp_connection_state_t conn, uint16_t channel,
+    const char *who, int wait_ms)
+{
+	struct timespec pause = { 0, 250 * 1000 * 1000 };
+	uint64_t	until = util_now_ms() + (uint64_t)wait_ms;
+	int		rv;
+
+	while ((rv = stream_declare(conn, channel, who, NULL, NULL, 0)) == 1 &&
+	    util_now_ms() < until)
+		nanosleep(&pause, NULL);
+	if (rv == 1)
+		log_warnx("%s: a stream is still not online after %d ms: "
+			  "publishing anyway",
+		    who, wait_ms);
+	return (rv == -2 ? -2 : 0);
 }
 
 /* The consume arguments of a replay. */

@@ -30,11 +30,16 @@ uint64_t stream_generation(void);
  * Declare on conn, on channel (opened and closed here), the exchange and
  * the stream queue of every contract with a stream (only: of that one),
  * bound with its routing key. A stream that exists with other arguments
- * is logged and kept. Return 0; -1 with err when only has no stream; -2
- * when the connection failed.
+ * is logged and kept. Return 0; 1 when a stream is not online yet (after
+ * a broker restart); -1 with err when only has no stream; -2 when the
+ * connection failed.
  */
 int stream_declare(amqp_connection_state_t conn, uint16_t channel,
     const char *who, const char *only, char *err, size_t len);
+/* Declare every stream, waiting up to wait_ms for those not online yet;
+ * 0, or -2 when the connection failed. */
+int stream_declare_wait(amqp_connection_state_t conn, uint16_t channel,
+    const char *who, int wait_ms);
 
 /* The consume arguments of a replay: x-stream-offset for from, or for
  * offset resume when resume is set. a must hold one entry. */
