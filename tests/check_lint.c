@@ -149,7 +149,7 @@ START_TEST(rule_names_are_stable)
 		"version-suffix-mismatch", "missing-description",
 		"missing-publisher", "missing-consumers", "ids-only",
 		"ambiguous-field-name", "datetime-not-at",
-		"string-without-max-length" };
+		"string-without-max-length", "stream-without-max-bytes" };
 	size_t		   i;
 
 	ck_assert_uint_eq(lint_nrules, sizeof want / sizeof want[0]);

@@ -146,6 +146,45 @@ asyncapi_channel(const struct conf *cf, const struct contract *c,
 	if (c->publisher != NULL)
 		cJSON_AddStringToObject(ch, "x-warren-publisher", c->publisher);
 	asyncapi_strings(ch, "x-warren-consumers", c->consumers, c->nconsumers);
+	if (c->stream != NULL)
+		cJSON_AddItemToObject(ch, "x-warren-stream",
+		    contract_stream_to_json(c->stream, cf->exchange, c->name));
+	return (ch);
+}
+
+/* The stream channel of a contract that keeps one: the stream queue any
+ * subscriber replays with "from". */
+static cJSON *
+asyncapi_stream_channel(const struct conf *cf, const struct contract *c,
+    const char *vhost)
+{
+	cJSON *ch, *amqp, *q;
+	char  *name, *text;
+
+	name = contract_stream_queue(cf->exchange, c->name);
+	ch = cJSON_CreateObject();
+	cJSON_AddStringToObject(ch, "address", name);
+	xasprintf(&text, "%s history", c->name);
+	cJSON_AddStringToObject(ch, "title", text);
+	free(text);
+	cJSON_AddStringToObject(ch, "description",
+	    "The events of the contract, kept in a stream queue for replay "
+	    "(subscribe with \"from\").");
+	asyncapi_ref(cJSON_AddObjectToObject(ch, "messages"), c->name,
+	    "#/components/messages/", c->name);
+	amqp = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ch, "bindings"),
+	    "amqp");
+	cJSON_AddStringToObject(amqp, "is", "queue");
+	q = cJSON_AddObjectToObject(amqp, "queue");
+	cJSON_AddStringToObject(q, "name", name);
+	cJSON_AddBoolToObject(q, "durable", 1);
+	cJSON_AddBoolToObject(q, "exclusive", 0);
+	cJSON_AddBoolToObject(q, "autoDelete", 0);
+	cJSON_AddStringToObject(q, "vhost", vhost);
+	cJSON_AddStringToObject(amqp, "bindingVersion", ASYNCAPI_AMQP_BINDING);
+	cJSON_AddItemToObject(ch, "x-warren-stream",
+	    contract_stream_to_json(c->stream, cf->exchange, c->name));
+	free(name);
 	return (ch);
 }
 
@@ -400,6 +439,12 @@ asyncapi_contracts(const struct conf *cf, cJSON *doc, cJSON *messages)
 		c = cf->contracts.v[i];
 		cJSON_AddItemToObject(channels, c->name,
 		    asyncapi_channel(cf, c, vhost));
+		if (c->stream != NULL) {
+			xasprintf(&name, "%sStream", c->name);
+			cJSON_AddItemToObject(channels, name,
+			    asyncapi_stream_channel(cf, c, vhost));
+			free(name);
+		}
 		cJSON_AddItemToObject(messages, c->name,
 		    asyncapi_wire(cf, asyncapi_message(c)));
 		if (asyncapi_publishes(cf, c)) {

@@ -647,6 +647,9 @@ contract_key(const struct contract_ctx *cx, struct contract *c,
 		return (contract_get_bool(cx, s, &c->additional_fields));
 	if (strcmp(name, "max_attempts") == 0)
 		return (contract_max_attempts(cx, c, s));
+	if (strcmp(name, "stream") == 0)
+		return (contract_stream_compile(s, c->name, &c->stream,
+		    cx->cause));
 	if (strcmp(name, "replaces") == 0) {
 		if (contract_dup_string(cx, s, &c->replaces) != 0)
 			return (-1);
@@ -764,6 +767,7 @@ contract_free(struct contract *c)
 	contract_free_strings(c->allow_groups, c->nallow_groups);
 	free(c->uids);
 	free(c->gids);
+	contract_stream_free(c->stream);
 	for (i = 0; i < c->nfields; i++)
 		field_free(&c->fields[i]);
 	free(c->fields);
@@ -913,6 +917,9 @@ contract_to_json(const struct contract *c)
 	if (c->max_attempts > 0)
 		cJSON_AddNumberToObject(o, "max_attempts", c->max_attempts);
 	cJSON_AddBoolToObject(o, "additional_fields", c->additional_fields);
+	if (c->stream != NULL)
+		cJSON_AddItemToObject(o, "stream",
+		    contract_stream_to_json(c->stream, NULL, NULL));
 	contract_json_fields(o, c->fields, c->nfields);
 	return (o);
 }

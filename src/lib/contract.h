@@ -12,6 +12,14 @@
 struct field;
 struct fieldix;
 
+/* A contract's stream: its events are also kept, for replay, in a stream
+ * queue of their own (contract-stream.c). */
+struct stream_conf {
+	long long max_bytes; /* x-max-length-bytes; 0: not set */
+	char	 *max_age;   /* x-max-age ("7D"); NULL: not set */
+	int	  line;
+};
+
 struct contract {
 	char  *name;	    /* event type, ^[A-Z][A-Za-z0-9]*$ */
 	char  *routing_key; /* <domain>.<action>[.v<N>] */
@@ -37,6 +45,8 @@ struct contract {
 	struct fieldix	      *index; /* of fields, by name */
 	char		      *file;  /* where it was defined */
 	int		       line;
+	/* Where its events are kept for replay; NULL: nowhere. */
+	struct stream_conf *stream;
 };
 
 struct contract_set {
@@ -51,7 +61,7 @@ struct contract_set {
 /*
  * Compile one contract group from the config (keys: name, routing_key,
  * description, publisher, consumers, fields, additional_fields,
- * allow_users, allow_groups, max_attempts). Regexes are compiled here. Every problem is
+ * allow_users, allow_groups, max_attempts, stream). Regexes are compiled here. Every problem is
  * an error whose *cause reads "FILE:LINE: message"; the caller frees it.
  */
 int  contract_compile(const config_setting_t *, struct contract **,
@@ -87,6 +97,21 @@ int contract_validate(const struct contract *c, const cJSON *data,
 
 /* The contract as a JSON object for the "contracts" op. */
 cJSON *contract_to_json(const struct contract *);
+
+/* Compile a contract's "stream" group (keys max_bytes, max_age); errors
+ * read "FILE:LINE: contract NAME: stream: message". */
+int contract_stream_compile(const config_setting_t *, const char *contract,
+    struct stream_conf **, char					**cause);
+/* Free a stream_conf (NULL is fine). */
+void contract_stream_free(struct stream_conf *);
+/* The stream as JSON: {"queue":...,"max_bytes":...,"max_age":...}, the
+ * queue only when exchange is given. */
+cJSON *contract_stream_to_json(const struct stream_conf *, const char *exchange,
+    const char *contract);
+/* The stream queue of a contract: "<exchange>.<Contract>.stream". */
+char *contract_stream_queue(const char *exchange, const char *contract);
+/* Is s a RabbitMQ x-max-age: digits then one of Y M D h m s? */
+int contract_stream_age_valid(const char *s);
 
 /* Is s a well-formed routing key? Is s a well-formed contract name? */
 int contract_routing_key_valid(const char *s);

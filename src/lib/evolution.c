@@ -39,7 +39,8 @@ static const struct evolution_bound {
 /* The kind names, indexed by enum evolution_kind. */
 static const char *const evolution_kind_names[] = { "added", "removed",
 	"renamed", "routing_key_changed", "type_changed", "made_required",
-	"made_optional", "tightened", "relaxed" };
+	"made_optional", "tightened", "relaxed", "stream_added",
+	"stream_removed", "retention_changed" };
 
 static void evolution_field(const struct evolution_ctx *, const char *,
     const struct field *, const struct field *);
@@ -62,6 +63,36 @@ const char *
 evolution_verdict_name(enum evolution_verdict verdict)
 {
 	return (verdict == EVOLUTION_FORBIDDEN ? "forbidden" : "ok");
+}
+
+static void evolution_note(const struct evolution_ctx *, const char *,
+    enum evolution_kind, enum evolution_class, const char *, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* An x-max-age in seconds (months of 30 days, years of 365); unset is
+ * forever. */
+static double
+evolution_age(const char *age)
+{
+	double v;
+
+	if (age == NULL)
+		return (INFINITY);
+	v = strtod(age, NULL);
+	switch (age[strlen(age) - 1]) {
+	case 'Y':
+		return (v * 365 * 86400);
+	case 'M':
+		return (v * 30 * 86400);
+	case 'D':
+		return (v * 86400);
+	case 'h':
+		return (v * 3600);
+	case 'm':
+		return (v * 60);
+	default:
+		return (v);
+	}
 }
 
 /* Note a change at path (NULL: the contract itself) and count it. */
@@ -451,6 +482,53 @@ evolution_removed(struct evolution_ctx *cx, const struct contract *o,
 	    o->routing_key, s->name, s->routing_key);
 }
 
+/* A stream's retention: keeping less breaks replays that resume from an
+ * offset or a time the stream no longer holds; keeping more breaks none. */
+static void
+evolution_retention(const struct evolution_ctx *cx, const struct stream_conf *o,
+    const struct stream_conf *n)
+{
+	double ob = o->max_bytes > 0 ? (double)o->max_bytes : INFINITY;
+	double nb = n->max_bytes > 0 ? (double)n->max_bytes : INFINITY;
+	double oa = evolution_age(o->max_age), na = evolution_age(n->max_age);
+	const char *keep = "; an existing stream keeps the arguments it was "
+			   "declared with: apply the new retention with a "
+			   "policy";
+
+	if (nb != ob)
+		evolution_note(cx, "stream", EVOLUTION_RETENTION,
+		    nb < ob ? EVOLUTION_BREAKING : EVOLUTION_ADDITIVE,
+		    "stream max_bytes %s from %.0f to %.0f%s",
+		    nb < ob ? "lowered" : "raised", ob, nb, keep);
+	if (na != oa)
+		evolution_note(cx, "stream", EVOLUTION_RETENTION,
+		    na < oa ? EVOLUTION_BREAKING : EVOLUTION_ADDITIVE,
+		    "stream max_age %s from %s to %s%s",
+		    na < oa ? "shortened" : "lengthened",
+		    o->max_age != NULL ? o->max_age : "(none)",
+		    n->max_age != NULL ? n->max_age : "(none)", keep);
+}
+
+/* A stream added (replays start with the events published from then on),
+ * removed (every subscribe "from" is refused) or kept longer or shorter. */
+static void
+evolution_stream(const struct evolution_ctx *cx, const struct stream_conf *o,
+    const struct stream_conf *n)
+{
+	if (o == NULL && n != NULL)
+		evolution_note(cx, "stream", EVOLUTION_STREAM_ADDED,
+		    EVOLUTION_ADDITIVE,
+		    "events are kept in a stream from now on: a replay starts "
+		    "with the first one published after the change");
+	else if (o != NULL && n == NULL)
+		evolution_note(cx, "stream", EVOLUTION_STREAM_REMOVED,
+		    EVOLUTION_BREAKING,
+		    "the stream is gone: subscribing with \"from\" is refused; "
+		    "the stream queue stays on the broker until deleted");
+	else if (o != NULL)
+		evolution_retention(cx, o, n);
+}
+
 /* Follow an old contract into to: same name, else its routing key under
  * a name that is new (a rename), else gone. Mark its match in taken. */
 static void
@@ -484,6 +562,7 @@ evolution_contract(struct evolution_report *r, const struct contract *o,
 	}
 	taken[i] = 1;
 	evolution_body(&cx, o, n);
+	evolution_stream(&cx, o->stream, n->stream);
 }
 
 /* A contract new in to: an addition, on a routing key of its own. */

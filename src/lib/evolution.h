@@ -18,7 +18,11 @@ enum evolution_kind {
 	EVOLUTION_REQUIRED,    /* optional -> required */
 	EVOLUTION_OPTIONAL,    /* required -> optional */
 	EVOLUTION_TIGHTENED,   /* a constraint accepts less */
-	EVOLUTION_RELAXED      /* a constraint accepts more */
+	EVOLUTION_RELAXED,     /* a constraint accepts more */
+	/* A contract's stream (see evolution_stream). */
+	EVOLUTION_STREAM_ADDED,
+	EVOLUTION_STREAM_REMOVED,
+	EVOLUTION_RETENTION
 };
 
 enum evolution_class {

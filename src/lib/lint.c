@@ -29,6 +29,9 @@ const struct lint_rule lint_rules[] = {
 	    "a field is named timestamp, url, id, data, type or the like" },
 	{ "datetime-not-at", "a datetime field's name does not end in _at" },
 	{ "string-without-max-length", "a string field has no max_length" },
+	{ "stream-without-max-bytes",
+	    "a stream has no max_bytes: its disk use is bounded by age only, "
+	    "or not at all" },
 };
 const size_t lint_nrules = sizeof lint_rules / sizeof lint_rules[0];
 
@@ -368,6 +371,26 @@ lint_field(struct lint_ctx *cx, const struct field *f, const char *path)
 	}
 }
 
+/* A stream must have a bound on its size: an age alone lets a burst fill
+ * the broker's disk (and its disk alarm blocks every publisher). */
+static void
+lint_stream(struct lint_ctx *cx)
+{
+	const struct stream_conf *st = cx->c->stream;
+
+	if (st == NULL || st->max_bytes > 0)
+		return;
+	if (st->max_age != NULL)
+		lint_emit(cx, "stream-without-max-bytes", st->line, NULL,
+		    "stream keeps %s of events however large: add "
+		    "max_bytes, as max_bytes = 10000000000L",
+		    st->max_age);
+	else
+		lint_emit(cx, "stream-without-max-bytes", st->line, NULL,
+		    "stream keeps every event until the disk is full: add "
+		    "max_bytes (and max_age), as max_bytes = 10000000000L");
+}
+
 /* Check one contract; return the number of findings. */
 int
 lint_contract(const struct contract *c,
@@ -381,6 +404,7 @@ lint_contract(const struct contract *c,
 	lint_version(&cx);
 	lint_documented(&cx);
 	lint_ids_only(&cx);
+	lint_stream(&cx);
 	for (i = 0; i < c->nfields; i++)
 		lint_field(&cx, &c->fields[i], c->fields[i].name);
 	return (cx.n);

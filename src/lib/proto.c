@@ -15,7 +15,7 @@ static const struct {
 } proto_ops[] = {
 	{ "publish", OP_PUBLISH,
 	    " event data message_id traceparent tracestate " },
-	{ "subscribe", OP_SUBSCRIBE, " event " },
+	{ "subscribe", OP_SUBSCRIBE, " event from " },
 	{ "unsubscribe", OP_UNSUBSCRIBE, " event " },
 	{ "ack", OP_ACK, " tag " },
 	{ "nack", OP_NACK, " tag requeue retry_in_ms " },
@@ -219,6 +219,17 @@ proto_settle(struct request *req, char **message)
 	return (0);
 }
 
+/* Read the members of a subscribe: "from" asks for a replay (its value is
+ * checked where it is used, with stream_from_parse). */
+static int
+proto_subscribe(struct request *req, char **message)
+{
+	if (proto_event(req, message) != 0)
+		return (-1);
+	req->from = cJSON_GetObjectItemCaseSensitive(req->tree, "from");
+	return (0);
+}
+
 /* Find the op: named by "op", or a publish when only "event" is given. */
 static int
 proto_find_op(struct request *req, size_t *opi, const char **code,
@@ -287,6 +298,8 @@ proto_parse(const char *line, size_t len, struct request *req,
 		rv = proto_publish(req, code, message);
 		break;
 	case OP_SUBSCRIBE:
+		rv = proto_subscribe(req, message);
+		break;
 	case OP_UNSUBSCRIBE:
 		rv = proto_event(req, message);
 		break;

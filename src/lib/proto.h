@@ -35,6 +35,8 @@ struct request {
 	int		 requeue;
 	int		 retry_in_ms; /* nack: retry later; 0: not asked */
 	cJSON		*tree;
+	/* subscribe: where to replay the stream from (request.c reads it) */
+	const cJSON *from;
 	/* W3C Trace Context, or NULL; tracestate NULL if empty too. */
 	const char *traceparent;
 	const char *tracestate;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "stream-from.h"
 #include "util.h"
 #include "warren.h"
 
@@ -21,6 +22,7 @@ struct warren_sub {
 	struct warren_conn *c;
 	const char	   *event;
 	const char	   *exec;     /* --exec, or NULL */
+	const char	   *from;     /* --from, or NULL: the service queue */
 	int		    requeue;  /* --requeue: nack with requeue */
 	long		    retry_in; /* --retry-in ms: nack to retry, or 0 */
 };
@@ -73,6 +75,20 @@ warren_subscribe_env_attempt(const cJSON *d)
 	setenv("WARREN_ATTEMPT", num, 1);
 }
 
+/* Set WARREN_OFFSET from a replay's delivery d (unset it otherwise). */
+static void
+warren_subscribe_env_offset(const cJSON *d)
+{
+	const cJSON *o = cJSON_GetObjectItem(d, "offset");
+	char	     num[32];
+
+	if (cJSON_IsNumber(o)) {
+		snprintf(num, sizeof num, "%.0f", o->valuedouble);
+		setenv("WARREN_OFFSET", num, 1);
+	} else
+		unsetenv("WARREN_OFFSET");
+}
+
 /* Set WARREN_* for the command from the delivery d. */
 static void
 warren_subscribe_env(const cJSON *d)
@@ -96,6 +112,7 @@ warren_subscribe_env(const cJSON *d)
 	setenv("WARREN_REDELIVERED",
 	    cJSON_IsTrue(cJSON_GetObjectItem(d, "redelivered")) ? "1" : "0", 1);
 	warren_subscribe_env_attempt(d);
+	warren_subscribe_env_offset(d);
 }
 
 /*
@@ -229,6 +246,13 @@ warren_subscribe_line(struct warren_sub *s, const char *line, size_t len)
 	cJSON_Delete(r);
 }
 
+/* Is a --from value an offset (digits only)? */
+static int
+warren_subscribe_is_offset(const char *s)
+{
+	return (*s != '\0' && strspn(s, "0123456789") == strlen(s));
+}
+
 /* Subscribe and handle deliveries until warrend goes or we are killed. */
 static int
 warren_subscribe_loop(struct warren_sub *s)
@@ -241,6 +265,13 @@ warren_subscribe_loop(struct warren_sub *s)
 
 	pbuf_adds(&req, "{\"op\":\"subscribe\",\"id\":1,\"event\":");
 	pbuf_add_quoted(&req, s->event);
+	if (s->from != NULL) {
+		pbuf_adds(&req, ",\"from\":");
+		if (warren_subscribe_is_offset(s->from))
+			pbuf_adds(&req, s->from);
+		else
+			pbuf_add_quoted(&req, s->from);
+	}
 	pbuf_adds(&req, "}\n");
 	warren_subscribe_send(c, req.p);
 	pbuf_free(&req);
@@ -270,26 +301,48 @@ warren_subscribe_retry_in(const char *prog, const char *arg)
 	return (v);
 }
 
-/* warren subscribe [--exec cmd] [--requeue | --retry-in ms] event. */
+/* Check a --from value as warrend will, for a usage error up front. */
+static void
+warren_subscribe_check_from(const char *prog, const char *from)
+{
+	struct stream_from f;
+	cJSON		  *v;
+	char		  *message;
+
+	if (warren_subscribe_is_offset(from))
+		v = cJSON_CreateNumber(strtod(from, NULL));
+	else
+		v = cJSON_CreateString(from);
+	if (stream_from_parse(v, &f, &message) != 0)
+		warren_usage_error(prog, "--from %s: %s", from, message);
+	cJSON_Delete(v);
+}
+
+/* warren subscribe [--exec cmd] [--requeue | --retry-in ms] [--from where]
+ * event. */
 int
 warren_subscribe_run(const char *path, int argc, char **argv)
 {
-	static const struct option opts[] = { { "exec", required_argument, NULL,
-						  'e' },
+	static const struct option opts[] = {
+		{ "exec", required_argument, NULL, 'e' },
 		{ "requeue", no_argument, NULL, 'r' },
 		{ "retry-in", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 } };
-	struct warren_conn	   c;
-	struct warren_sub	   s = { .c = &c };
-	int			   ch;
+		{ "from", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 }
+	};
+	struct warren_conn c;
+	struct warren_sub  s = { .c = &c };
+	int		   ch;
 
 	optind = 1;
-	while ((ch = warren_getopt(argc, argv, "e:rR:", opts)) != -1) {
+	while ((ch = warren_getopt(argc, argv, "e:rR:f:", opts)) != -1) {
 		if (ch == 'e')
 			s.exec = optarg;
 		else if (ch == 'R')
 			s.retry_in = warren_subscribe_retry_in(argv[0], optarg);
-		else
+		else if (ch == 'f') {
+			warren_subscribe_check_from(argv[0], optarg);
+			s.from = optarg;
+		} else
 			s.requeue = 1;
 	}
 	if (s.requeue && s.retry_in > 0)

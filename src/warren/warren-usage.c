@@ -22,9 +22,11 @@ static const struct warren_cmd warren_cmds[] = {
 	    "publish json, or one object per line of stdin\n"
 	    "(with a W3C trace context)" },
 	{ "subscribe",
-	    "subscribe [--exec cmd] [--requeue | --retry-in ms] event",
+	    "subscribe [--exec cmd] [--requeue | --retry-in ms] [--from where] "
+	    "event",
 	    "print each delivery (or run cmd with its data on stdin)\n"
-	    "and ack it once done" },
+	    "and ack it once done; --from first|last|next|TIME|OFFSET\n"
+	    "replays the event's stream instead" },
 	{ "compat", "compat [--json] old new",
 	    "compare two contract files; exit 1 on a breaking change\n"
 	    "that keeps its routing key" },

@@ -21,8 +21,15 @@
 #include "consume.h"
 #include "request.h"
 #include "stats.h"
+#include "stream-from.h"
 #include "util.h"
 #include "warrend.h"
+
+/* A connection may replay this many streams at once, and warrend this
+ * many in all: each takes a channel on the consumer connection, whose
+ * channel_max is 2047 by default. */
+#define CONSUME_MAX_REPLAYS 64
+#define CONSUME_MAX_REPLAYS_ALL 1024
 
 struct consume_event;
 
@@ -54,6 +61,8 @@ struct consume_delivery {
 	uint16_t channel;
 	uint64_t dtag;	       /* the broker's */
 	int	 max_attempts; /* of its contract, for a retry */
+	/* From a replay: a stream requeues nothing. */
+	int replay;
 };
 TAILQ_HEAD(consume_deliveryq, consume_delivery);
 
@@ -77,6 +86,7 @@ enum consume_state {
 struct consume_event {
 	TAILQ_ENTRY(consume_event) entry;
 	char		      *event;
+	uint64_t	       sid; /* a replay's, 0: the service queue */
 	enum consume_state     state;
 	struct consume_memberq members;
 	int		       nmembers;
@@ -91,6 +101,8 @@ static int	     consume_efd = -1;
 static char	    *consume_service; /* the consumer's, from start */
 static struct event *consume_ev;
 static int	     consume_connected;
+static char	    *consume_exchange; /* the consumer's, from start */
+static uint64_t	     consume_sids;     /* replays so far */
 
 /* The client's consuming state, made on first use. */
 static struct consume_client *
@@ -107,34 +119,38 @@ consume_client(struct client *c)
 	return (*scp);
 }
 
-/* Find an event's state; make it if asked. */
+/* Find an event's (or a replay's) state; make it if asked. */
 static struct consume_event *
-consume_event(const char *event, int create)
+consume_event(const char *event, uint64_t sid, int create)
 {
 	struct consume_event *ev;
 
 	TAILQ_FOREACH(ev, &consume_events, entry) {
-		if (strcmp(ev->event, event) == 0)
+		if (ev->sid == sid && strcmp(ev->event, event) == 0)
 			return (ev);
 	}
 	if (!create)
 		return (NULL);
 	ev = xcalloc(1, sizeof *ev);
 	ev->event = xstrdup(event);
+	ev->sid = sid;
 	TAILQ_INIT(&ev->members);
 	TAILQ_INIT(&ev->waits);
 	TAILQ_INSERT_TAIL(&consume_events, ev, entry);
 	return (ev);
 }
 
-/* Build the ok reply of a subscribe. */
+/* Build the ok reply of a subscribe: the queue, or a replay's stream. */
 static void
 consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
-    const char *event)
+    const struct consume_event *ev)
 {
 	char *queue;
 
-	xasprintf(&queue, "%s.%s", consume_service, event);
+	if (ev->sid != 0)
+		queue = contract_stream_queue(consume_exchange, ev->event);
+	else
+		xasprintf(&queue, "%s.%s", consume_service, ev->event);
 	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
 	proto_member_str(b, "queue", queue);
 	proto_reply_end(b);
@@ -171,36 +187,125 @@ consume_member(struct client *c, const struct consume_event *ev)
 	return (NULL);
 }
 
-/* Subscribe c to ct's queue. */
-void
-consume_subscribe(struct client *c, const struct contract *ct,
+/* Queue c's subscribe request for the consumer thread's answer. */
+static void
+consume_wait(struct client *c, struct consume_event *ev,
     const struct json_span *id)
 {
-	struct consume_event  *ev = consume_event(ct->name, 1);
 	struct consume_client *sc = consume_client(c);
-	struct consume_wait   *w;
-	struct pbuf	       b = { NULL, 0, 0 };
+	struct consume_wait   *w = xcalloc(1, sizeof *w);
 
-	if (consume_member(c, ev) != NULL || ev->state == CONSUME_ACTIVE) {
-		if (consume_member(c, ev) == NULL)
-			consume_join(c, ev);
-		consume_reply_ok(&b, id->ptr, id->len, ev->event);
-		client_answer(client_defer(c, id), &b);
-		return;
-	}
-	w = xcalloc(1, sizeof *w);
 	w->c = c;
 	w->ev = ev;
 	w->p = client_defer(c, id);
 	TAILQ_INSERT_TAIL(&ev->waits, w, eentry);
 	TAILQ_INSERT_TAIL(&sc->waits, w, centry);
+}
+
+/* Free the replays that are over: no member, no wait, not consuming. */
+static void
+consume_sweep(void)
+{
+	struct consume_event *ev, *next;
+
+	for (ev = TAILQ_FIRST(&consume_events); ev != NULL; ev = next) {
+		next = TAILQ_NEXT(ev, entry);
+		if (ev->sid == 0 || ev->state != CONSUME_IDLE ||
+		    ev->nmembers != 0 || !TAILQ_EMPTY(&ev->waits))
+			continue;
+		TAILQ_REMOVE(&consume_events, ev, entry);
+		free(ev->event);
+		free(ev);
+	}
+}
+
+/* How many replays c has, begun or asked for (c NULL: all there are). */
+static int
+consume_replays(const struct consume_client *sc)
+{
+	const struct consume_member *m;
+	const struct consume_wait   *w;
+	const struct consume_event  *ev;
+	int			     n = 0;
+
+	if (sc == NULL) {
+		TAILQ_FOREACH(ev, &consume_events, entry)
+			n += ev->sid != 0;
+		return (n);
+	}
+	TAILQ_FOREACH(m, &sc->members, centry)
+		n += m->ev->sid != 0;
+	TAILQ_FOREACH(w, &sc->waits, centry)
+		n += w->ev->sid != 0;
+	return (n);
+}
+
+/* Start a replay of ct's stream for c, from from: a subscription of its
+ * own, on a channel of its own. */
+static void
+consume_replay(struct client *c, const struct contract *ct,
+    const struct json_span *id, const struct stream_from *from)
+{
+	struct consume_event *ev;
+	struct pbuf	      b = { NULL, 0, 0 };
+	const char	     *code = NULL;
+	char		      msg[128];
+
+	consume_sweep();
+	if (consume_replays(consume_client(c)) >= CONSUME_MAX_REPLAYS) {
+		code = "bad_request";
+		snprintf(msg, sizeof msg,
+		    "a connection may replay at most %d streams at once",
+		    CONSUME_MAX_REPLAYS);
+	} else if (consume_replays(NULL) >= CONSUME_MAX_REPLAYS_ALL) {
+		code = "unavailable";
+		snprintf(msg, sizeof msg,
+		    "warrend replays at most %d streams at once; try again "
+		    "later",
+		    CONSUME_MAX_REPLAYS_ALL);
+	}
+	if (code != NULL) {
+		request_reply_error(&b, OP_SUBSCRIBE, id->ptr, id->len, code,
+		    msg, NULL);
+		client_answer(client_defer(c, id), &b);
+		return;
+	}
+	ev = consume_event(ct->name, ++consume_sids, 1);
+	ev->state = CONSUME_PENDING;
+	consume_wait(c, ev, id);
+	consumer_replay(ct->name, ev->sid, from);
+}
+
+/* Subscribe c to ct's queue, or (from) start a replay of its stream. */
+void
+consume_subscribe(struct client *c, const struct contract *ct,
+    const struct json_span *id, const struct stream_from *from)
+{
+	struct consume_event *ev;
+	struct pbuf	      b = { NULL, 0, 0 };
+
+	if (from != NULL) {
+		consume_replay(c, ct, id, from);
+		return;
+	}
+	ev = consume_event(ct->name, 0, 1);
+
+	if (consume_member(c, ev) != NULL || ev->state == CONSUME_ACTIVE) {
+		if (consume_member(c, ev) == NULL)
+			consume_join(c, ev);
+		consume_reply_ok(&b, id->ptr, id->len, ev);
+		client_answer(client_defer(c, id), &b);
+		return;
+	}
+	consume_wait(c, ev, id);
 	if (ev->state == CONSUME_IDLE) {
 		ev->state = CONSUME_PENDING;
 		consumer_subscribe(ct->name, ct->routing_key);
 	}
 }
 
-/* Remove membership m; the last member leaving stops the consumer. */
+/* Remove membership m; the last member leaving stops the consumer (a
+ * replay has one, and ends with it). */
 static void
 consume_leave(struct consume_member *m)
 {
@@ -214,35 +319,38 @@ consume_leave(struct consume_member *m)
 	ev->nmembers--;
 	free(m);
 	if (ev->nmembers == 0 && TAILQ_EMPTY(&ev->waits) &&
-	    ev->state == CONSUME_ACTIVE) {
+	    (ev->state == CONSUME_ACTIVE || ev->sid != 0)) {
 		ev->state = CONSUME_IDLE;
-		consumer_cancel(ev->event);
+		consumer_cancel(ev->event, ev->sid);
 	}
 }
 
-/* Unsubscribe c from ct. */
+/* Unsubscribe c from ct: its queue and every replay of its stream. */
 int
 consume_unsubscribe(struct client *c, const struct contract *ct)
 {
-	struct consume_event  *ev = consume_event(ct->name, 0);
 	struct consume_client *sc = *client_subs(c);
-	struct consume_member *m;
+	struct consume_member *m, *next;
 	struct consume_wait   *w;
 	int		       rv = -1;
 
-	if (ev == NULL || sc == NULL)
+	if (sc == NULL)
 		return (-1);
 	/* A subscribe still on its way is answered, but not joined. */
 	TAILQ_FOREACH(w, &sc->waits, centry) {
-		if (w->ev == ev) {
+		if (strcmp(w->ev->event, ct->name) == 0) {
 			w->leave = 1;
 			rv = 0;
 		}
 	}
-	if ((m = consume_member(c, ev)) == NULL)
-		return (rv);
-	consume_leave(m);
-	return (0);
+	for (m = TAILQ_FIRST(&sc->members); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, centry);
+		if (strcmp(m->ev->event, ct->name) == 0) {
+			consume_leave(m);
+			rv = 0;
+		}
+	}
+	return (rv);
 }
 
 /* Settle a delivery by c's tag; retry_ms > 0: retry it later. */
@@ -264,7 +372,7 @@ consume_settle(struct client *c, long long tag, int ack, int requeue,
 		return ((uint64_t)tag < sc->stale_below ? 0 : -1);
 	TAILQ_REMOVE(&sc->unsettled, d, entry);
 	sc->nunsettled--;
-	if (retry_ms > 0)
+	if (retry_ms > 0 && !d->replay) /* a stream keeps it: no retry */
 		consumer_retry(d->epoch, d->channel, d->dtag, retry_ms,
 		    d->max_attempts);
 	else
@@ -288,7 +396,8 @@ consume_client_gone(struct client *c)
 	while ((d = TAILQ_FIRST(&sc->unsettled)) != NULL) {
 		TAILQ_REMOVE(&sc->unsettled, d, entry);
 		consume_batch_add(d->epoch, d->channel, d->dtag, 0, 1);
-		stats_count(STATS_REQUEUED);
+		if (!d->replay)
+			stats_count(STATS_REQUEUED);
 		free(d);
 	}
 	while ((w = TAILQ_FIRST(&sc->waits)) != NULL) {
@@ -337,7 +446,7 @@ consume_reload(void)
 			consume_leave(m);
 		if (ev->state == CONSUME_ACTIVE) {
 			ev->state = CONSUME_IDLE;
-			consumer_cancel(ev->event);
+			consumer_cancel(ev->event, ev->sid);
 		}
 	}
 }
@@ -346,11 +455,14 @@ consume_reload(void)
 static void
 consume_subscribed(const struct consumer_msg *msg)
 {
-	struct consume_event *ev = consume_event(msg->event, 1);
+	struct consume_event *ev;
 	struct consume_wait  *w;
 	struct pbuf	      b = { NULL, 0, 0 };
 	const char	     *code;
 
+	/* A replay nobody waits for any more is over already. */
+	if ((ev = consume_event(msg->event, msg->sid, msg->sid == 0)) == NULL)
+		return;
 	if (msg->error != NULL)
 		log_warnx("subscribe %s: %s", msg->event, msg->error);
 	if (msg->error != NULL && ev->state == CONSUME_ACTIVE)
@@ -363,7 +475,7 @@ consume_subscribed(const struct consumer_msg *msg)
 			if (!w->leave && consume_member(w->c, ev) == NULL)
 				consume_join(w->c, ev);
 			consume_reply_ok(&b, client_preq_id(w->p),
-			    client_preq_idlen(w->p), ev->event);
+			    client_preq_idlen(w->p), ev);
 		} else {
 			code = msg->unreachable ? "unavailable" : "rejected";
 			request_reply_error(&b, OP_SUBSCRIBE,
@@ -375,12 +487,12 @@ consume_subscribed(const struct consumer_msg *msg)
 	}
 	if (ev->state == CONSUME_ACTIVE && ev->nmembers == 0) {
 		ev->state = CONSUME_IDLE;
-		consumer_cancel(ev->event);
+		consumer_cancel(ev->event, ev->sid);
 	}
 }
 
 /* Is the body a JSON object that keeps ev's contract? Log why not, once
- * per message. */
+ * per message (a replay's is skipped: a stream dead-letters nothing). */
 static int
 consume_body_ok(const struct consumer_msg *msg)
 {
@@ -388,19 +500,18 @@ consume_body_ok(const struct consumer_msg *msg)
 	cJSON		      *tree;
 	char		      *cause = NULL, *path = NULL;
 	const char	      *mid = msg->message_id ? msg->message_id : "-";
-	int		       rv = -1;
+	const char *fate = msg->sid != 0 ? "skipped" : "dead-lettered";
+	int	    rv = -1;
 
 	if ((ct = contract_find(&warrend_conf->contracts, msg->event)) ==
 	    NULL) {
-		log_warnx("delivery %s of %s: no such contract any more: "
-			  "dead-lettered",
-		    mid, msg->event);
+		log_warnx("delivery %s of %s: no such contract any more: %s",
+		    mid, msg->event, fate);
 		return (-1);
 	}
 	if (json_check(msg->body, msg->bodylen, NULL, 0, &cause) != 0) {
-		log_warnx("delivery %s of %s is not valid JSON (%s): "
-			  "dead-lettered",
-		    mid, msg->event, cause);
+		log_warnx("delivery %s of %s is not valid JSON (%s): %s", mid,
+		    msg->event, cause, fate);
 		free(cause);
 		return (-1);
 	}
@@ -408,9 +519,8 @@ consume_body_ok(const struct consumer_msg *msg)
 		return (-1);
 	json_annotate_numbers(tree, msg->body, msg->bodylen);
 	if (contract_validate(ct, tree, &cause, &path) != 0)
-		log_warnx("delivery %s of %s breaks its contract (%s): "
-			  "dead-lettered",
-		    mid, msg->event, cause);
+		log_warnx("delivery %s of %s breaks its contract (%s): %s", mid,
+		    msg->event, cause, fate);
 	else
 		rv = 0;
 	free(cause);
@@ -460,6 +570,7 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 	d->channel = msg->channel;
 	d->dtag = msg->dtag;
 	d->max_attempts = consume_max_attempts(msg->event);
+	d->replay = msg->sid != 0;
 	TAILQ_INSERT_TAIL(&sc->unsettled, d, entry);
 	sc->nunsettled++;
 	snprintf(num, sizeof num, "%llu", (unsigned long long)d->tag);
@@ -476,6 +587,11 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 	    msg->redelivered ? 4 : 5);
 	snprintf(num, sizeof num, "%d", msg->attempt > 0 ? msg->attempt : 1);
 	proto_member_raw(&b, "attempt", num, strlen(num));
+	if (msg->has_offset) {
+		snprintf(num, sizeof num, "%llu",
+		    (unsigned long long)msg->offset);
+		proto_member_raw(&b, "offset", num, strlen(num));
+	}
 	if (msg->traceparent != NULL)
 		proto_member_str(&b, "traceparent", msg->traceparent);
 	if (msg->tracestate != NULL)
@@ -499,17 +615,20 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 static void
 consume_delivery(const struct consumer_msg *msg)
 {
-	struct consume_event  *ev = consume_event(msg->event, 0);
+	struct consume_event  *ev = consume_event(msg->event, msg->sid, 0);
 	struct consume_member *m;
 
 	if (consume_body_ok(msg) != 0) {
-		stats_count(STATS_DEAD_LETTERED);
+		if (msg->sid == 0)
+			stats_count(STATS_DEAD_LETTERED);
 		consume_batch_add(msg->epoch, msg->channel, msg->dtag, 0, 0);
 		return;
 	}
 	if (ev == NULL || (m = consume_pick(ev)) == NULL) {
-		/* Sent before the consumer was cancelled: back it goes. */
-		stats_count(STATS_REQUEUED);
+		/* Sent before the consumer was cancelled: back it goes
+		 * (a replay's stays in its stream). */
+		if (msg->sid == 0)
+			stats_count(STATS_REQUEUED);
 		consume_batch_add(msg->epoch, msg->channel, msg->dtag, 0, 1);
 		return;
 	}
@@ -569,6 +688,7 @@ consume_done_cb(evutil_socket_t fd, short events, void *arg)
 		}
 		consumer_msg_free(msg);
 	}
+	consume_sweep();
 }
 
 /* Watch the consumer thread's messages (warrend.c starts and stops the
@@ -586,6 +706,7 @@ consume_start(char **cause)
 	if (consume_batch_start(cause) != 0)
 		return (-1);
 	consume_service = xstrdup(warrend_conf->service);
+	consume_exchange = xstrdup(warrend_conf->exchange);
 	return (0);
 }
 
@@ -626,6 +747,7 @@ consume_free(void)
 	consume_batch_free();
 	consume_efd = -1; /* the consumer's: it closes it */
 	free(consume_service);
+	free(consume_exchange);
 }
 
 /* The number of events being consumed. */

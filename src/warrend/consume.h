@@ -11,13 +11,16 @@ struct client;
 struct contract;
 struct consume_client;
 struct pbuf;
+struct stream_from;
 
 /* Start the consumer thread and watch its messages. */
 int consume_start(char **cause);
-/* Subscribe c to ct's queue; the reply comes when the queue is ready. */
+/* Subscribe c to ct's queue, or (from not NULL) start a replay of ct's
+ * stream; the reply comes when the queue or stream is ready. */
 void consume_subscribe(struct client *c, const struct contract *ct,
-    const struct json_span *id);
-/* Unsubscribe c; return 0, or -1 if c was not subscribed. */
+    const struct json_span *id, const struct stream_from *from);
+/* Unsubscribe c from ct's queue and its replays; return 0, or -1 if c was
+ * not subscribed. */
 int consume_unsubscribe(struct client *c, const struct contract *ct);
 /* Settle a delivery by c's tag (retry_ms > 0: retry it that much later);
  * return -1 if c holds no such tag. */

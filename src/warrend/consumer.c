@@ -19,9 +19,11 @@
 #include "broker.h"
 #include "conf.h"
 #include "consumer.h"
+#include "contract.h"
 #include "log.h"
 #include "mailbox.h"
 #include "retry.h"
+#include "stream.h"
 #include "trace.h"
 #include "util.h"
 
@@ -33,6 +35,8 @@
  */
 #define CONSUMER_MAILBOX_BOUND (1024 * 1024)
 #define CONSUMER_POST_BATCH 256 /* deliveries handed to the loop at once */
+/* How long a replay is tried again after a reconnect (milliseconds). */
+#define CONSUMER_REPLAY_RETRY_MS 60000
 
 enum ccmd_type {
 	CC_SUBSCRIBE,
@@ -56,6 +60,9 @@ struct ccmd {
 	size_t			nsettles;
 	int			retry_ms; /* retry later: retry.c */
 	int			max_attempts;
+	/* A replay's (0: the service queue's) and where it starts. */
+	uint64_t		sid;
+	struct stream_from	from;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
@@ -69,8 +76,19 @@ struct csub {
 	int	 wanted; /* the loop has subscribers */
 	int	 open;	 /* channel open on this connection */
 	int	 consuming;
+	int	 ended;	    /* a replay over: swept once its frames are read */
 	char	 ctag[256]; /* the broker's consumer tag */
 	uint64_t epoch;	    /* of the channel's current opening */
+	/* A replay: its stream, where it started, where it goes on. */
+	uint64_t	   sid;
+	struct stream_from from;
+	int		   resume; /* a delivery came: go on from next */
+	uint64_t	   next;
+	int		   started;    /* consumed once: a restore follows */
+	int64_t		   since_ms;   /* when it was asked for (wall clock) */
+	uint64_t	   retry_at;   /* restoring it failed: try then */
+	uint64_t	   give_up_at; /* and stop trying then */
+	struct stream_meta meta;       /* of the message being assembled */
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
 	struct consumer_msg *msg;
@@ -109,6 +127,7 @@ static struct consumer {
 	.ready = TAILQ_HEAD_INITIALIZER(cons.ready) };
 
 static void consumer_connect(void);
+static void consumer_sweep(void);
 
 /* Nudge an eventfd. */
 static void
@@ -140,14 +159,28 @@ consumer_subscribe(const char *event, const char *routing_key)
 	consumer_command(cmd);
 }
 
-/* Stop consuming event's queue. */
+/* Replay event's stream from from. */
 void
-consumer_cancel(const char *event)
+consumer_replay(const char *event, uint64_t sid, const struct stream_from *from)
+{
+	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
+
+	cmd->type = CC_SUBSCRIBE;
+	cmd->event = xstrdup(event);
+	cmd->sid = sid;
+	cmd->from = *from;
+	consumer_command(cmd);
+}
+
+/* Stop consuming event's queue, or end a replay. */
+void
+consumer_cancel(const char *event, uint64_t sid)
 {
 	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
 	cmd->type = CC_CANCEL;
 	cmd->event = xstrdup(event);
+	cmd->sid = sid;
 	consumer_command(cmd);
 }
 
@@ -286,6 +319,7 @@ consumer_post_subscribed(const struct csub *s, const char *error,
 
 	m->type = CM_SUBSCRIBED;
 	m->event = xstrdup(s->event);
+	m->sid = s->sid;
 	m->error = error != NULL ? xstrdup(error) : NULL;
 	m->unreachable = unreachable;
 	consumer_post(m);
@@ -300,14 +334,16 @@ consumer_get_stats(struct consumer_stats *st)
 	pthread_mutex_unlock(&cons.lock);
 }
 
-/* Find a subscription by event or by channel. */
+/* Find a subscription by event and replay, or by channel. */
 static struct csub *
-consumer_find(const char *event, uint16_t channel)
+consumer_find(const char *event, uint64_t sid, uint16_t channel)
 {
 	size_t i;
 
 	for (i = 0; i < cons.nsubs; i++) {
-		if (event != NULL && strcmp(cons.subs[i]->event, event) == 0)
+		if (event != NULL && cons.subs[i]->sid == sid &&
+		    !cons.subs[i]->ended &&
+		    strcmp(cons.subs[i]->event, event) == 0)
 			return (cons.subs[i]);
 		if (event == NULL && cons.subs[i]->channel == channel)
 			return (cons.subs[i]);
@@ -315,27 +351,77 @@ consumer_find(const char *event, uint16_t channel)
 	return (NULL);
 }
 
-/* The subscription of event, made on first use; its channel is fixed. */
+/* Milliseconds since the epoch, the clock publishers stamp events with. */
+static int64_t
+consumer_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Where a replay starts consuming. Restored before anything came, a
+ * "next" or "last" one starts at the time it was asked for: events
+ * published while it was away (a spool drained before this consumer came
+ * back, say) are still its own. */
+static void
+consumer_replay_args(struct csub *s, amqp_table_t *args, amqp_table_entry_t *a)
+{
+	if (s->started && !s->resume &&
+	    (s->from.kind == STREAM_FROM_NEXT ||
+		s->from.kind == STREAM_FROM_LAST)) {
+		s->from.kind = STREAM_FROM_TIME;
+		s->from.time_ms = s->since_ms;
+	}
+	stream_consume_args(args, a, &s->from, s->resume, s->next);
+}
+
+/* The lowest channel no subscription holds; replays come and go, so
+ * their channels are used again. */
+static uint16_t
+consumer_free_channel(void)
+{
+	uint16_t ch;
+	size_t	 i;
+
+	for (ch = 1; ch < 65535; ch++) {
+		for (i = 0; i < cons.nsubs && cons.subs[i]->channel != ch; i++)
+			;
+		if (i == cons.nsubs)
+			return (ch);
+	}
+	fatalx("consumer: out of channels");
+}
+
+/* The subscription of an event (or a replay), made on first use; its
+ * channel is fixed. */
 static struct csub *
-consumer_sub(const char *event, const char *routing_key)
+consumer_sub(const struct ccmd *cmd)
 {
 	struct csub *s;
 
-	if ((s = consumer_find(event, 0)) != NULL)
+	if ((s = consumer_find(cmd->event, cmd->sid, 0)) != NULL)
 		return (s);
-	if (cons.nsubs >= 65534)
-		fatalx("consumer: out of channels");
 	s = xcalloc(1, sizeof *s);
-	s->event = xstrdup(event);
-	s->routing_key = xstrdup(routing_key);
-	xasprintf(&s->queue, "%s.%s", cons.service, event);
-	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
-	s->channel = (uint16_t)(cons.nsubs + 1);
+	s->event = xstrdup(cmd->event);
+	s->sid = cmd->sid;
+	s->from = cmd->from;
+	s->since_ms = consumer_wall_ms();
+	if (s->sid != 0)
+		s->queue = contract_stream_queue(cons.exchange, cmd->event);
+	else {
+		s->routing_key = xstrdup(cmd->routing_key);
+		xasprintf(&s->queue, "%s.%s", cons.service, cmd->event);
+		xasprintf(&s->dead, "%s.%s.dead", cons.service, cmd->event);
+	}
+	s->channel = consumer_free_channel();
 	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
 	ackset_init(&s->acks);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1, sizeof *cons.subs);
 	cons.subs[cons.nsubs++] = s;
-	retry_sub(s->channel, s->queue, s->dead);
+	if (s->sid == 0) /* a replay is read again on purpose: no window */
+		retry_sub(s->channel, s->queue, s->dead);
 	return (s);
 }
 
@@ -438,13 +524,33 @@ consumer_declare(struct csub *s, char *err, size_t len)
 	return (consumer_rpc(s, "queue.bind", s->queue, err, len));
 }
 
+/* Declare the stream a replay reads, on a channel of its own (the top
+ * one: subscriptions take the lowest). */
+static int
+consumer_stream_declare(const struct csub *s, char *err, size_t len)
+{
+	uint16_t top = (uint16_t)amqp_get_channel_max(cons.conn);
+
+	int rv;
+
+	/* A stream not online yet fails the consume that follows, and the
+	 * replay is tried again (consumer_replay_retry). */
+	rv = stream_declare(cons.conn, top != 0 ? top : 65535, "consumer",
+	    s->event, err, len);
+	return (rv == 1 ? 0 : rv);
+}
+
 /* Open the channel of s if needed, declare, and start consuming. */
 static int
 consumer_setup(struct csub *s, char *err, size_t len)
 {
 	amqp_basic_consume_ok_t *ok;
+	amqp_table_entry_t	 a[1];
+	amqp_table_t		 args = amqp_empty_table;
 	int			 rv;
 
+	if (s->sid != 0 && (rv = consumer_stream_declare(s, err, len)) != 0)
+		return (rv);
 	if (!s->open) {
 		amqp_channel_open(cons.conn, s->channel);
 		if ((rv = consumer_rpc(s, "channel.open", s->queue, err,
@@ -459,16 +565,17 @@ consumer_setup(struct csub *s, char *err, size_t len)
 		    0)
 			return (rv);
 	}
-	if ((rv = consumer_declare(s, err, len)) != 0)
+	if (s->sid == 0 && (rv = consumer_declare(s, err, len)) != 0)
 		return (rv);
+	if (s->sid != 0)
+		consumer_replay_args(s, &args, a);
 	ok = amqp_basic_consume(cons.conn, s->channel,
-	    amqp_cstring_bytes(s->queue), amqp_empty_bytes, 0, 0, 0,
-	    amqp_empty_table);
+	    amqp_cstring_bytes(s->queue), amqp_empty_bytes, 0, 0, 0, args);
 	if ((rv = consumer_rpc(s, "basic.consume", s->queue, err, len)) != 0)
 		return (rv);
 	snprintf(s->ctag, sizeof s->ctag, "%.*s", (int)ok->consumer_tag.len,
 	    (const char *)ok->consumer_tag.bytes);
-	s->consuming = 1;
+	s->consuming = s->started = 1;
 	log_info("consumer: consuming %s on channel %u", s->queue,
 	    (unsigned)s->channel);
 	return (0);
@@ -510,7 +617,7 @@ consumer_channel(uint16_t channel, struct csub **sp)
 {
 	char *cause;
 
-	if ((*sp = consumer_find(NULL, channel)) != NULL && channel != 0)
+	if ((*sp = consumer_find(NULL, 0, channel)) != NULL && channel != 0)
 		return (0);
 	xasprintf(&cause, "a frame on a channel warrend never opened");
 	return (consumer_protocol_error(channel, cause));
@@ -531,6 +638,7 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	m = s->msg = xcalloc(1, sizeof *m);
 	m->type = CM_DELIVERY;
 	m->event = xstrdup(s->event);
+	m->sid = s->sid;
 	m->epoch = s->epoch;
 	m->channel = channel;
 	m->dtag = d->delivery_tag;
@@ -539,22 +647,35 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	return (0);
 }
 
-/* A message is whole: hand it to the loop, unless the app acked its
- * message_id already (retry.c): then the broker gets the ack. */
+/* A message is whole: hand it to the loop. A replay goes on after it
+ * when the connection comes back, and skips what is before its time; an
+ * ended one drops what was still on its way. A delivery on a service
+ * queue whose message_id the app acked already (retry.c) is acked to
+ * the broker and handed to nobody. */
 static void
 consumer_complete(struct csub *s)
 {
-	s->msg->body = assemble_take(&s->assembly, &s->msg->bodylen);
-	if (retry_body(s->channel, s->msg->dtag, s->msg->body,
-		s->msg->bodylen)) {
-		(void)amqp_basic_ack(cons.conn, s->channel, s->msg->dtag, 0);
-		(void)ackset_forget(&s->acks, s->msg->dtag);
-		consumer_msg_free(s->msg);
-		s->msg = NULL;
+	struct consumer_msg *m = s->msg;
+
+	s->msg = NULL;
+	m->body = assemble_take(&s->assembly, &m->bodylen);
+	if (s->sid != 0 && s->meta.has_offset) {
+		s->resume = 1;
+		s->next = s->meta.offset + 1;
+		m->has_offset = 1;
+		m->offset = s->meta.offset;
+	}
+	if (s->ended || (s->sid != 0 && stream_before(&s->from, &s->meta)) ||
+	    (s->sid == 0 && retry_body(s->channel, m->dtag, m->body,
+				m->bodylen))) {
+		if (!s->ended) {
+			(void)amqp_basic_ack(cons.conn, s->channel, m->dtag, 0);
+			(void)ackset_forget(&s->acks, m->dtag);
+		}
+		consumer_msg_free(m);
 		return;
 	}
-	consumer_post(s->msg);
-	s->msg = NULL;
+	consumer_post(m);
 }
 
 /* The content header of a delivery: its size and message_id. */
@@ -578,7 +699,10 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		s->msg->message_id = xstrndup(p->message_id.bytes,
 		    p->message_id.len);
-	s->msg->attempt = retry_hold(channel, s->msg->dtag, p);
+	if (s->sid == 0)
+		s->msg->attempt = retry_hold(channel, s->msg->dtag, p);
+	else
+		stream_meta_read(p, &s->meta);
 	if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
 		trace_from_headers(&p->headers, &s->msg->traceparent,
 		    &s->msg->tracestate);
@@ -648,7 +772,7 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		return (consumer_deliver(channel, m->decoded));
 	case AMQP_BASIC_CANCEL_METHOD:
 		/* The queue went away: declare it again and go on. */
-		if ((s = consumer_find(NULL, channel)) != NULL) {
+		if ((s = consumer_find(NULL, 0, channel)) != NULL) {
 			log_warnx("consumer: broker cancelled %s", s->queue);
 			s->consuming = 0;
 		}
@@ -661,7 +785,7 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		    (const char *)ch->reply_text.bytes);
 		amqp_send_method(cons.conn, channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
-		if ((s = consumer_find(NULL, channel)) != NULL)
+		if ((s = consumer_find(NULL, 0, channel)) != NULL)
 			s->open = s->consuming = 0;
 		retry_channel_gone(channel);
 		return (0);
@@ -742,11 +866,46 @@ consumer_drop(void)
 			consumer_msg_free(cons.subs[i]->msg);
 		cons.subs[i]->msg = NULL;
 	}
+	consumer_sweep();
 	if (cons.connected) {
 		cons.connected = 0;
 		broker_link_lost(&cons.link, 0);
 		consumer_post_state();
 	}
+}
+
+/*
+ * A replay could not be restored: after a broker restart a stream takes a
+ * moment to come back ("home node down"). Try again every second for a
+ * minute; return 0 when it is time to give up.
+ */
+static int
+consumer_replay_retry(struct csub *s)
+{
+	uint64_t now = util_now_ms();
+
+	if (s->give_up_at == 0)
+		s->give_up_at = now + CONSUMER_REPLAY_RETRY_MS;
+	if (now >= s->give_up_at)
+		return (0);
+	s->retry_at = now + 1000;
+	return (1);
+}
+
+/* When the next replay retry is due (0: none waits). */
+static uint64_t
+consumer_retry_due(void)
+{
+	uint64_t due = 0;
+	size_t	 i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		if (cons.subs[i]->wanted && !cons.subs[i]->consuming &&
+		    cons.subs[i]->retry_at != 0 &&
+		    (due == 0 || cons.subs[i]->retry_at < due))
+			due = cons.subs[i]->retry_at;
+	}
+	return (due);
 }
 
 /* (Re)start every wanted subscription that is not consuming. A queue the
@@ -761,12 +920,17 @@ consumer_restore(void)
 	for (i = 0; i < cons.nsubs; i++) {
 		struct csub *s = cons.subs[i];
 
-		if (!s->wanted || s->consuming)
+		if (!s->wanted || s->consuming || s->retry_at > util_now_ms())
 			continue;
 		if ((rv = consumer_setup(s, err, sizeof err)) == -2)
 			return (-1);
+		s->retry_at = rv == 0 ? 0 : s->retry_at;
+		s->give_up_at = rv == 0 ? 0 : s->give_up_at;
+		if (rv == -1 && s->sid != 0 && consumer_replay_retry(s))
+			continue;
 		if (rv == -1) {
 			s->wanted = 0;
+			s->ended = s->sid != 0;
 			consumer_post_subscribed(s, err, 0);
 		}
 	}
@@ -777,7 +941,7 @@ consumer_restore(void)
 static int
 consumer_do_subscribe(const struct ccmd *cmd)
 {
-	struct csub *s = consumer_sub(cmd->event, cmd->routing_key);
+	struct csub *s = consumer_sub(cmd);
 	char	     err[512];
 	int	     rv;
 
@@ -785,6 +949,7 @@ consumer_do_subscribe(const struct ccmd *cmd)
 		consumer_connect();
 	if (!cons.connected) {
 		snprintf(err, sizeof err, "the broker cannot be reached");
+		s->ended = s->sid != 0;
 		consumer_post_subscribed(s, err, 1);
 		return (0);
 	}
@@ -793,10 +958,32 @@ consumer_do_subscribe(const struct ccmd *cmd)
 		consumer_post_subscribed(s, NULL, 0);
 		return (0);
 	}
-	if ((rv = consumer_setup(s, err, sizeof err)) != 0)
+	if ((rv = consumer_setup(s, err, sizeof err)) != 0) {
 		s->wanted = 0;
+		s->ended = s->sid != 0;
+	}
 	consumer_post_subscribed(s, rv == 0 ? NULL : err, rv == -2);
 	return (rv == -2 ? -1 : 0);
+}
+
+/* End a replay: stop consuming and close its channel. What the broker
+ * sent before closing it is read and dropped before the channel is used
+ * again (consumer_sweep). */
+static int
+consumer_replay_end(struct csub *s)
+{
+	s->wanted = 0;
+	s->ended = 1;
+	if (!cons.connected || !s->open)
+		return (0);
+	if (consumer_unconsume(s) != 0)
+		return (-1);
+	amqp_channel_close(cons.conn, s->channel, AMQP_REPLY_SUCCESS);
+	s->open = 0;
+	return (amqp_get_rpc_reply(cons.conn).reply_type ==
+		    AMQP_RESPONSE_NORMAL ?
+		0 :
+		-1);
 }
 
 /* retry.c acked or nacked the delivery by itself: the channel's ackset
@@ -804,7 +991,7 @@ consumer_do_subscribe(const struct ccmd *cmd)
 void
 consumer_settled_alone(uint16_t channel, uint64_t dtag)
 {
-	struct csub *s = consumer_find(NULL, channel);
+	struct csub *s = consumer_find(NULL, 0, channel);
 
 	if (s != NULL)
 		(void)ackset_forget(&s->acks, dtag);
@@ -844,12 +1031,12 @@ consumer_ack_flush(void)
 static int
 consumer_do_settle(const struct consumer_settle *st)
 {
-	struct csub *s = consumer_find(NULL, st->channel);
+	struct csub *s = consumer_find(NULL, 0, st->channel);
 
 	if (!cons.connected || s == NULL || !s->open || s->epoch != st->epoch)
 		return (0); /* the broker requeued it already */
 	retry_settled(st->channel, st->dtag, st->ack);
-	if (st->ack) {
+	if (st->ack || s->sid != 0) { /* a stream keeps it: nack is ack */
 		if (ackset_ack(&s->acks, st->dtag) != 0)
 			log_warnx("consumer: ack of tag %llu on channel %u, "
 				  "which is not unacked: ignored",
@@ -868,6 +1055,28 @@ consumer_do_settle(const struct consumer_settle *st)
 		-1);
 }
 
+/* Forget the ended replays; every frame of theirs has been read. */
+static void
+consumer_sweep(void)
+{
+	struct csub *s;
+	size_t	     i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		s = cons.subs[i];
+		if (!s->ended || s->open)
+			continue;
+		cons.subs[i--] = cons.subs[--cons.nsubs];
+		free(s->event);
+		free(s->queue);
+		assemble_reset(&s->assembly);
+		ackset_free(&s->acks);
+		if (s->msg != NULL)
+			consumer_msg_free(s->msg);
+		free(s);
+	}
+}
+
 /* Carry out one command; return -1 if the connection failed. */
 static int
 consumer_do(const struct ccmd *cmd)
@@ -880,13 +1089,15 @@ consumer_do(const struct ccmd *cmd)
 	case CC_SUBSCRIBE:
 		return (consumer_do_subscribe(cmd));
 	case CC_CANCEL:
-		if ((s = consumer_find(cmd->event, 0)) == NULL)
+		if ((s = consumer_find(cmd->event, cmd->sid, 0)) == NULL)
 			return (0);
+		if (s->sid != 0)
+			return (consumer_replay_end(s));
 		s->wanted = 0;
 		return (cons.connected ? consumer_unconsume(s) : 0);
 	case CC_SETTLE:
 		if (cmd->retry_ms > 0) {
-			s = consumer_find(NULL, cmd->channel);
+			s = consumer_find(NULL, 0, cmd->channel);
 			if (!cons.connected || s == NULL || !s->open ||
 			    s->epoch != cmd->epoch)
 				return (0); /* the broker requeued it already */
@@ -952,7 +1163,7 @@ static void
 consumer_wait(int want_connection)
 {
 	struct pollfd pfd[3];
-	uint64_t      now = util_now_ms(), n;
+	uint64_t      now = util_now_ms(), n, due;
 	int	      timeout, nfd = 2;
 
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
@@ -962,6 +1173,11 @@ consumer_wait(int want_connection)
 		else if (cons.link.next_attempt - now < (uint64_t)timeout)
 			timeout = (int)(cons.link.next_attempt - now);
 	}
+	if (cons.connected && (due = consumer_retry_due()) != 0)
+		timeout = due <= now ?
+		    0 :
+		    (int)(due - now < (uint64_t)timeout ? due - now :
+							  (uint64_t)timeout);
 	/* Frames already buffered do not make the socket readable. */
 	if (cons.connected &&
 	    (amqp_frames_enqueued(cons.conn) || amqp_data_in_buffer(cons.conn)))
@@ -1015,6 +1231,7 @@ consumer_main(void *arg)
 			consumer_drop();
 			continue;
 		}
+		consumer_sweep();
 		consumer_wait(wanted);
 	}
 	if (cons.conn != NULL && cons.connected)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stream-from.h"
+
 struct conf;
 
 enum consumer_msg_type {
@@ -33,6 +35,10 @@ struct consumer_msg {
 	char		      *routing_key;
 	char		      *body;
 	size_t		       bodylen;
+	/* A replay's (0: the service queue's), and the offset in its stream. */
+	uint64_t sid;
+	int	 has_offset;
+	uint64_t offset;
 	/* The W3C trace context if valid, or NULL (trace.c). */
 	char *traceparent;
 	char *tracestate;
@@ -63,10 +69,16 @@ int consumer_done_fd(void);
 /* Consume event's queue (declaring it, its binding and dead-letter queue);
  * a CM_SUBSCRIBED message answers. */
 void consumer_subscribe(const char *event, const char *routing_key);
-/* Stop consuming event's queue; the queue stays. */
-void consumer_cancel(const char *event);
-/* Settle a delivery: ack, or nack with or without requeue. Deliveries of an
- * earlier epoch are dropped: the broker requeued them when it went. */
+/* Replay event's stream from from, as replay sid (> 0, never reused); a
+ * CM_SUBSCRIBED message with that sid answers. */
+void consumer_replay(const char *event, uint64_t sid,
+    const struct stream_from *from);
+/* Stop consuming event's queue (sid 0; the queue stays) or end replay
+ * sid (its channel is closed). */
+void consumer_cancel(const char *event, uint64_t sid);
+/* Settle a delivery: ack, or nack with or without requeue (a replay's is
+ * always acked: a stream keeps its messages). Deliveries of an earlier
+ * epoch are dropped: the broker requeued them when it went. */
 void consumer_settle(uint64_t epoch, uint16_t channel, uint64_t dtag, int ack,
     int requeue);
 /* Settle n deliveries in one hand-off, in order; the thread turns the acks

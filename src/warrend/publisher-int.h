@@ -80,6 +80,8 @@ struct publisher {
 	uint64_t		ret_left; /* body bytes of a basic.return */
 	int			in_return;
 	char			ret_key[256]; /* routing key of a return */
+	/* The streams declared on this connection (stream_generation). */
+	uint64_t stream_gen;
 };
 
 /* Give a finished job back to the loop (thread side). */

@@ -21,6 +21,7 @@
 #include "message.h"
 #include "publisher-int.h"
 #include "spool.h"
+#include "stream.h"
 #include "trace.h"
 #include "util.h"
 
@@ -30,6 +31,8 @@
  * a broken invariant.
  */
 #define PUBLISHER_MAILBOX_BOUND (1024 * 1024)
+/* How long a new connection waits for streams a restart took offline. */
+#define PUBLISHER_STREAM_WAIT_MS 15000
 
 /* The one publisher; only the loop-facing functions below use this
  * pointer, the thread is handed its state. */
@@ -220,7 +223,12 @@ publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
 	amqp_confirm_select(conn, 1);
 	if (broker_rpc_ok(conn, bl, "confirm.select", NULL, 0) != 0)
 		return (-1);
-	return (0);
+	/* History is kept from the first event on, consumers or not; the
+	 * spool drains only once the streams are back after a restart. */
+	return (stream_declare_wait(conn, 2, "publisher",
+		    PUBLISHER_STREAM_WAIT_MS) == -2 ?
+		-1 :
+		0);
 }
 
 /* Take the connection the connector made, if it has one: connecting never
@@ -243,9 +251,25 @@ publisher_adopt(struct publisher *p)
 	p->renew = p->renewed = 0;
 	p->spool_hold = 0;
 	confirm_reset(&p->ring);
+	p->stream_gen = stream_generation(); /* declared by the setup */
 	publisher_set_state(p);
 	log_info("publisher: connected to broker %s, exchange %s", p->addr,
 	    p->exchange);
+}
+
+/* A reload changed the streams: declare them on this connection too, so
+ * a stream's history starts now, not at the next connect. */
+static int
+publisher_streams(struct publisher *p)
+{
+	uint64_t gen = stream_generation();
+
+	if (gen == p->stream_gen || p->blocked)
+		return (0);
+	if (stream_declare(p->conn, 2, "publisher", NULL, NULL, 0) == -2)
+		return (-1);
+	p->stream_gen = gen;
+	return (0);
 }
 
 /* A confirm settled a job in flight (confirm_cb); return 1 to keep it. */
@@ -669,6 +693,10 @@ publisher_main(void *arg)
 				continue;
 			}
 			publisher_spool_retreat(p);
+			if (publisher_streams(p) != 0) {
+				publisher_drop(p, 0);
+				continue;
+			}
 			if (p->renew && confirm_inflight(&p->ring) == 0) {
 				publisher_spool_renew_log(p);
 				publisher_drop(p, 0);

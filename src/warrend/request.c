@@ -23,6 +23,7 @@
 #include "consume.h"
 #include "consumer.h"
 #include "stats.h"
+#include "stream-from.h"
 #include "trace.h"
 #include "util.h"
 #include "warrend.h"
@@ -432,6 +433,28 @@ request_stats(struct client *c, const struct request *req)
 	client_reply(c, &b);
 }
 
+/* A subscribe with "from": a replay of ct's stream, if it keeps one. */
+static void
+request_replay(struct client *c, const struct request *req,
+    const struct contract *ct)
+{
+	struct stream_from from;
+	char		  *msg = NULL;
+
+	if (stream_from_parse(req->from, &from, &msg) == 0 &&
+	    ct->stream == NULL)
+		xasprintf(&msg,
+		    "%s keeps no stream to replay from: \"from\" needs "
+		    "stream = { ... } in its contract",
+		    ct->name);
+	if (msg != NULL) {
+		request_error(c, req->op, &req->id, "bad_request", msg, NULL);
+		free(msg);
+		return;
+	}
+	consume_subscribe(c, ct, &req->id, &from);
+}
+
 /* The "subscribe" and "unsubscribe" ops: the same rules as publishing
  * decide who may. */
 static void
@@ -441,8 +464,10 @@ request_subscription(struct client *c, const struct request *req)
 
 	if ((ct = request_contract(c, req, "subscribe to")) == NULL)
 		return;
-	if (req->op == OP_SUBSCRIBE)
-		consume_subscribe(c, ct, &req->id);
+	if (req->op == OP_SUBSCRIBE && req->from != NULL)
+		request_replay(c, req, ct);
+	else if (req->op == OP_SUBSCRIBE)
+		consume_subscribe(c, ct, &req->id, NULL);
 	else {
 		/* Unsubscribing from what one is not subscribed to is done. */
 		consume_unsubscribe(c, ct);

@@ -24,6 +24,7 @@
 #include "publisher.h"
 #include "sdnotify.h"
 #include "spool.h"
+#include "stream.h"
 #include "consumer.h"
 #include "consume.h"
 #include "util.h"
@@ -95,6 +96,7 @@ warrend_reload(void)
 	conf_free(warrend_conf);
 	warrend_conf = cf;
 	consume_reload();
+	stream_configure(cf);
 	log_info("configuration reloaded from %s: %zu contract%s", warrend_file,
 	    cf->contracts.n, PLURAL(cf->contracts.n));
 	sdnotify("READY=1");
@@ -325,6 +327,7 @@ warrend_start(void)
 {
 	char *cause;
 
+	stream_configure(warrend_conf);
 	if (publisher_start(warrend_conf, &cause) != 0 ||
 	    consumer_start(warrend_conf, &cause) != 0 ||
 	    publish_start(&cause) != 0 ||
@@ -353,6 +356,7 @@ warrend_finish(void)
 	consumer_join(1000);
 	publisher_stop(0);
 	publisher_join(1000);
+	stream_free(); /* a stuck thread declares from its own copy */
 }
 
 /* Load the config, start the modules, run the loop, stop in reverse. */

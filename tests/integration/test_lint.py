@@ -41,6 +41,7 @@ contracts = (
     description = "A short link was opened.";
     publisher = "link-service";
     consumers = [ "analytics-service" ];
+    stream = { max_bytes = 1000000000; max_age = "7D"; };
     fields = (
       { name = "resource_id";   type = "uuid"; },
       { name = "resource_name"; type = "string"; max_length = 512; },
@@ -62,6 +63,7 @@ contracts = (
                                                 #> ids-only -
     name = "ResourceAccessed";
     routing_key = "resource.accessed";
+    stream = { max_age = "7D"; };               #> stream-without-max-bytes -
     fields = (
       { name = "resource_id"; type = "uuid"; },
       { name = "accessed_at"; type = "datetime"; }
@@ -89,7 +91,7 @@ contracts = (
 ALL_RULES = ["event-name-suffix", "routing-key-format", "version-suffix-mismatch",
              "missing-description", "missing-publisher", "missing-consumers",
              "ids-only", "ambiguous-field-name", "datetime-not-at",
-             "string-without-max-length"]
+             "string-without-max-length", "stream-without-max-bytes"]
 
 LINE_RX = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<rule>[a-z]+(?:-[a-z]+)*): "
                      r"contract (?P<contract>[A-Z][A-Za-z0-9]*)"
