@@ -31,6 +31,8 @@ struct contract {
 	size_t		       ngids;
 	struct field	      *fields; /* the top-level object's fields */
 	size_t		       nfields;
+	char		      *partition_key; /* NULL: not partitioned */
+	long long	       partitions;    /* 0: not partitioned */
 	char		      *file; /* where it was defined */
 	int		       line;
 };
@@ -43,7 +45,7 @@ struct contract_set {
 /*
  * Compile one contract group from the config (keys: name, routing_key,
  * description, publisher, consumers, fields, additional_fields,
- * allow_users, allow_groups). Regexes are compiled here. Every problem is
+ * allow_users, allow_groups, partition_key, partitions). Regexes are compiled here. Every problem is
  * an error whose *cause reads "FILE:LINE: message"; the caller frees it.
  */
 int  contract_compile(const config_setting_t *, struct contract **,

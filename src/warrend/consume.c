@@ -130,11 +130,19 @@ static void
 consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
     const char *event)
 {
-	char *queue;
+	char		      *queue;
+	const struct contract *ct;
+	char		       num[32];
 
 	xasprintf(&queue, "%s.%s", consume_service, event);
 	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
 	proto_member_str(b, "queue", queue);
+	/* Partitioned: the queues are queue.p0 .. queue.p<N-1>. */
+	ct = contract_find(&warrend_conf->contracts, event);
+	if (ct != NULL && ct->partitions > 0) {
+		snprintf(num, sizeof num, "%lld", ct->partitions);
+		proto_member_raw(b, "partitions", num, strlen(num));
+	}
 	proto_reply_end(b);
 	free(queue);
 }
@@ -194,7 +202,8 @@ consume_subscribe(struct client *c, const struct contract *ct,
 	TAILQ_INSERT_TAIL(&sc->waits, w, centry);
 	if (ev->state == CONSUME_IDLE) {
 		ev->state = CONSUME_PENDING;
-		consumer_subscribe(ct->name, ct->routing_key);
+		consumer_subscribe_partitioned(ct->name, ct->routing_key,
+		    (int)ct->partitions);
 	}
 }
 
@@ -412,11 +421,21 @@ consume_body_ok(const struct consumer_msg *msg)
 	return (rv);
 }
 
-/* The next member in turn. */
+/* The next member in turn; a partition's deliveries all go to one member
+ * (the partition's index modulo the members), so that they are handled
+ * in order, one at a time. */
 static struct consume_member *
-consume_pick(struct consume_event *ev)
+consume_pick(struct consume_event *ev, int partition)
 {
 	struct consume_member *m = ev->next;
+	int		       i;
+
+	if (partition >= 0 && ev->nmembers > 0) {
+		m = TAILQ_FIRST(&ev->members);
+		for (i = partition % ev->nmembers; i > 0; i--)
+			m = TAILQ_NEXT(m, eentry);
+		return (m);
+	}
 
 	if (m == NULL)
 		m = TAILQ_FIRST(&ev->members);
@@ -453,6 +472,10 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 		proto_member_raw(&b, "message_id", "null", 4);
 	proto_member_raw(&b, "redelivered", msg->redelivered ? "true" : "false",
 	    msg->redelivered ? 4 : 5);
+	if (msg->partition >= 0) {
+		snprintf(num, sizeof num, "%d", msg->partition);
+		proto_member_raw(&b, "partition", num, strlen(num));
+	}
 	proto_member_raw(&b, "data", "", 0);
 	/* The body as it is, but a raw newline (JSON whitespace between
 	 * tokens: strings cannot hold one) would end the line early. */
@@ -480,7 +503,7 @@ consume_delivery(const struct consumer_msg *msg)
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 0);
 		return;
 	}
-	if (ev == NULL || (m = consume_pick(ev)) == NULL) {
+	if (ev == NULL || (m = consume_pick(ev, msg->partition)) == NULL) {
 		/* Sent before the consumer was cancelled: back it goes. */
 		stats_count(STATS_REQUEUED);
 		consumer_settle(msg->epoch, msg->channel, msg->dtag, 0, 1);

@@ -18,8 +18,10 @@
 #include "broker.h"
 #include "conf.h"
 #include "consumer.h"
+#include "consumer-partition.h"
 #include "log.h"
 #include "mailbox.h"
+#include "partition.h"
 #include "util.h"
 
 #define CONSUMER_MAX_BODY (64 << 20) /* larger messages are rejected */
@@ -47,6 +49,7 @@ struct ccmd {
 	uint64_t       dtag;
 	int	       ack;
 	int	       requeue;
+	int	       partitions;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
@@ -65,6 +68,10 @@ struct csub {
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
 	struct consumer_msg *msg;
+	struct cpart	     part; /* index -1: not partitioned */
+	char		    *hash; /* its consistent-hash exchange */
+	char		    *members;	/* p0: the fleet's roll call */
+	char		     rctag[256]; /* our consumer tag there */
 };
 
 static struct consumer {
@@ -90,11 +97,13 @@ static struct consumer {
 	int			connected;
 	int			ever_connected;
 	uint64_t		epochs; /* every channel opening gets one */
+	uint64_t		part_check_ms; /* next share check */
 	struct csub	      **subs;
 	size_t			nsubs;
 } cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 static void consumer_connect(void);
+static void consumer_part_reset(struct csub *);
 
 /* Nudge an eventfd. */
 static void
@@ -118,11 +127,20 @@ consumer_command(struct ccmd *cmd)
 void
 consumer_subscribe(const char *event, const char *routing_key)
 {
+	consumer_subscribe_partitioned(event, routing_key, 0);
+}
+
+/* Consume event's partitions, or its queue. */
+void
+consumer_subscribe_partitioned(const char *event, const char *routing_key,
+    int partitions)
+{
 	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
 	cmd->type = CC_SUBSCRIBE;
 	cmd->event = xstrdup(event);
 	cmd->routing_key = xstrdup(routing_key);
+	cmd->partitions = partitions;
 	consumer_command(cmd);
 }
 
@@ -243,21 +261,36 @@ consumer_find(const char *event, uint16_t channel)
 	return (NULL);
 }
 
-/* The subscription of event, made on first use; its channel is fixed. */
+/* The subscription of event's partition index (-1: its queue), made on
+ * first use; its channel is fixed. */
 static struct csub *
-consumer_sub(const char *event, const char *routing_key)
+consumer_sub(const char *event, const char *routing_key, int index, int count)
 {
 	struct csub *s;
+	size_t	     i;
 
-	if ((s = consumer_find(event, 0)) != NULL)
-		return (s);
+	for (i = 0; i < cons.nsubs; i++) {
+		s = cons.subs[i];
+		if (strcmp(s->event, event) == 0 && s->part.index == index &&
+		    (index < 0 || s->part.count == count))
+			return (s);
+	}
 	if (cons.nsubs >= 65534)
 		fatalx("consumer: out of channels");
 	s = xcalloc(1, sizeof *s);
 	s->event = xstrdup(event);
 	s->routing_key = xstrdup(routing_key);
-	xasprintf(&s->queue, "%s.%s", cons.service, event);
+	if (index < 0)
+		xasprintf(&s->queue, "%s.%s", cons.service, event);
+	else
+		xasprintf(&s->queue, "%s.%s.p%d", cons.service, event, index);
 	xasprintf(&s->dead, "%s.%s.dead", cons.service, event);
+	xasprintf(&s->hash, "%s.%s.hash", cons.service, event);
+	if (index == 0)
+		xasprintf(&s->members, CPART_MEMBERS, cons.service, event);
+	s->part.index = index;
+	s->part.count = count;
+	TAILQ_INIT(&s->part.held);
 	s->channel = (uint16_t)(cons.nsubs + 1);
 	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
 	cons.subs = xreallocarray(cons.subs, cons.nsubs + 1, sizeof *cons.subs);
@@ -290,6 +323,7 @@ consumer_rpc(struct csub *s, const char *what, const char *name, char *err,
 		amqp_send_method(cons.conn, s->channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 		s->open = s->consuming = 0;
+		consumer_part_reset(s);
 		return (-1);
 	}
 	return (-2);
@@ -329,6 +363,36 @@ consumer_declare_dead(struct csub *s, char *err, size_t len)
 	return (consumer_rpc(s, "queue.bind", s->dead, err, len));
 }
 
+/* What a partition's declares need to check their RPCs. */
+struct consumer_check {
+	struct csub *s;
+	char	    *err;
+	size_t	     len;
+};
+
+/* Check a partition declare's RPC (cpart_declare's callback). */
+static int
+consumer_check_cb(void *arg, const char *what, const char *name)
+{
+	struct consumer_check *k = arg;
+
+	return (consumer_rpc(k->s, what, name, k->err, k->len));
+}
+
+/* Declare and bind a partition's exchange and queue. */
+static int
+consumer_declare_partition(struct csub *s, amqp_table_t dlargs, char *err,
+    size_t len)
+{
+	struct consumer_check k = { s, err, len };
+	struct cpart_decl     d = { cons.conn, s->channel, cons.exchange,
+		    s->routing_key, s->hash, s->queue, s->members,
+		    s->part.count, dlargs,
+		    consumer_check_cb, &k };
+
+	return (cpart_declare(&d));
+}
+
 /* Declare and bind the queue of s; its rejects go to the dead queue only. */
 static int
 consumer_declare(struct csub *s, char *err, size_t len)
@@ -351,6 +415,8 @@ consumer_declare(struct csub *s, char *err, size_t len)
 		consumer_arg(&a[args.num_entries++],
 		    "x-dead-letter-routing-key", s->dead);
 	}
+	if (s->part.index >= 0)
+		return (consumer_declare_partition(s, args, err, len));
 	if (cons.quorum)
 		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
 	amqp_queue_declare(cons.conn, s->channel, amqp_cstring_bytes(s->queue),
@@ -361,6 +427,25 @@ consumer_declare(struct csub *s, char *err, size_t len)
 	    amqp_cstring_bytes(cons.exchange),
 	    amqp_cstring_bytes(s->routing_key), amqp_empty_table);
 	return (consumer_rpc(s, "queue.bind", s->queue, err, len));
+}
+
+/* Answer the roll call of partitioned event s: consume its members queue
+ * (nothing is ever published to it), keeping the consumer tag in tag. */
+static int
+consumer_rollcall(struct csub *s, char *tag, size_t taglen, char *err,
+    size_t len)
+{
+	amqp_basic_consume_ok_t *ok;
+	int			 rv;
+
+	ok = amqp_basic_consume(cons.conn, s->channel,
+	    amqp_cstring_bytes(s->members), amqp_empty_bytes, 0, 1, 0,
+	    amqp_empty_table);
+	if ((rv = consumer_rpc(s, "basic.consume", s->members, err, len)) != 0)
+		return (rv);
+	snprintf(tag, taglen, "%.*s", (int)ok->consumer_tag.len,
+	    (const char *)ok->consumer_tag.bytes);
+	return (0);
 }
 
 /* Open the channel of s if needed, declare, and start consuming. */
@@ -392,6 +477,10 @@ consumer_setup(struct csub *s, char *err, size_t len)
 		return (rv);
 	snprintf(s->ctag, sizeof s->ctag, "%.*s", (int)ok->consumer_tag.len,
 	    (const char *)ok->consumer_tag.bytes);
+	if (s->members != NULL &&
+	    (rv = consumer_rollcall(s, s->rctag, sizeof s->rctag, err, len)) !=
+		0)
+		return (rv);
 	s->consuming = 1;
 	log_info("consumer: consuming %s on channel %u", s->queue,
 	    (unsigned)s->channel);
@@ -411,6 +500,13 @@ consumer_unconsume(struct csub *s)
 	s->consuming = 0;
 	if (consumer_rpc(s, "basic.cancel", s->queue, err, sizeof err) == -2)
 		return (-1);
+	if (s->members != NULL) {
+		amqp_basic_cancel(cons.conn, s->channel,
+		    amqp_cstring_bytes(s->rctag));
+		if (consumer_rpc(s, "basic.cancel", s->members, err,
+			sizeof err) == -2)
+			return (-1);
+	}
 	log_info("consumer: stopped consuming %s", s->queue);
 	return (0);
 }
@@ -457,6 +553,7 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	m->dtag = d->delivery_tag;
 	m->redelivered = d->redelivered;
 	m->routing_key = xstrndup(d->routing_key.bytes, d->routing_key.len);
+	m->partition = s->part.index;
 	return (0);
 }
 
@@ -465,7 +562,17 @@ static void
 consumer_complete(struct csub *s)
 {
 	s->msg->body = assemble_take(&s->assembly, &s->msg->bodylen);
-	consumer_post(s->msg);
+	if (!s->open || s->msg->epoch != s->epoch)
+		/* Its channel was closed: the broker took it back. */
+		consumer_msg_free(s->msg);
+	else if (s->part.drain_since != 0)
+		/* Being handed over: the next consumer gets it. */
+		TAILQ_INSERT_TAIL(&s->part.held, s->msg, entry);
+	else {
+		s->part.outstanding++;
+		s->part.last_ms = util_now_ms();
+		consumer_post(s->msg);
+	}
 	s->msg = NULL;
 }
 
@@ -569,8 +676,10 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		    (const char *)ch->reply_text.bytes);
 		amqp_send_method(cons.conn, channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
-		if ((s = consumer_find(NULL, channel)) != NULL)
+		if ((s = consumer_find(NULL, channel)) != NULL) {
 			s->open = s->consuming = 0;
+			consumer_part_reset(s);
+		}
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
 		cc = m->decoded;
@@ -621,6 +730,33 @@ consumer_post_state(void)
 	consumer_post(m);
 }
 
+/* s's channel is gone: forget its message in assembly and what a
+ * partition hand-over kept back (the broker requeued it all). */
+static void
+consumer_closed(struct csub *s)
+{
+	assemble_reset(&s->assembly);
+	if (s->msg != NULL)
+		consumer_msg_free(s->msg);
+	s->msg = NULL;
+	consumer_part_reset(s);
+}
+
+/* Forget a partition's hand-over state. */
+static void
+consumer_part_reset(struct csub *s)
+{
+	struct consumer_msg *m;
+
+	while ((m = TAILQ_FIRST(&s->part.held)) != NULL) {
+		TAILQ_REMOVE(&s->part.held, m, entry);
+		consumer_msg_free(m);
+	}
+	s->part.outstanding = 0;
+	s->part.drain_since = 0;
+	s->part.last_ms = 0;
+}
+
 /* Drop the connection; the broker requeues every unacked delivery, so
  * settlements of those (older epochs) will be ignored. */
 static void
@@ -635,10 +771,7 @@ consumer_drop(void)
 	cons.fd = -1;
 	for (i = 0; i < cons.nsubs; i++) {
 		cons.subs[i]->open = cons.subs[i]->consuming = 0;
-		assemble_reset(&cons.subs[i]->assembly);
-		if (cons.subs[i]->msg != NULL)
-			consumer_msg_free(cons.subs[i]->msg);
-		cons.subs[i]->msg = NULL;
+		consumer_closed(cons.subs[i]);
 	}
 	if (cons.connected) {
 		cons.connected = 0;
@@ -671,13 +804,50 @@ consumer_restore(void)
 	return (0);
 }
 
+/* Subscribe to every partition of an event; answer once, with the first
+ * failure if any. */
+static int
+consumer_do_subscribe_partitions(const struct ccmd *cmd)
+{
+	struct csub *s, *first = NULL;
+	char	     err[512];
+	int	     i, rv = 0;
+
+	if (!cons.connected && broker_link_due(&cons.link))
+		consumer_connect();
+	for (i = 0; i < cmd->partitions; i++) {
+		s = consumer_sub(cmd->event, cmd->routing_key, i,
+		    cmd->partitions);
+		if (first == NULL)
+			first = s;
+		s->wanted = 1;
+		if (!cons.connected || rv != 0 || s->consuming)
+			continue;
+		if ((rv = consumer_setup(s, err, sizeof err)) == -2)
+			break;
+	}
+	if (!cons.connected || rv != 0)
+		for (i = 0; i < (int)cons.nsubs; i++)
+			if (strcmp(cons.subs[i]->event, cmd->event) == 0)
+				cons.subs[i]->wanted = 0;
+	if (!cons.connected)
+		snprintf(err, sizeof err, "the broker cannot be reached");
+	consumer_post_subscribed(first, cons.connected && rv == 0 ? NULL : err,
+	    !cons.connected || rv == -2);
+	return (rv == -2 ? -1 : 0);
+}
+
 /* Carry out a subscribe from the loop; it is always answered. */
 static int
 consumer_do_subscribe(const struct ccmd *cmd)
 {
-	struct csub *s = consumer_sub(cmd->event, cmd->routing_key);
+	struct csub *s;
 	char	     err[512];
 	int	     rv;
+
+	if (cmd->partitions > 0)
+		return (consumer_do_subscribe_partitions(cmd));
+	s = consumer_sub(cmd->event, cmd->routing_key, -1, 0);
 
 	if (!cons.connected && broker_link_due(&cons.link))
 		consumer_connect();
@@ -697,6 +867,22 @@ consumer_do_subscribe(const struct ccmd *cmd)
 	return (rv == -2 ? -1 : 0);
 }
 
+/* Stop consuming event's queue, or all its partitions. */
+static int
+consumer_do_cancel(const char *event)
+{
+	size_t i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		if (strcmp(cons.subs[i]->event, event) != 0)
+			continue;
+		cons.subs[i]->wanted = 0;
+		if (cons.connected && consumer_unconsume(cons.subs[i]) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Carry out one command; return -1 if the connection failed. */
 static int
 consumer_do(const struct ccmd *cmd)
@@ -707,15 +893,13 @@ consumer_do(const struct ccmd *cmd)
 	case CC_SUBSCRIBE:
 		return (consumer_do_subscribe(cmd));
 	case CC_CANCEL:
-		if ((s = consumer_find(cmd->event, 0)) == NULL)
-			return (0);
-		s->wanted = 0;
-		return (cons.connected ? consumer_unconsume(s) : 0);
+		return (consumer_do_cancel(cmd->event));
 	case CC_SETTLE:
 		s = consumer_find(NULL, cmd->channel);
 		if (!cons.connected || s == NULL || !s->open ||
 		    s->epoch != cmd->epoch)
 			return (0); /* the broker requeued it already */
+		s->part.outstanding--;
 		if (cmd->ack)
 			return (amqp_basic_ack(cons.conn, cmd->channel,
 				    cmd->dtag, 0) == AMQP_STATUS_OK ?
@@ -765,6 +949,99 @@ consumer_connect(void)
 	log_info("consumer: connected to broker %s", cons.link.addr);
 }
 
+/* Hand partition s over: close its channel (the broker puts back what it
+ * sent, in order, and activates the next consumer); it is consumed again,
+ * last in line, when subscriptions are restored. */
+static int
+consumer_part_close(struct csub *s)
+{
+	amqp_rpc_reply_t r;
+
+	log_info("consumer: handing %s over", s->queue);
+	r = amqp_channel_close(cons.conn, s->channel, AMQP_REPLY_SUCCESS);
+	s->open = s->consuming = 0;
+	consumer_part_reset(s);
+	return (r.reply_type == AMQP_RESPONSE_NORMAL ? 0 : -1);
+}
+
+/* Go on with a hand-over: close once the apps settled what they hold;
+ * give up (pass on what was kept back) if they take too long. */
+static int
+consumer_part_drain(struct csub *s, uint64_t now)
+{
+	struct consumer_msg *m;
+
+	if (s->part.drain_since == 0 || !s->open)
+		return (0);
+	if (s->part.outstanding <= 0)
+		return (consumer_part_close(s));
+	if (now - s->part.drain_since < CPART_DRAIN_MS)
+		return (0);
+	s->part.drain_since = 0;
+	while ((m = TAILQ_FIRST(&s->part.held)) != NULL) {
+		TAILQ_REMOVE(&s->part.held, m, entry);
+		s->part.outstanding++;
+		consumer_post(m);
+	}
+	return (0);
+}
+
+/* Count the consumers of partitioned event s's first queue (every warrend
+ * of the service consumes every partition) and pick one to hand over if
+ * we hold more than our share. */
+static int
+consumer_part_share(struct csub *s, uint64_t now)
+{
+	struct cpart		 *v[PARTITION_MAX];
+	struct csub		 *o;
+	amqp_queue_declare_ok_t *ok;
+	char			  err[512];
+	size_t			  i;
+	int			  n = 0, pick;
+
+	ok = amqp_queue_declare(cons.conn, s->channel,
+	    amqp_cstring_bytes(s->members), 1, 0, 0, 1, amqp_empty_table);
+	if (consumer_rpc(s, "queue.declare", s->members, err, sizeof err) != 0)
+		return (s->open ? -1 : 0);
+	for (i = 0; i < cons.nsubs && n < PARTITION_MAX; i++) {
+		o = cons.subs[i];
+		if (strcmp(o->event, s->event) == 0 && o->part.index >= 0 &&
+		    o->part.count == s->part.count && o->consuming)
+			v[n++] = &o->part;
+	}
+	log_debug("consumer: %s: %u consumers", s->members,
+	    (unsigned)ok->consumer_count);
+	if ((pick = cpart_pick_release(v, n, ok->consumer_count, now)) < 0)
+		return (0);
+	v[pick]->drain_since = now;
+	return (0);
+}
+
+/* Partition hand-overs: go on with any under way, and every so often see
+ * whether we hold more than our share. */
+static int
+consumer_part_tick(void)
+{
+	uint64_t now = util_now_ms();
+	size_t	 i;
+	int	 check = now >= cons.part_check_ms;
+
+	if (check)
+		cons.part_check_ms = now + CPART_CHECK_MS;
+	for (i = 0; i < cons.nsubs; i++) {
+		struct csub *s = cons.subs[i];
+
+		if (s->part.index < 0 || !s->open)
+			continue;
+		if (consumer_part_drain(s, now) != 0)
+			return (-1);
+		if (check && s->part.index == 0 && s->consuming &&
+		    consumer_part_share(s, now) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Wait for the loop, the socket or the next deadline. */
 static void
 consumer_wait(int want_connection)
@@ -774,6 +1051,8 @@ consumer_wait(int want_connection)
 	int	      timeout, nfd = 2;
 
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
+	if (timeout > CPART_CHECK_MS)
+		timeout = CPART_CHECK_MS; /* partition hand-overs */
 	if (!cons.connected && want_connection) {
 		if (cons.link.next_attempt <= now)
 			timeout = 0;
@@ -829,7 +1108,8 @@ consumer_main(void *arg)
 			consumer_connect();
 		if (consumer_intake() != 0 ||
 		    (cons.connected &&
-			(consumer_drain() != 0 || consumer_restore() != 0))) {
+			(consumer_drain() != 0 || consumer_restore() != 0 ||
+			    consumer_part_tick() != 0))) {
 			consumer_drop();
 			continue;
 		}
@@ -910,6 +1190,9 @@ consumer_join(int timeout_ms)
 		free(cons.subs[i]->routing_key);
 		free(cons.subs[i]->queue);
 		free(cons.subs[i]->dead);
+		free(cons.subs[i]->hash);
+		free(cons.subs[i]->members);
+		consumer_part_reset(cons.subs[i]);
 		assemble_reset(&cons.subs[i]->assembly);
 		free(cons.subs[i]);
 	}

@@ -32,6 +32,7 @@ struct consumer_msg {
 	char		      *routing_key;
 	char		      *body;
 	size_t		       bodylen;
+	int		       partition; /* -1: the event has none */
 };
 TAILQ_HEAD(consumer_msgq, consumer_msg);
 
@@ -50,6 +51,10 @@ int consumer_done_fd(void);
 /* Consume event's queue (declaring it, its binding and dead-letter queue);
  * a CM_SUBSCRIBED message answers. */
 void consumer_subscribe(const char *event, const char *routing_key);
+/* Consume the partitions of a partitioned event (partitions > 0) or, with
+ * 0, its queue as consumer_subscribe does. */
+void consumer_subscribe_partitioned(const char *event,
+    const char *routing_key, int partitions);
 /* Stop consuming event's queue; the queue stays. */
 void consumer_cancel(const char *event);
 /* Settle a delivery: ack, or nack with or without requeue. Deliveries of an

@@ -19,6 +19,7 @@
 #include "publisher.h"
 #include "mailbox.h"
 #include "publisher-int.h"
+#include "publish-partition.h"
 #include "spool.h"
 #include "util.h"
 
@@ -445,8 +446,8 @@ static int
 publisher_send(struct publisher *p, struct pub_job *j)
 {
 	amqp_basic_properties_t props;
-	amqp_table_entry_t	h[5];
-	char			when[64];
+	amqp_table_entry_t	h[6];
+	char			when[64], pkey[1024];
 	amqp_bytes_t		body;
 	int			rv;
 
@@ -475,7 +476,8 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	props.timestamp = (uint64_t)(j->timestamp_ms / 1000);
 	props.type = amqp_cstring_bytes(j->type);
 	props.app_id = amqp_cstring_bytes(p->service);
-	props.headers.num_entries = 5;
+	props.headers.num_entries = 5 + publish_partition_header(j->type,
+	    j->body, j->bodylen, &h[5], pkey, sizeof pkey);
 	props.headers.entries = h;
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;

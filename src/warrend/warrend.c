@@ -20,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "publish.h"
+#include "publish-partition.h"
 #include "publisher.h"
 #include "sdnotify.h"
 #include "spool.h"
@@ -93,6 +94,7 @@ warrend_reload(void)
 			  "when warrend restarts");
 	conf_free(warrend_conf);
 	warrend_conf = cf;
+	publish_partition_set(&cf->contracts);
 	consume_reload();
 	log_info("configuration reloaded from %s: %zu contract%s", warrend_file,
 	    cf->contracts.n, PLURAL(cf->contracts.n));
@@ -324,6 +326,7 @@ warrend_start(void)
 {
 	char *cause;
 
+	publish_partition_set(&warrend_conf->contracts);
 	if (publisher_start(warrend_conf, &cause) != 0 ||
 	    consumer_start(warrend_conf, &cause) != 0 ||
 	    publish_start(&cause) != 0 ||
@@ -352,6 +355,7 @@ warrend_finish(void)
 	consumer_join(1000);
 	publisher_stop(0);
 	publisher_join(1000);
+	publish_partition_free();
 }
 
 /* Load the config, start the modules, run the loop, stop in reverse. */
