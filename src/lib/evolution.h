@@ -18,7 +18,8 @@ enum evolution_kind {
 	EVOLUTION_REQUIRED,    /* optional -> required */
 	EVOLUTION_OPTIONAL,    /* required -> optional */
 	EVOLUTION_TIGHTENED,   /* a constraint accepts less */
-	EVOLUTION_RELAXED      /* a constraint accepts more */
+	EVOLUTION_RELAXED,     /* a constraint accepts more */
+	EVOLUTION_PARTITIONING /* partition key or count */
 };
 
 enum evolution_class {

@@ -29,6 +29,8 @@ const struct lint_rule lint_rules[] = {
 	    "a field is named timestamp, url, id, data, type or the like" },
 	{ "datetime-not-at", "a datetime field's name does not end in _at" },
 	{ "string-without-max-length", "a string field has no max_length" },
+	{ "partitioning-changed",
+	    "the contract partitions differently from the one it replaces" },
 };
 const size_t lint_nrules = sizeof lint_rules / sizeof lint_rules[0];
 
@@ -265,6 +267,30 @@ lint_documented(struct lint_ctx *cx)
 		    "[ \"analytics-service\" ]");
 }
 
+/* partitioning-changed: a contract that replaces another with another
+ * partition key or count breaks the order of each key's events: while
+ * both are published, one key's events wait in different partitions. */
+static void
+lint_partitioning(struct lint_ctx *cx)
+{
+	const struct contract *c = cx->c, *o = c->replaced;
+
+	if (o == NULL)
+		return;
+	if ((c->partition_key == NULL) == (o->partition_key == NULL) &&
+	    (c->partition_key == NULL ||
+		(strcmp(c->partition_key, o->partition_key) == 0 &&
+		    c->partitions == o->partitions)))
+		return;
+	lint_emit(cx, "partitioning-changed", c->line, NULL,
+	    "partitioned by %s into %lld, but %s it replaces by %s into "
+	    "%lld: a breaking change; each key's events lose their order "
+	    "while both are published, so keep the partition key and count",
+	    c->partition_key ? c->partition_key : "nothing", c->partitions,
+	    o->name, o->partition_key ? o->partition_key : "nothing",
+	    o->partitions);
+}
+
 /* Is the field an id: id, ids, *_id or *_ids? */
 static int
 lint_is_id(const struct field *f)
@@ -381,6 +407,7 @@ lint_contract(const struct contract *c,
 	lint_version(&cx);
 	lint_documented(&cx);
 	lint_ids_only(&cx);
+	lint_partitioning(&cx);
 	for (i = 0; i < c->nfields; i++)
 		lint_field(&cx, &c->fields[i], c->fields[i].name);
 	return (cx.n);
