@@ -687,8 +687,7 @@ START_TEST(partition_key_text_is_stable)
 	ck_assert_int_eq(partition_key_text(d, "n", buf, sizeof buf), 0);
 	ck_assert_str_eq(buf, "-7");
 	ck_assert_int_eq(partition_key_text(d, "f", buf, sizeof buf), -1);
-	ck_assert_int_eq(partition_key_text(d, "missing", buf, sizeof buf),
-	    -1);
+	ck_assert_int_eq(partition_key_text(d, "missing", buf, sizeof buf), -1);
 	ck_assert_int_eq(partition_key_text(d, "s", buf, 3), -1);
 	cJSON_Delete(d);
 }

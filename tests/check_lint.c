@@ -406,10 +406,9 @@ END_TEST
 	"\"carrier_name\"; type = \"string\"; max_length = 64; }"
 #define SHIP(v2part) \
 	C("ShipEvent", "order.shipped", \
-	    DOC "partition_key = \"order_id\"; partitions = 4; ", \
-	    SHIP_FIELDS) \
+	    DOC "partition_key = \"order_id\"; partitions = 4; ", SHIP_FIELDS) \
 	", " C("ShipEventV2", "order.shipped.v2", \
-		  DOC "replaces = \"ShipEvent\"; " v2part, SHIP_FIELDS)
+	    DOC "replaces = \"ShipEvent\"; " v2part, SHIP_FIELDS)
 
 START_TEST(partitioning_changed_flagged)
 {

@@ -33,7 +33,7 @@ struct contract {
 	size_t		       nfields;
 	char		      *partition_key; /* NULL: not partitioned */
 	long long	       partitions;    /* 0: not partitioned */
-	char		      *file; /* where it was defined */
+	char		      *file;	      /* where it was defined */
 	int		       line;
 };
 

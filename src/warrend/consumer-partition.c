@@ -18,8 +18,7 @@
 
 /* A table entry of a string, an integer or a boolean. */
 static void
-cpart_arg(amqp_table_entry_t *e, const char *key, const char *s, int i,
-    int b)
+cpart_arg(amqp_table_entry_t *e, const char *key, const char *s, int i, int b)
 {
 	e->key = amqp_cstring_bytes(key);
 	if (s != NULL) {
@@ -96,8 +95,7 @@ cpart_declare(const struct cpart_decl *d)
 
 /* The partition to hand over, if we hold more than our share. */
 int
-cpart_pick_release(struct cpart *const *v, int n, uint32_t fleet,
-    uint64_t now)
+cpart_pick_release(struct cpart *const *v, int n, uint32_t fleet, uint64_t now)
 {
 	int i, held = 0, share, pick = -1;
 
@@ -106,7 +104,8 @@ cpart_pick_release(struct cpart *const *v, int n, uint32_t fleet,
 	for (i = 0; i < n; i++) {
 		if (v[i]->drain_since != 0)
 			return (-1); /* one at a time */
-		if (v[i]->last_ms != 0 && now - v[i]->last_ms < CPART_ACTIVE_MS) {
+		if (v[i]->last_ms != 0 &&
+		    now - v[i]->last_ms < CPART_ACTIVE_MS) {
 			held++;
 			pick = i;
 		}

@@ -20,12 +20,12 @@
 
 /* One partition's state in its subscription. */
 struct cpart {
-	int		    index; /* -1: not partitioned */
-	int		    count;
-	uint64_t	    last_ms;	 /* last delivery: ours while recent */
-	uint64_t	    drain_since; /* 0: not handing it over */
-	int		    outstanding; /* deliveries the loop holds */
-	struct consumer_msgq held;	 /* kept back while draining */
+	int		     index; /* -1: not partitioned */
+	int		     count;
+	uint64_t	     last_ms;	  /* last delivery: ours while recent */
+	uint64_t	     drain_since; /* 0: not handing it over */
+	int		     outstanding; /* deliveries the loop holds */
+	struct consumer_msgq held;	  /* kept back while draining */
 };
 
 /* What declaring a partition's exchange and queue needs. */
@@ -34,8 +34,8 @@ struct cpart_decl {
 	uint16_t		channel;
 	const char	       *exchange; /* the topic exchange */
 	const char	       *routing_key;
-	const char	       *hash;  /* <service>.<Event>.hash */
-	const char	       *queue; /* <service>.<Event>.p<i> */
+	const char	       *hash;	 /* <service>.<Event>.hash */
+	const char	       *queue;	 /* <service>.<Event>.p<i> */
 	const char	       *members; /* the roll call; NULL but for p0 */
 	int			count;
 	amqp_table_t		queue_args; /* dead-lettering, if any */

@@ -68,9 +68,9 @@ struct csub {
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
 	struct consumer_msg *msg;
-	struct cpart	     part; /* index -1: not partitioned */
-	char		    *hash; /* its consistent-hash exchange */
-	char		    *members;	/* p0: the fleet's roll call */
+	struct cpart	     part;	 /* index -1: not partitioned */
+	char		    *hash;	 /* its consistent-hash exchange */
+	char		    *members;	 /* p0: the fleet's roll call */
 	char		     rctag[256]; /* our consumer tag there */
 };
 
@@ -386,9 +386,8 @@ consumer_declare_partition(struct csub *s, amqp_table_t dlargs, char *err,
 {
 	struct consumer_check k = { s, err, len };
 	struct cpart_decl     d = { cons.conn, s->channel, cons.exchange,
-		    s->routing_key, s->hash, s->queue, s->members,
-		    s->part.count, dlargs,
-		    consumer_check_cb, &k };
+		    s->routing_key, s->hash, s->queue, s->members, s->part.count,
+		    dlargs, consumer_check_cb, &k };
 
 	return (cpart_declare(&d));
 }
@@ -992,12 +991,12 @@ consumer_part_drain(struct csub *s, uint64_t now)
 static int
 consumer_part_share(struct csub *s, uint64_t now)
 {
-	struct cpart		 *v[PARTITION_MAX];
-	struct csub		 *o;
+	struct cpart		*v[PARTITION_MAX];
+	struct csub		*o;
 	amqp_queue_declare_ok_t *ok;
-	char			  err[512];
-	size_t			  i;
-	int			  n = 0, pick;
+	char			 err[512];
+	size_t			 i;
+	int			 n = 0, pick;
 
 	ok = amqp_queue_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(s->members), 1, 0, 0, 1, amqp_empty_table);

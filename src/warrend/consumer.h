@@ -53,8 +53,8 @@ int consumer_done_fd(void);
 void consumer_subscribe(const char *event, const char *routing_key);
 /* Consume the partitions of a partitioned event (partitions > 0) or, with
  * 0, its queue as consumer_subscribe does. */
-void consumer_subscribe_partitioned(const char *event,
-    const char *routing_key, int partitions);
+void consumer_subscribe_partitioned(const char *event, const char *routing_key,
+    int partitions);
 /* Stop consuming event's queue; the queue stays. */
 void consumer_cancel(const char *event);
 /* Settle a delivery: ack, or nack with or without requeue. Deliveries of an

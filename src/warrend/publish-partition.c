@@ -82,8 +82,8 @@ ppart_lookup(const char *type, char *key, size_t len)
 
 /* The key text of an event of contract type with this body. */
 static int
-publish_partition_key(const char *type, const char *body, size_t len,
-    char *buf, size_t buflen)
+publish_partition_key(const char *type, const char *body, size_t len, char *buf,
+    size_t buflen)
 {
 	char   key[256];
 	cJSON *tree;

@@ -476,8 +476,9 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	props.timestamp = (uint64_t)(j->timestamp_ms / 1000);
 	props.type = amqp_cstring_bytes(j->type);
 	props.app_id = amqp_cstring_bytes(p->service);
-	props.headers.num_entries = 5 + publish_partition_header(j->type,
-	    j->body, j->bodylen, &h[5], pkey, sizeof pkey);
+	props.headers.num_entries = 5 +
+	    publish_partition_header(j->type, j->body, j->bodylen, &h[5], pkey,
+		sizeof pkey);
 	props.headers.entries = h;
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;
