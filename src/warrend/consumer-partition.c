@@ -80,9 +80,10 @@ cpart_declare(const struct cpart_decl *d)
 	    1, 0, 0, args);
 	if ((rv = d->check(d->arg, "queue.declare", d->queue)) != 0)
 		return (rv);
-	/* Equal weights: each queue one point on the ring. */
+	/* Equal weights, CPART_WEIGHT points on the ring each: with one,
+	 * the arcs between points, and so the partitions, differ twofold. */
 	amqp_queue_bind(d->conn, d->channel, amqp_cstring_bytes(d->queue),
-	    amqp_cstring_bytes(d->hash), amqp_cstring_bytes("1"),
+	    amqp_cstring_bytes(d->hash), amqp_cstring_bytes(CPART_WEIGHT),
 	    amqp_empty_table);
 	if ((rv = d->check(d->arg, "queue.bind", d->queue)) != 0 ||
 	    d->members == NULL)

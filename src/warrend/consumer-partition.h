@@ -15,6 +15,9 @@
  * ours, and how long a hand-over may wait for the apps' settlements. */
 #define CPART_ACTIVE_MS 3000
 #define CPART_DRAIN_MS 10000
+/* The binding key of each partition queue: its weight, the points it
+ * has on the hash exchange's ring. */
+#define CPART_WEIGHT "20"
 /* How often the fleet is counted and the share checked. */
 #define CPART_CHECK_MS 2000
 
