@@ -264,6 +264,44 @@ def partition_moves_when_its_warrend_is_killed():
         broker_cleanup(service_name("kill"))
 
 
+def partition_consumption_survives_a_broker_restart():
+    """stop_app and start_app of the broker between two batches: both
+    warrends reconnect, declare everything again and go on; every event is
+    handled, in publish order per key (a redelivery may repeat one)."""
+    exchange = unique("partition-brestart")
+    first, second = make_events(20, 10), make_events(20, 20)[200:]
+    try:
+        with contextlib.ExitStack() as st:
+            ds = [st.enter_context(d) for d in fleet("brestart", 2, exchange)]
+            apps = [App("app%d" % i, d, time.monotonic, hold=0.001)
+                    for i, d in enumerate(ds)]
+            for a in apps:
+                a.start()
+            publish_all(ds[0], first)
+            seen = lambda: {(r[0], r[1]) for a in apps for r in a.records}  # noqa: E731
+            wait_for(lambda: len(seen()) >= len(first), "the first batch",
+                     deadline=60, interval=0.1)
+            try:
+                rc, out = rabbitmqctl("stop_app")
+                expect(rc == 0, "stop_app to work", out)
+                time.sleep(1)
+            finally:
+                rc, out = rabbitmqctl("start_app")
+            expect(rc == 0, "start_app to work", out)
+            for d in ds:
+                d.wait_broker(True, deadline=60)
+            publish_all(ds[0], second)
+            wait_for(lambda: len(seen()) >= len(first) + len(second),
+                     "both batches handled", deadline=60, interval=0.1)
+            for a in apps:
+                a.stop()
+            check_per_key(apps, first + second, dedup=True)
+            for d in ds:
+                d.assert_serving("after the broker restart")
+    finally:
+        broker_cleanup(service_name("brestart"))
+
+
 def partition_deliveries_carry_the_key_header():
     """The published message carries cloudEvents:partitionkey with the
     key's value, and still goes to the topic exchange with the contract's
@@ -356,4 +394,5 @@ if __name__ == "__main__":
         partition_count_change_is_refused,
         partition_three_warrends_each_key_once_in_order,
         partition_moves_when_its_warrend_is_killed,
+        partition_consumption_survives_a_broker_restart,
     ])
