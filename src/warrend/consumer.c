@@ -346,7 +346,8 @@ consumer_declare_dead(struct csub *s, char *err, size_t len)
 	amqp_table_t	   args = { 0, a };
 	int		   rv;
 
-	if (cons.quorum)
+	/* A partitioned event's is quorum too: its partitions outlive nodes. */
+	if (cons.quorum || s->part.index >= 0)
 		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
 	amqp_exchange_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes("topic"), 0, 1, 0,
@@ -499,7 +500,7 @@ consumer_unconsume(struct csub *s)
 	s->consuming = 0;
 	if (consumer_rpc(s, "basic.cancel", s->queue, err, sizeof err) == -2)
 		return (-1);
-	if (s->members != NULL) {
+	if (s->members != NULL && s->rctag[0] != '\0') {
 		amqp_basic_cancel(cons.conn, s->channel,
 		    amqp_cstring_bytes(s->rctag));
 		if (consumer_rpc(s, "basic.cancel", s->members, err,
@@ -645,6 +646,19 @@ consumer_method_order(uint16_t channel, const amqp_method_t *m)
 	return (0);
 }
 
+/* Was a broker's basic.cancel on s's channel for the roll call (whose
+ * queue went with its node)? Then answer it again at the next count. */
+static int
+consumer_part_cancelled(struct csub *s, const amqp_basic_cancel_t *c)
+{
+	if (s->members == NULL || strlen(s->rctag) != c->consumer_tag.len ||
+	    memcmp(s->rctag, c->consumer_tag.bytes, c->consumer_tag.len) != 0)
+		return (0);
+	log_warnx("consumer: broker cancelled %s", s->members);
+	s->rctag[0] = '\0';
+	return (1);
+}
+
 /* Handle a method frame; return -1 when the connection must go. */
 static int
 consumer_method(uint16_t channel, const amqp_method_t *m)
@@ -662,7 +676,10 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		return (consumer_deliver(channel, m->decoded));
 	case AMQP_BASIC_CANCEL_METHOD:
 		/* The queue went away: declare it again and go on. */
-		if ((s = consumer_find(NULL, channel)) != NULL) {
+		if ((s = consumer_find(NULL, channel)) != NULL &&
+		    consumer_part_cancelled(s, m->decoded))
+			return (0);
+		if (s != NULL) {
 			log_warnx("consumer: broker cancelled %s", s->queue);
 			s->consuming = 0;
 		}
@@ -998,6 +1015,16 @@ consumer_part_share(struct csub *s, uint64_t now)
 	size_t			 i;
 	int			 n = 0, pick;
 
+	if (s->rctag[0] == '\0') {
+		amqp_queue_declare(cons.conn, s->channel,
+		    amqp_cstring_bytes(s->members), 0, 0, 0, 1,
+		    amqp_empty_table);
+		if (consumer_rpc(s, "queue.declare", s->members, err,
+			sizeof err) != 0 ||
+		    consumer_rollcall(s, s->rctag, sizeof s->rctag, err,
+			sizeof err) != 0)
+			return (s->open ? -1 : 0);
+	}
 	ok = amqp_queue_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(s->members), 1, 0, 0, 1, amqp_empty_table);
 	if (consumer_rpc(s, "queue.declare", s->members, err, sizeof err) != 0)
