@@ -104,6 +104,7 @@ static struct consumer {
 
 static void consumer_connect(void);
 static void consumer_part_reset(struct csub *);
+static int  consumer_do_cancel(const char *event);
 
 /* Nudge an eventfd. */
 static void
@@ -815,6 +816,11 @@ consumer_restore(void)
 		if (rv == -1) {
 			s->wanted = 0;
 			consumer_post_subscribed(s, err, 0);
+			/* The loop drops the event: its other partitions
+			 * would only be requeued. */
+			if (s->part.index >= 0 &&
+			    consumer_do_cancel(s->event) != 0)
+				return (-1);
 		}
 	}
 	return (0);
@@ -842,10 +848,10 @@ consumer_do_subscribe_partitions(const struct ccmd *cmd)
 		if ((rv = consumer_setup(s, err, sizeof err)) == -2)
 			break;
 	}
+	/* A partition refused: the others stop too (all or nothing). */
 	if (!cons.connected || rv != 0)
-		for (i = 0; i < (int)cons.nsubs; i++)
-			if (strcmp(cons.subs[i]->event, cmd->event) == 0)
-				cons.subs[i]->wanted = 0;
+		if (consumer_do_cancel(cmd->event) != 0)
+			rv = -2;
 	if (!cons.connected)
 		snprintf(err, sizeof err, "the broker cannot be reached");
 	consumer_post_subscribed(first, cons.connected && rv == 0 ? NULL : err,

@@ -348,6 +348,33 @@ def partition_count_change_is_refused():
         b.cleanup()
 
 
+def partition_refused_midway_consumes_none():
+    """When the broker refuses one partition queue (here p2, declared
+    before with other arguments), the subscribe is rejected naming it and
+    no partition is left consuming (its deliveries would only go back)."""
+    service = service_name("midway")
+    exchange = unique("partition-midway")
+    odd = "%s.%s.p2" % (service, EVENT)
+    try:
+        with Broker() as b:
+            b._do(lambda ch: ch.queue_declare(odd, durable=True))
+            with Daemon("partition-midway", contracts=[ORDER_STEP],
+                        service=service, exchange=exchange) as d:
+                with d.client() as c:
+                    r = c.request({"op": "subscribe", "event": EVENT})
+                    expect_eq("subscribe ok", False, r.get("ok"))
+                    expect(odd in r.get("message", ""),
+                           "a message naming %s" % odd, r)
+                    rc, out = rabbitmqctl("list_queues", "name", "consumers")
+                    busy = [ln for ln in out.splitlines()
+                            if ln.startswith(service + ".")
+                            and not ln.endswith("\t0")]
+                    expect(not busy, "no queue of %s with a consumer"
+                           % service, busy)
+    finally:
+        broker_cleanup(service)
+
+
 def partition_topology_survives_a_warrend_restart():
     """The hash exchange, its binding to the topic exchange and the N
     quorum queues stay; a restarted warrend declares them again without
@@ -392,6 +419,7 @@ if __name__ == "__main__":
         partition_deliveries_carry_the_key_header,
         partition_topology_survives_a_warrend_restart,
         partition_count_change_is_refused,
+        partition_refused_midway_consumes_none,
         partition_three_warrends_each_key_once_in_order,
         partition_moves_when_its_warrend_is_killed,
         partition_consumption_survives_a_broker_restart,
