@@ -319,6 +319,52 @@ def partition_deliveries_carry_the_key_header():
                   m.header("cloudEvents:partitionkey"))
 
 
+def partition_in_warren_subscribe_exec_environment():
+    """warren subscribe --exec gives the command WARREN_PARTITION, the
+    deliver line's partition (never one warren itself was started with)."""
+    import subprocess
+    import tempfile
+    warren = os.environ.get("WARREN") or os.path.normpath(os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
+        "warren", "warren"))
+    service = service_name("exec")
+    tmp = tempfile.mkdtemp(prefix="warren-part-exec.")
+    out = os.path.join(tmp, "out")
+    cmd = 'cat > /dev/null; printf "%s\\n" "$WARREN_PARTITION" >> ' + out
+    try:
+        with Daemon("partition-exec", contracts=[ORDER_STEP],
+                    service=service) as d:
+            with d.client() as c:   # the partitions, to hold the events
+                expect_ok(c.request({"op": "subscribe", "event": EVENT}),
+                          "subscribe")
+                expect_ok(c.request({"op": "unsubscribe", "event": EVENT}),
+                          "unsubscribe")
+                for i in range(8):
+                    expect_ok(c.request(
+                        {"op": "publish", "event": EVENT,
+                         "data": {"order": "o-%d" % i, "seq": 0}}),
+                        "publish")
+            env = dict(os.environ, WARREN_PARTITION="stale")
+            p = subprocess.Popen([warren, "-s", d.sock_path, "subscribe",
+                                  "--exec", cmd, EVENT], env=env,
+                                 stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL)
+            try:
+                wait_for(lambda: os.path.exists(out) and
+                         open(out).read().count("\n") >= 8,
+                         "8 runs of the command", deadline=30)
+            finally:
+                p.terminate()
+                p.wait(10)
+        got = open(out).read().split()
+        expect(all(x in [str(i) for i in range(PARTS)] for x in got),
+               "WARREN_PARTITION 0..%d in every run" % (PARTS - 1), got)
+    finally:
+        broker_cleanup(service)
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def partition_count_change_is_refused():
     """A warrend whose partitions differ from the broker's exchange is
     refused at subscribe (it would split keys over two rings), naming the
@@ -419,6 +465,7 @@ if __name__ == "__main__":
         partition_deliveries_carry_the_key_header,
         partition_topology_survives_a_warrend_restart,
         partition_count_change_is_refused,
+        partition_in_warren_subscribe_exec_environment,
         partition_refused_midway_consumes_none,
         partition_three_warrends_each_key_once_in_order,
         partition_moves_when_its_warrend_is_killed,
