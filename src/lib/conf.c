@@ -78,6 +78,9 @@ static const struct conf_key {
 	{ "metrics", "listen", T_STRING, 0, 0 },
 	{ "metrics", "max_clients", T_INT, 1, 1024 },
 	{ "metrics", "timeout_ms", T_INT, 100, 600000 },
+	{ NULL, "trace", T_GROUP, 0, 0 },
+	{ "trace", "start", T_BOOL, 0, 0 },
+	{ "trace", "sampled", T_BOOL, 0, 0 },
 };
 
 /* The file a setting came from, or the main file. */
@@ -625,6 +628,8 @@ conf_read_numbers(struct conf *cf, const config_setting_t *root, char **cause)
 	cf->confirm_window = (int)conf_int(root, "broker.confirm_window", 1024);
 	cf->prefetch = (int)conf_int(root, "broker.prefetch", 64);
 	cf->dead_letter = conf_bool(root, "broker.dead_letter", 1);
+	cf->trace_start = conf_bool(root, "trace.start", 0);
+	cf->trace_sampled = conf_bool(root, "trace.sampled", 1);
 	cf->reconnect_min_ms = (int)conf_int(root, "broker.reconnect_min_ms",
 	    100);
 	cf->reconnect_max_ms = (int)conf_int(root, "broker.reconnect_max_ms",

@@ -58,6 +58,8 @@ struct conf {
 	int		    metrics_port;
 	int		    metrics_max_clients;
 	int		    metrics_timeout_ms; /* a connection's whole life */
+	int		    trace_start;   /* trace.start: one when absent */
+	int		    trace_sampled; /* its sampled flag */
 	struct contract_set contracts;
 	int		    has_password; /* a URL in the file has one */
 };

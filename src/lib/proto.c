@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "traceparent.h"
 #include "util.h"
 
 static const struct {
@@ -12,7 +13,8 @@ static const struct {
 	enum proto_op op;
 	const char   *members; /* allowed besides op and id */
 } proto_ops[] = {
-	{ "publish", OP_PUBLISH, " event data message_id " },
+	{ "publish", OP_PUBLISH,
+	    " event data message_id traceparent tracestate " },
 	{ "subscribe", OP_SUBSCRIBE, " event " },
 	{ "unsubscribe", OP_UNSUBSCRIBE, " event " },
 	{ "ack", OP_ACK, " tag " },
@@ -74,9 +76,57 @@ proto_event(struct request *req, char **message)
 	return (0);
 }
 
+/* A syntax check: 0, or -1 with a cause (traceparent.h). */
+typedef int (*proto_check_fn)(const char *, char **);
+
+/* Read one trace context member, a string that check accepts; a bad one
+ * is a validation error naming it. */
+static int
+proto_trace_member(struct request *req, const char *name, proto_check_fn check,
+    const char **out, char **message)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(req->tree, name);
+
+	if (m == NULL)
+		return (0);
+	req->field = name;
+	if (!cJSON_IsString(m)) {
+		xasprintf(message, "%s must be a string", name);
+		return (-1);
+	}
+	if (check(m->valuestring, message) != 0)
+		return (-1);
+	req->field = NULL;
+	*out = m->valuestring;
+	return (0);
+}
+
+/* Read "traceparent" and "tracestate"; a tracestate means nothing
+ * without its traceparent, and an empty one is none. */
+static int
+proto_trace(struct request *req, const char **code, char **message)
+{
+	*code = "validation";
+	if (proto_trace_member(req, "traceparent", traceparent_check,
+		&req->traceparent, message) != 0 ||
+	    proto_trace_member(req, "tracestate", tracestate_check,
+		&req->tracestate, message) != 0)
+		return (-1);
+	if (req->tracestate != NULL &&
+	    strspn(req->tracestate, " \t,") == strlen(req->tracestate))
+		req->tracestate = NULL;
+	if (req->tracestate != NULL && req->traceparent == NULL) {
+		req->field = "tracestate";
+		xasprintf(message, "tracestate without a traceparent");
+		return (-1);
+	}
+	*code = "bad_request";
+	return (0);
+}
+
 /* Read the members of a publish. */
 static int
-proto_publish(struct request *req, char **message)
+proto_publish(struct request *req, const char **code, char **message)
 {
 	const cJSON *d, *m;
 	const char  *s;
@@ -89,6 +139,8 @@ proto_publish(struct request *req, char **message)
 		return (-1);
 	}
 	req->data_json = d;
+	if (proto_trace(req, code, message) != 0)
+		return (-1);
 	m = cJSON_GetObjectItemCaseSensitive(req->tree, "message_id");
 	if (m == NULL)
 		return (0);
@@ -203,7 +255,7 @@ proto_parse(const char *line, size_t len, struct request *req,
 		return (-1);
 	switch (req->op) {
 	case OP_PUBLISH:
-		rv = proto_publish(req, message);
+		rv = proto_publish(req, code, message);
 		break;
 	case OP_SUBSCRIBE:
 	case OP_UNSUBSCRIBE:

@@ -32,6 +32,11 @@ struct request {
 	long long	 tag;
 	int		 requeue;
 	cJSON		*tree;
+	/* W3C Trace Context, or NULL; tracestate NULL if empty too. */
+	const char *traceparent;
+	const char *tracestate;
+	/* The member a "validation" error of proto_parse is about. */
+	const char *field;
 };
 
 /* A growable output buffer for building reply lines. */
@@ -45,7 +50,8 @@ struct pbuf {
  * Parse one request line (without its newline). On success fill req and
  * return 0; call proto_request_clear after. On failure return -1 with
  * *code (static) and *message (caller frees); req->op and req->id are set
- * when they could be read, so the error reply can carry them.
+ * when they could be read, so the error reply can carry them, and so is
+ * req->field for a "validation" error (a bad traceparent or tracestate).
  */
 int	    proto_parse(const char *line, size_t len, struct request *req,
 	    const char **code, char **message);

@@ -80,7 +80,9 @@ warren_subscribe_env(const cJSON *d)
 {
 	static const char *keys[][2] = { { "event", "WARREN_EVENT" },
 		{ "message_id", "WARREN_MESSAGE_ID" },
-		{ "routing_key", "WARREN_ROUTING_KEY" } };
+		{ "routing_key", "WARREN_ROUTING_KEY" },
+		{ "traceparent", "TRACEPARENT" },
+		{ "tracestate", "TRACESTATE" } };
 	const char	  *v;
 	size_t		   i;
 

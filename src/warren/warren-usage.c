@@ -17,8 +17,10 @@ static const struct warren_cmd warren_cmds[] = {
 	{ "contracts", "contracts [--json-schema name]",
 	    "print the event contracts in force, or one as JSON Schema\n"
 	    "(from the config)" },
-	{ "publish", "publish event [json]",
-	    "publish json, or one object per line of stdin" },
+	{ "publish",
+	    "publish [--traceparent tp [--tracestate ts]] event [json]",
+	    "publish json, or one object per line of stdin\n"
+	    "(with a W3C trace context)" },
 	{ "subscribe", "subscribe [--exec cmd] [--requeue] event",
 	    "print each delivery (or run cmd with its data on stdin)\n"
 	    "and ack it once done" },

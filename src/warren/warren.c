@@ -26,6 +26,7 @@
 struct warren_stream {
 	struct warren_conn *conn;
 	const char	   *event;
+	const char	   *trace; /* members for every publish, or "" */
 	struct warren_buf   in;
 	int		    eof;
 	unsigned long long  lineno;
@@ -345,11 +346,12 @@ warren_cmd_show(struct warren_conn *c, const char *op)
 	return (status);
 }
 
-/* Queue {"op":"publish","id":ID,"event":EVENT,"data":DATA}: data goes
- * byte for byte, so no number loses a digit. */
+/* Queue {"op":"publish","id":ID,"event":EVENT,...,"data":DATA}, where
+ * trace holds more members (",\"traceparent\":..." or ""): data goes byte
+ * for byte, so no number loses a digit. */
 static void
 warren_publish_request(struct pbuf *b, unsigned long long id, const char *event,
-    const char *data, size_t len)
+    const char *trace, const char *data, size_t len)
 {
 	char num[32];
 
@@ -358,6 +360,7 @@ warren_publish_request(struct pbuf *b, unsigned long long id, const char *event,
 	pbuf_adds(b, num);
 	pbuf_adds(b, ",\"event\":");
 	pbuf_add_quoted(b, event);
+	pbuf_adds(b, trace);
 	pbuf_adds(b, ",\"data\":");
 	pbuf_add(b, data, len);
 	pbuf_adds(b, "}\n");
@@ -381,7 +384,8 @@ warren_publish_print(const cJSON *r)
 
 /* publish EVENT JSON: one event, checked here before it is sent. */
 static int
-warren_cmd_publish(struct warren_conn *c, const char *event, const char *json)
+warren_cmd_publish(struct warren_conn *c, const char *event, const char *trace,
+    const char *json)
 {
 	cJSON *r;
 	char  *cause, *data, *p;
@@ -399,7 +403,7 @@ warren_cmd_publish(struct warren_conn *c, const char *event, const char *json)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	}
-	warren_publish_request(&c->out, 1, event, data, len);
+	warren_publish_request(&c->out, 1, event, trace, data, len);
 	free(data);
 	r = warren_conn_reply(c, -1);
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")))
@@ -440,7 +444,8 @@ warren_stream_line(struct warren_stream *s, const char *line, size_t len)
 		s->refused = 1;
 		return;
 	}
-	warren_publish_request(&s->conn->out, s->lineno, s->event, line, len);
+	warren_publish_request(&s->conn->out, s->lineno, s->event, s->trace,
+	    line, len);
 	s->ring[(s->head + s->n) % WARREN_MAX_UNANSWERED] = s->lineno;
 	s->n++;
 }
@@ -570,13 +575,14 @@ warren_stream_poll(struct warren_stream *s)
 /* publish EVENT with no JSON: one object per stdin line, pipelined, the
  * line number as id. */
 static int
-warren_cmd_stream(struct warren_conn *c, const char *event)
+warren_cmd_stream(struct warren_conn *c, const char *event, const char *trace)
 {
 	struct warren_stream s;
 
 	memset(&s, 0, sizeof s);
 	s.conn = c;
 	s.event = event;
+	s.trace = trace;
 	for (;;) {
 		warren_stream_lines(&s);
 		if (s.eof && s.n == 0 && s.in.off == s.in.len)
@@ -602,6 +608,32 @@ warren_args(int argc, char **argv, int min, int max, const char *what)
 	if (argc - optind > max)
 		warren_usage_error(argv[0], "unexpected argument: %s",
 		    argv[optind + max]);
+}
+
+/* publish [--traceparent tp] [--tracestate ts] event [json]: the trace
+ * context as request members for warrend to check, into trace. */
+static void
+warren_publish_args(int argc, char **argv, struct pbuf *trace)
+{
+	static const struct option opts[] = {
+		{ "traceparent", required_argument, NULL, 'p' },
+		{ "tracestate", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	pbuf_adds(trace, "");
+	optind = 1;
+	while ((ch = warren_getopt(argc, argv, "", opts)) != -1) {
+		pbuf_adds(trace,
+		    ch == 'p' ? ",\"traceparent\":" : ",\"tracestate\":");
+		pbuf_add_quoted(trace, optarg);
+	}
+	if (argc - optind < 1)
+		warren_usage_error(argv[0], "missing the event name");
+	if (argc - optind > 2)
+		warren_usage_error(argv[0], "unexpected argument: %s",
+		    argv[optind + 2]);
 }
 
 /* contracts [--json-schema NAME]: 1 and *name set for the JSON Schema
@@ -630,11 +662,12 @@ static int
 warren_run(const char *path, int argc, char **argv)
 {
 	struct warren_conn c;
+	struct pbuf	   trace = { NULL, 0, 0 };
 	const char	  *cmd = argv[0];
 	int		   status;
 
 	if (strcmp(cmd, "publish") == 0) {
-		warren_args(argc, argv, 1, 2, "the event name");
+		warren_publish_args(argc, argv, &trace);
 		argc -= optind - 1;
 		argv += optind - 1;
 	} else
@@ -645,9 +678,10 @@ warren_run(const char *path, int argc, char **argv)
 	else if (strcmp(cmd, "publish") != 0)
 		status = warren_cmd_show(&c, cmd);
 	else if (argc == 3)
-		status = warren_cmd_publish(&c, argv[1], argv[2]);
+		status = warren_cmd_publish(&c, argv[1], trace.p, argv[2]);
 	else
-		status = warren_cmd_stream(&c, argv[1]);
+		status = warren_cmd_stream(&c, argv[1], trace.p);
+	pbuf_free(&trace);
 	close(c.fd);
 	free(c.in.p);
 	pbuf_free(&c.out);

@@ -476,6 +476,10 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 		snprintf(num, sizeof num, "%d", msg->partition);
 		proto_member_raw(&b, "partition", num, strlen(num));
 	}
+	if (msg->traceparent != NULL)
+		proto_member_str(&b, "traceparent", msg->traceparent);
+	if (msg->tracestate != NULL)
+		proto_member_str(&b, "tracestate", msg->tracestate);
 	proto_member_raw(&b, "data", "", 0);
 	/* The body as it is, but a raw newline (JSON whitespace between
 	 * tokens: strings cannot hold one) would end the line early. */

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "partition.h"
+#include "trace.h"
 #include "util.h"
 
 #define CONSUMER_MAX_BODY (64 << 20) /* larger messages are rejected */
@@ -205,6 +206,8 @@ consumer_msg_free(struct consumer_msg *m)
 	free(m->event);
 	free(m->error);
 	free(m->message_id);
+	free(m->traceparent);
+	free(m->tracestate);
 	free(m->routing_key);
 	free(m->body);
 	free(m);
@@ -598,6 +601,9 @@ consumer_header(uint16_t channel, const amqp_frame_t *f)
 	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 		s->msg->message_id = xstrndup(p->message_id.bytes,
 		    p->message_id.len);
+	if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
+		trace_from_headers(&p->headers, &s->msg->traceparent,
+		    &s->msg->tracestate);
 	/* An oversized body comes back empty: the loop rejects it. */
 	if (rv == ASSEMBLE_DONE)
 		consumer_complete(s);

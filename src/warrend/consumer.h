@@ -33,6 +33,9 @@ struct consumer_msg {
 	char		      *body;
 	size_t		       bodylen;
 	int		       partition; /* -1: the event has none */
+	/* The W3C trace context if valid, or NULL (trace.c). */
+	char *traceparent;
+	char *tracestate;
 };
 TAILQ_HEAD(consumer_msgq, consumer_msg);
 

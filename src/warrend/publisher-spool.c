@@ -5,9 +5,12 @@
  * A job is kept as the payload of one spool record (little-endian):
  *
  *	u16 routing key length, u16 type length, u16 message_id length,
- *	u16 zero, the three strings, the body;
+ *	u16 trace length T, the three strings, T bytes of trace context,
+ *	the body;
  *
- * the record's time is the job's timestamp. */
+ * the record's time is the job's timestamp. The trace context, when T is
+ * not 0, is u8 traceparent length, the traceparent, the tracestate (the
+ * rest). Records written before there was one have T = 0 there. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "publisher-int.h"
 #include "spool.h"
+#include "trace.h"
 #include "util.h"
 
 #define PUB_SPOOL_FIXED 8 /* payload bytes before the strings */
@@ -37,35 +41,80 @@ publisher_spool_get(const unsigned char *p)
 	return ((size_t)p[0] | (size_t)p[1] << 8);
 }
 
+/* The length of j's trace context in a record (0: none). */
+static size_t
+publisher_spool_trace_len(const struct pub_job *j)
+{
+	if (j->traceparent == NULL)
+		return (0);
+	return (1 + strlen(j->traceparent) +
+	    (j->tracestate != NULL ? strlen(j->tracestate) : 0));
+}
+
+/* Write j's trace context (xl bytes) at p. */
+static void
+publisher_spool_put_trace(unsigned char *p, const struct pub_job *j, size_t xl)
+{
+	size_t pl;
+
+	if (xl == 0)
+		return;
+	pl = strlen(j->traceparent); /* at most 255: proto.c checked it */
+	p[0] = (unsigned char)pl;
+	memcpy(p + 1, j->traceparent, pl);
+	if (j->tracestate != NULL)
+		memcpy(p + 1 + pl, j->tracestate, xl - 1 - pl);
+}
+
 /* Append j to the spool as one record: spool_append's result. */
 static int
 publisher_spool_append(struct publisher *pb, struct pub_job *j)
 {
 	size_t		  rl = strlen(j->routing_key);
 	size_t		  tl = strlen(j->type), ml = strlen(j->message_id);
+	size_t		  xl = publisher_spool_trace_len(j);
 	struct spool_data d;
-	unsigned char	 *buf;
+	unsigned char	 *buf, *p;
 	int		  rv;
 
-	if (rl > 65535 || tl > 65535 || j->bodylen > SIZE_MAX / 2) {
+	if (rl > 65535 || tl > 65535 || xl > 65535 ||
+	    j->bodylen > SIZE_MAX / 2) {
 		errno = EFBIG;
 		return (-2);
 	}
-	d.len = PUB_SPOOL_FIXED + rl + tl + ml + j->bodylen;
+	d.len = PUB_SPOOL_FIXED + rl + tl + ml + xl + j->bodylen;
 	buf = xmalloc(d.len);
 	publisher_spool_put(buf, rl);
 	publisher_spool_put(buf + 2, tl);
 	publisher_spool_put(buf + 4, ml);
-	publisher_spool_put(buf + 6, 0);
-	memcpy(buf + PUB_SPOOL_FIXED, j->routing_key, rl);
-	memcpy(buf + PUB_SPOOL_FIXED + rl, j->type, tl);
-	memcpy(buf + PUB_SPOOL_FIXED + rl + tl, j->message_id, ml);
-	memcpy(buf + PUB_SPOOL_FIXED + rl + tl + ml, j->body, j->bodylen);
+	publisher_spool_put(buf + 6, xl);
+	p = buf + PUB_SPOOL_FIXED;
+	memcpy(p, j->routing_key, rl);
+	memcpy(p + rl, j->type, tl);
+	memcpy(p + rl + tl, j->message_id, ml);
+	publisher_spool_put_trace(p + rl + tl + ml, j, xl);
+	memcpy(p + rl + tl + ml + xl, j->body, j->bodylen);
 	d.bytes = buf;
 	d.time_ms = j->timestamp_ms;
 	rv = spool_append(pb->spool, &d);
 	free(buf);
 	return (rv);
+}
+
+/* Give j the trace context of a record, xl bytes at s (none if 0). */
+static void
+publisher_spool_get_trace(struct pub_job *j, const char *s, size_t xl)
+{
+	char *tp, *ts;
+
+	if (xl == 0)
+		return;
+	tp = xstrndup(s + 1, (unsigned char)s[0]);
+	ts = xstrndup(s + 1 + (unsigned char)s[0],
+	    xl - 1 - (unsigned char)s[0]);
+	trace_job_set(j, tp, ts);
+	free(tp);
+	free(ts);
 }
 
 /* A job from a record read back, or NULL if its payload is not a job. */
@@ -74,7 +123,7 @@ publisher_spool_decode(const struct spool_data *d)
 {
 	const unsigned char *p = d->bytes;
 	const char	    *s = (const char *)p + PUB_SPOOL_FIXED;
-	size_t		     rl, tl, ml;
+	size_t		     rl, tl, ml, xl;
 	char		    *rk, *type, mid[256];
 	struct pub_job	    *j;
 
@@ -83,16 +132,19 @@ publisher_spool_decode(const struct spool_data *d)
 	rl = publisher_spool_get(p);
 	tl = publisher_spool_get(p + 2);
 	ml = publisher_spool_get(p + 4);
-	if (PUB_SPOOL_FIXED + rl + tl + ml > d->len)
+	xl = publisher_spool_get(p + 6);
+	if (PUB_SPOOL_FIXED + rl + tl + ml + xl > d->len ||
+	    (xl > 0 && (size_t)(unsigned char)s[rl + tl + ml] + 1 > xl))
 		return (NULL);
 	rk = xstrndup(s, rl);
 	type = xstrndup(s + rl, tl);
 	snprintf(mid, sizeof mid, "%.*s", (int)(ml > 255 ? 255 : ml),
 	    s + rl + tl);
-	j = publisher_job_new(rk, type, mid, s + rl + tl + ml,
-	    d->len - PUB_SPOOL_FIXED - rl - tl - ml);
+	j = publisher_job_new(rk, type, mid, s + rl + tl + ml + xl,
+	    d->len - PUB_SPOOL_FIXED - rl - tl - ml - xl);
 	j->timestamp_ms = d->time_ms;
 	j->from_spool = 1;
+	publisher_spool_get_trace(j, s + rl + tl + ml, xl);
 	free(rk);
 	free(type);
 	return (j);

@@ -21,6 +21,7 @@
 #include "publisher-int.h"
 #include "publish-partition.h"
 #include "spool.h"
+#include "trace.h"
 #include "util.h"
 
 /*
@@ -71,6 +72,8 @@ publisher_job_new(const char *routing_key, const char *type,
 void
 publisher_job_free(struct pub_job *j)
 {
+	free(j->traceparent);
+	free(j->tracestate);
 	free(j);
 }
 
@@ -446,7 +449,7 @@ static int
 publisher_send(struct publisher *p, struct pub_job *j)
 {
 	amqp_basic_properties_t props;
-	amqp_table_entry_t	h[6];
+	amqp_table_entry_t	h[6 + TRACE_HEADERS];
 	char			when[64], pkey[1024];
 	amqp_bytes_t		body;
 	int			rv;
@@ -476,9 +479,10 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	props.timestamp = (uint64_t)(j->timestamp_ms / 1000);
 	props.type = amqp_cstring_bytes(j->type);
 	props.app_id = amqp_cstring_bytes(p->service);
-	props.headers.num_entries = 5 +
-	    publish_partition_header(j->type, j->body, j->bodylen, &h[5], pkey,
-		sizeof pkey);
+	props.headers.num_entries = 5 + trace_headers(j, h + 5);
+	props.headers.num_entries += publish_partition_header(j->type,
+	    j->body, j->bodylen, &h[props.headers.num_entries], pkey,
+	    sizeof pkey);
 	props.headers.entries = h;
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;

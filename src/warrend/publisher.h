@@ -35,6 +35,9 @@ struct pub_job {
 	int		 cancelled;  /* atomic: set by the loop */
 	uint64_t	 sent_ms;    /* when published (monotonic) */
 	int		 projection; /* the older version's copy */
+	/* The W3C trace context, NULL if none (trace.c). */
+	char *traceparent;
+	char *tracestate;
 	/* A record read back from the spool (cookie is NULL). */
 	int		  from_spool;
 	struct spool_rec *srec;	     /* the spool's handle for it */

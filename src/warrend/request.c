@@ -21,6 +21,7 @@
 #include "consume.h"
 #include "consumer.h"
 #include "stats.h"
+#include "trace.h"
 #include "util.h"
 #include "warrend.h"
 
@@ -157,6 +158,7 @@ request_projection(struct client *c, const struct request *req,
 	    body, len);
 	j->timestamp_ms = job->timestamp_ms;
 	j->projection = 1;
+	trace_job_set(j, job->traceparent, job->tracestate);
 	free(body);
 	return (j);
 }
@@ -184,6 +186,7 @@ request_publish(struct client *c, const struct request *req)
 	    req->message_id ? req->message_id : uuid, req->data.ptr,
 	    req->data.len);
 	job->timestamp_ms = request_wallclock_ms();
+	trace_job_begin(job, req->traceparent, req->tracestate, warrend_conf);
 	if (ct->replaced != NULL &&
 	    (job2 = request_projection(c, req, ct, job)) == NULL) {
 		publisher_job_free(job);
@@ -243,6 +246,8 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
 		proto_member_str(b, "message_id", j->message_id);
 		proto_member_str(b, "routing_key", j->routing_key);
+		if (j->traceparent != NULL)
+			proto_member_str(b, "traceparent", j->traceparent);
 		if (j->returned) {
 			stats_count(STATS_UNROUTABLE);
 			proto_member_raw(b, "routed", "false", 5);
@@ -261,6 +266,8 @@ request_outcome(struct pbuf *b, const struct pub_job *j, const char *id,
 		proto_reply_begin(b, OP_PUBLISH, id, idlen, 1);
 		proto_member_str(b, "message_id", j->message_id);
 		proto_member_str(b, "routing_key", j->routing_key);
+		if (j->traceparent != NULL)
+			proto_member_str(b, "traceparent", j->traceparent);
 		proto_member_raw(b, "spooled", "true", 4);
 		proto_reply_end(b);
 	} else if (j->outcome == PUB_FULL) {
@@ -444,7 +451,7 @@ request_handle(struct client *c, const char *line, size_t len)
 	char	      *msg = NULL;
 
 	if (proto_parse(line, len, &req, &code, &msg) != 0) {
-		request_error(c, req.op, &req.id, code, msg, NULL);
+		request_error(c, req.op, &req.id, code, msg, req.field);
 		goto out;
 	}
 	if (warrend_stopping) {
