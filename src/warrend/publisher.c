@@ -480,9 +480,8 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	props.type = amqp_cstring_bytes(j->type);
 	props.app_id = amqp_cstring_bytes(p->service);
 	props.headers.num_entries = 5 + trace_headers(j, h + 5);
-	props.headers.num_entries += publish_partition_header(j->type,
-	    j->body, j->bodylen, &h[props.headers.num_entries], pkey,
-	    sizeof pkey);
+	props.headers.num_entries += publish_partition_header(j->type, j->body,
+	    j->bodylen, &h[props.headers.num_entries], pkey, sizeof pkey);
 	props.headers.entries = h;
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;
