@@ -15,6 +15,10 @@
  * ours, and how long a hand-over may wait for the apps' settlements. */
 #define CPART_ACTIVE_MS 3000
 #define CPART_DRAIN_MS 10000
+/* How long after the last settlement before the channel closes: the
+ * broker applies a quorum queue's acks through its log, and an ack not yet
+ * applied when the channel goes makes its message come again. */
+#define CPART_SETTLE_MS 300
 /* The binding key of each partition queue: its weight, the points it
  * has on the hash exchange's ring. */
 #define CPART_WEIGHT "20"
@@ -28,6 +32,7 @@ struct cpart {
 	uint64_t	     last_ms;	  /* last delivery: ours while recent */
 	uint64_t	     drain_since; /* 0: not handing it over */
 	int		     outstanding; /* deliveries the loop holds */
+	uint64_t	     settled_ms;  /* the last settlement */
 	struct consumer_msgq held;	  /* kept back while draining */
 };
 

@@ -99,6 +99,7 @@ static struct consumer {
 	int			ever_connected;
 	uint64_t		epochs; /* every channel opening gets one */
 	uint64_t		part_check_ms; /* next share check */
+	int			part_draining; /* a hand-over under way */
 	struct csub	      **subs;
 	size_t			nsubs;
 } cons = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
@@ -928,6 +929,7 @@ consumer_do(const struct ccmd *cmd)
 		    s->epoch != cmd->epoch)
 			return (0); /* the broker requeued it already */
 		s->part.outstanding--;
+		s->part.settled_ms = util_now_ms();
 		if (cmd->ack)
 			return (amqp_basic_ack(cons.conn, cmd->channel,
 				    cmd->dtag, 0) == AMQP_STATUS_OK ?
@@ -1001,8 +1003,12 @@ consumer_part_drain(struct csub *s, uint64_t now)
 
 	if (s->part.drain_since == 0 || !s->open)
 		return (0);
-	if (s->part.outstanding <= 0)
+	cons.part_draining = 1;
+	if (s->part.outstanding <= 0 &&
+	    now - s->part.settled_ms >= CPART_SETTLE_MS)
 		return (consumer_part_close(s));
+	if (s->part.outstanding <= 0)
+		return (0);
 	if (now - s->part.drain_since < CPART_DRAIN_MS)
 		return (0);
 	s->part.drain_since = 0;
@@ -1066,6 +1072,7 @@ consumer_part_tick(void)
 
 	if (check)
 		cons.part_check_ms = now + CPART_CHECK_MS;
+	cons.part_draining = 0;
 	for (i = 0; i < cons.nsubs; i++) {
 		struct csub *s = cons.subs[i];
 
@@ -1091,6 +1098,8 @@ consumer_wait(int want_connection)
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
 	if (timeout > CPART_CHECK_MS)
 		timeout = CPART_CHECK_MS; /* partition hand-overs */
+	if (cons.part_draining && timeout > CPART_SETTLE_MS / 3)
+		timeout = CPART_SETTLE_MS / 3;
 	if (!cons.connected && want_connection) {
 		if (cons.link.next_attempt <= now)
 			timeout = 0;

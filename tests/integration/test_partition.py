@@ -191,6 +191,13 @@ def partition_three_warrends_each_key_once_in_order():
                 expect(a.error is None, "no app error", a.error)
             counts = {a.name: len(a.records) for a in apps}
             diag("handled per app %s in %.1f s" % (counts, took))
+            if total() != len(events):
+                seen = collections.Counter((r[0], r[1]) for a in apps
+                                           for r in a.records)
+                diag("handled more than once: %s" % [
+                    (k, s, a.name, r[2], r[3]) for a in apps
+                    for r in a.records for k, s in [(r[0], r[1])]
+                    if seen[(k, s)] > 1][:40])
             expect_eq("events handled", len(events), total())
             check_per_key(apps, events, dedup=False)
             check_no_overlap(apps)
