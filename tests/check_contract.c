@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "contract.h"
+#include "partition.h"
 
 /* A contract whose fields start on line 6 of the file. */
 #define HEAD \
@@ -644,6 +645,77 @@ START_TEST(bad_routing_key_rejected)
 	    "contracts = ({ name = \"A\";\n routing_key = \"a.b\";"
 	    " });",
 	    1, "contract A: missing fields");
+}
+END_TEST
+
+/* A partitioned contract: key k, count n, fields f (K first). */
+#define PART(k, n, f) \
+	"contracts = ({ name = \"A\";\n routing_key = \"a.b\"; " \
+	"partition_key = \"" k "\"; partitions = " n "; fields = ( " f \
+	" ); });"
+#define PART_K "{ name = \"k\"; type = \"string\"; }"
+
+START_TEST(partitions_compiled_and_listed)
+{
+	struct contract *c = check_compile_ok(PART("k", "4", PART_K));
+	cJSON		*o;
+
+	ck_assert_str_eq(c->partition_key, "k");
+	ck_assert_int_eq(c->partitions, 4);
+	o = contract_to_json(c);
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "partition_key")->valuestring,
+	    "k");
+	ck_assert_int_eq(cJSON_GetObjectItem(o, "partitions")->valueint, 4);
+	cJSON_Delete(o);
+	contract_free(c);
+}
+END_TEST
+
+START_TEST(bad_partitions_rejected)
+{
+	check_compile_fails(PART("k", "0", PART_K), 1,
+	    "contract A: partitions must be 1 to 256 with a partition_key, "
+	    "not 0");
+	check_compile_fails(PART("k", "257", PART_K), 1,
+	    "contract A: partitions must be 1 to 256 with a partition_key, "
+	    "not 257");
+	check_compile_fails(PART("x", "4", PART_K), 1,
+	    "contract A: partition_key \"x\" is not a top-level field of "
+	    "the contract");
+	check_compile_fails(PART("k", "4",
+				"{ name = \"k\"; type = \"string\"; "
+				"optional = true; }"),
+	    1,
+	    "contract A: partition_key \"k\" must be a required string, "
+	    "integer, uuid, enum or date field");
+	check_compile_fails(PART("k", "4",
+				"{ name = \"k\"; type = \"number\"; }"),
+	    1,
+	    "contract A: partition_key \"k\" must be a required string, "
+	    "integer, uuid, enum or date field");
+	check_compile_fails("contracts = ({ name = \"A\";\n routing_key = "
+			    "\"a.b\"; partitions = 4; fields = ( " PART_K
+			    " ); });",
+	    1, "contract A: partitions needs a partition_key");
+}
+END_TEST
+
+START_TEST(partition_key_text_is_stable)
+{
+	cJSON *d = cJSON_Parse("{\"s\":\"o-1\",\"i\":42,\"f\":1.5,"
+			       "\"n\":-7}");
+	char   buf[64];
+
+	ck_assert_int_eq(partition_key_text(d, "s", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "o-1");
+	ck_assert_int_eq(partition_key_text(d, "i", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "42");
+	ck_assert_int_eq(partition_key_text(d, "n", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "-7");
+	ck_assert_int_eq(partition_key_text(d, "f", buf, sizeof buf), -1);
+	ck_assert_int_eq(partition_key_text(d, "missing", buf, sizeof buf), -1);
+	ck_assert_int_eq(partition_key_text(d, "s", buf, 3), -1);
+	cJSON_Delete(d);
 }
 END_TEST
 
@@ -1346,6 +1418,9 @@ contract_suite(void)
 	tcase_add_test(tc, contract_name_validity);
 	tcase_add_test(tc, routing_key_validity);
 	tcase_add_test(tc, bad_routing_key_rejected);
+	tcase_add_test(tc, partitions_compiled_and_listed);
+	tcase_add_test(tc, bad_partitions_rejected);
+	tcase_add_test(tc, partition_key_text_is_stable);
 	tcase_add_test(tc, enum_needs_unique_values);
 	tcase_add_test(tc, field_names_checked);
 	tcase_add_test(tc, nested_field_errors_name_the_path);

@@ -18,6 +18,12 @@
 	"{ name = \"ResourceAccessedEvent\"; routing_key = " \
 	"\"resource.accessed\"; additional_fields = " b "; fields = ( " f \
 	" ); }"
+/* The contract partitioned by field k (v by default) into n. */
+#define RA_PART_BY(k, n, f) \
+	"{ name = \"ResourceAccessedEvent\"; routing_key = " \
+	"\"resource.accessed\"; partition_key = \"" k "\"; " \
+	"partitions = " n "; fields = ( " f " ); }"
+#define RA_PART(n, f) RA_PART_BY("v", n, f)
 /* A contract with any name and routing key. */
 #define C(n, k, f) \
 	"{ name = \"" n "\"; routing_key = \"" k "\"; " \
@@ -222,6 +228,15 @@ static const struct evolution_case {
 	    RA(V(S)) ", " C("ResourceAccessedEventV2", "resource.accessed.v2",
 		V("type = \"integer\";") ", " UA_REQ),
 	    1, { W("ResourceAccessedEventV2", NULL, ADDED, ADDITIVE, OK) } },
+	{ "partition_count_changed", RA_PART("4", V(S)), RA_PART("6", V(S)), 1,
+	    { WRA(NULL, PARTITIONING, BREAKING, FORBIDDEN) } },
+	{ "partition_key_changed", RA_PART("4", V(S) ", " UA_REQ),
+	    RA_PART_BY("ua", "4", V(S) ", " UA_REQ), 1,
+	    { WRA(NULL, PARTITIONING, BREAKING, FORBIDDEN) } },
+	{ "partitioning_added", RA(V(S)), RA_PART("4", V(S)), 1,
+	    { WRA(NULL, PARTITIONING, BREAKING, FORBIDDEN) } },
+	{ "partitioning_kept", RA_PART("4", V(S)), RA_PART("4", V(S)), 0,
+	    { W(NULL, NULL, ADDED, ADDITIVE, OK) } },
 };
 
 /* Compile the contracts of "contracts = ( groups );" into set. */

@@ -88,6 +88,10 @@ check_lint(const char *text, const char *rule, struct check_hits *h)
 		ck_assert_int_eq(contract_set_add(&set, c, &cause), 0);
 	}
 	config_destroy(&cfg);
+	for (i = 0; i < (int)set.n; i++) /* as conf.c resolves them */
+		if (set.v[i]->replaces != NULL)
+			set.v[i]->replaced = contract_find(&set,
+			    set.v[i]->replaces);
 	n = lint_contracts(&set, check_hit_cb, h);
 	ck_assert_msg(n == h->total,
 	    "expected lint_contracts to return its %d "
@@ -149,7 +153,8 @@ START_TEST(rule_names_are_stable)
 		"version-suffix-mismatch", "missing-description",
 		"missing-publisher", "missing-consumers", "ids-only",
 		"ambiguous-field-name", "datetime-not-at",
-		"string-without-max-length", "stream-without-max-bytes" };
+		"string-without-max-length", "stream-without-max-bytes",
+		"partitioning-changed" };
 	size_t		   i;
 
 	ck_assert_uint_eq(lint_nrules, sizeof want / sizeof want[0]);
@@ -396,6 +401,34 @@ START_TEST(string_without_max_length_flagged)
 }
 END_TEST
 
+/* A partitioned ShipEvent and its V2 replacing it, partitioned as given. */
+#define SHIP_FIELDS \
+	"{ name = \"order_id\"; type = \"uuid\"; }, { name = " \
+	"\"carrier_name\"; type = \"string\"; max_length = 64; }"
+#define SHIP(v2part) \
+	C("ShipEvent", "order.shipped", \
+	    DOC "partition_key = \"order_id\"; partitions = 4; ", SHIP_FIELDS) \
+	", " C("ShipEventV2", "order.shipped.v2", \
+	    DOC "replaces = \"ShipEvent\"; " v2part, SHIP_FIELDS)
+
+START_TEST(partitioning_changed_flagged)
+{
+	check_flagged(SHIP("partition_key = \"order_id\"; partitions = 8; "),
+	    "partitioning-changed", "");
+	check_flagged(SHIP("partition_key = \"carrier_name\"; "
+			   "partitions = 4; "),
+	    "partitioning-changed", "");
+	check_flagged(SHIP(""), "partitioning-changed", "");
+}
+END_TEST
+
+START_TEST(partitioning_kept_passes)
+{
+	check_passes(SHIP("partition_key = \"order_id\"; partitions = 4; "),
+	    "partitioning-changed");
+}
+END_TEST
+
 START_TEST(string_with_max_length_passes)
 {
 	check_passes(
@@ -528,6 +561,8 @@ lint_suite(void)
 	tcase_add_test(tc, datetime_not_named_at_flagged);
 	tcase_add_test(tc, datetime_named_at_passes);
 	tcase_add_test(tc, string_without_max_length_flagged);
+	tcase_add_test(tc, partitioning_changed_flagged);
+	tcase_add_test(tc, partitioning_kept_passes);
 	tcase_add_test(tc, string_with_max_length_passes);
 	tcase_add_test(tc, contract_of_ids_only_flagged);
 	tcase_add_test(tc, contract_describing_its_ids_passes);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "asyncapi.h"
+#include "partition.h"
 #include "conf.h"
 #include "contract.h"
 #include "schema.h"
@@ -146,6 +147,12 @@ asyncapi_channel(const struct conf *cf, const struct contract *c,
 	if (c->publisher != NULL)
 		cJSON_AddStringToObject(ch, "x-warren-publisher", c->publisher);
 	asyncapi_strings(ch, "x-warren-consumers", c->consumers, c->nconsumers);
+	if (c->partition_key != NULL) {
+		cJSON_AddStringToObject(ch, "x-warren-partition-key",
+		    c->partition_key);
+		cJSON_AddNumberToObject(ch, "x-warren-partitions",
+		    (double)c->partitions);
+	}
 	if (c->stream != NULL)
 		cJSON_AddItemToObject(ch, "x-warren-stream",
 		    contract_stream_to_json(c->stream, cf->exchange, c->name));
@@ -204,6 +211,23 @@ asyncapi_header(cJSON *props, const char *name, const char *konst,
 	cJSON_AddStringToObject(h, "description", description);
 }
 
+/* The partition key header of a partitioned contract's messages. */
+static void
+asyncapi_partition_header(const struct contract *c, cJSON *h, cJSON *props)
+{
+	char *text;
+
+	xasprintf(&text,
+	    "The value of %s, the partition key: a string as it is, an "
+	    "integer in decimal. The consuming service's consistent-hash "
+	    "exchange hashes it to one of %lld partitions.",
+	    c->partition_key, c->partitions);
+	asyncapi_header(props, PARTITION_HEADER, NULL, NULL, text);
+	free(text);
+	cJSON_AddItemToArray(cJSON_GetObjectItem(h, "required"),
+	    cJSON_CreateString(PARTITION_HEADER));
+}
+
 /* The AMQP headers warrend sets on a contract's messages: the CloudEvents
  * attributes, named as in the CloudEvents AMQP binding. */
 static cJSON *
@@ -227,6 +251,8 @@ asyncapi_headers(const struct contract *c)
 	asyncapi_header(props, names[4], NULL, "date-time",
 	    "When warrend published it, RFC 3339, UTC.");
 	asyncapi_strings(h, "required", (char *const *)names, 5);
+	if (c->partition_key != NULL)
+		asyncapi_partition_header(c, h, props);
 	return (h);
 }
 
@@ -296,6 +322,27 @@ asyncapi_publishes(const struct conf *cf, const struct contract *c)
 	return (c->publisher != NULL && strcmp(c->publisher, cf->service) == 0);
 }
 
+/* The partitions a service consumes: its consistent-hash exchange and one
+ * single-active-consumer quorum queue per partition. */
+static void
+asyncapi_partition_queues(const struct conf *cf, const struct contract *c,
+    cJSON *op)
+{
+	cJSON	 *a;
+	char	 *text;
+	long long i;
+
+	xasprintf(&text, "%s.%s.hash", cf->service, c->name);
+	cJSON_AddStringToObject(op, "x-warren-partition-exchange", text);
+	free(text);
+	a = cJSON_AddArrayToObject(op, "x-warren-partition-queues");
+	for (i = 0; i < c->partitions; i++) {
+		xasprintf(&text, "%s.%s.p%lld", cf->service, c->name, i);
+		cJSON_AddItemToArray(a, cJSON_CreateString(text));
+		free(text);
+	}
+}
+
 /* The operation by which this service sends (publishes) or receives
  * (consumes, from its own queue) a contract's events. */
 static cJSON *
@@ -333,6 +380,8 @@ asyncapi_operation(const struct conf *cf, const struct contract *c, int send)
 		cJSON_AddStringToObject(op, "x-warren-queue", text);
 		free(text);
 	}
+	if (!send && c->partition_key != NULL)
+		asyncapi_partition_queues(cf, c, op);
 	if (!send && cf->dead_letter) {
 		xasprintf(&text, "%s.%s.dead", cf->service, c->name);
 		cJSON_AddStringToObject(op, "x-warren-dead-letter-queue", text);

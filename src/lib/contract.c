@@ -12,6 +12,7 @@
 #include "conf-int.h"
 #include "contract.h"
 #include "field.h"
+#include "partition.h"
 #include "util.h"
 
 #define T(type) (1 << (type))
@@ -650,6 +651,10 @@ contract_key(const struct contract_ctx *cx, struct contract *c,
 	if (strcmp(name, "stream") == 0)
 		return (contract_stream_compile(s, c->name, &c->stream,
 		    cx->cause));
+	if (strcmp(name, "partition_key") == 0)
+		return (contract_dup_string(cx, s, &c->partition_key));
+	if (strcmp(name, "partitions") == 0)
+		return (contract_get_count(cx, s, &c->partitions));
 	if (strcmp(name, "replaces") == 0) {
 		if (contract_dup_string(cx, s, &c->replaces) != 0)
 			return (-1);
@@ -696,6 +701,7 @@ contract_compile(const config_setting_t *s, struct contract **cp, char **cause)
 	struct contract_ctx cx = { NULL, NULL, cause };
 	struct contract	   *c;
 	const char	   *file;
+	char		   *msg;
 	int		    i, len;
 
 	c = xcalloc(1, sizeof *c);
@@ -716,6 +722,11 @@ contract_compile(const config_setting_t *s, struct contract **cp, char **cause)
 	}
 	if (config_setting_get_member(s, "fields") == NULL) {
 		contract_fail(&cx, s, "missing fields");
+		goto fail;
+	}
+	if (partition_check(c, &msg) != 0) {
+		contract_fail(&cx, s, "%s", msg);
+		free(msg);
 		goto fail;
 	}
 	*cp = c;
@@ -762,6 +773,7 @@ contract_free(struct contract *c)
 	free(c->description);
 	free(c->publisher);
 	free(c->replaces);
+	free(c->partition_key);
 	contract_free_strings(c->consumers, c->nconsumers);
 	contract_free_strings(c->allow_users, c->nallow_users);
 	contract_free_strings(c->allow_groups, c->nallow_groups);
@@ -920,6 +932,7 @@ contract_to_json(const struct contract *c)
 	if (c->stream != NULL)
 		cJSON_AddItemToObject(o, "stream",
 		    contract_stream_to_json(c->stream, NULL, NULL));
+	partition_to_json(c, o);
 	contract_json_fields(o, c->fields, c->nfields);
 	return (o);
 }

@@ -42,8 +42,10 @@ struct contract {
 	size_t		       ngids;
 	struct field	      *fields; /* the top-level object's fields */
 	size_t		       nfields;
-	struct fieldix	      *index; /* of fields, by name */
-	char		      *file;  /* where it was defined */
+	struct fieldix	      *index;	      /* of fields, by name */
+	char		      *partition_key; /* NULL: not partitioned */
+	long long	       partitions;    /* 0: not partitioned */
+	char		      *file;	      /* where it was defined */
 	int		       line;
 	/* Where its events are kept for replay; NULL: nowhere. */
 	struct stream_conf *stream;
@@ -61,7 +63,8 @@ struct contract_set {
 /*
  * Compile one contract group from the config (keys: name, routing_key,
  * description, publisher, consumers, fields, additional_fields,
- * allow_users, allow_groups, max_attempts, stream). Regexes are compiled here. Every problem is
+ * allow_users, allow_groups, max_attempts, stream, partition_key,
+ * partitions). Regexes are compiled here. Every problem is
  * an error whose *cause reads "FILE:LINE: message"; the caller frees it.
  */
 int  contract_compile(const config_setting_t *, struct contract **,

@@ -40,7 +40,7 @@ static const struct evolution_bound {
 static const char *const evolution_kind_names[] = { "added", "removed",
 	"renamed", "routing_key_changed", "type_changed", "made_required",
 	"made_optional", "tightened", "relaxed", "stream_added",
-	"stream_removed", "retention_changed" };
+	"stream_removed", "retention_changed", "partitioning_changed" };
 
 static void evolution_field(const struct evolution_ctx *, const char *,
     const struct field *, const struct field *);
@@ -387,11 +387,39 @@ evolution_field(const struct evolution_ctx *cx, const char *path,
 		evolution_items(cx, path, o, n);
 }
 
+/* The partitioning of a contract, as words. */
+static void
+evolution_partitioning(const struct contract *c, char *buf, size_t len)
+{
+	if (c->partition_key == NULL)
+		snprintf(buf, len, "not partitioned");
+	else
+		snprintf(buf, len, "partitioned by %s into %lld",
+		    c->partition_key, c->partitions);
+}
+
+/* A changed partition key or count is breaking: events of one key would
+ * land in another partition while older ones still wait in theirs, and
+ * every consuming warrend must move to the new count at once. */
+static void
+evolution_partition(const struct evolution_ctx *cx, const struct contract *o,
+    const struct contract *n)
+{
+	char was[320], now[320];
+
+	evolution_partitioning(o, was, sizeof was);
+	evolution_partitioning(n, now, sizeof now);
+	if (strcmp(was, now) != 0)
+		evolution_note(cx, NULL, EVOLUTION_PARTITIONING,
+		    EVOLUTION_BREAKING, "%s, was %s", now, was);
+}
+
 /* Compare what two contracts accept. */
 static void
 evolution_body(const struct evolution_ctx *cx, const struct contract *o,
     const struct contract *n)
 {
+	evolution_partition(cx, o, n);
 	evolution_additional(cx, NULL, o->additional_fields,
 	    n->additional_fields);
 	evolution_fields(cx, NULL, o->fields, o->nfields, n->fields,

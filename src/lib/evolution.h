@@ -22,7 +22,8 @@ enum evolution_kind {
 	/* A contract's stream (see evolution_stream). */
 	EVOLUTION_STREAM_ADDED,
 	EVOLUTION_STREAM_REMOVED,
-	EVOLUTION_RETENTION
+	EVOLUTION_RETENTION,
+	EVOLUTION_PARTITIONING /* partition key or count */
 };
 
 enum evolution_class {

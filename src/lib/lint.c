@@ -32,6 +32,8 @@ const struct lint_rule lint_rules[] = {
 	{ "stream-without-max-bytes",
 	    "a stream has no max_bytes: its disk use is bounded by age only, "
 	    "or not at all" },
+	{ "partitioning-changed",
+	    "the contract partitions differently from the one it replaces" },
 };
 const size_t lint_nrules = sizeof lint_rules / sizeof lint_rules[0];
 
@@ -268,6 +270,30 @@ lint_documented(struct lint_ctx *cx)
 		    "[ \"analytics-service\" ]");
 }
 
+/* partitioning-changed: a contract that replaces another with another
+ * partition key or count breaks the order of each key's events: while
+ * both are published, one key's events wait in different partitions. */
+static void
+lint_partitioning(struct lint_ctx *cx)
+{
+	const struct contract *c = cx->c, *o = c->replaced;
+
+	if (o == NULL)
+		return;
+	if ((c->partition_key == NULL) == (o->partition_key == NULL) &&
+	    (c->partition_key == NULL ||
+		(strcmp(c->partition_key, o->partition_key) == 0 &&
+		    c->partitions == o->partitions)))
+		return;
+	lint_emit(cx, "partitioning-changed", c->line, NULL,
+	    "partitioned by %s into %lld, but %s it replaces by %s into "
+	    "%lld: a breaking change; each key's events lose their order "
+	    "while both are published, so keep the partition key and count",
+	    c->partition_key ? c->partition_key : "nothing", c->partitions,
+	    o->name, o->partition_key ? o->partition_key : "nothing",
+	    o->partitions);
+}
+
 /* Is the field an id: id, ids, *_id or *_ids? */
 static int
 lint_is_id(const struct field *f)
@@ -405,6 +431,7 @@ lint_contract(const struct contract *c,
 	lint_documented(&cx);
 	lint_ids_only(&cx);
 	lint_stream(&cx);
+	lint_partitioning(&cx);
 	for (i = 0; i < c->nfields; i++)
 		lint_field(&cx, &c->fields[i], c->fields[i].name);
 	return (cx.n);

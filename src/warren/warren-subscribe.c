@@ -89,6 +89,22 @@ warren_subscribe_env_offset(const cJSON *d)
 		unsetenv("WARREN_OFFSET");
 }
 
+/* WARREN_PARTITION: the partition of a partitioned event's delivery,
+ * unset for any other. */
+static void
+warren_subscribe_partition_env(const cJSON *d)
+{
+	const cJSON *p = cJSON_GetObjectItem(d, "partition");
+	char	     num[32];
+
+	if (!cJSON_IsNumber(p)) {
+		unsetenv("WARREN_PARTITION");
+		return;
+	}
+	snprintf(num, sizeof num, "%d", p->valueint);
+	setenv("WARREN_PARTITION", num, 1);
+}
+
 /* Set WARREN_* for the command from the delivery d. */
 static void
 warren_subscribe_env(const cJSON *d)
@@ -113,6 +129,7 @@ warren_subscribe_env(const cJSON *d)
 	    cJSON_IsTrue(cJSON_GetObjectItem(d, "redelivered")) ? "1" : "0", 1);
 	warren_subscribe_env_attempt(d);
 	warren_subscribe_env_offset(d);
+	warren_subscribe_partition_env(d);
 }
 
 /*

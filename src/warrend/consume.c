@@ -145,7 +145,9 @@ static void
 consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
     const struct consume_event *ev)
 {
-	char *queue;
+	char		      *queue;
+	const struct contract *ct;
+	char		       num[32];
 
 	if (ev->sid != 0)
 		queue = contract_stream_queue(consume_exchange, ev->event);
@@ -153,6 +155,12 @@ consume_reply_ok(struct pbuf *b, const char *id, size_t idlen,
 		xasprintf(&queue, "%s.%s", consume_service, ev->event);
 	proto_reply_begin(b, OP_SUBSCRIBE, id, idlen, 1);
 	proto_member_str(b, "queue", queue);
+	/* Partitioned: the queues are queue.p0 .. queue.p<N-1>. */
+	ct = contract_find(&warrend_conf->contracts, ev->event);
+	if (ev->sid == 0 && ct != NULL && ct->partitions > 0) {
+		snprintf(num, sizeof num, "%lld", ct->partitions);
+		proto_member_raw(b, "partitions", num, strlen(num));
+	}
 	proto_reply_end(b);
 	free(queue);
 }
@@ -300,7 +308,8 @@ consume_subscribe(struct client *c, const struct contract *ct,
 	consume_wait(c, ev, id);
 	if (ev->state == CONSUME_IDLE) {
 		ev->state = CONSUME_PENDING;
-		consumer_subscribe(ct->name, ct->routing_key);
+		consumer_subscribe_partitioned(ct->name, ct->routing_key,
+		    (int)ct->partitions);
 	}
 }
 
@@ -529,11 +538,21 @@ consume_body_ok(const struct consumer_msg *msg)
 	return (rv);
 }
 
-/* The next member in turn. */
+/* The next member in turn; a partition's deliveries all go to one member
+ * (the partition's index modulo the members), so that they are handled
+ * in order, one at a time. */
 static struct consume_member *
-consume_pick(struct consume_event *ev)
+consume_pick(struct consume_event *ev, int partition)
 {
 	struct consume_member *m = ev->next;
+	int		       i;
+
+	if (partition >= 0 && ev->nmembers > 0) {
+		m = TAILQ_FIRST(&ev->members);
+		for (i = partition % ev->nmembers; i > 0; i--)
+			m = TAILQ_NEXT(m, eentry);
+		return (m);
+	}
 
 	if (m == NULL)
 		m = TAILQ_FIRST(&ev->members);
@@ -592,6 +611,10 @@ consume_hand_out(struct consume_member *m, const struct consumer_msg *msg)
 		    (unsigned long long)msg->offset);
 		proto_member_raw(&b, "offset", num, strlen(num));
 	}
+	if (msg->partition >= 0) {
+		snprintf(num, sizeof num, "%d", msg->partition);
+		proto_member_raw(&b, "partition", num, strlen(num));
+	}
 	if (msg->traceparent != NULL)
 		proto_member_str(&b, "traceparent", msg->traceparent);
 	if (msg->tracestate != NULL)
@@ -624,7 +647,7 @@ consume_delivery(const struct consumer_msg *msg)
 		consume_batch_add(msg->epoch, msg->channel, msg->dtag, 0, 0);
 		return;
 	}
-	if (ev == NULL || (m = consume_pick(ev)) == NULL) {
+	if (ev == NULL || (m = consume_pick(ev, msg->partition)) == NULL) {
 		/* Sent before the consumer was cancelled: back it goes
 		 * (a replay's stays in its stream). */
 		if (msg->sid == 0)

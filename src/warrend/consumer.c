@@ -19,9 +19,11 @@
 #include "broker.h"
 #include "conf.h"
 #include "consumer.h"
+#include "consumer-partition.h"
 #include "contract.h"
 #include "log.h"
 #include "mailbox.h"
+#include "partition.h"
 #include "retry.h"
 #include "stream.h"
 #include "trace.h"
@@ -61,8 +63,9 @@ struct ccmd {
 	int			retry_ms; /* retry later: retry.c */
 	int			max_attempts;
 	/* A replay's (0: the service queue's) and where it starts. */
-	uint64_t		sid;
-	struct stream_from	from;
+	uint64_t	   sid;
+	struct stream_from from;
+	int		   partitions;
 };
 TAILQ_HEAD(ccmdq, ccmd);
 
@@ -92,7 +95,11 @@ struct csub {
 	/* A delivery being assembled from its frames. */
 	struct assemble	     assembly;
 	struct consumer_msg *msg;
-	struct ackset	     acks; /* unacked tags of this opening */
+	struct ackset	     acks;	 /* unacked tags of this opening */
+	struct cpart	     part;	 /* index -1: not partitioned */
+	char		    *hash;	 /* its consistent-hash exchange */
+	char		    *members;	 /* p0: the fleet's roll call */
+	char		     rctag[256]; /* our consumer tag there */
 };
 
 static struct consumer {
@@ -118,6 +125,8 @@ static struct consumer {
 	int			connected;
 	int			ever_connected;
 	uint64_t		epochs; /* every channel opening gets one */
+	uint64_t		part_check_ms; /* next share check */
+	int			part_draining; /* a hand-over under way */
 	struct csub	      **subs;
 	size_t			nsubs;
 	struct consumer_msgq	ready; /* deliveries not yet posted */
@@ -128,6 +137,8 @@ static struct consumer {
 
 static void consumer_connect(void);
 static void consumer_sweep(void);
+static void consumer_part_reset(struct csub *);
+static int  consumer_do_cancel(const char *event);
 
 /* Nudge an eventfd. */
 static void
@@ -151,11 +162,20 @@ consumer_command(struct ccmd *cmd)
 void
 consumer_subscribe(const char *event, const char *routing_key)
 {
+	consumer_subscribe_partitioned(event, routing_key, 0);
+}
+
+/* Consume event's partitions, or its queue. */
+void
+consumer_subscribe_partitioned(const char *event, const char *routing_key,
+    int partitions)
+{
 	struct ccmd *cmd = xcalloc(1, sizeof *cmd);
 
 	cmd->type = CC_SUBSCRIBE;
 	cmd->event = xstrdup(event);
 	cmd->routing_key = xstrdup(routing_key);
+	cmd->partitions = partitions;
 	consumer_command(cmd);
 }
 
@@ -394,26 +414,44 @@ consumer_free_channel(void)
 	fatalx("consumer: out of channels");
 }
 
-/* The subscription of an event (or a replay), made on first use; its
- * channel is fixed. */
+/* The subscription of an event's queue, of its partition index (-1: not
+ * partitioned), or of a replay, made on first use; its channel is fixed. */
 static struct csub *
-consumer_sub(const struct ccmd *cmd)
+consumer_sub(const struct ccmd *cmd, int index, int count)
 {
 	struct csub *s;
+	size_t	     i;
 
-	if ((s = consumer_find(cmd->event, cmd->sid, 0)) != NULL)
-		return (s);
+	for (i = 0; i < cons.nsubs; i++) {
+		s = cons.subs[i];
+		if (s->sid == cmd->sid && !s->ended &&
+		    strcmp(s->event, cmd->event) == 0 &&
+		    s->part.index == index &&
+		    (index < 0 || s->part.count == count))
+			return (s);
+	}
 	s = xcalloc(1, sizeof *s);
 	s->event = xstrdup(cmd->event);
 	s->sid = cmd->sid;
 	s->from = cmd->from;
 	s->since_ms = consumer_wall_ms();
+	s->part.index = index;
+	s->part.count = count;
+	TAILQ_INIT(&s->part.held);
 	if (s->sid != 0)
 		s->queue = contract_stream_queue(cons.exchange, cmd->event);
 	else {
 		s->routing_key = xstrdup(cmd->routing_key);
-		xasprintf(&s->queue, "%s.%s", cons.service, cmd->event);
+		if (index < 0)
+			xasprintf(&s->queue, "%s.%s", cons.service, cmd->event);
+		else
+			xasprintf(&s->queue, "%s.%s.p%d", cons.service,
+			    cmd->event, index);
 		xasprintf(&s->dead, "%s.%s.dead", cons.service, cmd->event);
+		xasprintf(&s->hash, "%s.%s.hash", cons.service, cmd->event);
+		if (index == 0)
+			xasprintf(&s->members, CPART_MEMBERS, cons.service,
+			    cmd->event);
 	}
 	s->channel = consumer_free_channel();
 	assemble_init(&s->assembly, CONSUMER_MAX_BODY);
@@ -451,6 +489,7 @@ consumer_rpc(struct csub *s, const char *what, const char *name, char *err,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
 		s->open = s->consuming = 0;
 		retry_channel_gone(s->channel);
+		consumer_part_reset(s);
 		return (-1);
 	}
 	return (-2);
@@ -473,7 +512,8 @@ consumer_declare_dead(struct csub *s, char *err, size_t len)
 	amqp_table_t	   args = { 0, a };
 	int		   rv;
 
-	if (cons.quorum)
+	/* A partitioned event's is quorum too: its partitions outlive nodes. */
+	if (cons.quorum || s->part.index >= 0)
 		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
 	amqp_exchange_declare(cons.conn, s->channel,
 	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes("topic"), 0, 1, 0,
@@ -488,6 +528,35 @@ consumer_declare_dead(struct csub *s, char *err, size_t len)
 	    amqp_cstring_bytes(cons.dlx), amqp_cstring_bytes(s->dead),
 	    amqp_empty_table);
 	return (consumer_rpc(s, "queue.bind", s->dead, err, len));
+}
+
+/* What a partition's declares need to check their RPCs. */
+struct consumer_check {
+	struct csub *s;
+	char	    *err;
+	size_t	     len;
+};
+
+/* Check a partition declare's RPC (cpart_declare's callback). */
+static int
+consumer_check_cb(void *arg, const char *what, const char *name)
+{
+	struct consumer_check *k = arg;
+
+	return (consumer_rpc(k->s, what, name, k->err, k->len));
+}
+
+/* Declare and bind a partition's exchange and queue. */
+static int
+consumer_declare_partition(struct csub *s, amqp_table_t dlargs, char *err,
+    size_t len)
+{
+	struct consumer_check k = { s, err, len };
+	struct cpart_decl     d = { cons.conn, s->channel, cons.exchange,
+		    s->routing_key, s->hash, s->queue, s->members, s->part.count,
+		    dlargs, consumer_check_cb, &k };
+
+	return (cpart_declare(&d));
 }
 
 /* Declare and bind the queue of s; its rejects go to the dead queue only. */
@@ -512,6 +581,8 @@ consumer_declare(struct csub *s, char *err, size_t len)
 		consumer_arg(&a[args.num_entries++],
 		    "x-dead-letter-routing-key", s->dead);
 	}
+	if (s->part.index >= 0)
+		return (consumer_declare_partition(s, args, err, len));
 	if (cons.quorum)
 		consumer_arg(&a[args.num_entries++], "x-queue-type", "quorum");
 	amqp_queue_declare(cons.conn, s->channel, amqp_cstring_bytes(s->queue),
@@ -538,6 +609,25 @@ consumer_stream_declare(const struct csub *s, char *err, size_t len)
 	rv = stream_declare(cons.conn, top != 0 ? top : 65535, "consumer",
 	    s->event, err, len);
 	return (rv == 1 ? 0 : rv);
+}
+
+/* Answer the roll call of partitioned event s: consume its members queue
+ * (nothing is ever published to it), keeping the consumer tag in tag. */
+static int
+consumer_rollcall(struct csub *s, char *tag, size_t taglen, char *err,
+    size_t len)
+{
+	amqp_basic_consume_ok_t *ok;
+	int			 rv;
+
+	ok = amqp_basic_consume(cons.conn, s->channel,
+	    amqp_cstring_bytes(s->members), amqp_empty_bytes, 0, 1, 0,
+	    amqp_empty_table);
+	if ((rv = consumer_rpc(s, "basic.consume", s->members, err, len)) != 0)
+		return (rv);
+	snprintf(tag, taglen, "%.*s", (int)ok->consumer_tag.len,
+	    (const char *)ok->consumer_tag.bytes);
+	return (0);
 }
 
 /* Open the channel of s if needed, declare, and start consuming. */
@@ -575,6 +665,10 @@ consumer_setup(struct csub *s, char *err, size_t len)
 		return (rv);
 	snprintf(s->ctag, sizeof s->ctag, "%.*s", (int)ok->consumer_tag.len,
 	    (const char *)ok->consumer_tag.bytes);
+	if (s->members != NULL &&
+	    (rv = consumer_rollcall(s, s->rctag, sizeof s->rctag, err, len)) !=
+		0)
+		return (rv);
 	s->consuming = s->started = 1;
 	log_info("consumer: consuming %s on channel %u", s->queue,
 	    (unsigned)s->channel);
@@ -594,6 +688,13 @@ consumer_unconsume(struct csub *s)
 	s->consuming = 0;
 	if (consumer_rpc(s, "basic.cancel", s->queue, err, sizeof err) == -2)
 		return (-1);
+	if (s->members != NULL && s->rctag[0] != '\0') {
+		amqp_basic_cancel(cons.conn, s->channel,
+		    amqp_cstring_bytes(s->rctag));
+		if (consumer_rpc(s, "basic.cancel", s->members, err,
+			sizeof err) == -2)
+			return (-1);
+	}
 	log_info("consumer: stopped consuming %s", s->queue);
 	return (0);
 }
@@ -644,6 +745,7 @@ consumer_deliver(uint16_t channel, const amqp_basic_deliver_t *d)
 	m->dtag = d->delivery_tag;
 	m->redelivered = d->redelivered;
 	m->routing_key = xstrndup(d->routing_key.bytes, d->routing_key.len);
+	m->partition = s->part.index;
 	return (0);
 }
 
@@ -659,6 +761,11 @@ consumer_complete(struct csub *s)
 
 	s->msg = NULL;
 	m->body = assemble_take(&s->assembly, &m->bodylen);
+	if (!s->open || m->epoch != s->epoch) {
+		/* Its channel was closed: the broker took it back. */
+		consumer_msg_free(m);
+		return;
+	}
 	if (s->sid != 0 && s->meta.has_offset) {
 		s->resume = 1;
 		s->next = s->meta.offset + 1;
@@ -666,8 +773,8 @@ consumer_complete(struct csub *s)
 		m->offset = s->meta.offset;
 	}
 	if (s->ended || (s->sid != 0 && stream_before(&s->from, &s->meta)) ||
-	    (s->sid == 0 && retry_body(s->channel, m->dtag, m->body,
-				m->bodylen))) {
+	    (s->sid == 0 &&
+		retry_body(s->channel, m->dtag, m->body, m->bodylen))) {
 		if (!s->ended) {
 			(void)amqp_basic_ack(cons.conn, s->channel, m->dtag, 0);
 			(void)ackset_forget(&s->acks, m->dtag);
@@ -675,6 +782,13 @@ consumer_complete(struct csub *s)
 		consumer_msg_free(m);
 		return;
 	}
+	if (s->part.drain_since != 0) {
+		/* Being handed over: the next consumer gets it. */
+		TAILQ_INSERT_TAIL(&s->part.held, m, entry);
+		return;
+	}
+	s->part.outstanding++;
+	s->part.last_ms = util_now_ms();
 	consumer_post(m);
 }
 
@@ -755,6 +869,19 @@ consumer_method_order(uint16_t channel, const amqp_method_t *m)
 	return (0);
 }
 
+/* Was a broker's basic.cancel on s's channel for the roll call (whose
+ * queue went with its node)? Then answer it again at the next count. */
+static int
+consumer_part_cancelled(struct csub *s, const amqp_basic_cancel_t *c)
+{
+	if (s->members == NULL || strlen(s->rctag) != c->consumer_tag.len ||
+	    memcmp(s->rctag, c->consumer_tag.bytes, c->consumer_tag.len) != 0)
+		return (0);
+	log_warnx("consumer: broker cancelled %s", s->members);
+	s->rctag[0] = '\0';
+	return (1);
+}
+
 /* Handle a method frame; return -1 when the connection must go. */
 static int
 consumer_method(uint16_t channel, const amqp_method_t *m)
@@ -772,7 +899,10 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		return (consumer_deliver(channel, m->decoded));
 	case AMQP_BASIC_CANCEL_METHOD:
 		/* The queue went away: declare it again and go on. */
-		if ((s = consumer_find(NULL, 0, channel)) != NULL) {
+		if ((s = consumer_find(NULL, 0, channel)) != NULL &&
+		    consumer_part_cancelled(s, m->decoded))
+			return (0);
+		if (s != NULL) {
 			log_warnx("consumer: broker cancelled %s", s->queue);
 			s->consuming = 0;
 		}
@@ -785,8 +915,10 @@ consumer_method(uint16_t channel, const amqp_method_t *m)
 		    (const char *)ch->reply_text.bytes);
 		amqp_send_method(cons.conn, channel,
 		    AMQP_CHANNEL_CLOSE_OK_METHOD, &cok);
-		if ((s = consumer_find(NULL, 0, channel)) != NULL)
+		if ((s = consumer_find(NULL, 0, channel)) != NULL) {
 			s->open = s->consuming = 0;
+			consumer_part_reset(s);
+		}
 		retry_channel_gone(channel);
 		return (0);
 	case AMQP_CONNECTION_CLOSE_METHOD:
@@ -845,6 +977,33 @@ consumer_post_state(void)
 	consumer_post(m);
 }
 
+/* s's channel is gone: forget its message in assembly and what a
+ * partition hand-over kept back (the broker requeued it all). */
+static void
+consumer_closed(struct csub *s)
+{
+	assemble_reset(&s->assembly);
+	if (s->msg != NULL)
+		consumer_msg_free(s->msg);
+	s->msg = NULL;
+	consumer_part_reset(s);
+}
+
+/* Forget a partition's hand-over state. */
+static void
+consumer_part_reset(struct csub *s)
+{
+	struct consumer_msg *m;
+
+	while ((m = TAILQ_FIRST(&s->part.held)) != NULL) {
+		TAILQ_REMOVE(&s->part.held, m, entry);
+		consumer_msg_free(m);
+	}
+	s->part.outstanding = 0;
+	s->part.drain_since = 0;
+	s->part.last_ms = 0;
+}
+
 /* Drop the connection; the broker requeues every unacked delivery, so
  * settlements of those (older epochs) will be ignored. */
 static void
@@ -861,10 +1020,7 @@ consumer_drop(void)
 	retry_drop();
 	for (i = 0; i < cons.nsubs; i++) {
 		cons.subs[i]->open = cons.subs[i]->consuming = 0;
-		assemble_reset(&cons.subs[i]->assembly);
-		if (cons.subs[i]->msg != NULL)
-			consumer_msg_free(cons.subs[i]->msg);
-		cons.subs[i]->msg = NULL;
+		consumer_closed(cons.subs[i]);
 	}
 	consumer_sweep();
 	if (cons.connected) {
@@ -932,18 +1088,59 @@ consumer_restore(void)
 			s->wanted = 0;
 			s->ended = s->sid != 0;
 			consumer_post_subscribed(s, err, 0);
+			/* The loop drops the event: its other partitions
+			 * would only be requeued. */
+			if (s->part.index >= 0 &&
+			    consumer_do_cancel(s->event) != 0)
+				return (-1);
 		}
 	}
 	return (0);
+}
+
+/* Subscribe to every partition of an event; answer once, with the first
+ * failure if any. */
+static int
+consumer_do_subscribe_partitions(const struct ccmd *cmd)
+{
+	struct csub *s, *first = NULL;
+	char	     err[512];
+	int	     i, rv = 0;
+
+	if (!cons.connected && broker_link_due(&cons.link))
+		consumer_connect();
+	for (i = 0; i < cmd->partitions; i++) {
+		s = consumer_sub(cmd, i, cmd->partitions);
+		if (first == NULL)
+			first = s;
+		s->wanted = 1;
+		if (!cons.connected || rv != 0 || s->consuming)
+			continue;
+		if ((rv = consumer_setup(s, err, sizeof err)) == -2)
+			break;
+	}
+	/* A partition refused: the others stop too (all or nothing). */
+	if (!cons.connected || rv != 0)
+		if (consumer_do_cancel(cmd->event) != 0)
+			rv = -2;
+	if (!cons.connected)
+		snprintf(err, sizeof err, "the broker cannot be reached");
+	consumer_post_subscribed(first, cons.connected && rv == 0 ? NULL : err,
+	    !cons.connected || rv == -2);
+	return (rv == -2 ? -1 : 0);
 }
 
 /* Carry out a subscribe from the loop; it is always answered. */
 static int
 consumer_do_subscribe(const struct ccmd *cmd)
 {
-	struct csub *s = consumer_sub(cmd);
+	struct csub *s;
 	char	     err[512];
 	int	     rv;
+
+	if (cmd->partitions > 0)
+		return (consumer_do_subscribe_partitions(cmd));
+	s = consumer_sub(cmd, -1, 0);
 
 	if (!cons.connected && broker_link_due(&cons.link))
 		consumer_connect();
@@ -1026,6 +1223,16 @@ consumer_ack_flush(void)
 	return (0);
 }
 
+/* The app settled a delivery of s: a partition being handed over counts
+ * them down (consumer-partition.c). */
+static void
+consumer_part_settled(struct csub *s)
+{
+	if (s->part.outstanding > 0)
+		s->part.outstanding--;
+	s->part.settled_ms = util_now_ms();
+}
+
 /* Settle one delivery: a nack goes out at once, an ack waits in its
  * channel's ackset for consumer_ack_flush. */
 static int
@@ -1035,6 +1242,7 @@ consumer_do_settle(const struct consumer_settle *st)
 
 	if (!cons.connected || s == NULL || !s->open || s->epoch != st->epoch)
 		return (0); /* the broker requeued it already */
+	consumer_part_settled(s);
 	retry_settled(st->channel, st->dtag, st->ack);
 	if (st->ack || s->sid != 0) { /* a stream keeps it: nack is ack */
 		if (ackset_ack(&s->acks, st->dtag) != 0)
@@ -1077,6 +1285,24 @@ consumer_sweep(void)
 	}
 }
 
+/* Stop consuming event's queue, or all its partitions (its replays go
+ * on). */
+static int
+consumer_do_cancel(const char *event)
+{
+	size_t i;
+
+	for (i = 0; i < cons.nsubs; i++) {
+		if (cons.subs[i]->sid != 0 ||
+		    strcmp(cons.subs[i]->event, event) != 0)
+			continue;
+		cons.subs[i]->wanted = 0;
+		if (cons.connected && consumer_unconsume(cons.subs[i]) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Carry out one command; return -1 if the connection failed. */
 static int
 consumer_do(const struct ccmd *cmd)
@@ -1089,18 +1315,18 @@ consumer_do(const struct ccmd *cmd)
 	case CC_SUBSCRIBE:
 		return (consumer_do_subscribe(cmd));
 	case CC_CANCEL:
+		if (cmd->sid == 0)
+			return (consumer_do_cancel(cmd->event));
 		if ((s = consumer_find(cmd->event, cmd->sid, 0)) == NULL)
 			return (0);
-		if (s->sid != 0)
-			return (consumer_replay_end(s));
-		s->wanted = 0;
-		return (cons.connected ? consumer_unconsume(s) : 0);
+		return (consumer_replay_end(s));
 	case CC_SETTLE:
 		if (cmd->retry_ms > 0) {
 			s = consumer_find(NULL, 0, cmd->channel);
 			if (!cons.connected || s == NULL || !s->open ||
 			    s->epoch != cmd->epoch)
 				return (0); /* the broker requeued it already */
+			consumer_part_settled(s);
 			return (retry_later(cons.conn, cmd->channel, cmd->dtag,
 			    cmd->retry_ms, cmd->max_attempts));
 		}
@@ -1158,6 +1384,114 @@ consumer_connect(void)
 	log_info("consumer: connected to broker %s", cons.link.addr);
 }
 
+/* Hand partition s over: close its channel (the broker puts back what it
+ * sent, in order, and activates the next consumer); it is consumed again,
+ * last in line, when subscriptions are restored. */
+static int
+consumer_part_close(struct csub *s)
+{
+	amqp_rpc_reply_t r;
+
+	log_info("consumer: handing %s over", s->queue);
+	r = amqp_channel_close(cons.conn, s->channel, AMQP_REPLY_SUCCESS);
+	s->open = s->consuming = 0;
+	consumer_part_reset(s);
+	return (r.reply_type == AMQP_RESPONSE_NORMAL ? 0 : -1);
+}
+
+/* Go on with a hand-over: close once the apps settled what they hold;
+ * give up (pass on what was kept back) if they take too long. */
+static int
+consumer_part_drain(struct csub *s, uint64_t now)
+{
+	struct consumer_msg *m;
+
+	if (s->part.drain_since == 0 || !s->open)
+		return (0);
+	cons.part_draining = 1;
+	if (s->part.outstanding <= 0 &&
+	    now - s->part.settled_ms >= CPART_SETTLE_MS)
+		return (consumer_part_close(s));
+	if (s->part.outstanding <= 0)
+		return (0);
+	if (now - s->part.drain_since < CPART_DRAIN_MS)
+		return (0);
+	s->part.drain_since = 0;
+	while ((m = TAILQ_FIRST(&s->part.held)) != NULL) {
+		TAILQ_REMOVE(&s->part.held, m, entry);
+		s->part.outstanding++;
+		consumer_post(m);
+	}
+	return (0);
+}
+
+/* Count the consumers of partitioned event s's first queue (every warrend
+ * of the service consumes every partition) and pick one to hand over if
+ * we hold more than our share. */
+static int
+consumer_part_share(struct csub *s, uint64_t now)
+{
+	struct cpart		*v[PARTITION_MAX];
+	struct csub		*o;
+	amqp_queue_declare_ok_t *ok;
+	char			 err[512];
+	size_t			 i;
+	int			 n = 0, pick;
+
+	if (s->rctag[0] == '\0') {
+		amqp_queue_declare(cons.conn, s->channel,
+		    amqp_cstring_bytes(s->members), 0, 0, 0, 1,
+		    amqp_empty_table);
+		if (consumer_rpc(s, "queue.declare", s->members, err,
+			sizeof err) != 0 ||
+		    consumer_rollcall(s, s->rctag, sizeof s->rctag, err,
+			sizeof err) != 0)
+			return (s->open ? -1 : 0);
+	}
+	ok = amqp_queue_declare(cons.conn, s->channel,
+	    amqp_cstring_bytes(s->members), 1, 0, 0, 1, amqp_empty_table);
+	if (consumer_rpc(s, "queue.declare", s->members, err, sizeof err) != 0)
+		return (s->open ? -1 : 0);
+	for (i = 0; i < cons.nsubs && n < PARTITION_MAX; i++) {
+		o = cons.subs[i];
+		if (strcmp(o->event, s->event) == 0 && o->part.index >= 0 &&
+		    o->part.count == s->part.count && o->consuming)
+			v[n++] = &o->part;
+	}
+	log_debug("consumer: %s: %u consumers", s->members,
+	    (unsigned)ok->consumer_count);
+	if ((pick = cpart_pick_release(v, n, ok->consumer_count, now)) < 0)
+		return (0);
+	v[pick]->drain_since = now;
+	return (0);
+}
+
+/* Partition hand-overs: go on with any under way, and every so often see
+ * whether we hold more than our share. */
+static int
+consumer_part_tick(void)
+{
+	uint64_t now = util_now_ms();
+	size_t	 i;
+	int	 check = now >= cons.part_check_ms;
+
+	if (check)
+		cons.part_check_ms = now + CPART_CHECK_MS;
+	cons.part_draining = 0;
+	for (i = 0; i < cons.nsubs; i++) {
+		struct csub *s = cons.subs[i];
+
+		if (s->part.index < 0 || !s->open)
+			continue;
+		if (consumer_part_drain(s, now) != 0)
+			return (-1);
+		if (check && s->part.index == 0 && s->consuming &&
+		    consumer_part_share(s, now) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Wait for the loop, the socket or the next deadline. */
 static void
 consumer_wait(int want_connection)
@@ -1167,6 +1501,10 @@ consumer_wait(int want_connection)
 	int	      timeout, nfd = 2;
 
 	timeout = cons.link.heartbeat > 0 ? cons.link.heartbeat * 500 : 1000;
+	if (timeout > CPART_CHECK_MS)
+		timeout = CPART_CHECK_MS; /* partition hand-overs */
+	if (cons.part_draining && timeout > CPART_SETTLE_MS / 3)
+		timeout = CPART_SETTLE_MS / 3;
 	if (!cons.connected && want_connection) {
 		if (cons.link.next_attempt <= now)
 			timeout = 0;
@@ -1227,7 +1565,8 @@ consumer_main(void *arg)
 			consumer_connect();
 		if (consumer_intake() != 0 ||
 		    (cons.connected &&
-			(consumer_drain() != 0 || consumer_restore() != 0))) {
+			(consumer_drain() != 0 || consumer_restore() != 0 ||
+			    consumer_part_tick() != 0))) {
 			consumer_drop();
 			continue;
 		}
@@ -1314,6 +1653,9 @@ consumer_join(int timeout_ms)
 		free(cons.subs[i]->routing_key);
 		free(cons.subs[i]->queue);
 		free(cons.subs[i]->dead);
+		free(cons.subs[i]->hash);
+		free(cons.subs[i]->members);
+		consumer_part_reset(cons.subs[i]);
 		assemble_reset(&cons.subs[i]->assembly);
 		ackset_free(&cons.subs[i]->acks);
 		free(cons.subs[i]);

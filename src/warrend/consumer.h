@@ -39,6 +39,7 @@ struct consumer_msg {
 	uint64_t sid;
 	int	 has_offset;
 	uint64_t offset;
+	int	 partition; /* -1: the event has none */
 	/* The W3C trace context if valid, or NULL (trace.c). */
 	char *traceparent;
 	char *tracestate;
@@ -73,6 +74,10 @@ void consumer_subscribe(const char *event, const char *routing_key);
  * CM_SUBSCRIBED message with that sid answers. */
 void consumer_replay(const char *event, uint64_t sid,
     const struct stream_from *from);
+/* Consume the partitions of a partitioned event (partitions > 0) or, with
+ * 0, its queue as consumer_subscribe does. */
+void consumer_subscribe_partitioned(const char *event, const char *routing_key,
+    int partitions);
 /* Stop consuming event's queue (sid 0; the queue stays) or end replay
  * sid (its channel is closed). */
 void consumer_cancel(const char *event, uint64_t sid);

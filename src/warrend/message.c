@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "message.h"
+#include "publish-partition.h"
 #include "trace.h"
 #include "util.h"
 
-_Static_assert(MESSAGE_HEADERS_MAX >= 5 + TRACE_HEADERS,
-    "room for the CloudEvents and trace headers");
+_Static_assert(MESSAGE_HEADERS_MAX >= 5 + TRACE_HEADERS + 1,
+    "room for the CloudEvents, trace and partition key headers");
 
 /* Append a string header to m's table. */
 static void
@@ -42,6 +43,10 @@ message_headers(struct message *m, enum wire_format f, const char *service,
 	/* A client's trace context goes out in every format. */
 	m->props.headers.num_entries += (int)trace_headers(j,
 	    m->headers + m->props.headers.num_entries);
+	/* So does the partition key: the hash exchange routes by it. */
+	m->props.headers.num_entries += publish_partition_header(j->type,
+	    j->body, j->bodylen, m->headers + m->props.headers.num_entries,
+	    m->pkey, sizeof m->pkey);
 	if (m->props.headers.num_entries != 0)
 		m->props._flags |= AMQP_BASIC_HEADERS_FLAG;
 }

@@ -16,7 +16,8 @@
 struct message {
 	amqp_basic_properties_t props;
 	amqp_table_entry_t	headers[MESSAGE_HEADERS_MAX];
-	char			time[64]; /* cloudEvents:time */
+	char			time[64];   /* cloudEvents:time */
+	char			pkey[1024]; /* cloudEvents:partitionkey */
 };
 
 /* Fill m with the properties and headers of job j in format f. */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "publish.h"
+#include "publish-partition.h"
 #include "publisher.h"
 #include "sdnotify.h"
 #include "spool.h"
@@ -95,6 +96,7 @@ warrend_reload(void)
 			  "when warrend restarts");
 	conf_free(warrend_conf);
 	warrend_conf = cf;
+	publish_partition_set(&cf->contracts);
 	consume_reload();
 	stream_configure(cf);
 	log_info("configuration reloaded from %s: %zu contract%s", warrend_file,
@@ -328,6 +330,7 @@ warrend_start(void)
 	char *cause;
 
 	stream_configure(warrend_conf);
+	publish_partition_set(&warrend_conf->contracts);
 	if (publisher_start(warrend_conf, &cause) != 0 ||
 	    consumer_start(warrend_conf, &cause) != 0 ||
 	    publish_start(&cause) != 0 ||
@@ -357,6 +360,7 @@ warrend_finish(void)
 	publisher_stop(0);
 	publisher_join(1000);
 	stream_free(); /* a stuck thread declares from its own copy */
+	publish_partition_free();
 }
 
 /* Load the config, start the modules, run the loop, stop in reverse. */

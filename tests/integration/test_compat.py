@@ -200,6 +200,24 @@ def compat_routing_key_changed_or_renamed_exits_1():
                 "[breaking, FORBIDDEN]")
 
 
+def compat_partition_key_or_count_changed_exits_1():
+    """Partitioning a contract, or changing its partition key or count,
+    moves keys between partitions: breaking, and forbidden on the same
+    routing key."""
+    part = dict(V1, partition_key="resource_id", partitions=4)
+    for what, old, new, words in (
+            ("partitioned", V1, part, ("resource_id", "4", "not partitioned")),
+            ("count 4 -> 8", part, dict(part, partitions=8), ("into 8", "into 4")),
+            ("key changed", part, dict(part, partition_key="resource_name"),
+             ("by resource_name", "by resource_id"))):
+        rc, out, err = compat([old], [new])
+        expect_exit(what, 1, rc, out, err)
+        expect_line(out, "ResourceAccessedEvent: partitioning_changed: ",
+                    "[breaking, FORBIDDEN]", *words)
+    rc, out, err = compat([part], [dict(part)])
+    expect_exit("the same partitioning", 0, rc, out, err)
+
+
 def compat_json_parses_and_counts():
     new = [with_fields(V1, REFERRER_REQUIRED), V2,
            dict(V1, name="ResourceSharedEvent", routing_key="resource.shared")]
@@ -271,6 +289,7 @@ if __name__ == "__main__":
         compat_summary_totals_add_up,
         compat_every_breaking_kind_forbidden_on_same_key,
         compat_routing_key_changed_or_renamed_exits_1,
+        compat_partition_key_or_count_changed_exits_1,
         compat_json_parses_and_counts,
         compat_unreadable_file_exits_2,
         compat_usage_error_exits_2,

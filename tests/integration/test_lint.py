@@ -84,6 +84,33 @@ contracts = (
             { name = "sku"; type = "string"; }                 #> string-without-max-length items[].sku
           ); }; }
     );
+  },
+  {
+    name = "OrderShippedEvent";
+    routing_key = "order.shipped";
+    description = "An order left the warehouse.";
+    publisher = "shop-service";
+    consumers = [ "mail-service" ];
+    partition_key = "order_id";
+    partitions = 4;
+    fields = (
+      { name = "order_id"; type = "uuid"; },
+      { name = "carrier_name"; type = "string"; max_length = 64; }
+    );
+  },
+  {                                             #> partitioning-changed -
+    name = "OrderShippedEventV2";
+    routing_key = "order.shipped.v2";
+    replaces = "OrderShippedEvent";
+    description = "An order left the warehouse.";
+    publisher = "shop-service";
+    consumers = [ "mail-service" ];
+    partition_key = "order_id";
+    partitions = 8;
+    fields = (
+      { name = "order_id"; type = "uuid"; },
+      { name = "carrier_name"; type = "string"; max_length = 64; }
+    );
   }
 );
 """
@@ -91,7 +118,8 @@ contracts = (
 ALL_RULES = ["event-name-suffix", "routing-key-format", "version-suffix-mismatch",
              "missing-description", "missing-publisher", "missing-consumers",
              "ids-only", "ambiguous-field-name", "datetime-not-at",
-             "string-without-max-length", "stream-without-max-bytes"]
+             "string-without-max-length", "stream-without-max-bytes",
+             "partitioning-changed"]
 
 LINE_RX = re.compile(r"^(?P<file>.+?):(?P<line>\d+): (?P<rule>[a-z]+(?:-[a-z]+)*): "
                      r"contract (?P<contract>[A-Z][A-Za-z0-9]*)"

@@ -336,8 +336,13 @@ def retry_with_quorum_queues():
         s.ack(m["tag"])
         s.sync()
         wait_queue(queue_of(d), ready=0, unacked=0)
-        rc, out = rabbitmqctl("-q", "list_queues", "--no-table-headers", "name", "type")
         tier_q = "%s.retry.%d" % (d.service, tier(500))
+        for _ in range(3):      # rabbitmqctl can time out on a busy node
+            rc, out = rabbitmqctl("-q", "list_queues", "--no-table-headers", "name", "type")
+            if rc == 0:
+                break
+        if rc != 0:
+            fail("rabbitmqctl list_queues failed (%d): %s" % (rc, out))
         types = dict(l.split("\t")[:2] for l in out.splitlines() if "\t" in l)
         expect_eq("type of %s" % tier_q, "quorum", types.get(tier_q))
 

@@ -340,6 +340,42 @@ def asyncapi_describes_exchange_channels_and_operations():
                   headers["cloudEvents:type"].get("const"))
 
 
+def asyncapi_shows_partitions():
+    """A partitioned contract's channel names its partition key and count,
+    its message the key header, and the consuming service's receive
+    operation its hash exchange and partition queues; the parser accepts
+    the document."""
+    part = dict(ORDER_PLACED, consumers=["analytics-service"],
+                partition_key="order_id", partitions=3)
+    with Config([part]) as cfg:
+        res, doc = asyncapi_of(cfg)
+        ch = doc["channels"]["OrderPlacedEvent"]
+        expect_eq("x-warren-partition-key", "order_id",
+                  ch.get("x-warren-partition-key"))
+        expect_eq("x-warren-partitions", 3, ch.get("x-warren-partitions"))
+        msg = doc["components"]["messages"]["OrderPlacedEvent"]
+        expect("cloudEvents:partitionkey" in msg["headers"]["properties"],
+               "the partition key header", list(msg["headers"]["properties"]))
+        expect("cloudEvents:partitionkey" in msg["headers"]["required"],
+               "the partition key header required", msg["headers"]["required"])
+        op = doc["operations"]["receiveOrderPlacedEvent"]
+        expect_eq("hash exchange", "analytics-service.OrderPlacedEvent.hash",
+                  op.get("x-warren-partition-exchange"))
+        expect_eq("partition queues",
+                  ["analytics-service.OrderPlacedEvent.p%d" % i for i in range(3)],
+                  op.get("x-warren-partition-queues"))
+        errors, warnings, rep = asyncapi_diagnostics(cfg.file("p.json", res.out))
+        if not rep["document"] or errors or warnings:
+            fail("expected the parser to accept it, got %s"
+                 % json.dumps(errors + warnings))
+    plain = dict(ORDER_PLACED, consumers=["analytics-service"])
+    with Config([plain]) as cfg:
+        _, doc = asyncapi_of(cfg)
+        expect("x-warren-partitions" not in doc["channels"]["OrderPlacedEvent"],
+               "no partitions on an unpartitioned channel",
+               doc["channels"]["OrderPlacedEvent"])
+
+
 def asyncapi_never_prints_a_password():
     urls = ("amqp://svc:%s@mq1.example:5673/prod" % PASSWORD,
             "amqp://svc:%s@127.0.0.1/%%2f" % PASSWORD)
@@ -385,5 +421,6 @@ if __name__ == "__main__":
         asyncapi_parser_rejects_a_broken_document,
         asyncapi_describes_exchange_channels_and_operations,
         asyncapi_never_prints_a_password,
+        asyncapi_shows_partitions,
         asyncapi_payload_is_the_contracts_json_schema,
     ])
