@@ -283,6 +283,24 @@ def nack_does_not_requeue_from_a_stream():
                            read_deliveries(c, 2), ids[1:])
 
 
+def retry_on_a_replay_settles_it():
+    """A nack with retry_in_ms of a replayed event settles it like an ack:
+    a stream keeps its events, so nothing comes back after the delay and
+    no retry copy is made (stats.retried stays 0)."""
+    with Broker() as b:
+        p = publisher(b, "retryreplay")
+        with p, p.client() as pc:
+            publish_n(pc, 0, 2)
+            with consumer_of(p, "retryreplay") as s, s.client() as c:
+                expect_ok(subscribe(c, "first"), "subscribe")
+                got = read_deliveries(c, 2, ack=False)
+                c.send({"op": "nack", "tag": got[0]["tag"], "retry_in_ms": 200})
+                c.send({"op": "ack", "tag": got[1]["tag"]})
+                expect_silence(c, "after a nack with retry_in_ms on a stream")
+                st = s.stats()["stats"]
+                expect_eq("stats.retried", 0, st.get("retried"))
+
+
 def replay_from_next_keeps_events_spooled_while_the_broker_was_down():
     """A replay from "next" that has had nothing yet when the broker goes
     away still gets the events published (and spooled) meanwhile, once
@@ -565,6 +583,7 @@ if __name__ == "__main__":
         replay_last_starts_at_the_latest_events,
         bad_from_values_are_bad_requests,
         nack_does_not_requeue_from_a_stream,
+        retry_on_a_replay_settles_it,
         unsubscribe_and_disconnect_end_replays,
         replay_skips_messages_that_break_the_contract,
         stream_with_other_retention_is_kept_and_used,
