@@ -286,8 +286,13 @@ client_preq_idlen(const struct preq *p)
 void
 client_send(struct client *c, const char *line, size_t len)
 {
-	if (!c->dead)
-		bufferevent_write(c->bev, line, len);
+	if (c->dead)
+		return;
+	bufferevent_write(c->bev, line, len);
+	if (!c->unwritten) { /* client_write_now writes the batch */
+		c->unwritten = 1;
+		TAILQ_INSERT_TAIL(&client_unwritten, c, wentry);
+	}
 }
 
 /* Where consume.c keeps its state for c. */

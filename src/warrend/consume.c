@@ -712,6 +712,7 @@ consume_done_cb(evutil_socket_t fd, short events, void *arg)
 		consumer_msg_free(msg);
 	}
 	consume_sweep();
+	client_write_now(); /* the deliver lines of this batch, at once */
 }
 
 /* Watch the consumer thread's messages (warrend.c starts and stops the
