@@ -158,13 +158,6 @@ consumer_command(struct ccmd *cmd)
 		fatal("consumer: command mailbox");
 }
 
-/* Consume event's queue. */
-void
-consumer_subscribe(const char *event, const char *routing_key)
-{
-	consumer_subscribe_partitioned(event, routing_key, 0);
-}
-
 /* Consume event's partitions, or its queue. */
 void
 consumer_subscribe_partitioned(const char *event, const char *routing_key,
@@ -1233,14 +1226,26 @@ consumer_part_settled(struct csub *s)
 	s->part.settled_ms = util_now_ms();
 }
 
+/* The subscription a delivery of this epoch on channel came on, or NULL
+ * when its channel or connection is gone: the broker requeued it. */
+static struct csub *
+consumer_live(uint16_t channel, uint64_t epoch)
+{
+	struct csub *s = consumer_find(NULL, 0, channel);
+
+	if (!cons.connected || s == NULL || !s->open || s->epoch != epoch)
+		return (NULL);
+	return (s);
+}
+
 /* Settle one delivery: a nack goes out at once, an ack waits in its
  * channel's ackset for consumer_ack_flush. */
 static int
 consumer_do_settle(const struct consumer_settle *st)
 {
-	struct csub *s = consumer_find(NULL, 0, st->channel);
+	struct csub *s = consumer_live(st->channel, st->epoch);
 
-	if (!cons.connected || s == NULL || !s->open || s->epoch != st->epoch)
+	if (s == NULL)
 		return (0); /* the broker requeued it already */
 	consumer_part_settled(s);
 	retry_settled(st->channel, st->dtag, st->ack);
@@ -1322,9 +1327,8 @@ consumer_do(const struct ccmd *cmd)
 		return (consumer_replay_end(s));
 	case CC_SETTLE:
 		if (cmd->retry_ms > 0) {
-			s = consumer_find(NULL, 0, cmd->channel);
-			if (!cons.connected || s == NULL || !s->open ||
-			    s->epoch != cmd->epoch)
+			if ((s = consumer_live(cmd->channel, cmd->epoch)) ==
+			    NULL)
 				return (0); /* the broker requeued it already */
 			consumer_part_settled(s);
 			return (retry_later(cons.conn, cmd->channel, cmd->dtag,

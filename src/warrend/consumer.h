@@ -67,15 +67,13 @@ int consumer_start(const struct conf *cf, char **cause);
 /* The eventfd readable while messages wait for consumer_collect. */
 int consumer_done_fd(void);
 
-/* Consume event's queue (declaring it, its binding and dead-letter queue);
- * a CM_SUBSCRIBED message answers. */
-void consumer_subscribe(const char *event, const char *routing_key);
 /* Replay event's stream from from, as replay sid (> 0, never reused); a
  * CM_SUBSCRIBED message with that sid answers. */
 void consumer_replay(const char *event, uint64_t sid,
     const struct stream_from *from);
-/* Consume the partitions of a partitioned event (partitions > 0) or, with
- * 0, its queue as consumer_subscribe does. */
+/* Consume the partitions of a partitioned event (partitions > 0), or with
+ * 0 its queue (declaring it, its binding and dead-letter queue); a
+ * CM_SUBSCRIBED message answers. */
 void consumer_subscribe_partitioned(const char *event, const char *routing_key,
     int partitions);
 /* Stop consuming event's queue (sid 0; the queue stays) or end replay
