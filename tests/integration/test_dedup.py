@@ -15,30 +15,11 @@ the broker requeues what it never saw acked."""
 import json
 import os
 import signal
-import socket
-import urllib.request
 
 from test_subscribe import (Broker, Sub, consumer_daemon, publish, queue_of,
                             wait_queue)
-from warrentest import (FreezableProxy, expect, expect_eq, fail, short,
-                        wait_for)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def metric(port, name):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
-        text = r.read().decode()
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    fail("no %s in /metrics:\n%s" % (name, text))
+from warrentest import (free_port, metric, FreezableProxy, expect, expect_eq,
+                        fail, short, wait_for)
 
 
 def dedup_file(d):

@@ -10,16 +10,9 @@ import time
 import urllib.error
 import urllib.request
 
-from warrentest import (UNREACHABLE_URL, Broker, Daemon, expect, expect_eq,
-                        unique,
-                        expect_ok, fail, publish_req, run, wait_for)
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from warrentest import (free_port, UNREACHABLE_URL, Broker, Daemon, expect,
+                        expect_eq, unique, expect_ok, fail, publish_req, run,
+                        wait_for)
 
 
 def get(port, path):

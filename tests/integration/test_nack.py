@@ -10,32 +10,13 @@ while it is full, and takes them again once a consumer makes room.
 """
 
 import json
-import socket
 import time
-import urllib.request
 
-from warrentest import (Broker, Client, Daemon, Pipeliner, expect,
-                        expect_eq, expect_error, expect_ok, fail, publish_req,
-                        resource_data, run, unique, wait_for)
+from warrentest import (free_port, metric, Broker, Client, Daemon, Pipeliner,
+                        expect, expect_eq, expect_error, expect_ok, fail,
+                        publish_req, resource_data, run, unique, wait_for)
 
 RK = "resource.accessed"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def metric(port, name):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
-        text = r.read().decode()
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    fail("no %s in /metrics:\n%s" % (name, text))
 
 
 def full_queue(b, d, name, length):

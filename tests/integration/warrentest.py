@@ -18,6 +18,7 @@ import socket
 import struct
 import subprocess
 import sys
+import urllib.request
 import tempfile
 import threading
 import time
@@ -997,3 +998,20 @@ class FreezableProxy:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metric(port, name):
+    """The value of the unlabelled sample name in warrend's /metrics on port."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    fail("no %s in /metrics:\n%s" % (name, text))
