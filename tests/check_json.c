@@ -1,5 +1,6 @@
 /* check_json.c -- unit tests for the strict JSON checker. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -749,6 +750,131 @@ START_TEST(integral_literals_decided_exactly)
 }
 END_TEST
 
+/* An object of n members "kI": "value I", nested one level every tenth. */
+static char *
+scratch_doc(int n)
+{
+	size_t size = (size_t)n * 48 + 16, o = 0;
+	char  *b = malloc(size);
+	int    i;
+
+	ck_assert_ptr_nonnull(b);
+	b[o++] = '{';
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(b + o, size - o,
+		    i % 10 == 9 ? "%s\"k%d\":{\"n\":%d,\"t\":true}" :
+				  "%s\"k%d\":\"value %d\"",
+		    i ? "," : "", i, i);
+	b[o++] = '}';
+	b[o] = '\0';
+	return (b);
+}
+
+START_TEST(scratch_tree_same_as_cjson_and_reused)
+{
+	char  *doc = scratch_doc(200), *printed;
+	cJSON *plain, *t1, *t2;
+	void  *first;
+
+	json_scratch_init();
+	plain = cJSON_Parse(doc);
+	ck_assert_ptr_nonnull(plain);
+	ck_assert_uint_eq(json_scratch_live(), 0);
+	t1 = json_parse_scratch(doc, strlen(doc));
+	ck_assert_ptr_nonnull(t1);
+	ck_assert(cJSON_Compare(plain, t1, 1));
+	/* 200 members: a node and a key each, a string for most. */
+	ck_assert_uint_ge(json_scratch_live(), 400);
+	first = t1;
+	/* Printing is not scratch: its result is free()d by callers. */
+	printed = cJSON_PrintUnformatted(t1);
+	ck_assert_ptr_nonnull(printed);
+	cJSON_Delete(t1);
+	ck_assert_uint_eq(json_scratch_live(), 0);
+	t2 = json_parse_scratch(doc, strlen(doc));
+	ck_assert_ptr_eq(t2, first); /* the buffer started over */
+	ck_assert(cJSON_Compare(plain, t2, 1));
+	cJSON_Delete(t2);
+	ck_assert_uint_eq(json_scratch_live(), 0);
+	ck_assert_str_eq(printed, doc);
+	free(printed);
+	cJSON_Delete(plain);
+	free(doc);
+}
+END_TEST
+
+START_TEST(scratch_overflow_comes_from_malloc)
+{
+	char  *doc = scratch_doc(20000), *small = scratch_doc(3);
+	cJSON *plain, *big, *t;
+	void  *first;
+
+	json_scratch_init();
+	t = json_parse_scratch(small, strlen(small));
+	first = t;
+	cJSON_Delete(t);
+	plain = cJSON_Parse(doc);
+	big = json_parse_scratch(doc, strlen(doc)); /* megabytes of nodes */
+	ck_assert_ptr_nonnull(big);
+	ck_assert(cJSON_Compare(plain, big, 1));
+	/* A second tree while the first is alive goes on where it ended
+	 * (here: malloc, the buffer is full). */
+	t = json_parse_scratch(small, strlen(small));
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_ne(t, first);
+	cJSON_Delete(t);
+	cJSON_Delete(big);
+	ck_assert_uint_eq(json_scratch_live(), 0);
+	t = json_parse_scratch(small, strlen(small));
+	ck_assert_ptr_eq(t, first);
+	cJSON_Delete(t);
+	cJSON_Delete(plain);
+	free(small);
+	free(doc);
+}
+END_TEST
+
+START_TEST(scratch_failed_parse_leaves_nothing)
+{
+	static const char *bad[] = { "{\"a\":[1,2,", "{\"a\":\"b\",\"c\":{",
+		"{\"a\":\"unterminated" };
+	size_t		   i;
+
+	json_scratch_init();
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_ptr_null(json_parse_scratch(bad[i], strlen(bad[i])));
+		ck_assert_uint_eq(json_scratch_live(), 0);
+	}
+}
+END_TEST
+
+static void *
+scratch_thread(void *arg)
+{
+	const char *doc = arg;
+	cJSON	   *t = json_parse_scratch(doc, strlen(doc));
+
+	/* Not the buffer's thread: nothing carved from it. */
+	if (t == NULL || json_scratch_live() != 0)
+		return (NULL);
+	cJSON_Delete(t);
+	return ((void *)1);
+}
+
+START_TEST(scratch_other_threads_use_malloc)
+{
+	char	 *doc = scratch_doc(50);
+	pthread_t th;
+	void	 *ok = NULL;
+
+	json_scratch_init();
+	ck_assert_int_eq(pthread_create(&th, NULL, scratch_thread, doc), 0);
+	ck_assert_int_eq(pthread_join(th, &ok), 0);
+	ck_assert_ptr_nonnull(ok);
+	free(doc);
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -789,6 +915,13 @@ json_suite(void)
 	tcase_add_test(tc, lone_surrogates_rejected);
 	tcase_add_test(tc, utf8_valid_checks_length_and_nul);
 	tcase_add_test(tc, utf8_length_counts_code_points);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scratch");
+	tcase_add_test(tc, scratch_tree_same_as_cjson_and_reused);
+	tcase_add_test(tc, scratch_overflow_comes_from_malloc);
+	tcase_add_test(tc, scratch_failed_parse_leaves_nothing);
+	tcase_add_test(tc, scratch_other_threads_use_malloc);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("keys");

@@ -165,6 +165,27 @@ START_TEST(nack_retry_in_ms_read_and_bounded)
 }
 END_TEST
 
+START_TEST(unknown_members_rejected)
+{
+	/* Whole words of the op's list only: no part of one, no two at once,
+	 * no other op's member. */
+	expect_error("{\"op\":\"publish\",\"event\":\"E\",\"data\":{},"
+		     "\"even\":1}",
+	    "bad_request");
+	expect_error("{\"op\":\"publish\",\"event\":\"E\",\"data\":{},"
+		     "\"event data\":1}",
+	    "bad_request");
+	expect_error("{\"op\":\"publish\",\"event\":\"E\",\"data\":{},"
+		     "\"\":1}",
+	    "bad_request");
+	expect_error("{\"op\":\"publish\",\"event\":\"E\",\"data\":{},"
+		     "\"tag\":1}",
+	    "bad_request");
+	expect_error("{\"op\":\"ack\",\"tag\":1,\"ta\":1}", "bad_request");
+	expect_error("{\"op\":\"ping\",\" \":1}", "bad_request");
+}
+END_TEST
+
 START_TEST(error_reply_echoes_op_and_id)
 {
 	struct pbuf b = { NULL, 0, 0 };
@@ -268,6 +289,7 @@ main(void)
 	tcase_add_test(tc, publish_data_span_is_raw_bytes);
 	tcase_add_test(tc, publish_keeps_client_message_id);
 	tcase_add_test(tc, bad_requests_rejected);
+	tcase_add_test(tc, unknown_members_rejected);
 	tcase_add_test(tc, unknown_op_rejected);
 	tcase_add_test(tc, bad_json_rejected);
 	tcase_add_test(tc, nack_requeue_defaults_true);

@@ -53,4 +53,14 @@ void json_annotate_numbers(cJSON *tree, const char *buf, size_t len);
  * part of a number) exactly an integer? */
 int json_literal_integral(const char *s);
 
+/*
+ * Parse into a buffer reused for every request instead of malloc'ed nodes
+ * (json-scratch.c): json_scratch_init installs cJSON hooks and makes the
+ * calling thread the buffer's; json_parse_scratch on that thread parses
+ * into it (elsewhere it is cJSON_ParseWithLength). Free with cJSON_Delete.
+ */
+void   json_scratch_init(void);
+cJSON *json_parse_scratch(const char *buf, size_t len);
+size_t json_scratch_live(void);
+
 #endif

@@ -38,22 +38,33 @@ proto_op_name(enum proto_op op)
 	return (NULL);
 }
 
+/* Is w one of the space-separated words of list (" a b ")? */
+static int
+proto_word_in(const char *list, const char *w)
+{
+	size_t	    n = strlen(w);
+	const char *p;
+
+	if (n == 0 || strchr(w, ' ') != NULL)
+		return (0);
+	for (p = list; (p = strstr(p, w)) != NULL; p++) {
+		if (p > list && p[-1] == ' ' && p[n] == ' ')
+			return (1);
+	}
+	return (0);
+}
+
 /* Refuse members the op does not know, so a misspelt one is not ignored. */
 static int
 proto_check_members(const cJSON *tree, size_t opi, char **message)
 {
 	const cJSON *m;
-	char	     word[64];
 
 	cJSON_ArrayForEach(m, tree) {
 		if (strcmp(m->string, "op") == 0 ||
-		    strcmp(m->string, "id") == 0)
+		    strcmp(m->string, "id") == 0 ||
+		    proto_word_in(proto_ops[opi].members, m->string))
 			continue;
-		if (strlen(m->string) < sizeof word - 2) {
-			snprintf(word, sizeof word, " %s ", m->string);
-			if (strstr(proto_ops[opi].members, word) != NULL)
-				continue;
-		}
 		xasprintf(message, "unknown member \"%.64s\" for op %s",
 		    m->string, proto_ops[opi].name);
 		return (-1);
@@ -281,7 +292,7 @@ proto_parse(const char *line, size_t len, struct request *req,
 	}
 	req->id = cap[0].span;
 	req->data = cap[1].span;
-	if ((req->tree = cJSON_ParseWithLength(line, len)) == NULL) {
+	if ((req->tree = json_parse_scratch(line, len)) == NULL) {
 		*code = "bad_json";
 		xasprintf(message, "not a JSON object");
 		return (-1);

@@ -524,7 +524,7 @@ consume_body_ok(const struct consumer_msg *msg)
 		free(cause);
 		return (-1);
 	}
-	if ((tree = cJSON_ParseWithLength(msg->body, msg->bodylen)) == NULL)
+	if ((tree = json_parse_scratch(msg->body, msg->bodylen)) == NULL)
 		return (-1);
 	json_annotate_numbers(tree, msg->body, msg->bodylen);
 	if (contract_validate(ct, tree, &cause, &path) != 0)

@@ -16,6 +16,7 @@
 #include "client.h"
 #include "conf.h"
 #include "hops.h"
+#include "json.h"
 #include "lint.h"
 #include "listener.h"
 #include "log.h"
@@ -376,6 +377,7 @@ main(int argc, char **argv)
 		setlocale(LC_CTYPE, "");
 	test = warrend_options(argc, argv, &debug);
 	log_init("warrend", debug);
+	json_scratch_init(); /* before any other thread: this one checks */
 	/* -t runs as a command (ExecStartPre, ExecReload, a shell): its
 	 * refusal is an error-priority line without a time stamp. */
 	log_set_tool(test);
