@@ -354,6 +354,7 @@ struct broker_async {
 	int			stop;
 	amqp_connection_state_t ready;
 	char			addr[128];
+	int			tls; /* ready speaks TLS */
 };
 
 /* Sleep until the next attempt is due, or until told to stop. */
@@ -409,6 +410,7 @@ broker_async_attempt(struct broker_async *ba)
 		ba->ready = conn;
 		ba->want = 0;
 		memcpy(ba->addr, ba->link->addr, sizeof ba->addr);
+		ba->tls = ba->link->urls[ba->link->url].tls;
 	}
 	pthread_mutex_unlock(&ba->lock);
 	while (write(ba->notify_fd, &one, sizeof one) == -1 && errno == EINTR)
@@ -489,15 +491,17 @@ broker_async_cap(struct broker_async *ba, int ms)
 
 /* Take a ready connection, or NULL. */
 amqp_connection_state_t
-broker_async_take(struct broker_async *ba, char *addr, size_t len)
+broker_async_take(struct broker_async *ba, char *addr, size_t len, int *tls)
 {
 	amqp_connection_state_t conn;
 
 	pthread_mutex_lock(&ba->lock);
 	conn = ba->ready;
 	ba->ready = NULL;
-	if (conn != NULL)
+	if (conn != NULL) {
 		snprintf(addr, len, "%s", ba->addr);
+		*tls = ba->tls;
+	}
 	pthread_mutex_unlock(&ba->lock);
 	return (conn);
 }

@@ -66,9 +66,10 @@ void broker_async_request(struct broker_async *, int lost, int proven);
 /* Cap the delay between attempts at about ms (0: no cap), for instance
  * while events wait in the spool; a longer wait under way is cut short. */
 void broker_async_cap(struct broker_async *, int ms);
-/* Take a ready connection and its address, or NULL. */
+/* Take a ready connection, its address and whether it speaks TLS, or
+ * NULL. */
 amqp_connection_state_t broker_async_take(struct broker_async *, char *addr,
-    size_t len);
+    size_t len, int *tls);
 /* Stop the connector, waiting at most timeout_ms for it; -1 if it is
  * still stuck in a connect (it is left to the process exit). */
 int broker_async_stop(struct broker_async *, int timeout_ms);

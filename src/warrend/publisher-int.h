@@ -13,6 +13,7 @@
 
 #include "broker.h"
 #include "confirm.h"
+#include "frames.h"
 #include "lograte.h"
 #include "publisher.h"
 #include "wire.h"
@@ -74,12 +75,21 @@ struct publisher {
 	int			fd;
 	int			connected;
 	int			blocked;
-	struct pub_jobq		pending;  /* to publish, in order */
-	struct confirm		ring;	  /* in flight, by delivery tag */
-	enum pub_outcome	outcome;  /* of the confirm settling */
-	uint64_t		ret_left; /* body bytes of a basic.return */
-	int			in_return;
-	char			ret_key[256]; /* routing key of a return */
+	/* Plain TCP: publishes and heartbeats go out through out, written
+	 * by warrend (frames.c), not by rabbitmq-c; TLS: amqp_basic_publish. */
+	int		 direct;
+	struct frames	 out;
+	uint32_t	 frame_max;
+	int		 hb;	   /* negotiated heartbeat, seconds; 0: none */
+	uint64_t	 said_ms;  /* last write to the broker */
+	uint64_t	 heard_ms; /* last sign of the broker */
+	int		 heard;	   /* a frame or POLLIN since heard_ms */
+	struct pub_jobq	 pending;  /* to publish, in order */
+	struct confirm	 ring;	   /* in flight, by delivery tag */
+	enum pub_outcome outcome;  /* of the confirm settling */
+	uint64_t	 ret_left; /* body bytes of a basic.return */
+	int		 in_return;
+	char		 ret_key[256]; /* routing key of a return */
 	/* The streams declared on this connection (stream_generation). */
 	uint64_t stream_gen;
 };

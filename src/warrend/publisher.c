@@ -33,6 +33,8 @@
 #define PUBLISHER_MAILBOX_BOUND (1024 * 1024)
 /* How long a new connection waits for streams a restart took offline. */
 #define PUBLISHER_STREAM_WAIT_MS 15000
+/* Direct connections: write what is gathered once it is this big. */
+#define PUBLISHER_WRITE_BYTES (256 * 1024)
 
 /* The one publisher; only the loop-facing functions below use this
  * pointer, the thread is handed its state. */
@@ -184,8 +186,10 @@ publisher_drop(struct publisher *p, int graceful)
 	if (p->conn == NULL)
 		return;
 	n = publisher_requeue(p);
-	if (graceful && p->connected)
+	/* A close after half a frame of ours would be garbage. */
+	if (graceful && p->connected && frames_held(&p->out) == 0)
 		amqp_connection_close(p->conn, AMQP_REPLY_SUCCESS);
+	frames_clear(&p->out);
 	amqp_destroy_connection(p->conn);
 	p->conn = NULL;
 	p->fd = -1;
@@ -236,9 +240,21 @@ publisher_setup(amqp_connection_state_t conn, const struct broker_link *bl,
 static void
 publisher_adopt(struct publisher *p)
 {
-	if ((p->conn = broker_async_take(p->async, p->addr, sizeof p->addr)) ==
-	    NULL)
+	int tls = 0;
+
+	if ((p->conn = broker_async_take(p->async, p->addr, sizeof p->addr,
+		 &tls)) == NULL)
 		return;
+	/* Over plain TCP warrend writes the frames and the heartbeats
+	 * itself; rabbitmq-c, told there are none, never writes one between
+	 * two frames of ours. */
+	p->direct = !tls;
+	p->frame_max = (uint32_t)amqp_get_frame_max(p->conn);
+	p->hb = amqp_get_heartbeat(p->conn);
+	p->said_ms = p->heard_ms = util_now_ms();
+	if (p->direct)
+		(void)amqp_tune_connection(p->conn,
+		    amqp_get_channel_max(p->conn), (int)p->frame_max, 0);
 	pthread_mutex_lock(&p->lock);
 	memcpy(p->stats.broker, p->addr, sizeof p->stats.broker);
 	pthread_mutex_unlock(&p->lock);
@@ -264,7 +280,8 @@ publisher_streams(struct publisher *p)
 {
 	uint64_t gen = stream_generation();
 
-	if (gen == p->stream_gen || p->blocked)
+	/* An RPC's frames after half a frame of ours would be garbage. */
+	if (gen == p->stream_gen || p->blocked || frames_held(&p->out) > 0)
 		return (0);
 	if (stream_declare(p->conn, 2, "publisher", NULL, NULL, 0) == -2)
 		return (-1);
@@ -406,8 +423,9 @@ publisher_method(struct publisher *p, const amqp_method_t *m)
 		log_warnx("publisher: broker %s closed the connection: %u %.*s",
 		    p->addr, cc->reply_code, (int)cc->reply_text.len,
 		    (const char *)cc->reply_text.bytes);
-		amqp_send_method(p->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD,
-		    &ok);
+		if (frames_held(&p->out) == 0)
+			amqp_send_method(p->conn, 0,
+			    AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
 		return (-1);
 	case AMQP_CHANNEL_CLOSE_METHOD:
 		ch = m->decoded;
@@ -428,6 +446,7 @@ publisher_frame(const amqp_frame_t *f, void *arg)
 {
 	struct publisher *p = arg;
 
+	p->heard = 1;
 	switch (f->frame_type) {
 	case AMQP_FRAME_METHOD:
 		return (publisher_method(p, &f->payload.method));
@@ -478,6 +497,16 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	int	       rv;
 
 	message_build(&m, p->wire_format, p->service, j);
+	if (p->direct) {
+		if (frames_publish(&p->out, p->frame_max, 1, p->exchange,
+			j->routing_key, p->mandatory, &m.props, j->body,
+			j->bodylen) == 0)
+			return (0);
+		log_warnx("publisher: broker %s: publish: properties of %s "
+			  "larger than a frame",
+		    p->addr, j->message_id);
+		return (-1);
+	}
 	body.bytes = (void *)j->body;
 	body.len = j->bodylen;
 	rv = amqp_basic_publish(p->conn, 1, amqp_cstring_bytes(p->exchange),
@@ -491,6 +520,26 @@ publisher_send(struct publisher *p, struct pub_job *j)
 	return (0);
 }
 
+/* Write the frames held (direct connections): 0 when all went, 1 if the
+ * socket is full, -1 if the connection failed. */
+static int
+publisher_write(struct publisher *p)
+{
+	size_t held = frames_held(&p->out);
+	int    rv;
+
+	if (held == 0)
+		return (0);
+	if ((rv = frames_write(&p->out, p->fd)) == -1) {
+		log_warnx("publisher: broker %s: connection lost: send: %s",
+		    p->addr, util_strerror(errno));
+		return (-1);
+	}
+	if (frames_held(&p->out) < held)
+		p->said_ms = util_now_ms();
+	return (rv);
+}
+
 /*
  * Publish while connected, not blocked, under the confirm window and the
  * socket takes more. Return -1 if the connection failed, 1 if the socket
@@ -500,8 +549,11 @@ static int
 publisher_flush(struct publisher *p)
 {
 	struct pub_job *j;
-	int		sent = 0;
+	int		sent = 0, next_read = 64, rv = 0;
 
+	/* What the socket did not take last time goes first. */
+	if (p->direct && (rv = publisher_write(p)) != 0)
+		return (rv);
 	/* confirm_room: the span of tags, not the count in flight, bounds
 	 * the ring (see confirm.h). A connection made after one was lost
 	 * gets one event at a time until it confirms (publisher_spool_fill). */
@@ -515,31 +567,74 @@ publisher_flush(struct publisher *p)
 		}
 		/* The caller has just drained: read again every 64 events,
 		 * not before the first (one event at a time pays no extra
-		 * syscalls on its way out). */
-		if ((++sent & 63) == 0) {
-			if (publisher_drain(p) != 0)
-				return (-1);
+		 * syscalls on its way out); write what is gathered then,
+		 * or sooner if it is big. */
+		if (sent >= next_read ||
+		    (p->direct &&
+			frames_held(&p->out) >= PUBLISHER_WRITE_BYTES)) {
+			if (p->direct && (rv = publisher_write(p)) != 0)
+				break;
+		}
+		if (sent >= next_read) {
+			next_read = sent + 64;
+			if ((rv = publisher_drain(p)) != 0)
+				break;
 			if (p->blocked)
 				break;
 		}
 		/* A full socket would block the publish, perhaps for ever
-		 * if the broker has stopped reading. */
-		if (!publisher_writable(p))
-			return (1);
+		 * if the broker has stopped reading (rabbitmq-c writes). */
+		if (!p->direct && !publisher_writable(p)) {
+			rv = 1;
+			break;
+		}
 		TAILQ_REMOVE(&p->pending, j, entry);
 		j->sent_ms = util_now_ms();
 		j->tag = confirm_add(&p->ring, j);
 		j->returned = 0;
-		if (publisher_send(p, j) != 0)
-			return (-1);
+		if ((rv = publisher_send(p, j)) != 0)
+			break;
+		sent++;
 		HOPS_STAMP(j->hops, HOP_SENT);
 	}
+	if (rv == 0 && p->direct)
+		rv = publisher_write(p);
 	if (sent > 0) {
 		pthread_mutex_lock(&p->lock);
 		p->stats.published += (uint64_t)sent;
 		pthread_mutex_unlock(&p->lock);
 	}
-	return (0);
+	return (rv);
+}
+
+/*
+ * Heartbeats on a direct connection: send one when nothing was written
+ * for half the interval (only between whole frames, so only when nothing
+ * is held), and give the connection up when the broker has not been heard
+ * for two intervals (it sends about twice an interval when idle). Return
+ * -1 if the connection must go.
+ */
+static int
+publisher_heartbeat(struct publisher *p)
+{
+	uint64_t now = util_now_ms(), iv = (uint64_t)p->hb * 1000;
+
+	if (!p->direct || p->hb <= 0)
+		return (0);
+	if (p->heard) {
+		p->heard = 0;
+		p->heard_ms = now;
+	}
+	if (now - p->heard_ms > 2 * iv) {
+		log_warnx("publisher: broker %s: connection lost: "
+			  "no heartbeat for %d s",
+		    p->addr, 2 * p->hb);
+		return (-1);
+	}
+	if (now - p->said_ms < iv / 2 || frames_held(&p->out) > 0)
+		return (0);
+	frames_heartbeat(&p->out);
+	return (publisher_write(p) == -1 ? -1 : 0);
 }
 
 /* Give back jobs the loop has cancelled, so a long outage does not keep
@@ -628,9 +723,14 @@ publisher_wait(struct publisher *p, int want_write, int busy)
 	if (p->connected) {
 		pfd[2].fd = p->fd;
 		pfd[2].events = POLLIN | (want_write ? POLLOUT : 0);
+		pfd[2].revents = 0;
 		nfd = 3;
 	}
-	if (poll(pfd, (nfds_t)nfd, timeout) > 0 && (pfd[0].revents & POLLIN))
+	if (poll(pfd, (nfds_t)nfd, timeout) <= 0)
+		return;
+	if (nfd == 3 && (pfd[2].revents & POLLIN))
+		p->heard = 1; /* a heartbeat, perhaps: rabbitmq-c eats those */
+	if (pfd[0].revents & POLLIN)
 		while (read(p->wake_fd, &n, sizeof n) == -1 && errno == EINTR)
 			;
 }
@@ -704,7 +804,8 @@ publisher_main(void *arg)
 				continue;
 			}
 			publisher_spool_fill(p);
-			if ((full = publisher_flush(p)) == -1) {
+			if (publisher_heartbeat(p) != 0 ||
+			    (full = publisher_flush(p)) == -1) {
 				publisher_drop(p, 0);
 				continue;
 			}
@@ -818,6 +919,7 @@ publisher_join(int timeout_ms)
 	free(p->exchange);
 	free(p->service);
 	confirm_free(&p->ring);
+	frames_free(&p->out);
 	/* The loop has stopped collecting: what is left is only freed. */
 	while ((j = mailbox_take(p->done)) != NULL)
 		publisher_job_free(j);

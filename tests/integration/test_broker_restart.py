@@ -118,6 +118,36 @@ def broker_silent_peer_without_spool_answered_unavailable_then_resumes():
         expect(not missing, "every event answered ok in the queue", missing)
 
 
+def broker_idle_connection_kept_alive_by_warrends_heartbeats():
+    """Over plain TCP warrend writes its own frames and heartbeats (the
+    broker drops a client silent for two intervals): idle for six heartbeat
+    intervals, its connection stays up and the next publish is confirmed
+    on it."""
+    name = "idle_heartbeat"
+    with Broker() as b, Daemon(name, wait_connected=True,
+                               broker_opts={"heartbeat": 1}) as d:
+        q = unique(name)
+        b.bind_queue(q, d.exchange, "resource.accessed")
+        oks = []
+        with d.client() as c:
+            req = publish_req(id="before")
+            oks.append(expect_ok(c.request(req), "publish", req=req)["message_id"])
+            before = d.stats()["stats"]["broker"]
+            time.sleep(6)
+            after = d.stats()["stats"]["broker"]
+            expect(after.get("connected") is True and
+                   after.get("reconnects") == before.get("reconnects"),
+                   "the publishing connection kept through 6 s idle at heartbeat 1",
+                   (before, after))
+            req = publish_req(id="after")
+            oks.append(expect_ok(c.request(req), "publish", req=req)["message_id"])
+        expect("connection lost" not in d.log_tail(200),
+               "no connection lost in warrend's log", d.log_tail(20))
+        got = collections.Counter(m.props.message_id for m in b.get_all(q))
+        missing = [m for m in oks if not got[m]]
+        expect(not missing, "both events in the queue", missing)
+
+
 def memory_watermark():
     rc, out = rabbitmqctl("eval", "vm_memory_monitor:get_vm_memory_high_watermark().")
     if rc != 0:
@@ -341,6 +371,7 @@ if __name__ == "__main__":
         standalone = [
             broker_silent_peer_without_spool_answered_unavailable_then_resumes,
             broker_blocked_without_spool_answered_unavailable_then_resumes,
+            broker_idle_connection_kept_alive_by_warrends_heartbeats,
         ]
         tests = [
             broker_restart_setup_publishes_before_outage,
