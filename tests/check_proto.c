@@ -1,5 +1,6 @@
 /* check_proto.c -- the request decoder and reply encoder. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,45 @@ START_TEST(unknown_members_rejected)
 }
 END_TEST
 
+static char hint[64];
+static int  hints;
+
+static void
+record_hint(const char *name, size_t len)
+{
+	snprintf(hint, sizeof hint, "%.*s", (int)len, name);
+	hints++;
+}
+
+START_TEST(event_name_hinted_before_parsing)
+{
+	struct request req;
+	char	      *msg = NULL;
+
+	proto_set_event_hint(record_hint);
+	hints = 0;
+	ck_assert_ptr_null(
+	    parse("{\"op\":\"publish\",\"event\":\"OrderPlaced\","
+		  "\"data\":{}}",
+		&req, &msg));
+	proto_request_clear(&req);
+	ck_assert_int_eq(hints, 1);
+	ck_assert_str_eq(hint, "OrderPlaced");
+	/* Escaped names, other values and no name are left to the lookup. */
+	ck_assert_ptr_null(
+	    parse("{\"op\":\"publish\",\"event\":\"Order\\u0050\","
+		  "\"data\":{}}",
+		&req, &msg));
+	proto_request_clear(&req);
+	ck_assert_ptr_null(parse("{\"op\":\"ping\"}", &req, &msg));
+	proto_request_clear(&req);
+	expect_error("{\"op\":\"publish\",\"event\":7,\"data\":{}}",
+	    "bad_request");
+	ck_assert_int_eq(hints, 1);
+	proto_set_event_hint(NULL);
+}
+END_TEST
+
 START_TEST(error_reply_echoes_op_and_id)
 {
 	struct pbuf b = { NULL, 0, 0 };
@@ -290,6 +330,7 @@ main(void)
 	tcase_add_test(tc, publish_keeps_client_message_id);
 	tcase_add_test(tc, bad_requests_rejected);
 	tcase_add_test(tc, unknown_members_rejected);
+	tcase_add_test(tc, event_name_hinted_before_parsing);
 	tcase_add_test(tc, unknown_op_rejected);
 	tcase_add_test(tc, bad_json_rejected);
 	tcase_add_test(tc, nack_requeue_defaults_true);

@@ -1,7 +1,10 @@
 /* contract-index.c -- a contract set's hash tables: contracts by name and
  * by routing key in constant time, however many there are. Open addressing
- * with linear probing; a slot holds an index into the set plus one (0:
- * empty). The tables double when half full. */
+ * with linear probing; a slot holds the key, part of its hash and an index
+ * into the set plus one (0: empty), so that a probe touches no contract
+ * until the hashes agree: with thousands of contracts each lookup is a
+ * cache miss or two, not one per probe. The tables double when half
+ * full. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +14,39 @@
 
 #define CONTRACT_INDEX_FIRST 16 /* slots at first; always a power of 2 */
 
-/* FNV-1a, 64 bits: short ASCII names spread well. */
-uint64_t
-contract_index_hash(const char *s)
+/* FNV-1a, 64 bits, of len bytes at s: short ASCII names spread well. */
+static uint64_t
+contract_index_hash_bytes(const char *s, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t	 i;
 
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
 		h *= 0x100000001b3ULL;
 	}
 	return (h);
+}
+
+/* The hash of string s. */
+uint64_t
+contract_index_hash(const char *s)
+{
+	return (contract_index_hash_bytes(s, strlen(s)));
+}
+
+/* Start fetching the name-table slot of the contract named by the len
+ * bytes at name (not NUL-terminated), so that the lookup to come finds it
+ * cached. */
+void
+contract_index_prefetch(const struct contract_set *set, const char *name,
+    size_t len)
+{
+	if (set->nslots == 0)
+		return;
+	__builtin_prefetch(
+	    &set->by_name[(size_t)contract_index_hash_bytes(name, len) &
+		(set->nslots - 1)]);
 }
 
 /* The string a table is keyed on: the name (0) or the routing key (1). */
@@ -33,16 +58,19 @@ contract_index_key(const struct contract *c, int by_key)
 
 /* Put index i of set into table t (which has room). */
 static void
-contract_index_put(const struct contract_set *set, size_t *t, size_t i,
-    int by_key)
+contract_index_put(const struct contract_set *set, struct contract_slot *t,
+    size_t i, int by_key)
 {
-	size_t mask = set->nslots - 1, s;
+	const char *key = contract_index_key(set->v[i], by_key);
+	uint64_t    h = contract_index_hash(key);
+	size_t	    mask = set->nslots - 1, s = (size_t)h & mask;
 
-	s = (size_t)contract_index_hash(contract_index_key(set->v[i], by_key)) &
-	    mask;
-	while (t[s] != 0)
+	while (t[s].index != 0)
 		s = (s + 1) & mask;
-	t[s] = i + 1;
+	t[s].key = key;
+	t[s].contract = set->v[i];
+	t[s].hash = (uint32_t)(h >> 32);
+	t[s].index = (uint32_t)(i + 1);
 }
 
 /* Make both tables nslots big and put the set's first n contracts in. */
@@ -83,16 +111,21 @@ contract_index_add(struct contract_set *set, size_t i)
 ssize_t
 contract_index_find(const struct contract_set *set, const char *s, int by_key)
 {
-	const size_t *t = by_key ? set->by_key : set->by_name;
-	size_t	      mask = set->nslots - 1, slot;
+	const struct contract_slot *t = by_key ? set->by_key : set->by_name;
+	uint64_t		    h;
+	size_t			    mask = set->nslots - 1, slot;
 
 	if (set->nslots == 0)
 		return (-1);
-	slot = (size_t)contract_index_hash(s) & mask;
-	for (; t[slot] != 0; slot = (slot + 1) & mask) {
-		if (strcmp(contract_index_key(set->v[t[slot] - 1], by_key),
-			s) == 0)
-			return ((ssize_t)(t[slot] - 1));
+	h = contract_index_hash(s);
+	for (slot = (size_t)h & mask; t[slot].index != 0;
+	     slot = (slot + 1) & mask) {
+		if (t[slot].hash != (uint32_t)(h >> 32))
+			continue;
+		/* Fetch the contract while the key is compared. */
+		__builtin_prefetch(t[slot].contract);
+		if (strcmp(t[slot].key, s) == 0)
+			return ((ssize_t)(t[slot].index - 1));
 	}
 	return (-1);
 }

@@ -845,7 +845,10 @@ contract_find(const struct contract_set *set, const char *name)
 {
 	ssize_t i = contract_index_find(set, name, 0);
 
-	return (i == -1 ? NULL : set->v[i]);
+	if (i == -1)
+		return (NULL);
+	contract_prefetch(set->v[i]);
+	return (set->v[i]);
 }
 
 /* Add an array of strings to obj as name. */

@@ -51,13 +51,24 @@ struct contract {
 	struct stream_conf *stream;
 };
 
+/* A slot of a name table: the key (the contract's own string), the
+ * contract, 32 bits of the key's hash, and the index + 1 into the set (0:
+ * empty). A lookup compares the hash before touching the string, and
+ * fetches the contract while it compares that. */
+struct contract_slot {
+	const char	      *key;
+	const struct contract *contract;
+	uint32_t	       hash;
+	uint32_t	       index;
+};
+
 struct contract_set {
 	struct contract **v;
 	size_t		  n;
-	/* contract-index.c's hash tables: index + 1 into v, 0 empty. */
-	size_t *by_name;
-	size_t *by_key;
-	size_t	nslots; /* in each; a power of 2, or 0 */
+	/* contract-index.c's hash tables. */
+	struct contract_slot *by_name;
+	struct contract_slot *by_key;
+	size_t		      nslots; /* in each; a power of 2, or 0 */
 };
 
 /*
@@ -88,6 +99,10 @@ void contract_index_add(struct contract_set *, size_t i);
 ssize_t contract_index_find(const struct contract_set *, const char *s,
     int by_key);
 void	contract_index_free(struct contract_set *);
+/* Start fetching the table slot of the contract named by len bytes at
+ * name, ahead of a contract_find for it. */
+void contract_index_prefetch(const struct contract_set *, const char *name,
+    size_t len);
 
 /*
  * Validate data (the event's "data" member) against c. Return 0 if it holds;
@@ -97,6 +112,10 @@ void	contract_index_free(struct contract_set *);
  */
 int contract_validate(const struct contract *c, const cJSON *data,
     char **message, char **path);
+
+/* Start fetching what contract_validate will read of c into the cache
+ * (contract_find does, for the contract it returns). */
+void contract_prefetch(const struct contract *c);
 
 /* The contract as a JSON object for the "contracts" op. */
 cJSON *contract_to_json(const struct contract *);

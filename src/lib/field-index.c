@@ -10,9 +10,22 @@
 #include "field.h"
 #include "util.h"
 
+/* A slot: 32 bits of the name's hash, the field's index + 1 (0: empty),
+ * and where its name is in the index's own copy of the names. The slots
+ * and the names are one block: a lookup among a contract's fields reads a
+ * few adjacent cache lines, not one per field name (with thousands of
+ * contracts, most are cold). */
+struct fieldix_slot {
+	uint32_t hash;
+	uint32_t index;
+	uint32_t off;
+	uint32_t len;
+};
+
 struct fieldix {
-	size_t mask; /* slots - 1; slots is a power of 2 */
-	size_t slot[];
+	size_t		    mask;  /* slots - 1; slots is a power of 2 */
+	char		   *names; /* after the slots */
+	struct fieldix_slot slot[];
 };
 
 /* An index of the n fields (with unique names); NULL for n == 0. */
@@ -20,19 +33,30 @@ struct fieldix *
 field_index_new(const struct field *fields, size_t n)
 {
 	struct fieldix *ix;
-	size_t		slots = 4, i, s;
+	size_t		slots = 4, i, s, bytes = 0, len, off = 0;
+	uint64_t	h;
 
 	if (n == 0)
 		return (NULL);
-	while (slots < n * 2)
+	while (slots < n + n / 2 + 1) /* at most two thirds used */
 		slots *= 2;
-	ix = xcalloc(1, sizeof *ix + slots * sizeof ix->slot[0]);
+	for (i = 0; i < n; i++)
+		bytes += strlen(fields[i].name) + 1;
+	ix = xcalloc(1, sizeof *ix + slots * sizeof ix->slot[0] + bytes);
 	ix->mask = slots - 1;
+	ix->names = (char *)&ix->slot[slots];
 	for (i = 0; i < n; i++) {
-		s = (size_t)contract_index_hash(fields[i].name) & ix->mask;
-		while (ix->slot[s] != 0)
+		len = strlen(fields[i].name);
+		memcpy(ix->names + off, fields[i].name, len + 1);
+		h = contract_index_hash(fields[i].name);
+		s = (size_t)h & ix->mask;
+		while (ix->slot[s].index != 0)
 			s = (s + 1) & ix->mask;
-		ix->slot[s] = i + 1;
+		ix->slot[s].hash = (uint32_t)(h >> 32);
+		ix->slot[s].index = (uint32_t)(i + 1);
+		ix->slot[s].off = (uint32_t)off;
+		ix->slot[s].len = (uint32_t)len;
+		off += len + 1;
 	}
 	return (ix);
 }
@@ -43,7 +67,9 @@ ssize_t
 field_index_find(const struct fieldix *ix, const struct field *fields, size_t n,
     const char *name)
 {
-	size_t s, i;
+	const struct fieldix_slot *sl;
+	uint64_t		   h;
+	size_t			   s, i, len;
 
 	if (ix == NULL) {
 		for (i = 0; i < n; i++) {
@@ -52,10 +78,14 @@ field_index_find(const struct fieldix *ix, const struct field *fields, size_t n,
 		}
 		return (-1);
 	}
-	s = (size_t)contract_index_hash(name) & ix->mask;
-	for (; ix->slot[s] != 0; s = (s + 1) & ix->mask) {
-		if (strcmp(fields[ix->slot[s] - 1].name, name) == 0)
-			return ((ssize_t)(ix->slot[s] - 1));
+	h = contract_index_hash(name);
+	len = strlen(name);
+	for (s = (size_t)h & ix->mask; ix->slot[s].index != 0;
+	     s = (s + 1) & ix->mask) {
+		sl = &ix->slot[s];
+		if (sl->hash == (uint32_t)(h >> 32) && sl->len == len &&
+		    memcmp(ix->names + sl->off, name, len) == 0)
+			return ((ssize_t)(sl->index - 1));
 	}
 	return (-1);
 }

@@ -275,23 +275,46 @@ proto_find_op(struct request *req, size_t *opi, const char **code,
 	return (-1);
 }
 
+/* Told the event's name as soon as the line is checked (before the tree
+ * is built): warrend starts fetching its contract. */
+static void (*proto_hint_fn)(const char *name, size_t len);
+
+/* Have fn told the name of each request's event before it is parsed. */
+void
+proto_set_event_hint(void (*fn)(const char *name, size_t len))
+{
+	proto_hint_fn = fn;
+}
+
+/* Tell the hint function the raw "event" value, if it is a plain
+ * string (one with escapes is left to the lookup). */
+static void
+proto_hint(const struct json_span *ev)
+{
+	if (proto_hint_fn == NULL || ev->ptr == NULL || ev->len < 2 ||
+	    ev->ptr[0] != '"' || memchr(ev->ptr, '\\', ev->len) != NULL)
+		return;
+	proto_hint_fn(ev->ptr + 1, ev->len - 2);
+}
+
 /* Parse one request line. */
 int
 proto_parse(const char *line, size_t len, struct request *req,
     const char **code, char **message)
 {
 	struct json_capture cap[] = { { "id", { NULL, 0 } },
-		{ "data", { NULL, 0 } } };
+		{ "data", { NULL, 0 } }, { "event", { NULL, 0 } } };
 	size_t		    opi;
 	int		    rv = 0;
 
 	memset(req, 0, sizeof *req);
-	if (json_check(line, len, cap, 2, message) != 0) {
+	if (json_check(line, len, cap, 3, message) != 0) {
 		*code = "bad_json";
 		return (-1);
 	}
 	req->id = cap[0].span;
 	req->data = cap[1].span;
+	proto_hint(&cap[2].span);
 	if ((req->tree = json_parse_scratch(line, len)) == NULL) {
 		*code = "bad_json";
 		xasprintf(message, "not a JSON object");

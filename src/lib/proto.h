@@ -51,6 +51,10 @@ struct pbuf {
 	size_t size;
 };
 
+/* Have fn told the name in each request's "event" (a plain string only)
+ * once the line is checked, before it is parsed: a hint, nothing more. */
+void proto_set_event_hint(void (*fn)(const char *name, size_t len));
+
 /*
  * Parse one request line (without its newline). On success fill req and
  * return 0; call proto_request_clear after. On failure return -1 with

@@ -475,6 +475,21 @@ request_subscription(struct client *c, const struct request *req)
 	}
 }
 
+/* proto_parse's hint: start fetching the named contract's slot while the
+ * line is parsed. */
+static void
+request_event_hint(const char *name, size_t len)
+{
+	contract_index_prefetch(&warrend_conf->contracts, name, len);
+}
+
+/* Get ready to handle requests. */
+void
+request_init(void)
+{
+	proto_set_event_hint(request_event_hint);
+}
+
 /* Handle one request line of c. */
 void
 request_handle(struct client *c, const char *line, size_t len)

@@ -12,6 +12,8 @@ struct client;
 struct pbuf;
 struct pub_job;
 
+/* Get ready to handle requests (before the first). */
+void request_init(void);
 /* Handle one request line of c. */
 void request_handle(struct client *c, const char *line, size_t len);
 /* Answer a line longer than max_line. */
