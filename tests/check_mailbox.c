@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "mailbox.h"
 
@@ -130,6 +131,40 @@ producer(void *arg)
 	return (NULL);
 }
 
+START_TEST(push_many_adds_all_in_order_or_none)
+{
+	struct mailbox *mb;
+	char	       *cause = NULL;
+	int		v[300], i;
+	void	       *items[300];
+	uint64_t	n;
+
+	mb = mailbox_new(300, &cause);
+	ck_assert_ptr_nonnull(mb);
+	for (i = 0; i < 300; i++)
+		items[i] = &v[i];
+	/* Past the first 64 slots the ring grows while they go in. */
+	ck_assert_int_eq(mailbox_push_many(mb, items, 200), 0);
+	ck_assert(readable(mb));
+	/* One wake-up for the lot. */
+	ck_assert_int_eq(read(mailbox_fd(mb), &n, sizeof n), sizeof n);
+	ck_assert_uint_eq(n, 1);
+	/* 101 more do not fit: none of them goes in. */
+	errno = 0;
+	ck_assert_int_eq(mailbox_push_many(mb, items + 200, 101), -1);
+	ck_assert_int_eq(errno, ENOBUFS);
+	ck_assert_int_eq(mailbox_push_many(mb, items + 200, 100), 0);
+	for (i = 0; i < 300; i++)
+		ck_assert_ptr_eq(mailbox_take(mb), &v[i]);
+	ck_assert_ptr_null(mailbox_take(mb));
+	mailbox_close(mb);
+	errno = 0;
+	ck_assert_int_eq(mailbox_push_many(mb, items, 1), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	mailbox_free(mb);
+}
+END_TEST
+
 START_TEST(two_threads_exchange_every_item_in_order)
 {
 	struct mailbox *mb = new_mailbox(16); /* small: it fills often */
@@ -164,6 +199,7 @@ main(void)
 	tcase_add_test(tc, full_mailbox_refuses_with_enobufs);
 	tcase_add_test(tc, eventfd_readable_while_items_wait);
 	tcase_add_test(tc, closed_mailbox_refuses_and_gives_back_what_it_holds);
+	tcase_add_test(tc, push_many_adds_all_in_order_or_none);
 	tcase_add_test(tc, two_threads_exchange_every_item_in_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -117,24 +117,31 @@ mailbox_grow(struct mailbox *mb)
 	mb->head = 0;
 }
 
-/* Append an item: 0, or -1 with errno ENOBUFS (full) or EPIPE (closed). */
+/* Append n items in order, waking the taker once: 0, or -1 with errno
+ * ENOBUFS (they do not all fit; none is added) or EPIPE (closed). */
 int
-mailbox_push(struct mailbox *mb, void *item)
+mailbox_push_many(struct mailbox *mb, void *const *items, size_t n)
 {
-	int error = 0, wake = 0;
+	int    error = 0, wake = 0;
+	size_t i;
 
+	if (n == 0)
+		return (0);
 	pthread_mutex_lock(&mb->lock);
 	if (mb->closed)
 		error = EPIPE;
-	else if (mb->n == mb->bound)
+	else if (n > mb->bound - mb->n)
 		error = ENOBUFS;
 	else {
-		if (mb->n == mb->size)
-			mailbox_grow(mb);
-		mb->ring[(mb->head + mb->n) % mb->size] = item;
-		if (mb->n++ == 0) {
+		if (mb->n == 0) {
 			mb->written++;
 			wake = 1;
+		}
+		for (i = 0; i < n; i++) {
+			if (mb->n == mb->size)
+				mailbox_grow(mb);
+			mb->ring[(mb->head + mb->n) % mb->size] = items[i];
+			mb->n++;
 		}
 	}
 	pthread_mutex_unlock(&mb->lock);
@@ -147,6 +154,13 @@ mailbox_push(struct mailbox *mb, void *item)
 		return (-1);
 	}
 	return (0);
+}
+
+/* Append an item: 0, or -1 with errno ENOBUFS (full) or EPIPE (closed). */
+int
+mailbox_push(struct mailbox *mb, void *item)
+{
+	return (mailbox_push_many(mb, &item, 1));
 }
 
 /* The oldest item, or NULL if there is none. */

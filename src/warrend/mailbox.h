@@ -22,6 +22,9 @@ int mailbox_fd(const struct mailbox *);
 /* Append an item: 0, or -1 with errno ENOBUFS (full: the caller keeps the
  * item) or EPIPE (closed). */
 int mailbox_push(struct mailbox *, void *item);
+/* Append n items in order with one wake-up: 0, or -1 (ENOBUFS: they do
+ * not all fit and none is added; EPIPE: closed). */
+int mailbox_push_many(struct mailbox *, void *const *items, size_t n);
 /* The oldest item, or NULL if there is none. */
 void *mailbox_take(struct mailbox *);
 

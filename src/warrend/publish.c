@@ -49,6 +49,19 @@ static struct event *publish_ev;
 static struct event *publish_timer;
 static int	     publish_exited;
 
+/*
+ * Jobs submitted in this loop round, handed to the publisher thread
+ * together when the round ends: one wake-up of the thread for all of them,
+ * not one per event whenever the thread keeps up with the loop (with wide
+ * events it did, and slept and woke for every other one). Bounded by
+ * publish_max_jobs; past PUBLISH_BATCH_MAX they go at once.
+ */
+#define PUBLISH_BATCH_MAX 1024
+static struct pub_job **publish_batch;
+static size_t		publish_nbatch;
+static size_t		publish_batch_size;
+static struct event    *publish_batch_ev;
+
 /* The most publishes the loop hands the publisher at once. */
 static int
 publish_max_jobs(void)
@@ -112,6 +125,47 @@ publish_unwait(struct publish_req *r)
 	}
 }
 
+/* Hand the publisher thread the jobs gathered so far. */
+void
+publish_submit_flush(void)
+{
+	publisher_submit_many(publish_batch, publish_nbatch);
+	publish_nbatch = 0;
+}
+
+/* The loop round that gathered the batch is over. */
+static void
+publish_batch_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	publish_submit_flush();
+}
+
+/* Submit j when this loop round ends. */
+static void
+publish_batch_add(struct pub_job *j)
+{
+	if (publish_batch_ev == NULL) {
+		publisher_submit_many(&j, 1);
+		return;
+	}
+	if (publish_nbatch == publish_batch_size) {
+		publish_batch_size = publish_batch_size == 0 ?
+		    64 :
+		    publish_batch_size * 2;
+		publish_batch = xreallocarray(publish_batch, publish_batch_size,
+		    sizeof *publish_batch);
+	}
+	publish_batch[publish_nbatch++] = j;
+	/* Active events run after those already active in this round. */
+	if (publish_nbatch == 1)
+		event_active(publish_batch_ev, EV_TIMEOUT, 1);
+	else if (publish_nbatch >= PUBLISH_BATCH_MAX)
+		publish_submit_flush();
+}
+
 /* Hand a checked publish to the publisher thread. */
 void
 publish_submit(struct client *c, const struct json_span *id,
@@ -137,9 +191,9 @@ publish_submit(struct client *c, const struct json_span *id,
 	publish_jobs++;
 	stats_count(STATS_ACCEPTED);
 	HOPS_CALL(hops_start(job->hops));
-	publisher_submit(job);
+	publish_batch_add(job);
 	if (job2 != NULL)
-		publisher_submit(job2);
+		publish_batch_add(job2);
 }
 
 /* c is going: its publishes go on (the events are still published), but
@@ -278,8 +332,10 @@ publish_start(char **cause)
 	publish_ev = event_new(warrend_base, publish_efd, EV_READ | EV_PERSIST,
 	    publish_done_cb, NULL);
 	publish_timer = evtimer_new(warrend_base, publish_timer_cb, NULL);
+	publish_batch_ev = event_new(warrend_base, -1, 0, publish_batch_cb,
+	    NULL);
 	if (publish_ev == NULL || publish_timer == NULL ||
-	    event_add(publish_ev, NULL) != 0) {
+	    publish_batch_ev == NULL || event_add(publish_ev, NULL) != 0) {
 		xasprintf(cause, "cannot watch the publisher thread");
 		return (-1);
 	}
@@ -291,6 +347,14 @@ void
 publish_free(void)
 {
 	struct publish_req *r;
+
+	publish_submit_flush();
+	if (publish_batch_ev != NULL)
+		event_free(publish_batch_ev);
+	publish_batch_ev = NULL;
+	free(publish_batch);
+	publish_batch = NULL;
+	publish_batch_size = 0;
 
 	while ((r = TAILQ_FIRST(&publish_pending)) != NULL) {
 		TAILQ_REMOVE(&publish_pending, r, entry);

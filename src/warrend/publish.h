@@ -26,5 +26,8 @@ int publish_has_room(void);
 int publish_gone(void);
 /* Free the loop-side state (after publisher_join). */
 void publish_free(void);
+/* Hand the publisher thread the publishes gathered in this loop round now
+ * (before it is told to stop). */
+void publish_submit_flush(void);
 
 #endif

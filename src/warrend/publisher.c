@@ -82,11 +82,11 @@ publisher_job_free(struct pub_job *j)
 	free(j);
 }
 
-/* Hand a job to the thread; wake it only if it may be asleep. */
+/* Hand n jobs to the thread, in order, with one wake-up. */
 void
-publisher_submit(struct pub_job *j)
+publisher_submit_many(struct pub_job *const *jobs, size_t n)
 {
-	if (mailbox_push(publisher_the->in, j) != 0)
+	if (mailbox_push_many(publisher_the->in, (void *const *)jobs, n) != 0)
 		fatal("publisher: job mailbox");
 }
 

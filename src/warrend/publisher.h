@@ -72,8 +72,8 @@ struct pub_job *publisher_job_new(const char *routing_key, const char *type,
     const char *message_id, const char *body, size_t bodylen);
 void		publisher_job_free(struct pub_job *);
 
-/* Hand a job to the thread (loop side). */
-void publisher_submit(struct pub_job *);
+/* Hand n jobs to the thread, in order, with one wake-up (loop side). */
+void publisher_submit_many(struct pub_job *const *jobs, size_t n);
 
 /* Ask the loop side to forget a job: it is not sent if not sent yet. */
 void publisher_cancel(struct pub_job *);

@@ -24,6 +24,7 @@
 #include "publish.h"
 #include "publish-partition.h"
 #include "publisher.h"
+#include "request.h"
 #include "sdnotify.h"
 #include "spool.h"
 #include "stream.h"
@@ -131,6 +132,7 @@ warrend_stop(int sig)
 	sdnotify("STOPPING=1\nSTATUS=shutting down");
 	warrend_stopping = 1;
 	listener_close();
+	publish_submit_flush(); /* what was read before the signal */
 	publisher_stop(warrend_conf->shutdown_timeout_ms);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -332,6 +334,7 @@ warrend_start(void)
 
 	stream_configure(warrend_conf);
 	publish_partition_set(&warrend_conf->contracts);
+	request_init();
 	if (publisher_start(warrend_conf, &cause) != 0 ||
 	    consumer_start(warrend_conf, &cause) != 0 ||
 	    publish_start(&cause) != 0 ||
