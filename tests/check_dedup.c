@@ -82,6 +82,37 @@ START_TEST(dedup_acked_id_seen_other_not)
 }
 END_TEST
 
+START_TEST(dedup_records_written_at_flush_in_one_go)
+{
+	struct dedup *d = open_dedup(100, 3600, NOW);
+	off_t	      empty = file_size();
+	char	     *cause = NULL;
+
+	add(d, "a", NOW);
+	add(d, "b", NOW);
+	/* Remembered at once, on disk at the flush (before the acks). */
+	ck_assert_int_eq(dedup_seen(d, "a", NOW), 1);
+	ck_assert_int_eq(file_size(), empty);
+	ck_assert_int_eq(dedup_flush(d, &cause), 0);
+	ck_assert_int_gt(file_size(), empty);
+	ck_assert_int_eq(dedup_flush(d, &cause), 0); /* nothing more */
+	/* Read by another instance while this one is open: a crash now
+	 * loses nothing flushed. */
+	{
+		struct dedup *o = open_dedup(100, 3600, NOW);
+
+		ck_assert_int_eq(dedup_seen(o, "a", NOW), 1);
+		ck_assert_int_eq(dedup_seen(o, "b", NOW), 1);
+		dedup_close(o);
+	}
+	add(d, "c", NOW);
+	dedup_close(d); /* closing flushes too */
+	d = open_dedup(100, 3600, NOW);
+	ck_assert_int_eq(dedup_seen(d, "c", NOW), 1);
+	dedup_close(d);
+}
+END_TEST
+
 START_TEST(dedup_ids_survive_reopen)
 {
 	struct dedup *d = open_dedup(100, 3600, NOW);
@@ -285,6 +316,7 @@ dedup_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, dedup_acked_id_seen_other_not);
 	tcase_add_test(tc, dedup_ids_survive_reopen);
+	tcase_add_test(tc, dedup_records_written_at_flush_in_one_go);
 	tcase_add_test(tc, dedup_count_window_forgets_oldest);
 	tcase_add_test(tc, dedup_age_window_forgets_old);
 	tcase_add_test(tc, dedup_torn_tail_cut_rest_kept);

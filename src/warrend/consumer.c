@@ -457,6 +457,7 @@ consumer_ack_flush(void)
 {
 	size_t i;
 
+	retry_dedup_flush(); /* the acked ids go first */
 	for (i = 0; i < cons.nsubs; i++) {
 		if (!cons.connected || !cons.subs[i]->open ||
 		    !ackset_pending(&cons.subs[i]->acks))

@@ -1,8 +1,10 @@
 /* dedup.c -- the message_ids a subscription's app acked lately. Memory: a
  * hash of ids plus their order of arrival, so the oldest go first when the
  * window (count and age) is full. Disk: one file, a magic line then records
- * (length byte, acked-at seconds, the id, an FNV-1a check), appended on
- * every ack and rewritten by rename when it holds twice the window. A torn
+ * (length byte, acked-at seconds, the id, an FNV-1a check), gathered as
+ * acks come and appended with one write by dedup_flush, which the consumer
+ * calls before it sends the acks to the broker; rewritten by rename when it
+ * holds twice the window. A torn
  * last record fails its check and is cut off at the next open.
  *
  * Appends are not fsynced: a power cut may forget the last ids, and then
@@ -47,7 +49,10 @@ struct dedup {
 	size_t		     nbuckets;
 	struct dedup_entryq  entries;
 	size_t		     count;
-	size_t		     records; /* in the file */
+	size_t		     records; /* in the file, or on their way */
+	unsigned char	    *pend;    /* records not written yet */
+	size_t		     npend;
+	size_t		     pend_size;
 };
 
 /* FNV-1a, 64 bits: the hash of an id. */
@@ -402,21 +407,39 @@ out:
 int
 dedup_add(struct dedup *d, const char *id, uint64_t now, char **cause)
 {
-	unsigned char buf[DEDUP_REC_MAX];
-	size_t	      len = strlen(id);
+	size_t len = strlen(id);
 
 	if (len == 0 || len > DEDUP_MAX_ID)
 		return (0);
 	if (!dedup_insert(d, id, len, now))
 		return (0);
 	dedup_expire(d, now);
-	if (d->records >= 2 * d->max_ids && d->records >= DEDUP_MIN_REWRITE)
+	if (d->records >= 2 * d->max_ids && d->records >= DEDUP_MIN_REWRITE) {
+		d->npend = 0; /* the rewrite holds every id remembered */
 		return (dedup_rewrite(d, cause));
-	if (dedup_write(d->fd, buf, dedup_encode(buf, id, len, now)) != 0) {
+	}
+	if (d->pend_size - d->npend < DEDUP_REC_MAX) {
+		d->pend_size = d->pend_size == 0 ? 4096 : d->pend_size * 2;
+		d->pend = xreallocarray(d->pend, 1, d->pend_size);
+	}
+	d->npend += dedup_encode(d->pend + d->npend, id, len, now);
+	d->records++;
+	return (0);
+}
+
+/* Append the records gathered since the last flush, with one write. */
+int
+dedup_flush(struct dedup *d, char **cause)
+{
+	size_t n = d->npend;
+
+	if (n == 0)
+		return (0);
+	d->npend = 0;
+	if (dedup_write(d->fd, d->pend, n) != 0) {
 		xasprintf(cause, "%s: %s", d->path, util_strerror(errno));
 		return (-1);
 	}
-	d->records++;
 	return (0);
 }
 
@@ -440,8 +463,13 @@ dedup_close(struct dedup *d)
 {
 	struct dedup_entry *e;
 
+	char *cause = NULL;
+
 	if (d == NULL)
 		return;
+	if (dedup_flush(d, &cause) != 0)
+		free(cause); /* as a crash would: ids seen twice at worst */
+	free(d->pend);
 	while ((e = TAILQ_FIRST(&d->entries)) != NULL) {
 		TAILQ_REMOVE(&d->entries, e, order);
 		free(e);

@@ -21,10 +21,14 @@ struct dedup *dedup_open(const char *path, size_t max_ids, uint64_t max_age_s,
     uint64_t now, char **cause);
 /* Was id acked within the window? 1 or 0. */
 int dedup_seen(struct dedup *, const char *id, uint64_t now);
-/* Remember id as acked at now; the file is appended to, and rewritten
- * (atomically, by rename) once it holds twice the window. 0, or -1 with
- * *cause (the id is still remembered in memory). */
+/* Remember id as acked at now; its record goes to the file at the next
+ * dedup_flush, and the file is rewritten (atomically, by rename) once it
+ * holds twice the window. 0, or -1 with *cause (the id is still remembered
+ * in memory). */
 int dedup_add(struct dedup *, const char *id, uint64_t now, char **cause);
+/* Append the records dedup_add gathered, with one write (call it before
+ * the acks they stand for go to the broker). 0, or -1 with *cause. */
+int dedup_flush(struct dedup *, char **cause);
 /* The number of ids remembered. */
 size_t dedup_count(const struct dedup *);
 /* The number of records in the file. */

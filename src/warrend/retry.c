@@ -392,6 +392,24 @@ retry_body(uint16_t channel, uint64_t dtag, const void *body, size_t len)
 	return (0);
 }
 
+/* Write the acked ids gathered since the last call to their files: before
+ * the acks go to the broker, so that an ack never goes ahead of its id. */
+void
+retry_dedup_flush(void)
+{
+	char  *cause = NULL;
+	size_t i;
+
+	for (i = 0; i < rt.nsubs; i++) {
+		if (rt.subs[i].dedup != NULL &&
+		    dedup_flush(rt.subs[i].dedup, &cause) != 0) {
+			log_warnx("dedup: %s", cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+}
+
 /* The delivery was settled. */
 void
 retry_settled(uint16_t channel, uint64_t dtag, int acked)

@@ -40,6 +40,9 @@ int retry_hold(uint16_t channel, uint64_t dtag,
 int retry_body(uint16_t channel, uint64_t dtag, const void *body, size_t len);
 /* The delivery was settled; acked by the app: remember its message_id. */
 void retry_settled(uint16_t channel, uint64_t dtag, int acked);
+/* Write the message_ids remembered since the last call; before the acks
+ * they stand for go to the broker. */
+void retry_dedup_flush(void);
 /* The app asked to see it again in delay_ms: publish a copy to a delay
  * queue, or past max_attempts to the dead-letter queue; the original is
  * acked once the copy is confirmed. -1 if the connection failed. */
