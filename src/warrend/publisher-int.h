@@ -84,6 +84,7 @@ struct publisher {
 	uint64_t	 said_ms;  /* last write to the broker */
 	uint64_t	 heard_ms; /* last sign of the broker */
 	int		 heard;	   /* a frame or POLLIN since heard_ms */
+	int		 quiet;	   /* nothing heard for an interval: peek */
 	struct pub_jobq	 pending;  /* to publish, in order */
 	struct confirm	 ring;	   /* in flight, by delivery tag */
 	enum pub_outcome outcome;  /* of the confirm settling */

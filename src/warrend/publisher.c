@@ -252,6 +252,7 @@ publisher_adopt(struct publisher *p)
 	p->frame_max = (uint32_t)amqp_get_frame_max(p->conn);
 	p->hb = amqp_get_heartbeat(p->conn);
 	p->said_ms = p->heard_ms = util_now_ms();
+	p->heard = p->quiet = 0;
 	if (p->direct)
 		(void)amqp_tune_connection(p->conn,
 		    amqp_get_channel_max(p->conn), (int)p->frame_max, 0);
@@ -471,10 +472,18 @@ publisher_frame(const amqp_frame_t *f, void *arg)
 	}
 }
 
-/* Read every frame that is ready, without waiting. */
+/* Read every frame that is ready, without waiting. rabbitmq-c eats
+ * heartbeat frames unseen: once the broker has been quiet for an interval,
+ * look whether the socket is readable before it reads, so that a heartbeat
+ * counts (publisher_heartbeat). */
 static int
 publisher_drain(struct publisher *p)
 {
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+	if (p->quiet && !p->heard && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & POLLIN))
+		p->heard = 1;
 	return (broker_drain(p->conn, "publisher", p->addr, publisher_frame,
 	    p));
 }
@@ -625,6 +634,7 @@ publisher_heartbeat(struct publisher *p)
 		p->heard = 0;
 		p->heard_ms = now;
 	}
+	p->quiet = now - p->heard_ms > iv;
 	if (now - p->heard_ms > 2 * iv) {
 		log_warnx("publisher: broker %s: connection lost: "
 			  "no heartbeat for %d s",
