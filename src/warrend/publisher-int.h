@@ -1,7 +1,7 @@
 /* publisher-int.h -- the publisher thread's state and the functions its
  * two files share; the state is passed to every function that needs it.
- * Private: only publisher.c and publisher-spool.c include it; everyone else
- * goes through publisher.h. */
+ * Private: only publisher.c, publisher-cmd.c and publisher-spool.c include
+ * it; everyone else goes through publisher.h. */
 #ifndef WARREN_PUBLISHER_INT_H
 #define WARREN_PUBLISHER_INT_H
 
@@ -94,6 +94,21 @@ struct publisher {
 	/* The streams declared on this connection (stream_generation). */
 	uint64_t stream_gen;
 };
+
+/* The one publisher (publisher.c); the loop-facing functions use it. */
+extern struct publisher *publisher_the;
+
+/* Nudge an eventfd (the thread's wake_fd). */
+void publisher_kick(int fd);
+
+/* publisher-wire.c: is the socket writable now (TLS)? Send one job (0,
+ * or -1: the connection must go); write the batch (0 all written, 1 the
+ * socket is full, -1 the connection failed); heartbeats of a direct
+ * connection (-1: give it up). */
+int publisher_writable(struct publisher *);
+int publisher_send(struct publisher *, struct pub_job *);
+int publisher_write(struct publisher *);
+int publisher_heartbeat(struct publisher *);
 
 /* Give a finished job back to the loop (thread side). */
 void publisher_finish(struct publisher *p, struct pub_job *j,

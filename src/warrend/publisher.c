@@ -36,88 +36,18 @@
 /* Direct connections: write what is gathered once it is this big. */
 #define PUBLISHER_WRITE_BYTES (256 * 1024)
 
-/* The one publisher; only the loop-facing functions below use this
- * pointer, the thread is handed its state. */
-static struct publisher *publisher_the;
+/* The one publisher; only the loop-facing functions (here and in
+ * publisher-cmd.c) use this pointer, the thread is handed its state. */
+struct publisher *publisher_the;
 
 /* Nudge an eventfd. */
-static void
+void
 publisher_kick(int fd)
 {
 	uint64_t one = 1;
 
 	while (write(fd, &one, sizeof one) == -1 && errno == EINTR)
 		;
-}
-
-/* A new job, one allocation holding everything. */
-struct pub_job *
-publisher_job_new(const char *routing_key, const char *type,
-    const char *message_id, const char *body, size_t bodylen)
-{
-	struct pub_job *j;
-	size_t		rl = strlen(routing_key) + 1, tl = strlen(type) + 1;
-	char	       *p;
-
-	j = xmalloc(sizeof *j + rl + tl + bodylen);
-	memset(j, 0, sizeof *j);
-	p = (char *)(j + 1);
-	memcpy(p, routing_key, rl);
-	j->routing_key = p;
-	memcpy(p + rl, type, tl);
-	j->type = p + rl;
-	memcpy(p + rl + tl, body, bodylen);
-	j->body = p + rl + tl;
-	j->bodylen = bodylen;
-	snprintf(j->message_id, sizeof j->message_id, "%s", message_id);
-	return (j);
-}
-
-/* Free a job. */
-void
-publisher_job_free(struct pub_job *j)
-{
-	free(j->traceparent);
-	free(j->tracestate);
-	free(j);
-}
-
-/* Hand n jobs to the thread, in order, with one wake-up. */
-void
-publisher_submit_many(struct pub_job *const *jobs, size_t n)
-{
-	if (mailbox_push_many(publisher_the->in, (void *const *)jobs, n) != 0)
-		fatal("publisher: job mailbox");
-}
-
-/* Mark a job as given up on; the thread drops it if it is not sent yet. */
-void
-publisher_cancel(struct pub_job *j)
-{
-	struct publisher *p = publisher_the;
-
-	__atomic_store_n(&j->cancelled, 1, __ATOMIC_RELEASE);
-	if (!__atomic_exchange_n(&p->sweep, 1, __ATOMIC_ACQ_REL))
-		publisher_kick(p->wake_fd);
-}
-
-/* Move finished jobs onto q; return 1 once the thread has exited. */
-int
-publisher_collect(struct pub_jobq *q)
-{
-	struct pub_job *j;
-
-	while ((j = mailbox_take(publisher_the->done)) != NULL)
-		TAILQ_INSERT_TAIL(q, j, entry);
-	/* The thread closes its mailbox as it exits. */
-	return (mailbox_finished(publisher_the->done));
-}
-
-/* The eventfd readable while finished jobs wait for publisher_collect. */
-int
-publisher_done_fd(void)
-{
-	return (mailbox_fd(publisher_the->done));
 }
 
 /* Give a finished job back to the loop (thread side). */
@@ -128,17 +58,6 @@ publisher_finish(struct publisher *p, struct pub_job *j,
 	j->outcome = outcome;
 	if (mailbox_push(p->done, j) != 0)
 		fatal("publisher: outcome mailbox");
-}
-
-/* Copy the stats under the lock. */
-void
-publisher_get_stats(struct publisher_stats *st)
-{
-	struct publisher *p = publisher_the;
-
-	pthread_mutex_lock(&p->lock);
-	*st = p->stats;
-	pthread_mutex_unlock(&p->lock);
 }
 
 /* Publish state changes into the stats the loop reads. */
@@ -488,67 +407,6 @@ publisher_drain(struct publisher *p)
 	    p));
 }
 
-/* Is the socket ready to take a frame without blocking? */
-static int
-publisher_writable(struct publisher *p)
-{
-	struct pollfd pfd = { .fd = p->fd, .events = POLLOUT };
-
-	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT));
-}
-
-/* Send one job: persistent, mandatory, in broker.wire_format. */
-static int
-publisher_send(struct publisher *p, struct pub_job *j)
-{
-	struct message m;
-	amqp_bytes_t   body;
-	int	       rv;
-
-	message_build(&m, p->wire_format, p->service, j);
-	if (p->direct) {
-		if (frames_publish(&p->out, p->frame_max, 1, p->exchange,
-			j->routing_key, p->mandatory, &m.props, j->body,
-			j->bodylen) == 0)
-			return (0);
-		log_warnx("publisher: broker %s: publish: properties of %s "
-			  "larger than a frame",
-		    p->addr, j->message_id);
-		return (-1);
-	}
-	body.bytes = (void *)j->body;
-	body.len = j->bodylen;
-	rv = amqp_basic_publish(p->conn, 1, amqp_cstring_bytes(p->exchange),
-	    amqp_cstring_bytes(j->routing_key), p->mandatory, 0, &m.props,
-	    body);
-	if (rv != AMQP_STATUS_OK) {
-		log_warnx("publisher: broker %s: publish: %s", p->addr,
-		    amqp_error_string2(rv));
-		return (-1);
-	}
-	return (0);
-}
-
-/* Write the frames held (direct connections): 0 when all went, 1 if the
- * socket is full, -1 if the connection failed. */
-static int
-publisher_write(struct publisher *p)
-{
-	size_t held = frames_held(&p->out);
-	int    rv;
-
-	if (held == 0)
-		return (0);
-	if ((rv = frames_write(&p->out, p->fd)) == -1) {
-		log_warnx("publisher: broker %s: connection lost: send: %s",
-		    p->addr, util_strerror(errno));
-		return (-1);
-	}
-	if (frames_held(&p->out) < held)
-		p->said_ms = util_now_ms();
-	return (rv);
-}
-
 /*
  * Publish while connected, not blocked, under the confirm window and the
  * socket takes more. Return -1 if the connection failed, 1 if the socket
@@ -614,37 +472,6 @@ publisher_flush(struct publisher *p)
 		pthread_mutex_unlock(&p->lock);
 	}
 	return (rv);
-}
-
-/*
- * Heartbeats on a direct connection: send one when nothing was written
- * for half the interval (only between whole frames, so only when nothing
- * is held), and give the connection up when the broker has not been heard
- * for two intervals (it sends about twice an interval when idle). Return
- * -1 if the connection must go.
- */
-static int
-publisher_heartbeat(struct publisher *p)
-{
-	uint64_t now = util_now_ms(), iv = (uint64_t)p->hb * 1000;
-
-	if (!p->direct || p->hb <= 0)
-		return (0);
-	if (p->heard) {
-		p->heard = 0;
-		p->heard_ms = now;
-	}
-	p->quiet = now - p->heard_ms > iv;
-	if (now - p->heard_ms > 2 * iv) {
-		log_warnx("publisher: broker %s: connection lost: "
-			  "no heartbeat for %d s",
-		    p->addr, 2 * p->hb);
-		return (-1);
-	}
-	if (now - p->said_ms < iv / 2 || frames_held(&p->out) > 0)
-		return (0);
-	frames_heartbeat(&p->out);
-	return (publisher_write(p) == -1 ? -1 : 0);
 }
 
 /* Give back jobs the loop has cancelled, so a long outage does not keep
