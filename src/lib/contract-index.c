@@ -14,25 +14,11 @@
 
 #define CONTRACT_INDEX_FIRST 16 /* slots at first; always a power of 2 */
 
-/* FNV-1a, 64 bits, of len bytes at s: short ASCII names spread well. */
-static uint64_t
-contract_index_hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t	 i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (h);
-}
-
 /* The hash of string s. */
 uint64_t
 contract_index_hash(const char *s)
 {
-	return (contract_index_hash_bytes(s, strlen(s)));
+	return (util_fnv1a(s, strlen(s)));
 }
 
 /* Start fetching the name-table slot of the contract named by the len
@@ -45,8 +31,7 @@ contract_index_prefetch(const struct contract_set *set, const char *name,
 	if (set->nslots == 0)
 		return;
 	__builtin_prefetch(
-	    &set->by_name[(size_t)contract_index_hash_bytes(name, len) &
-		(set->nslots - 1)]);
+	    &set->by_name[(size_t)util_fnv1a(name, len) & (set->nslots - 1)]);
 }
 
 /* The string a table is keyed on: the name (0) or the routing key (1). */

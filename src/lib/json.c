@@ -494,7 +494,7 @@ json_keys_repeated(const struct json_key *k, size_t n)
 {
 	uint32_t	       small[JSON_KEYS_SMALL], *t = small;
 	uint64_t	       h;
-	size_t		       slots = 16, mask, s, i, j;
+	size_t		       slots = 16, mask, s, i;
 	const struct json_key *dup = NULL;
 
 	while (slots < n * 2)
@@ -504,9 +504,7 @@ json_keys_repeated(const struct json_key *k, size_t n)
 	memset(t, 0, slots * sizeof *t);
 	mask = slots - 1;
 	for (i = 0; i < n && dup == NULL; i++) {
-		h = 0xcbf29ce484222325ULL; /* FNV-1a */
-		for (j = 0; j < k[i].len; j++)
-			h = (h ^ (unsigned char)k[i].ptr[j]) * 0x100000001b3ULL;
+		h = util_fnv1a(k[i].ptr, k[i].len);
 		for (s = (size_t)h & mask; t[s] != 0; s = (s + 1) & mask) {
 			if (json_key_cmp(&k[t[s] - 1], &k[i]) == 0) {
 				dup = &k[i];

@@ -127,6 +127,19 @@ util_now_ms(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
+/* FNV-1a, 64 bits, of len bytes at p. */
+uint64_t
+util_fnv1a(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint64_t	     h = 0xcbf29ce484222325ULL;
+	size_t		     i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return (h);
+}
+
 /* A retry delay: min_ms doubled n times, at most max_ms, then half of it
  * fixed and half random, so that many retries do not come in step. */
 uint64_t

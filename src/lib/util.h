@@ -22,6 +22,10 @@ int util_join(pthread_t t, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
 
+/* FNV-1a, 64 bits, of len bytes at p: the hash of short names and ids for
+ * the hash tables (contracts, fields, JSON keys, acked ids). */
+uint64_t util_fnv1a(const void *p, size_t len);
+
 /* min_ms doubled n times, at most max_ms, jittered: half fixed, half
  * random. */
 uint64_t util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n);

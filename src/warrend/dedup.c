@@ -55,18 +55,6 @@ struct dedup {
 	size_t		     pend_size;
 };
 
-/* FNV-1a, 64 bits: the hash of an id. */
-static uint64_t
-dedup_hash(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ULL;
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return (h);
-}
-
 /* FNV-1a, 32 bits: the check of a record. */
 static uint32_t
 dedup_check(const unsigned char *p, size_t len)
@@ -141,7 +129,7 @@ dedup_expire(struct dedup *d, uint64_t now)
 static int
 dedup_insert(struct dedup *d, const char *id, size_t len, uint64_t t)
 {
-	uint64_t	    h = dedup_hash(id, len);
+	uint64_t	    h = util_fnv1a(id, len);
 	struct dedup_entry *e;
 
 	if ((e = dedup_find(d, id, h)) != NULL)
@@ -347,7 +335,7 @@ int
 dedup_seen(struct dedup *d, const char *id, uint64_t now)
 {
 	dedup_expire(d, now);
-	return (dedup_find(d, id, dedup_hash(id, strlen(id))) != NULL);
+	return (dedup_find(d, id, util_fnv1a(id, strlen(id))) != NULL);
 }
 
 /* Sync the directory of path, so a rename in it is on disk. */
