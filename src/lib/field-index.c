@@ -48,7 +48,7 @@ field_index_new(const struct field *fields, size_t n)
 	for (i = 0; i < n; i++) {
 		len = strlen(fields[i].name);
 		memcpy(ix->names + off, fields[i].name, len + 1);
-		h = contract_index_hash(fields[i].name);
+		h = util_fnv1a(fields[i].name, len);
 		s = (size_t)h & ix->mask;
 		while (ix->slot[s].index != 0)
 			s = (s + 1) & ix->mask;
@@ -78,8 +78,8 @@ field_index_find(const struct fieldix *ix, const struct field *fields, size_t n,
 		}
 		return (-1);
 	}
-	h = contract_index_hash(name);
 	len = strlen(name);
+	h = util_fnv1a(name, len);
 	for (s = (size_t)h & ix->mask; ix->slot[s].index != 0;
 	     s = (s + 1) & ix->mask) {
 		sl = &ix->slot[s];

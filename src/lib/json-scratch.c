@@ -37,7 +37,6 @@ static size_t	    scratch_used;  /* bytes carved since the last start-over */
 static size_t	    scratch_live;  /* pieces carved and not yet freed */
 static __thread int scratch_owner; /* this thread called json_scratch_init */
 static __thread int scratch_on;	   /* inside json_parse_scratch */
-static int	    scratch_hooked;
 
 /* Is p a piece of the scratch buffer? */
 static int
@@ -87,7 +86,6 @@ json_scratch_init(void)
 
 	cJSON_InitHooks(&h);
 	SCRATCH_POISON(scratch, SCRATCH_SIZE);
-	scratch_hooked = 1;
 	scratch_owner = 1;
 }
 
@@ -99,7 +97,7 @@ json_parse_scratch(const char *buf, size_t len)
 {
 	cJSON *tree;
 
-	if (!scratch_hooked || !scratch_owner)
+	if (!scratch_owner)
 		return (cJSON_ParseWithLength(buf, len));
 	scratch_on = 1;
 	tree = cJSON_ParseWithLength(buf, len);

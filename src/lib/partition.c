@@ -10,19 +10,6 @@
 #include "partition.h"
 #include "util.h"
 
-/* The top-level field named name, or NULL. */
-static const struct field *
-partition_field(const struct contract *c, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < c->nfields; i++) {
-		if (strcmp(c->fields[i].name, name) == 0)
-			return (&c->fields[i]);
-	}
-	return (NULL);
-}
-
 /* Is t a type whose values have one text each (so equal keys hash
  * alike on every host)? */
 static int
@@ -37,6 +24,7 @@ int
 partition_check(const struct contract *c, char **msg)
 {
 	const struct field *f;
+	ssize_t		    k;
 
 	if (c->partition_key == NULL && c->partitions == 0)
 		return (0);
@@ -50,13 +38,15 @@ partition_check(const struct contract *c, char **msg)
 		    PARTITION_MAX, c->partitions);
 		return (-1);
 	}
-	if ((f = partition_field(c, c->partition_key)) == NULL) {
+	if ((k = field_index_find(c->index, c->fields, c->nfields,
+		 c->partition_key)) == -1) {
 		xasprintf(msg,
 		    "partition_key \"%s\" is not a top-level field of the "
 		    "contract",
 		    c->partition_key);
 		return (-1);
 	}
+	f = &c->fields[k];
 	if (f->optional || !partition_type_ok(f->type)) {
 		xasprintf(msg,
 		    "partition_key \"%s\" must be a required string, integer, "

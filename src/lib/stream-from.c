@@ -133,30 +133,3 @@ bad:
 	    "from 0 to 2^53-1)");
 	return (-1);
 }
-
-/* The "from" as text for logs. */
-void
-stream_from_text(const struct stream_from *f, char *buf, size_t len)
-{
-	char when[64];
-
-	switch (f->kind) {
-	case STREAM_FROM_FIRST:
-		snprintf(buf, len, "first");
-		break;
-	case STREAM_FROM_LAST:
-		snprintf(buf, len, "last");
-		break;
-	case STREAM_FROM_NEXT:
-		snprintf(buf, len, "next");
-		break;
-	case STREAM_FROM_OFFSET:
-		snprintf(buf, len, "offset %llu",
-		    (unsigned long long)f->offset);
-		break;
-	case STREAM_FROM_TIME:
-		util_rfc3339(when, f->time_ms / 1000, (int)(f->time_ms % 1000));
-		snprintf(buf, len, "%s", when);
-		break;
-	}
-}

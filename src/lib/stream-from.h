@@ -35,7 +35,4 @@ int stream_from_parse(const cJSON *v, struct stream_from *, char **message);
  * (fractions past the millisecond are cut). Return 0, or -1. */
 int stream_from_time(const char *s, int64_t *ms);
 
-/* The "from" as text for logs and replies ("first", "offset 42", ...). */
-void stream_from_text(const struct stream_from *, char *buf, size_t len);
-
 #endif

@@ -7,9 +7,7 @@
  * is a trace-id or parent-id of all zeros. Version 00 is exactly that; a
  * later version may carry more after a '-'. tracestate is a list of at
  * most 32 key=value members separated by commas (and optional blanks). */
-#include <sys/random.h>
 
-#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -256,12 +254,8 @@ void
 traceparent_new(char out[TRACEPARENT_LEN + 1], int sampled)
 {
 	unsigned char ids[24];
-	ssize_t	      n;
 
-	do {
-		while ((n = getrandom(ids, sizeof ids, 0)) != sizeof ids) {
-			if (n == -1 && errno != EINTR)
-				fatal("getrandom");
-		}
-	} while (traceparent_format(out, ids, sampled) != 0);
+	do
+		util_random(ids, sizeof ids);
+	while (traceparent_format(out, ids, sampled) != 0);
 }

@@ -159,7 +159,7 @@ util_backoff_ms(uint64_t min_ms, uint64_t max_ms, int n)
 }
 
 /* Fill buf from the kernel's generator; it only fails on a broken kernel. */
-static void
+void
 util_random(void *buf, size_t len)
 {
 	unsigned char *p = buf;

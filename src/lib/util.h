@@ -22,6 +22,10 @@ int util_join(pthread_t t, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
 
+/* Fill buf with len bytes from the kernel's generator (fatal if it
+ * fails: only a broken kernel does). */
+void util_random(void *buf, size_t len);
+
 /* FNV-1a, 64 bits, of len bytes at p: the hash of short names and ids for
  * the hash tables (contracts, fields, JSON keys, acked ids). */
 uint64_t util_fnv1a(const void *p, size_t len);

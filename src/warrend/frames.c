@@ -30,8 +30,6 @@
 static void
 frames_room(struct frames *fb, size_t n)
 {
-	if (fb->off > 0 && fb->off == fb->len)
-		fb->off = fb->len = 0;
 	if (fb->size - fb->len >= n)
 		return;
 	if (fb->off > 0) { /* move the unwritten tail to the front */
