@@ -117,6 +117,17 @@ util_strerror(int error)
 	return (strerror_r(error, buf, sizeof buf));
 }
 
+/* Milliseconds since the epoch on the wall clock: what events are
+ * stamped with. */
+int64_t
+util_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 /* Milliseconds on the monotonic clock. */
 uint64_t
 util_now_ms(void)

@@ -22,6 +22,9 @@ int util_join(pthread_t t, int timeout_ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t util_now_ms(void);
 
+/* Milliseconds since the epoch on the wall clock (event time stamps). */
+int64_t util_wall_ms(void);
+
 /* Fill buf with len bytes from the kernel's generator (fatal if it
  * fails: only a broken kernel does). */
 void util_random(void *buf, size_t len);

@@ -101,8 +101,10 @@ consumer_complete(struct csub *s)
 		TAILQ_INSERT_TAIL(&s->part.held, m, entry);
 		return;
 	}
-	s->part.outstanding++;
-	s->part.last_ms = util_now_ms();
+	if (s->part.index >= 0) { /* only hand-overs read these */
+		s->part.outstanding++;
+		s->part.last_ms = util_now_ms();
+	}
 	consumer_post(m);
 }
 

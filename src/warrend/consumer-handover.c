@@ -33,6 +33,8 @@ consumer_part_reset(struct csub *s)
 void
 consumer_part_settled(struct csub *s)
 {
+	if (s->part.index < 0)
+		return; /* only hand-overs read these */
 	if (s->part.outstanding > 0)
 		s->part.outstanding--;
 	s->part.settled_ms = util_now_ms();

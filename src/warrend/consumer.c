@@ -131,16 +131,6 @@ consumer_find(const char *event, uint64_t sid, uint16_t channel)
 	return (NULL);
 }
 
-/* Milliseconds since the epoch, the clock publishers stamp events with. */
-static int64_t
-consumer_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* Where a replay starts consuming. Restored before anything came, a
  * "next" or "last" one starts at the time it was asked for: events
  * published while it was away (a spool drained before this consumer came
@@ -194,7 +184,7 @@ consumer_sub(const struct ccmd *cmd, int index, int count)
 	s->event = xstrdup(cmd->event);
 	s->sid = cmd->sid;
 	s->from = cmd->from;
-	s->since_ms = consumer_wall_ms();
+	s->since_ms = util_wall_ms();
 	s->part.index = index;
 	s->part.count = count;
 	TAILQ_INIT(&s->part.held);

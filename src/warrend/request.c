@@ -92,16 +92,6 @@ request_too_large(struct client *c)
 	free(msg);
 }
 
-/* The wall clock in milliseconds, for the message timestamp. */
-static int64_t
-request_wallclock_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
-}
-
 /* The contract of req's event if the peer may "verb" it; else answer
  * unknown_event or forbidden and return NULL. */
 static const struct contract *
@@ -189,7 +179,7 @@ request_publish(struct client *c, const struct request *req)
 	job = publisher_job_new(ct->routing_key, ct->name,
 	    req->message_id ? req->message_id : uuid, req->data.ptr,
 	    req->data.len);
-	job->timestamp_ms = request_wallclock_ms();
+	job->timestamp_ms = util_wall_ms();
 	trace_job_begin(job, req->traceparent, req->tracestate, warrend_conf);
 	if (ct->replaced != NULL &&
 	    (job2 = request_projection(c, req, ct, job)) == NULL) {
